@@ -1,0 +1,28 @@
+//! # neurofed-node
+//!
+//! One center's repository, without any network: the content-addressed [`store`] of blobs, the
+//! transactional [`catalog`] of the data model (study > subject > examination > acquisition >
+//! dataset), the [`ingest`] pipeline that turns DICOM from CDs, folders and zips into de-identified,
+//! content-addressed datasets, and the tools that read it back ([`export`], [`fsck`]).
+//!
+//! Invariants this crate keeps, whatever the input:
+//! - **No PHI past de-identification.** Everything written under the node's home (blobs, catalog,
+//!   logs) is derived from the de-identified DICOM object, never from the original. Source paths
+//!   (which often carry names or record numbers) are reported to the caller, never stored.
+//! - **Nothing lost.** A series' blobs are durable before the catalog transaction that references
+//!   them commits; a crash at any point leaves a node that `fsck` finds consistent, and re-importing
+//!   the same files completes it.
+//! - **No panic on input.** A malformed file is an error value with a one-line reason.
+
+pub mod catalog;
+pub mod export;
+pub mod fsck;
+pub mod home;
+pub mod ingest;
+pub mod nifti;
+pub mod store;
+pub mod studycard;
+
+pub use catalog::Catalog;
+pub use home::Home;
+pub use store::BlobStore;

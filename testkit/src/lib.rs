@@ -1,0 +1,244 @@
+//! Test support for neurofed: where the shared reference material is, the generated multi-subject
+//! MR corpus (made on first use by `make_series.py`, under a lock so parallel tests share it), its
+//! `truth.tsv`, and the PHI strings planted in it.
+//!
+//! Locations, in order: `NEUROFED_SHARED` (the `shared/` folder with `reference/`), else the first
+//! `shared/` found walking up from this crate, else `/work/shared`. The generated corpus lives in
+//! `NEUROFED_SYNTH` if set, else `<workspace>/target/corpus/synth` (and `synth_enhanced` beside it).
+//! Generating it needs python3 with pydicom, nibabel, numpy, highdicom and Debian's mricron-data:
+//! `scripts/test` installs them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use fs4::fs_std::FileExt;
+
+/// The workspace root (the folder with the top-level `Cargo.toml`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("testkit sits in the workspace")
+        .to_path_buf()
+}
+
+/// The shared folder holding `reference/` (corpus, generator, DICOM standard tables).
+pub fn shared_dir() -> PathBuf {
+    if let Ok(p) = std::env::var("NEUROFED_SHARED") {
+        return PathBuf::from(p);
+    }
+    let mut dir = Some(workspace_root());
+    while let Some(d) = dir {
+        let cand = d.join("shared");
+        if cand.join("reference").is_dir() {
+            return cand;
+        }
+        dir = d.parent().map(Path::to_path_buf);
+    }
+    PathBuf::from("/work/shared")
+}
+
+/// `shared/reference/corpus`: real DICOM and NIfTI files, with `MANIFEST.tsv`.
+pub fn reference_corpus() -> PathBuf {
+    shared_dir().join("reference").join("corpus")
+}
+
+/// Where generated corpora go.
+fn corpus_root() -> PathBuf {
+    workspace_root().join("target").join("corpus")
+}
+
+/// The generated classic MR corpus (1524 files, 18 series, `truth.tsv`), generated on first use.
+pub fn synth_corpus() -> PathBuf {
+    if let Ok(p) = std::env::var("NEUROFED_SYNTH") {
+        return PathBuf::from(p);
+    }
+    ensure_generated();
+    corpus_root().join("synth")
+}
+
+/// The enhanced (Legacy Converted Enhanced MR, one file per series) variant, generated on first use.
+pub fn synth_enhanced_corpus() -> PathBuf {
+    if let Ok(p) = std::env::var("NEUROFED_SYNTH_ENHANCED") {
+        return PathBuf::from(p);
+    }
+    ensure_generated();
+    corpus_root().join("synth_enhanced")
+}
+
+fn ensure_generated() {
+    let root = corpus_root();
+    std::fs::create_dir_all(&root).unwrap();
+    let lock = File::create(root.join(".lock")).unwrap();
+    lock.lock_exclusive().unwrap();
+    let done = root.join(".complete");
+    if !done.exists() {
+        let synth = root.join("synth");
+        let enh = root.join("synth_enhanced");
+        let _ = std::fs::remove_dir_all(&synth);
+        let _ = std::fs::remove_dir_all(&enh);
+        let script = shared_dir().join("reference").join("make_series.py");
+        let status = Command::new("python3")
+            .arg(&script)
+            .arg("--out")
+            .arg(&synth)
+            .arg("--enhanced-out")
+            .arg(&enh)
+            .status()
+            .expect("python3 runs");
+        assert!(
+            status.success(),
+            "{} failed: install its needs with scripts/test (pydicom, nibabel, numpy, highdicom, mricron-data)",
+            script.display()
+        );
+        std::fs::write(&done, b"ok").unwrap();
+    }
+    fs4::fs_std::FileExt::unlock(&lock).unwrap();
+}
+
+/// One row of `truth.tsv`: one generated series and the PHI planted in it.
+#[derive(Debug, Clone)]
+pub struct TruthRow {
+    /// Column name -> value, in file order.
+    pub fields: Vec<(String, String)>,
+}
+
+impl TruthRow {
+    /// The value of a column (empty string when absent).
+    pub fn get(&self, col: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == col)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+}
+
+/// The rows of `truth.tsv` in `dir`.
+pub fn truth(dir: &Path) -> Vec<TruthRow> {
+    let text = std::fs::read_to_string(dir.join("truth.tsv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap().split('\t').map(String::from).collect();
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| TruthRow {
+            fields: header
+                .iter()
+                .cloned()
+                .zip(l.split('\t').map(String::from))
+                .collect(),
+        })
+        .collect()
+}
+
+/// Every PHI string planted by the generator that must not survive de-identification: from
+/// `truth.tsv` (name parts, ids, birth dates, institution, physicians, accession numbers, study
+/// dates, original UIDs) plus the values the generator writes outside `truth.tsv` (the private
+/// "ANCHORS SYNTH" block and AdditionalPatientHistory repeat names and the institution; address,
+/// phone, other patient ids, operators, station names, device serials). Only strings of 4 or more
+/// characters (shorter ones match by chance).
+pub fn planted_phi(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in truth(dir) {
+        let name = r.get("PatientName");
+        out.extend(name.split('^').map(String::from));
+        for col in [
+            "PatientID",
+            "PatientBirthDate",
+            "InstitutionName",
+            "AccessionNumber",
+            "StudyDate",
+            "StudyInstanceUID",
+            "SeriesInstanceUID",
+        ] {
+            out.push(r.get(col).to_string());
+        }
+        out.extend(r.get("ReferringPhysicianName").split('^').map(String::from));
+    }
+    // Fixed pools the generator draws physicians, operators, streets and cities from: any of them
+    // appearing would be a leak of the header, whichever subject it came from.
+    for s in [
+        "Hartmann", "Osei", "Lefebvre", "Ito^Haruki", "Reyes", "Novak", "Smith^John", "Kaur^Amrit",
+        "Tanaka^Mika", "Berg^Lena", "Maple Avenue", "Church Lane", "Bahnhofstrasse", "Quay Street",
+        "Oak Drive", "Harbour Road", "Elm Street", "Lindenallee", "Riverside", "St. Aldric",
+        "Klinikum Nordstadt", "+44 20 7946", "Neuroradiology", "reports headaches", "Referred by",
+        "scanned at",
+    ] {
+        out.push(s.to_string());
+    }
+    out.retain(|s| s.len() >= 4);
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Where `needle` occurs in `haystack` as a leak. A needle made only of digits (a date, a number)
+/// counts only when not preceded by a digit: inside a random 2.25 UID, an 8-digit date string
+/// occurs by chance, while a leaked DA/DT value always starts right after a non-digit byte.
+pub fn find_leak(haystack: &[u8], needle: &str) -> Option<usize> {
+    let n = needle.as_bytes();
+    if n.is_empty() || haystack.len() < n.len() {
+        return None;
+    }
+    let digits_only = n.iter().all(u8::is_ascii_digit);
+    let mut start = 0;
+    while let Some(pos) = find(&haystack[start..], n) {
+        let at = start + pos;
+        if !digits_only || at == 0 || !haystack[at - 1].is_ascii_digit() {
+            return Some(at);
+        }
+        start = at + 1;
+    }
+    None
+}
+
+fn find(h: &[u8], n: &[u8]) -> Option<usize> {
+    h.windows(n.len()).position(|w| w == n)
+}
+
+/// Every file under `dir` whose bytes contain one of `needles` (see [`find_leak`]), as
+/// `(file, needle)` pairs. Needles are searched as UTF-8 and, when different, as Latin-1.
+pub fn scan_for_phi(dir: &Path, needles: &[String]) -> Vec<(PathBuf, String)> {
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            let ft = e.file_type().unwrap();
+            if ft.is_dir() {
+                stack.push(p);
+            } else if ft.is_file() {
+                let bytes = std::fs::read(&p).unwrap();
+                for n in needles {
+                    let latin1: Option<Vec<u8>> = if n.is_ascii() {
+                        None
+                    } else {
+                        n.chars().map(|c| u8::try_from(c as u32).ok()).collect()
+                    };
+                    let hit = find_leak(&bytes, n).is_some()
+                        || latin1.as_ref().is_some_and(|l| find(&bytes, l).is_some());
+                    if hit {
+                        hits.push((p.clone(), n.clone()));
+                    }
+                }
+            }
+        }
+    }
+    hits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digit_needles_need_a_boundary() {
+        assert_eq!(find_leak(b"\x08\x0020201107", "20201107"), Some(2));
+        assert_eq!(find_leak(b"2.25.1220201107", "20201107"), None);
+        assert_eq!(find_leak(b"x Schmidt y", "Schmidt"), Some(2));
+        assert_eq!(find_leak(b"", "abc"), None);
+    }
+}
