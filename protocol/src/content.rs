@@ -135,7 +135,10 @@ mod tests {
 
     #[test]
     fn parse_errors() {
-        assert_eq!("abc".parse::<ContentId>(), Err(ParseContentIdError::Length(3)));
+        assert_eq!(
+            "abc".parse::<ContentId>(),
+            Err(ParseContentIdError::Length(3))
+        );
         let bad = "g".repeat(64);
         assert_eq!(bad.parse::<ContentId>(), Err(ParseContentIdError::NotHex));
     }

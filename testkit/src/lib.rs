@@ -120,7 +120,12 @@ impl TruthRow {
 pub fn truth(dir: &Path) -> Vec<TruthRow> {
     let text = std::fs::read_to_string(dir.join("truth.tsv")).unwrap();
     let mut lines = text.lines();
-    let header: Vec<String> = lines.next().unwrap().split('\t').map(String::from).collect();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split('\t')
+        .map(String::from)
+        .collect();
     lines
         .filter(|l| !l.trim().is_empty())
         .map(|l| TruthRow {
@@ -160,10 +165,31 @@ pub fn planted_phi(dir: &Path) -> Vec<String> {
     // Fixed pools the generator draws physicians, operators, streets and cities from: any of them
     // appearing would be a leak of the header, whichever subject it came from.
     for s in [
-        "Hartmann", "Osei", "Lefebvre", "Ito^Haruki", "Reyes", "Novak", "Smith^John", "Kaur^Amrit",
-        "Tanaka^Mika", "Berg^Lena", "Maple Avenue", "Church Lane", "Bahnhofstrasse", "Quay Street",
-        "Oak Drive", "Harbour Road", "Elm Street", "Lindenallee", "Riverside", "St. Aldric",
-        "Klinikum Nordstadt", "+44 20 7946", "Neuroradiology", "reports headaches", "Referred by",
+        "Hartmann",
+        "Osei",
+        "Lefebvre",
+        "Ito^Haruki",
+        "Reyes",
+        "Novak",
+        "Smith^John",
+        "Kaur^Amrit",
+        "Tanaka^Mika",
+        "Berg^Lena",
+        "Maple Avenue",
+        "Church Lane",
+        "Bahnhofstrasse",
+        "Quay Street",
+        "Oak Drive",
+        "Harbour Road",
+        "Elm Street",
+        "Lindenallee",
+        "Riverside",
+        "St. Aldric",
+        "Klinikum Nordstadt",
+        "+44 20 7946",
+        "Neuroradiology",
+        "reports headaches",
+        "Referred by",
         "scanned at",
     ] {
         out.push(s.to_string());
@@ -204,7 +230,9 @@ pub fn scan_for_phi(dir: &Path, needles: &[String]) -> Vec<(PathBuf, String)> {
     let mut hits = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             let ft = e.file_type().unwrap();

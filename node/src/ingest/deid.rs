@@ -39,7 +39,9 @@ impl Profile {
     /// A built-in profile by name (`default`, `basic`).
     pub fn builtin(name: &str) -> Option<Profile> {
         match name {
-            "default" | "basic" => Some(Profile { name: name.to_string() }),
+            "default" | "basic" => Some(Profile {
+                name: name.to_string(),
+            }),
             _ => None,
         }
     }
@@ -114,22 +116,54 @@ impl Deidentifier {
                 .map(|s| s.trim().to_uppercase())
                 .unwrap_or_default()
         };
-        let ident = format!("{}|{}|{}", get(tags::PATIENT_NAME), get(tags::PATIENT_BIRTH_DATE), get(tags::PATIENT_ID));
+        let ident = format!(
+            "{}|{}|{}",
+            get(tags::PATIENT_NAME),
+            get(tags::PATIENT_BIRTH_DATE),
+            get(tags::PATIENT_ID)
+        );
         let h = blake3::keyed_hash(&self.keys.linkage, ident.as_bytes());
         let pseudonym = format!("NF{}", &hex::encode(&h.as_bytes()[..5]).to_uppercase());
         for t in [tags::PATIENT_NAME, tags::PATIENT_ID] {
-            obj.put(DataElement::new(t, if t == tags::PATIENT_NAME { VR::PN } else { VR::LO }, PrimitiveValue::from(pseudonym.as_str())));
+            obj.put(DataElement::new(
+                t,
+                if t == tags::PATIENT_NAME {
+                    VR::PN
+                } else {
+                    VR::LO
+                },
+                PrimitiveValue::from(pseudonym.as_str()),
+            ));
         }
-        for t in [tags::STUDY_INSTANCE_UID, tags::SERIES_INSTANCE_UID, tags::SOP_INSTANCE_UID, tags::FRAME_OF_REFERENCE_UID] {
-            if let Some(v) = obj.get(t).and_then(|e| e.to_str().ok()).map(|s| s.to_string()) {
-                obj.put(DataElement::new(t, VR::UI, PrimitiveValue::from(self.map_uid(&v))));
+        for t in [
+            tags::STUDY_INSTANCE_UID,
+            tags::SERIES_INSTANCE_UID,
+            tags::SOP_INSTANCE_UID,
+            tags::FRAME_OF_REFERENCE_UID,
+        ] {
+            if let Some(v) = obj
+                .get(t)
+                .and_then(|e| e.to_str().ok())
+                .map(|s| s.to_string())
+            {
+                obj.put(DataElement::new(
+                    t,
+                    VR::UI,
+                    PrimitiveValue::from(self.map_uid(&v)),
+                ));
             }
         }
-        let sop = obj.get(tags::SOP_INSTANCE_UID).and_then(|e| e.to_str().ok()).map(|s| s.to_string());
+        let sop = obj
+            .get(tags::SOP_INSTANCE_UID)
+            .and_then(|e| e.to_str().ok())
+            .map(|s| s.to_string());
         if let Some(sop) = sop {
             obj.meta_mut().media_storage_sop_instance_uid = sop;
         }
         obj.meta_mut().update_information_group_length();
-        Ok(DeidOutcome { pseudonym, date_offset_days: 0 })
+        Ok(DeidOutcome {
+            pseudonym,
+            date_offset_days: 0,
+        })
     }
 }

@@ -12,7 +12,9 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GuardError {
     /// An element declares more bytes than remain.
-    #[error("element {tag} declares {declared} bytes at offset {offset} but only {available} remain")]
+    #[error(
+        "element {tag} declares {declared} bytes at offset {offset} but only {available} remain"
+    )]
     LengthBeyondEnd {
         /// `(gggg,eeee)`.
         tag: String,

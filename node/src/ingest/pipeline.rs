@@ -1,6 +1,10 @@
 //! placeholder
-#[derive(Debug)] pub struct ImportOptions;
-#[derive(Debug)] pub struct ImportSummary;
-#[derive(Debug)] pub struct Importer;
-#[derive(Debug)] pub struct SkippedFile;
+#[derive(Debug)]
+pub struct ImportOptions;
+#[derive(Debug)]
+pub struct ImportSummary;
+#[derive(Debug)]
+pub struct Importer;
+#[derive(Debug)]
+pub struct SkippedFile;
 pub trait Progress {}
