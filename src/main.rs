@@ -1,1 +1,71 @@
-fn main() {}
+//! `neurofed`: the command line of a neurofed node. Wiring only: every command's work lives in
+//! the library crates; `cmd/` turns their results into text or JSON.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// neurofed: a federated repository for multi-center neuroimaging cohorts.
+#[derive(Debug, Parser)]
+#[command(name = "neurofed", version, about, long_about = None)]
+struct Cli {
+    /// The node's home directory.
+    #[arg(long, global = true, env = "NEUROFED_HOME", value_name = "DIR")]
+    home: Option<PathBuf>,
+    /// More log output on stderr (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a node in the home directory (idempotent).
+    Init(cmd::repo::InitArgs),
+    /// Import DICOM files, folders, DICOMDIR trees or zip archives into a study.
+    Import(cmd::import::ImportArgs),
+    /// Show the repository's counts.
+    Stats(cmd::repo::JsonArg),
+    /// List datasets.
+    Ls(cmd::repo::JsonArg),
+    /// Export stored datasets.
+    Export(cmd::repo::ExportArgs),
+    /// Re-hash every blob and check every catalog reference; non-zero exit on any inconsistency.
+    Fsck(cmd::repo::FsckArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("NEUROFED_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let home = node::Home::new(cli.home.unwrap_or_else(node::Home::default_root));
+    let result = match cli.command {
+        Command::Init(a) => cmd::repo::init(&home, a),
+        Command::Import(a) => cmd::import::run(&home, a),
+        Command::Stats(a) => cmd::repo::stats(&home, a),
+        Command::Ls(a) => cmd::repo::ls(&home, a),
+        Command::Export(a) => cmd::repo::export(&home, a),
+        Command::Fsck(a) => cmd::repo::fsck(&home, a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -24,5 +24,5 @@ pub mod store;
 pub mod studycard;
 
 pub use catalog::Catalog;
-pub use home::Home;
+pub use home::{Home, Node};
 pub use store::BlobStore;

@@ -1,10 +1,577 @@
-//! placeholder
+//! The import pipeline.
+//!
+//! ```text
+//! expand(paths) ─► queue ─► N workers ─────────► queue ─► collector ─────► queue(1) ─► committer
+//!  (walker)                 read, guard, parse,          (caller's        per batch: stage manifests,
+//!                           dedup check, de-identify,    thread) groups   make the batch durable
+//!                           extract, re-encode, hash,    records into     (store.commit), then one
+//!                           stage the blob               series, batches  catalog txn per series
+//! ```
+//! The committer runs beside the workers, so the disk flush of one batch overlaps with the
+//! parsing and de-identification of the next. Memory stays flat: every queue is bounded, a worker
+//! holds one file at a time, and only small per-instance records of at most two batches (the one
+//! being filled, the one being committed) are kept.
+//!
+//! Ordering that keeps the node consistent whatever the moment of a crash: blobs are written to
+//! the store's staging area, made durable together, and only then does the catalog transaction
+//! that references them commit. A crash before the commit leaves unreferenced blobs (garbage that
+//! `fsck --gc` removes), never a catalog entry without its bytes. Re-importing is a no-op because
+//! de-identification is deterministic per study: the de-identified SOPInstanceUID of an instance
+//! already recorded is found in the catalog before any work is done.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use crossbeam_channel::bounded;
+use dicom_dictionary_std::tags;
+use protocol::id::StudyId;
+use serde::Serialize;
+
+use super::deid::Deidentifier;
+use super::dicom;
+use super::extract::{self, InstanceMeta};
+use super::source::{self, Input, Unreadable};
+use crate::catalog::{CatalogError, Manifest, ManifestEntry, NewEquipment, SeriesCommit};
+use crate::home::{Node, NodeError};
+use crate::store::{Staged, StoreError};
+
+/// What to import and how.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Target study name (created if missing); `None`: the configured default.
+    pub study: Option<String>,
+    /// De-identification profile for a new study; `None`: the configured default.
+    pub profile: Option<String>,
+    /// Worker threads; 0: the configured value, else one per core.
+    pub threads: usize,
+    /// Instances per durability batch; 0: the configured value.
+    pub batch_instances: usize,
+}
+
+/// Receives progress while an import runs (from the collector and the committer threads).
+pub trait Progress: Sync {
+    /// One input finished (stored, duplicate or skipped).
+    fn input_done(&self) {}
+    /// A batch is being made durable and committed.
+    fn committing(&self, _instances: usize) {}
+}
+
+/// A [`Progress`] that shows nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// An input that was not imported, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedFile {
+    /// Path, or `archive!entry`.
+    pub path: String,
+    /// One-line reason.
+    pub reason: String,
+}
+
+/// The result of an import (`neurofed import --json` prints it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ImportSummary {
+    /// Inputs seen (files and archive entries), whatever became of them.
+    pub files: u64,
+    /// Instances newly stored.
+    pub instances: u64,
+    /// Instances already present (in the node or earlier in this import).
+    pub duplicates: u64,
+    /// Series that received new instances.
+    pub series: u64,
+    /// Subjects that received new instances.
+    pub subjects: u64,
+    /// Examinations that received new instances.
+    pub examinations: u64,
+    /// Inputs not imported, with the reason.
+    pub skipped: Vec<SkippedFile>,
+    /// Wall time.
+    pub seconds: f64,
+}
+
+/// Errors that stop an import (per-file problems are [`SkippedFile`]s instead).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// Opening the node, the study or the profile failed.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// The catalog failed.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// The store failed (disk full, permissions...).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A stored manifest is unreadable.
+    #[error("dataset manifest {0}")]
+    Manifest(String),
+    /// The worker threads could not run.
+    #[error("import worker failed: {0}")]
+    Worker(String),
+}
+
+/// One de-identified instance, staged in the store, waiting for its series' commit.
 #[derive(Debug)]
-pub struct ImportOptions;
+struct Record {
+    staged: Staged,
+    meta: InstanceMeta,
+    pseudonym: String,
+    serial_hash: Option<String>,
+}
+
+enum Outcome {
+    Stored(Box<Record>),
+    Duplicate,
+    /// Not processed because the import is stopping after a fatal error.
+    Abandoned,
+    Skipped(SkippedFile),
+    Fatal(ImportError),
+}
+
+/// Records of one series in the current batch.
+struct PendingSeries {
+    first: InstanceMeta,
+    pseudonym: String,
+    serial_hash: Option<String>,
+    entries: Vec<ManifestEntry>,
+    staged: Vec<Staged>,
+    frames: u32,
+}
+
+/// Runs imports into one node.
 #[derive(Debug)]
-pub struct ImportSummary;
-#[derive(Debug)]
-pub struct Importer;
-#[derive(Debug)]
-pub struct SkippedFile;
-pub trait Progress {}
+pub struct Importer<'n> {
+    node: &'n Node,
+}
+
+impl<'n> Importer<'n> {
+    /// An importer for `node`.
+    pub fn new(node: &'n Node) -> Self {
+        Importer { node }
+    }
+
+    /// Import `paths` (files, folders, DICOMDIR trees, zip archives).
+    pub fn run(
+        &self,
+        paths: &[PathBuf],
+        opts: &ImportOptions,
+        progress: &dyn Progress,
+    ) -> Result<ImportSummary, ImportError> {
+        let started = Instant::now();
+        let node = self.node;
+        let cfg = &node.config.import;
+        let study_name = opts
+            .study
+            .clone()
+            .unwrap_or_else(|| cfg.default_study.clone());
+        let profile_name = opts.profile.as_deref();
+        // Resolve the profile before creating the study, so a typo creates nothing.
+        let profile_for_new = node.profile(profile_name.unwrap_or(&cfg.default_profile))?;
+        let (study, _) = node.catalog.ensure_study(
+            &study_name,
+            Some(profile_name.unwrap_or(&profile_for_new.name)),
+        )?;
+        let profile = node.profile(&study.profile)?;
+        let deid = Deidentifier::new(profile, node.deid_keys(), &study.id.to_string());
+        // No other import of this node can run (we hold the catalog): leftovers are garbage.
+        node.store.clean_tmp()?;
+
+        let threads = match (opts.threads, cfg.threads) {
+            (0, 0) => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            (0, n) | (n, _) => n,
+        };
+        let batch = match (opts.batch_instances, cfg.batch_instances) {
+            (0, 0) => 1024,
+            (0, n) | (n, _) => n,
+        };
+
+        let stop = AtomicBool::new(false);
+        let (in_tx, in_rx) = bounded::<Result<Input, Unreadable>>(threads * 4);
+        let (out_tx, out_rx) = bounded::<Outcome>(256);
+        let (batch_tx, batch_rx) = bounded::<Vec<(String, PendingSeries)>>(1);
+        let mut collector = Collector::new(node, batch);
+
+        let totals = std::thread::scope(|s| -> Result<CommitTotals, ImportError> {
+            let stop = &stop;
+            s.spawn(move || {
+                for item in source::expand(paths) {
+                    if stop.load(Ordering::Relaxed) || in_tx.send(item).is_err() {
+                        break;
+                    }
+                }
+            });
+            for _ in 0..threads {
+                let in_rx = in_rx.clone();
+                let out_tx = out_tx.clone();
+                let deid = &deid;
+                s.spawn(move || {
+                    for item in in_rx {
+                        let outcome = if stop.load(Ordering::Relaxed) {
+                            Outcome::Abandoned
+                        } else {
+                            match item {
+                                Ok(input) => process(node, deid, input),
+                                Err(u) => Outcome::Skipped(SkippedFile {
+                                    path: u.label,
+                                    reason: u.reason,
+                                }),
+                            }
+                        };
+                        if out_tx.send(outcome).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(out_tx);
+            drop(in_rx);
+            let study_id = study.id;
+            let committer = s.spawn(move || -> Result<CommitTotals, ImportError> {
+                let mut c = Committer {
+                    node,
+                    study: study_id,
+                    totals: CommitTotals::default(),
+                };
+                let mut failure = None;
+                for batch in batch_rx {
+                    if failure.is_some() {
+                        for (_, p) in batch {
+                            for st in p.staged {
+                                let _ = node.store.discard(st);
+                            }
+                        }
+                        continue;
+                    }
+                    progress.committing(batch.iter().map(|(_, p)| p.entries.len()).sum());
+                    if let Err(e) = c.commit_batch(batch) {
+                        stop.store(true, Ordering::Relaxed);
+                        failure = Some(e);
+                    }
+                }
+                match failure {
+                    Some(e) => Err(e),
+                    None => Ok(c.totals),
+                }
+            });
+            let mut failure = None;
+            for outcome in out_rx {
+                progress.input_done();
+                if failure.is_some() {
+                    if let Outcome::Stored(r) = outcome {
+                        let _ = node.store.discard(r.staged);
+                    }
+                    continue;
+                }
+                if let Some(full) = collector.accept(outcome).err_or_batch() {
+                    match full {
+                        Err(e) => {
+                            stop.store(true, Ordering::Relaxed);
+                            failure = Some(e);
+                        }
+                        Ok(b) => {
+                            if batch_tx.send(b).is_err() {
+                                stop.store(true, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                }
+            }
+            if failure.is_none() {
+                let last = collector.take_batch();
+                if !last.is_empty() {
+                    let _ = batch_tx.send(last);
+                }
+            }
+            drop(batch_tx);
+            let committed = committer
+                .join()
+                .map_err(|_| ImportError::Worker("the committer thread panicked".into()))?;
+            match failure {
+                Some(e) => Err(e),
+                None => committed,
+            }
+        })?;
+
+        let mut summary = collector.summary;
+        summary.instances = totals.instances;
+        summary.duplicates += totals.duplicates;
+        summary.series = totals.series.len() as u64;
+        summary.subjects = totals.subjects.len() as u64;
+        summary.examinations = totals.examinations.len() as u64;
+        summary.seconds = started.elapsed().as_secs_f64();
+        Ok(summary)
+    }
+}
+
+/// The work of one input, on a worker thread.
+fn process(node: &Node, deid: &Deidentifier, input: Input) -> Outcome {
+    let label = input.label();
+    let skip = |reason: String| {
+        Outcome::Skipped(SkippedFile {
+            path: label.clone(),
+            reason,
+        })
+    };
+    let bytes = match input {
+        Input::File(p) => match std::fs::read(&p) {
+            Ok(b) => b,
+            Err(e) => return skip(format!("cannot read: {e}")),
+        },
+        Input::Entry { bytes, .. } => bytes,
+    };
+    let mut obj = match dicom::read(&bytes) {
+        Ok(r) => r.obj,
+        Err(e) => return skip(e.to_string()),
+    };
+    let capacity = bytes.len() + 4096;
+    drop(bytes);
+    let Some(sop) = extract::text(&obj, tags::SOP_INSTANCE_UID) else {
+        return skip("no SOPInstanceUID: not a storable instance".into());
+    };
+    match node.catalog.instance_exists(&deid.map_uid(&sop)) {
+        Ok(true) => return Outcome::Duplicate,
+        Ok(false) => {}
+        Err(e) => return Outcome::Fatal(e.into()),
+    }
+    // The serial number itself never reaches the catalog: only a keyed hash of it, so that the
+    // same scanner is recognized without recording which one it is.
+    let serial_hash = extract::text(&obj, tags::DEVICE_SERIAL_NUMBER).map(|s| {
+        let h = blake3::keyed_hash(&node.deid_keys().node, s.as_bytes());
+        hex::encode(&h.as_bytes()[..8])
+    });
+    let outcome = match deid.deidentify(&mut obj) {
+        Ok(o) => o,
+        Err(e) => return skip(e.to_string()),
+    };
+    let meta = match extract::extract(&obj) {
+        Ok(m) => m,
+        Err(e) => return skip(format!("after de-identification: {e}")),
+    };
+    let mut out = Vec::with_capacity(capacity);
+    if let Err(e) = obj.write_all(&mut out) {
+        return skip(format!("cannot re-encode the de-identified object: {e}"));
+    }
+    match node.store.stage(&out) {
+        Ok(staged) => Outcome::Stored(Box::new(Record {
+            staged,
+            meta,
+            pseudonym: outcome.pseudonym,
+            serial_hash,
+        })),
+        Err(e) => Outcome::Fatal(e.into()),
+    }
+}
+
+/// What [`Collector::accept`] asks of the caller.
+enum Accepted {
+    /// Nothing to do.
+    Ok,
+    /// A batch is full: hand it to the committer.
+    Batch(Vec<(String, PendingSeries)>),
+    /// Stop the import.
+    Fatal(ImportError),
+}
+
+impl Accepted {
+    fn err_or_batch(self) -> Option<Result<Vec<(String, PendingSeries)>, ImportError>> {
+        match self {
+            Accepted::Ok => None,
+            Accepted::Batch(b) => Some(Ok(b)),
+            Accepted::Fatal(e) => Some(Err(e)),
+        }
+    }
+}
+
+/// Groups records into series and cuts batches (caller's thread).
+struct Collector<'a> {
+    node: &'a Node,
+    batch: usize,
+    pending: HashMap<String, PendingSeries>,
+    pending_sops: HashSet<String>,
+    pending_count: usize,
+    summary: ImportSummary,
+}
+
+impl<'a> Collector<'a> {
+    fn new(node: &'a Node, batch: usize) -> Self {
+        Collector {
+            node,
+            batch: batch.max(1),
+            pending: HashMap::new(),
+            pending_sops: HashSet::new(),
+            pending_count: 0,
+            summary: ImportSummary::default(),
+        }
+    }
+
+    fn accept(&mut self, outcome: Outcome) -> Accepted {
+        match outcome {
+            Outcome::Abandoned => return Accepted::Ok,
+            Outcome::Duplicate => self.summary.duplicates += 1,
+            Outcome::Skipped(s) => self.summary.skipped.push(s),
+            Outcome::Fatal(e) => return Accepted::Fatal(e),
+            Outcome::Stored(r) => {
+                let r = *r;
+                if !self.pending_sops.insert(r.meta.sop_instance_uid.clone()) {
+                    // The same instance twice in this batch (the same file twice, or the same
+                    // image in two transfer syntaxes): keep the first.
+                    self.summary.files += 1;
+                    self.summary.duplicates += 1;
+                    if let Err(e) = self.node.store.discard(r.staged) {
+                        return Accepted::Fatal(e.into());
+                    }
+                    return Accepted::Ok;
+                }
+                let entry = ManifestEntry {
+                    sop_instance_uid: r.meta.sop_instance_uid.clone(),
+                    instance_number: r.meta.instance_number,
+                    content: r.staged.id,
+                    size: r.staged.size,
+                };
+                let frames = r.meta.protocol.frames;
+                let p = self
+                    .pending
+                    .entry(r.meta.series_uid.clone())
+                    .or_insert_with(|| PendingSeries {
+                        first: r.meta,
+                        pseudonym: r.pseudonym,
+                        serial_hash: r.serial_hash,
+                        entries: Vec::new(),
+                        staged: Vec::new(),
+                        frames: 0,
+                    });
+                p.entries.push(entry);
+                p.staged.push(r.staged);
+                p.frames += frames;
+                self.pending_count += 1;
+            }
+        }
+        self.summary.files += 1;
+        if self.pending_count >= self.batch {
+            return Accepted::Batch(self.take_batch());
+        }
+        Accepted::Ok
+    }
+
+    /// The pending series, sorted by series UID, leaving the collector empty.
+    fn take_batch(&mut self) -> Vec<(String, PendingSeries)> {
+        let mut b: Vec<(String, PendingSeries)> = self.pending.drain().collect();
+        b.sort_by(|x, y| x.0.cmp(&y.0));
+        self.pending_sops.clear();
+        self.pending_count = 0;
+        b
+    }
+}
+
+/// What the committer counted.
+#[derive(Debug, Default)]
+struct CommitTotals {
+    instances: u64,
+    duplicates: u64,
+    series: HashSet<[u8; 16]>,
+    subjects: HashSet<[u8; 16]>,
+    examinations: HashSet<[u8; 16]>,
+}
+
+/// Makes batches durable and commits them (committer thread).
+struct Committer<'a> {
+    node: &'a Node,
+    study: StudyId,
+    totals: CommitTotals,
+}
+
+impl Committer<'_> {
+    /// Stage each series' merged manifest, make the whole batch durable, then commit one
+    /// transaction per series (the last one durable, see `Catalog::commit_series_with`).
+    fn commit_batch(&mut self, batch: Vec<(String, PendingSeries)>) -> Result<(), ImportError> {
+        let node = self.node;
+        let mut staged_all = Vec::new();
+        let mut commits = Vec::new();
+        for (series_uid, p) in batch {
+            let base = node.catalog.dataset_for_series(self.study, &series_uid)?;
+            let (mut manifest, base_id, base_frames) = match &base {
+                Some(d) => {
+                    let bytes = node.store.read(&d.dicom.manifest)?;
+                    let m = Manifest::from_bytes(&bytes).map_err(ImportError::Manifest)?;
+                    (m, Some(d.dicom.manifest), base_frames(node, d))
+                }
+                None => (
+                    Manifest {
+                        version: Manifest::VERSION,
+                        series_uid: series_uid.clone(),
+                        instances: Vec::new(),
+                    },
+                    None,
+                    0,
+                ),
+            };
+            manifest.instances.extend(p.entries.iter().cloned());
+            manifest.normalize();
+            let mbytes = manifest.to_bytes();
+            let mstaged = node.store.stage(&mbytes)?;
+            let m = &p.first;
+            let mut protocol = m.protocol.clone();
+            protocol.frames = base_frames + p.frames;
+            commits.push(SeriesCommit {
+                study: self.study,
+                pseudonym: p.pseudonym,
+                sex: m.sex.clone(),
+                birth_year: m.birth_year,
+                study_uid: m.study_uid.clone(),
+                exam_date: m.study_date.clone(),
+                age_years: m.age_years,
+                equipment: (m.manufacturer.is_some() || m.model.is_some()).then(|| NewEquipment {
+                    manufacturer: m.manufacturer.clone().unwrap_or_default(),
+                    model: m.model.clone().unwrap_or_default(),
+                    field_strength: m.protocol.field_strength,
+                    serial_hash: p.serial_hash.clone(),
+                }),
+                series_uid,
+                modality: m.modality.clone(),
+                sop_class_uid: m.sop_class_uid.clone(),
+                series_number: m.series_number,
+                series_description: m.series_description.clone(),
+                protocol_name: m.protocol_name.clone(),
+                protocol,
+                instances: p.entries,
+                manifest: mstaged.id,
+                manifest_size: mstaged.size,
+                manifest_base: base_id,
+                total_instances: u32::try_from(manifest.instances.len()).unwrap_or(u32::MAX),
+                total_bytes: manifest.bytes(),
+                nifti: None,
+                nifti_refusal: None,
+                nature: None,
+                card: None,
+            });
+            staged_all.extend(p.staged);
+            staged_all.push(mstaged);
+        }
+        node.store.commit(staged_all)?;
+        let last = commits.len().saturating_sub(1);
+        for (i, c) in commits.iter().enumerate() {
+            let o = node.catalog.commit_series_with(c, i == last)?;
+            let t = &mut self.totals;
+            t.instances += u64::from(o.new_instances);
+            t.duplicates += u64::from(o.duplicates);
+            if o.new_instances > 0 {
+                t.series.insert(o.dataset.to_bytes());
+                t.subjects.insert(o.subject.to_bytes());
+                t.examinations.insert(o.examination.to_bytes());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Frames already recorded for a dataset's acquisition.
+fn base_frames(node: &Node, d: &crate::catalog::Dataset) -> u32 {
+    node.catalog
+        .acquisition(d.acquisition)
+        .ok()
+        .flatten()
+        .map_or(0, |a| a.protocol.frames)
+}
