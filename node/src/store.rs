@@ -299,9 +299,10 @@ impl BlobStore {
             .max_depth(2)
             .sort_by_file_name()
             .into_iter()
-            .filter_entry(|e| e.depth() != 1 || e.file_name() != "tmp")
             .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_file())
+            // Staged files are not blobs yet (walkdir's filter_entry does not see entries above
+            // min_depth, so the staging folder is excluded here).
+            .filter(|e| e.file_type().is_file() && e.path().parent() != Some(self.tmp.as_path()))
             .map(|e| {
                 let p = e.into_path();
                 let id = p
@@ -432,6 +433,7 @@ mod tests {
         let store = BlobStore::open(dir.path(), Durability::None).unwrap();
         let s = store.stage(b"interrupted").unwrap();
         assert!(!store.contains(&s.id));
+        assert_eq!(store.list().count(), 0, "staged files are not listed as blobs");
         assert_eq!(store.clean_tmp().unwrap(), 1);
         assert_eq!(store.list().count(), 0);
     }
