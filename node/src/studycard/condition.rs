@@ -1141,4 +1141,19 @@ mod tests {
         .unwrap();
         assert_eq!(c.to_string(), "`SeriesDescription` contains \"t1\" or 3");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsers_never_panic(s in "\\PC{0,24}") {
+            let _ = TagPath::parse(&s);
+            let _ = (parse_number(&s), parse_age(&s), parse_date(&s), parse_time(&s));
+            let _ = parse_datetime(&s);
+            let _ = s.parse::<Operator>();
+        }
+
+        #[test]
+        fn date_like_text_never_panics(s in "[0-9.:+\\-TZ ]{0,26}") {
+            let _ = (parse_date(&s), parse_time(&s), parse_datetime(&s), parse_age(&s));
+        }
+    }
 }

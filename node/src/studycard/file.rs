@@ -421,4 +421,16 @@ message = "thick"
         std::fs::write(&p, MINIMAL).unwrap();
         assert_eq!(load_card(&p).unwrap().name, "mr-natures");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn damaged_cards_give_errors_not_panics(cut in 0usize..600, insert in "\\PC{0,3}") {
+            let mut text = MINIMAL.to_string();
+            let at = (0..=cut.min(text.len())).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            text.insert_str(at, &insert);
+            if let Err(e) = parse_card(&text) {
+                let _ = e.to_string();
+            }
+        }
+    }
 }
