@@ -6,10 +6,12 @@
 //!   natures, BIDS datatypes, grades). One serde shape for TOML files and CBOR in the catalog.
 //! - [`condition`]: conditions on a DICOM attribute (keyword, `(gggg,eeee)`, or a path into
 //!   sequences) or a catalog field, checked against the DICOM dictionary when read.
+//! - [`tag_path`]: attributes by keyword, tag, or path through sequence items.
+//! - [`values`]: how values are typed by VR and parsed (numbers, ages, dates, times).
 //! - [`eval`]: evaluating a card, or a study's cards, on one acquisition.
 //! - [`quality`]: findings, the per-examination conformity score, `--reject-failed`.
-//! - [`reapply`]: what an acquisition stores so cards can be re-applied with originals kept.
-//! - [`file`]: reading and writing card files, with errors that name the line, rule and key.
+//! - [`reapply`](mod@reapply): what an acquisition stores so cards can be re-applied with originals kept.
+//! - [`file`](mod@file): reading and writing card files, with errors that name the line, rule and key.
 //!
 //! What this module must never do: fail or panic while evaluating. Every check that can fail
 //! runs when a card is read (TOML or CBOR); a [`StudyCard`] that exists can be evaluated on any
@@ -21,11 +23,10 @@ pub mod file;
 pub mod model;
 pub mod quality;
 pub mod reapply;
+pub mod tag_path;
+pub mod values;
 
-pub use condition::{
-    CatalogField, Condition, ConditionError, FieldRef, ItemSelector, TagPath, TagPathError,
-    TagStep, ValueKind,
-};
+pub use condition::{CatalogField, Condition, ConditionError, FieldRef};
 pub use eval::{
     evaluate, evaluate_study, holds, in_scope, CardOutcome, CatalogFields, NoCatalogFields,
     StudyOutcome,
@@ -37,6 +38,8 @@ pub use model::{
 };
 pub use quality::{examination_conformity, reject, QualityFinding, Rejection};
 pub use reapply::{diff, reapply, AcquisitionCards, CardApplication, FieldChange};
+pub use tag_path::{ItemSelector, TagPath, TagPathError, TagStep};
+pub use values::ValueKind;
 
 #[cfg(test)]
 mod tests {

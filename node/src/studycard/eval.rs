@@ -11,13 +11,14 @@ use dicom_dictionary_std::tags;
 use dicom_object::mem::InMemElement;
 use dicom_object::InMemDicomObject;
 
-use super::condition::{
-    fold, parse_age, parse_date, parse_datetime, parse_number, parse_time, CatalogField, Condition,
-    FieldRef, ItemSelector, Operand, TagPath, ValueKind,
-};
+use super::condition::{CatalogField, Condition, FieldRef, Operand};
 use super::model::{Assignments, Grade, Operator, StudyCard, VersionedCard};
 use super::quality::QualityFinding;
 use super::reapply::CardApplication;
+use super::tag_path::{ItemSelector, TagPath};
+use super::values::{
+    fold, parse_age, parse_date, parse_datetime, parse_number, parse_time, ValueKind,
+};
 
 /// What the catalog knows about the acquisition being evaluated, for conditions with
 /// `field = "..."` and for the card's center scope.

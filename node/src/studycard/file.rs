@@ -171,10 +171,11 @@ fn section_at(text: &str, at: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::studycard::condition::{FieldRef, TagPath};
+    use crate::studycard::condition::FieldRef;
     use crate::studycard::model::{
         Assignments, BidsDatatype, Grade, Nature, Operator, QualityRule, Rule, Value,
     };
+    use crate::studycard::tag_path::TagPath;
 
     const MINIMAL: &str = r#"
 name = "mr-natures"
