@@ -328,6 +328,12 @@ impl Catalog {
         Ok(())
     }
 
+    /// The underlying database, for the modules that keep their own tables in the catalog file
+    /// (access rights, audit log, study cards) so that they share its transactions and lock.
+    pub fn db(&self) -> &redb::Database {
+        &self.db
+    }
+
     /// The schema version on disk.
     pub fn schema_version(&self) -> Result<u64> {
         let txn = self.db.begin_read()?;
