@@ -2,6 +2,7 @@
 
 pub mod import;
 pub mod repo;
+pub mod studycard;
 
 /// Print `value` as one line of JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {

@@ -34,6 +34,9 @@ enum Command {
     Ls(cmd::repo::JsonArg),
     /// Export stored datasets.
     Export(cmd::repo::ExportArgs),
+    /// Study cards and quality cards: add, list, re-apply.
+    #[command(subcommand)]
+    Studycard(cmd::studycard::StudycardCmd),
     /// Re-hash every blob and check every catalog reference; non-zero exit on any inconsistency.
     Fsck(cmd::repo::FsckArgs),
 }
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Ls(a) => cmd::repo::ls(&home, a),
         Command::Export(a) => cmd::repo::export(&home, a),
         Command::Fsck(a) => cmd::repo::fsck(&home, a),
+        Command::Studycard(c) => cmd::studycard::run(&home, c),
     };
     match result {
         Ok(code) => code,

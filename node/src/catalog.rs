@@ -8,6 +8,7 @@
 //!
 //! The catalog holds no PHI: everything it stores comes from de-identified headers.
 
+pub mod cards;
 pub mod model;
 
 use std::path::Path;
@@ -23,6 +24,7 @@ use redb::{
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use cards::StoredCard;
 pub use model::*;
 
 /// Version of the catalog's layout. Bump it, and write the migration, when tables change.
@@ -212,10 +214,8 @@ pub struct SeriesCommit {
     pub nifti: Option<NiftiExpression>,
     /// Why conversion was refused, if it was.
     pub nifti_refusal: Option<String>,
-    /// Nature from study cards.
-    pub nature: Option<String>,
-    /// Study-card values.
-    pub card: Option<CardValues>,
+    /// Study-card state for the acquisition (replaces the stored one when given).
+    pub cards: Option<AcquisitionCards>,
 }
 
 /// What [`Catalog::commit_series`] did.
@@ -323,6 +323,7 @@ impl Catalog {
             txn.open_table(INSTANCES)?;
             txn.open_table(BLOBS)?;
             txn.open_multimap_table(CHILDREN)?;
+            txn.open_table(cards::CARDS)?;
         }
         txn.commit()?;
         Ok(())
@@ -678,7 +679,7 @@ impl Catalog {
                         series_description: c.series_description.clone(),
                         protocol_name: c.protocol_name.clone(),
                         protocol: c.protocol.clone(),
-                        card: c.card.clone().unwrap_or_default(),
+                        cards: c.cards.clone().unwrap_or_default(),
                     };
                     let id = a.id.to_bytes();
                     acqs.insert(id, enc(&a).as_slice())?;
@@ -692,8 +693,8 @@ impl Catalog {
                 let mut a: Acquisition = get(&acqs, "acquisition", acq_id)?
                     .ok_or_else(|| CatalogError::NotFound(format!("acquisition of {ak}")))?;
                 a.protocol = c.protocol.clone();
-                if let Some(card) = &c.card {
-                    a.card = card.clone();
+                if let Some(cards) = &c.cards {
+                    a.cards = cards.clone();
                 }
                 acqs.insert(acq_id, enc(&a).as_slice())?;
             }
@@ -719,9 +720,6 @@ impl Catalog {
                     };
                     d.nifti.clone_from(&c.nifti);
                     d.nifti_refusal.clone_from(&c.nifti_refusal);
-                    if c.nature.is_some() {
-                        d.nature.clone_from(&c.nature);
-                    }
                     d.updated_at = now;
                     (d, old)
                 }
@@ -738,7 +736,6 @@ impl Catalog {
                         study: c.study,
                         subject: SubjectId::from_bytes(subject_id),
                         examination: ExaminationId::from_bytes(exam_id),
-                        nature: c.nature.clone(),
                         dicom: DicomExpression {
                             manifest: c.manifest,
                             manifest_bytes: c.manifest_size,

@@ -15,6 +15,7 @@ pub mod dicom;
 pub mod extract;
 pub mod guard;
 pub mod pipeline;
+pub mod reapply;
 pub mod source;
 
 pub use pipeline::{ImportOptions, ImportSummary, Importer, Progress, SkippedFile};

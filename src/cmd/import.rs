@@ -23,6 +23,9 @@ pub struct ImportArgs {
     /// Instances per durability batch (default from config.toml).
     #[arg(long, default_value_t = 0, hide = true)]
     batch: usize,
+    /// Skip series that a quality card grades `fail` (each file is reported with the reason).
+    #[arg(long)]
+    reject_failed: bool,
     /// Print one JSON object with the summary.
     #[arg(long)]
     json: bool,
@@ -56,6 +59,7 @@ pub fn run(home: &Home, a: ImportArgs) -> anyhow::Result<ExitCode> {
         profile: a.profile.clone(),
         threads: a.threads,
         batch_instances: a.batch,
+        reject_failed: a.reject_failed,
     };
     let progress = Bar(bar);
     let summary = Importer::new(&node).run(&a.paths, &opts, &progress);

@@ -82,6 +82,8 @@ struct LsRow {
     instances: u32,
     content_id: String,
     nature: Option<String>,
+    /// The nature study cards assigned at import (kept when cards are re-applied).
+    original_nature: Option<String>,
     contrast: Option<String>,
     qc_grade: Option<String>,
     nifti: bool,
@@ -112,9 +114,16 @@ pub fn ls(home: &Home, a: JsonArg) -> anyhow::Result<ExitCode> {
                 dimensions,
                 instances: r.dataset.dicom.instances,
                 content_id: r.dataset.dicom.manifest.to_hex(),
-                nature: r.dataset.nature,
-                contrast: r.acquisition.card.contrast,
-                qc_grade: r.acquisition.card.qc_grade,
+                nature: r.acquisition.cards.current.nature.map(|n| n.to_string()),
+                original_nature: r
+                    .acquisition
+                    .cards
+                    .original
+                    .as_ref()
+                    .and_then(|o| o.nature)
+                    .map(|n| n.to_string()),
+                contrast: r.acquisition.cards.current.contrast.clone(),
+                qc_grade: r.acquisition.cards.grade.map(|g| g.to_string()),
                 nifti: r.dataset.nifti.is_some(),
             }
         })

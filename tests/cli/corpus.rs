@@ -7,7 +7,11 @@ use crate::util::*;
 fn every_reference_file_is_imported_or_skipped_with_a_reason() {
     let corpus = testkit::reference_corpus();
     let manifest = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).unwrap();
-    let listed = manifest.lines().skip(1).filter(|l| !l.trim().is_empty()).count() as u64;
+    let listed = manifest
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .count() as u64;
     let (_dir, home) = new_home("Corpus center");
     let out = neurofed(&home)
         .args(["import", "--study", "reference", "--json"])
@@ -31,7 +35,10 @@ fn every_reference_file_is_imported_or_skipped_with_a_reason() {
         let reason = sk["reason"].as_str().unwrap();
         assert!(!reason.trim().is_empty() && !reason.contains('\n'), "{sk}");
     }
-    let skipped_paths: Vec<&str> = skipped.iter().map(|x| x["path"].as_str().unwrap()).collect();
+    let skipped_paths: Vec<&str> = skipped
+        .iter()
+        .map(|x| x["path"].as_str().unwrap())
+        .collect();
     for broken in [
         "pydicom/test_files/MR_truncated.dcm",
         "pydicom/test_files/rtplan_truncated.dcm",
@@ -42,7 +49,10 @@ fn every_reference_file_is_imported_or_skipped_with_a_reason() {
             "{broken} should be refused: {skipped_paths:?}"
         );
     }
-    assert!(s["instances"].as_u64().unwrap() >= 90, "most real files import: {s}");
+    assert!(
+        s["instances"].as_u64().unwrap() >= 90,
+        "most real files import: {s}"
+    );
 
     let again = json(
         neurofed(&home)
@@ -51,7 +61,11 @@ fn every_reference_file_is_imported_or_skipped_with_a_reason() {
     );
     assert_eq!(again["instances"], 0, "{again}");
     let fsck = neurofed(&home).arg("fsck").output().unwrap();
-    assert!(fsck.status.success(), "{}", String::from_utf8_lossy(&fsck.stdout));
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stdout)
+    );
 }
 
 #[test]
@@ -68,7 +82,10 @@ fn bad_arguments_are_clear_errors() {
     assert_eq!(json(neurofed(&home).arg("stats"))["studies"], 0);
 
     let dir = tempfile::tempdir().unwrap();
-    let out = neurofed(&dir.path().join("nothing")).arg("stats").output().unwrap();
+    let out = neurofed(&dir.path().join("nothing"))
+        .arg("stats")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("neurofed init"));
 }

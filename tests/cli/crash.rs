@@ -9,7 +9,10 @@ use crate::util::*;
 fn sigkill_during_import_leaves_a_consistent_node() {
     let corpus = testkit::synth_corpus();
     let truth = testkit::truth(&corpus);
-    let total: u64 = truth.iter().map(|r| r.get("instances").parse::<u64>().unwrap()).sum();
+    let total: u64 = truth
+        .iter()
+        .map(|r| r.get("instances").parse::<u64>().unwrap())
+        .sum();
     let (_dir, home) = new_home("Crash center");
     let mut committed_before_end = false;
     // Small batches so that kills land in every phase: reading, staging, syncing, committing.
@@ -37,7 +40,11 @@ fn sigkill_during_import_leaves_a_consistent_node() {
             committed_before_end = true;
         }
     }
-    let done = json(neurofed(&home).args(["import", "--study", "S"]).arg(&corpus));
+    let done = json(
+        neurofed(&home)
+            .args(["import", "--study", "S"])
+            .arg(&corpus),
+    );
     let stats = json(neurofed(&home).arg("stats"));
     assert_eq!(stats["instances"], total, "{done}");
     assert_eq!(stats["acquisitions"], truth.len() as u64);
@@ -48,9 +55,16 @@ fn sigkill_during_import_leaves_a_consistent_node() {
         total
     );
     let fsck = neurofed(&home).args(["fsck", "--gc"]).output().unwrap();
-    assert!(fsck.status.success(), "{}", String::from_utf8_lossy(&fsck.stdout));
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stdout)
+    );
     let clean = json(neurofed(&home).arg("fsck"));
     assert_eq!(clean["garbage_blobs"], 0);
     // At least one kill must have landed between batch commits, or the test proved little.
-    assert!(committed_before_end, "no kill interrupted an import midway; adjust delays");
+    assert!(
+        committed_before_end,
+        "no kill interrupted an import midway; adjust delays"
+    );
 }

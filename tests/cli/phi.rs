@@ -7,7 +7,10 @@ use crate::util::*;
 fn counts_match_truth() {
     let f = synth_fixture();
     let truth = testkit::truth(&f.corpus);
-    let instances: u64 = truth.iter().map(|r| r.get("instances").parse::<u64>().unwrap()).sum();
+    let instances: u64 = truth
+        .iter()
+        .map(|r| r.get("instances").parse::<u64>().unwrap())
+        .sum();
     let subjects: std::collections::BTreeSet<_> = truth.iter().map(|r| r.get("subject")).collect();
     let exams: std::collections::BTreeSet<_> = truth
         .iter()
@@ -50,7 +53,10 @@ fn counts_match_truth() {
             .map(|r| r["instances"].as_u64().unwrap())
             .collect();
         assert_eq!(got.len(), want.len(), "{desc}");
-        assert!(got.iter().zip(&want).all(|(a, b)| a == b), "{desc}: {got:?} vs {want:?}");
+        assert!(
+            got.iter().zip(&want).all(|(a, b)| a == b),
+            "{desc}: {got:?} vs {want:?}"
+        );
     }
 }
 
@@ -63,7 +69,11 @@ fn reimport_is_a_no_op() {
     assert_eq!(f.second["subjects"], 0);
     assert_eq!(f.second["examinations"], 0);
     let out = neurofed(&f.home).arg("fsck").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
@@ -74,7 +84,9 @@ fn export_reparses_and_matches_the_store() {
     for p in &files {
         let obj = dicom_object::open_file(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         // Stored bytes are exported as they are: the file's hash is a blob of the store.
-        let id = blake3::hash(&std::fs::read(p).unwrap()).to_hex().to_string();
+        let id = blake3::hash(&std::fs::read(p).unwrap())
+            .to_hex()
+            .to_string();
         assert!(
             f.home.join("blobs").join(&id[..2]).join(&id).is_file(),
             "{} is not byte-identical to a stored blob",
@@ -92,10 +104,19 @@ fn export_reparses_and_matches_the_store() {
 fn no_planted_phi_survives_in_home_or_export() {
     let f = synth_fixture();
     let needles = testkit::planted_phi(&f.corpus);
-    assert!(needles.len() > 40, "the truth table yields the planted PHI: {needles:?}");
+    assert!(
+        needles.len() > 40,
+        "the truth table yields the planted PHI: {needles:?}"
+    );
     // The check itself must be able to fail: the originals are full of these strings.
-    let sample = testkit::scan_for_phi(&f.corpus.join(testkit::truth(&f.corpus)[0].get("dir")), &needles);
-    assert!(!sample.is_empty(), "the scan finds PHI in the original files");
+    let sample = testkit::scan_for_phi(
+        &f.corpus.join(testkit::truth(&f.corpus)[0].get("dir")),
+        &needles,
+    );
+    assert!(
+        !sample.is_empty(),
+        "the scan finds PHI in the original files"
+    );
     let mut leaks = testkit::scan_for_phi(&f.home, &needles);
     leaks.extend(testkit::scan_for_phi(&f.export, &needles));
     let shown: Vec<String> = leaks
@@ -103,5 +124,10 @@ fn no_planted_phi_survives_in_home_or_export() {
         .take(20)
         .map(|(p, n)| format!("{n:?} in {}", p.display()))
         .collect();
-    assert!(leaks.is_empty(), "{} PHI leaks, e.g.:\n{}", leaks.len(), shown.join("\n"));
+    assert!(
+        leaks.is_empty(),
+        "{} PHI leaks, e.g.:\n{}",
+        leaks.len(),
+        shown.join("\n")
+    );
 }

@@ -11,6 +11,8 @@ use protocol::id::{
 use protocol::ContentId;
 use serde::{Deserialize, Serialize};
 
+pub use crate::studycard::AcquisitionCards;
+
 /// A center: this node's own, or one its data was acquired at.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Center {
@@ -169,30 +171,6 @@ pub struct Protocol {
     pub dims: Option<Vec<u32>>,
 }
 
-/// Study-card values of an acquisition: what the cards assigned, and what they had assigned
-/// before the last re-application.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct CardValues {
-    /// Acquisition contrast, e.g. T1.
-    #[serde(default)]
-    pub contrast: Option<String>,
-    /// BIDS datatype: anat, func, dwi, fmap, perf.
-    #[serde(default)]
-    pub bids_datatype: Option<String>,
-    /// Series name assigned by a card.
-    #[serde(default)]
-    pub series_name: Option<String>,
-    /// Comment assigned by a card.
-    #[serde(default)]
-    pub comment: Option<String>,
-    /// Free tags.
-    #[serde(default)]
-    pub tags: Vec<String>,
-    /// Quality grade: pass, warning, fail.
-    #[serde(default)]
-    pub qc_grade: Option<String>,
-}
-
 /// One DICOM series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Acquisition {
@@ -222,9 +200,9 @@ pub struct Acquisition {
     /// Acquisition parameters.
     #[serde(default)]
     pub protocol: Protocol,
-    /// Study-card and quality-card values.
+    /// Study-card and quality-card state: original, current, history.
     #[serde(default)]
-    pub card: CardValues,
+    pub cards: AcquisitionCards,
 }
 
 /// The DICOM expression of a dataset: its manifest of instance blobs.
@@ -272,9 +250,6 @@ pub struct Dataset {
     pub subject: SubjectId,
     /// The examination (denormalized).
     pub examination: ExaminationId,
-    /// Nature from the study card: T1w, T2w, BOLD, ...
-    #[serde(default)]
-    pub nature: Option<String>,
     /// DICOM expression.
     pub dicom: DicomExpression,
     /// NIfTI expression, when the series converts.

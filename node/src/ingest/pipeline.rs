@@ -29,13 +29,23 @@ use dicom_dictionary_std::tags;
 use protocol::id::StudyId;
 use serde::Serialize;
 
+use dicom_object::InMemDicomObject;
+
 use super::deid::Deidentifier;
 use super::dicom;
 use super::extract::{self, InstanceMeta};
+use super::reapply::series_fields;
 use super::source::{self, Input, Unreadable};
 use crate::catalog::{CatalogError, Manifest, ManifestEntry, NewEquipment, SeriesCommit};
 use crate::home::{Node, NodeError};
 use crate::store::{Staged, StoreError};
+use crate::studycard::{evaluate_study, reject, AcquisitionCards, Assignments, VersionedCard};
+
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
 
 /// What to import and how.
 #[derive(Debug, Clone, Default)]
@@ -48,6 +58,8 @@ pub struct ImportOptions {
     pub threads: usize,
     /// Instances per durability batch; 0: the configured value.
     pub batch_instances: usize,
+    /// Skip series that a quality card grades `fail`.
+    pub reject_failed: bool,
 }
 
 /// Receives progress while an import runs (from the collector and the committer threads).
@@ -116,8 +128,11 @@ pub enum ImportError {
 /// One de-identified instance, staged in the store, waiting for its series' commit.
 #[derive(Debug)]
 struct Record {
+    label: String,
     staged: Staged,
     meta: InstanceMeta,
+    /// The de-identified object without its pixel data: what study cards are evaluated on.
+    header: Box<InMemDicomObject>,
     pseudonym: String,
     serial_hash: Option<String>,
 }
@@ -134,6 +149,8 @@ enum Outcome {
 /// Records of one series in the current batch.
 struct PendingSeries {
     first: InstanceMeta,
+    header: Box<InMemDicomObject>,
+    labels: Vec<String>,
     pseudonym: String,
     serial_hash: Option<String>,
     entries: Vec<ManifestEntry>,
@@ -228,13 +245,16 @@ impl<'n> Importer<'n> {
             }
             drop(out_tx);
             drop(in_rx);
-            let study_id = study.id;
+            let mut c = Committer {
+                node,
+                study: study.id,
+                study_name: study.name.clone(),
+                center: node.catalog.node_center()?.name,
+                cards: node.catalog.cards(study.id)?,
+                reject_failed: opts.reject_failed,
+                totals: CommitTotals::default(),
+            };
             let committer = s.spawn(move || -> Result<CommitTotals, ImportError> {
-                let mut c = Committer {
-                    node,
-                    study: study_id,
-                    totals: CommitTotals::default(),
-                };
                 let mut failure = None;
                 for batch in batch_rx {
                     if failure.is_some() {
@@ -301,6 +321,7 @@ impl<'n> Importer<'n> {
         summary.series = totals.series.len() as u64;
         summary.subjects = totals.subjects.len() as u64;
         summary.examinations = totals.examinations.len() as u64;
+        summary.skipped.extend(totals.rejected);
         summary.seconds = started.elapsed().as_secs_f64();
         Ok(summary)
     }
@@ -354,10 +375,13 @@ fn process(node: &Node, deid: &Deidentifier, input: Input) -> Outcome {
     if let Err(e) = obj.write_all(&mut out) {
         return skip(format!("cannot re-encode the de-identified object: {e}"));
     }
+    drop(obj.take(tags::PIXEL_DATA));
     match node.store.stage(&out) {
         Ok(staged) => Outcome::Stored(Box::new(Record {
+            label,
             staged,
             meta,
+            header: Box::new(obj.into_inner()),
             pseudonym: outcome.pseudonym,
             serial_hash,
         })),
@@ -437,6 +461,8 @@ impl<'a> Collector<'a> {
                     .entry(r.meta.series_uid.clone())
                     .or_insert_with(|| PendingSeries {
                         first: r.meta,
+                        header: r.header,
+                        labels: Vec::new(),
                         pseudonym: r.pseudonym,
                         serial_hash: r.serial_hash,
                         entries: Vec::new(),
@@ -444,6 +470,7 @@ impl<'a> Collector<'a> {
                         frames: 0,
                     });
                 p.entries.push(entry);
+                p.labels.push(r.label);
                 p.staged.push(r.staged);
                 p.frames += frames;
                 self.pending_count += 1;
@@ -469,6 +496,7 @@ impl<'a> Collector<'a> {
 /// What the committer counted.
 #[derive(Debug, Default)]
 struct CommitTotals {
+    rejected: Vec<SkippedFile>,
     instances: u64,
     duplicates: u64,
     series: HashSet<[u8; 16]>,
@@ -480,6 +508,10 @@ struct CommitTotals {
 struct Committer<'a> {
     node: &'a Node,
     study: StudyId,
+    study_name: String,
+    center: String,
+    cards: Vec<VersionedCard>,
+    reject_failed: bool,
     totals: CommitTotals,
 }
 
@@ -492,6 +524,31 @@ impl Committer<'_> {
         let mut commits = Vec::new();
         for (series_uid, p) in batch {
             let base = node.catalog.dataset_for_series(self.study, &series_uid)?;
+            // Cards are evaluated once, when a series first arrives; re-applying them to existing
+            // data is `studycard apply`.
+            let cards = if base.is_none() {
+                let fields = series_fields(&self.center, &self.study_name, &p.first);
+                let outcome = evaluate_study(&self.cards, &p.header, &fields);
+                if self.reject_failed {
+                    if let Some(r) = reject(&outcome) {
+                        for (label, st) in p.labels.into_iter().zip(p.staged) {
+                            node.store.discard(st)?;
+                            self.totals.rejected.push(SkippedFile {
+                                path: label,
+                                reason: format!("series rejected by a quality card: {}", r.reason),
+                            });
+                        }
+                        continue;
+                    }
+                }
+                Some(AcquisitionCards::at_import(
+                    Assignments::default(),
+                    &outcome,
+                    Some(unix_now()),
+                ))
+            } else {
+                None
+            };
             let (mut manifest, base_id, base_frames) = match &base {
                 Some(d) => {
                     let bytes = node.store.read(&d.dicom.manifest)?;
@@ -544,8 +601,7 @@ impl Committer<'_> {
                 total_bytes: manifest.bytes(),
                 nifti: None,
                 nifti_refusal: None,
-                nature: None,
-                card: None,
+                cards,
             });
             staged_all.extend(p.staged);
             staged_all.push(mstaged);
