@@ -1,5 +1,7 @@
 //! End-to-end tests of the `neurofed` binary: one test binary, shared fixtures (see `util`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod cards;
 mod corpus;
 mod crash;
