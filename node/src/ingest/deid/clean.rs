@@ -1,0 +1,441 @@
+//! Clean Descriptors: keep a description only after removing every identifying value the same
+//! header holds.
+//!
+//! [`Scrubber::collect`] reads the header BEFORE anything is modified and gathers the values that
+//! identify someone: every person name component (patient, physicians, operators, at any depth),
+//! patient and other ids, accession number, study id, institution name, address and department,
+//! station name, device serial, telephone numbers, and every date in the header in the usual
+//! spellings. [`Scrubber::clean`] removes each occurrence from a text, ignoring case and
+//! diacritics, at word boundaries, and keeps the rest.
+//!
+//! Narrative free text cannot be cleaned this way (it names people and events the header does not
+//! list), so [`FREE_TEXT`] attributes are removed instead.
+
+use dicom_core::{Tag, VR};
+use dicom_object::InMemDicomObject;
+
+use super::pseudonym::fold;
+
+/// Attributes of narrative free text: removed even with Clean Descriptors.
+pub const FREE_TEXT: &[(u32, &str)] = &[
+    (0x0008_1080, "AdmittingDiagnosesDescription"),
+    (0x0008_4000, "IdentifyingComments"),
+    (0x0010_2000, "MedicalAlerts"),
+    (0x0010_21B0, "AdditionalPatientHistory"),
+    (0x0010_4000, "PatientComments"),
+    (0x0032_1030, "ReasonForStudy"),
+    (0x0032_1066, "ReasonForVisit"),
+    (0x0032_4000, "StudyComments"),
+    (0x0038_0040, "DischargeDiagnosisDescription"),
+    (0x0038_0062, "ServiceEpisodeDescription"),
+    (0x0038_4000, "VisitComments"),
+    (0x0040_0280, "CommentsOnThePerformedProcedureStep"),
+    (0x0040_1002, "ReasonForTheRequestedProcedure"),
+    (0x0040_1400, "RequestedProcedureComments"),
+    (0x0040_2400, "ImagingServiceRequestComments"),
+];
+
+/// Attributes whose values identify a patient, a place or a device (person names are found by VR).
+const IDENTIFYING: &[u32] = &[
+    0x0008_0050, // AccessionNumber
+    0x0008_0080, // InstitutionName
+    0x0008_0081, // InstitutionAddress
+    0x0008_0092, // ReferringPhysicianAddress
+    0x0008_0094, // ReferringPhysicianTelephoneNumbers
+    0x0008_1010, // StationName
+    0x0008_1040, // InstitutionalDepartmentName
+    0x0010_0020, // PatientID
+    0x0010_0021, // IssuerOfPatientID
+    0x0010_1000, // OtherPatientIDs
+    0x0010_1040, // PatientAddress
+    0x0010_1090, // MedicalRecordLocator
+    0x0010_2152, // RegionOfResidence
+    0x0010_2154, // PatientTelephoneNumbers
+    0x0010_2155, // PatientTelecomInformation
+    0x0012_0040, // ClinicalTrialSubjectID
+    0x0012_0042, // ClinicalTrialSubjectReadingID
+    0x0018_1000, // DeviceSerialNumber
+    0x0020_0010, // StudyID
+    0x0032_1033, // RequestingService
+    0x0038_0010, // AdmissionID
+    0x0040_0009, // ScheduledProcedureStepID
+    0x0040_0010, // ScheduledStationName
+    0x0040_0242, // PerformedStationName
+    0x0040_0243, // PerformedLocation
+    0x0040_0253, // PerformedProcedureStepID
+    0x0040_1001, // RequestedProcedureID
+    0x0040_1102, // PersonAddress
+    0x0040_1103, // PersonTelephoneNumbers
+    0x0040_2016, // PlacerOrderNumberImagingServiceRequest
+    0x0040_2017, // FillerOrderNumberImagingServiceRequest
+];
+
+/// Of those, the ones made of words that identify on their own (a street, a town, "Riverside").
+const WORDY: &[u32] = &[
+    0x0008_0080,
+    0x0008_0081,
+    0x0008_0092,
+    0x0008_1040,
+    0x0010_1040,
+    0x0010_2152,
+    0x0032_1033,
+    0x0040_0243,
+    0x0040_1102,
+];
+
+/// Sequences nested deeper than this are refused rather than walked.
+pub(crate) const MAX_DEPTH: u32 = 32;
+
+/// The identifying values of one header, ready to be removed from its descriptions.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Scrubber {
+    /// Longest first, so that a full name goes before its parts.
+    needles: Vec<String>,
+}
+
+impl Scrubber {
+    /// Gather the identifying values of `obj`, nested sequences included.
+    pub fn collect(obj: &InMemDicomObject) -> Scrubber {
+        let mut s = Scrubber::default();
+        s.collect_in(obj, 0);
+        for n in std::mem::take(&mut s.needles) {
+            let folded: String = n
+                .chars()
+                .map(|c| fold(c).map_or_else(|| c.to_string(), str::to_string))
+                .collect();
+            if folded != n {
+                s.needles.push(folded);
+            }
+            s.needles.push(n);
+        }
+        s.needles
+            .sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        s.needles.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        s
+    }
+
+    /// The values gathered (for tests and diagnostics).
+    #[cfg(test)]
+    pub fn needles(&self) -> &[String] {
+        &self.needles
+    }
+
+    fn collect_in(&mut self, obj: &InMemDicomObject, depth: u32) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        for e in obj.iter() {
+            let tag = e.header().tag;
+            let vr = e.header().vr;
+            if vr == VR::SQ {
+                if let Some(items) = e.items() {
+                    for item in items {
+                        self.collect_in(item, depth + 1);
+                    }
+                }
+                continue;
+            }
+            // Private values are removed or safe-listed, never cleaned: only public ones matter.
+            if tag.group() % 2 == 1 {
+                continue;
+            }
+            let Ok(values) = e.value().to_multi_str() else {
+                continue;
+            };
+            match vr {
+                VR::PN => {
+                    for v in values.iter() {
+                        self.add_name(v);
+                    }
+                }
+                VR::DA => {
+                    for v in values.iter() {
+                        self.add_date(v);
+                    }
+                }
+                VR::DT => {
+                    for v in values.iter() {
+                        if let Some(d) = v.get(..8) {
+                            self.add_date(d);
+                        }
+                    }
+                }
+                _ if is_identifying(tag) => {
+                    let wordy = WORDY.contains(&tag_u32(tag));
+                    for v in values.iter() {
+                        self.add_value(v, wordy);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn push(&mut self, s: &str, min_len: usize) {
+        let s = s.trim_matches(|c: char| c.is_whitespace() || c == '\0' || c == ',' || c == '.');
+        if s.chars().filter(|c| c.is_alphanumeric()).count() >= min_len {
+            self.needles.push(s.to_string());
+        }
+    }
+
+    fn add_name(&mut self, pn: &str) {
+        for group in pn.split('=') {
+            // Family, given and middle names; prefixes and suffixes ("Dr.", "Jr.") identify no one.
+            for comp in group.split('^').take(3) {
+                self.push(comp, 2);
+                if comp.trim().contains(char::is_whitespace) {
+                    for w in comp.split_whitespace() {
+                        self.push(w, 2);
+                    }
+                }
+            }
+        }
+    }
+
+    fn add_value(&mut self, v: &str, wordy: bool) {
+        self.push(v, 3);
+        for part in v.split('^') {
+            self.push(part, 3);
+            if wordy {
+                for w in part.split(|c: char| c.is_whitespace() || c == ',') {
+                    self.push(w, 4);
+                }
+            }
+        }
+    }
+
+    fn add_date(&mut self, v: &str) {
+        let Some(d) = super::dates::parse_da(v) else {
+            return;
+        };
+        use chrono::Datelike;
+        let (y, m, dd) = (d.year(), d.month(), d.day());
+        for s in [
+            format!("{y:04}{m:02}{dd:02}"),
+            format!("{y:04}-{m:02}-{dd:02}"),
+            format!("{y:04}.{m:02}.{dd:02}"),
+            format!("{y:04}/{m:02}/{dd:02}"),
+            format!("{dd:02}.{m:02}.{y:04}"),
+            format!("{dd:02}/{m:02}/{y:04}"),
+            format!("{dd:02}-{m:02}-{y:04}"),
+            format!("{m:02}/{dd:02}/{y:04}"),
+        ] {
+            self.needles.push(s);
+        }
+    }
+
+    /// `text` without any of the gathered values; `None` when nothing changed.
+    pub fn clean(&self, text: &str) -> Option<String> {
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        for n in &self.needles {
+            let mut from = 0;
+            while let Some((s, e)) = find_word_ci(text, n, from) {
+                if !spans.iter().any(|&(a, b)| s < b && a < e) {
+                    spans.push((s, e));
+                }
+                from = s + text[s..].chars().next().map_or(1, char::len_utf8);
+            }
+        }
+        if spans.is_empty() {
+            return None;
+        }
+        spans.sort_unstable();
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (s, e) in spans {
+            out.push_str(&text[at..s]);
+            out.push(' ');
+            at = e;
+        }
+        out.push_str(&text[at..]);
+        Some(tidy(&out))
+    }
+}
+
+fn tag_u32(t: Tag) -> u32 {
+    (u32::from(t.group()) << 16) | u32::from(t.element())
+}
+
+fn is_identifying(t: Tag) -> bool {
+    IDENTIFYING.binary_search(&tag_u32(t)).is_ok()
+}
+
+/// Whitespace runs collapsed, separators left dangling at either end dropped.
+fn tidy(s: &str) -> String {
+    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    joined
+        .trim_matches(|c: char| c.is_whitespace() || "^_-,;:/|()[]".contains(c))
+        .to_string()
+}
+
+/// Case- and diacritic-insensitive equality of two characters.
+fn same_char(a: char, b: char) -> bool {
+    if a == b {
+        return true;
+    }
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(&b);
+    }
+    let fa = fold(a)
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| a.to_uppercase().collect());
+    let fb = fold(b)
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| b.to_uppercase().collect());
+    fa == fb
+}
+
+/// The first occurrence of `needle` in `hay` at or after byte `from`, not glued to a letter or
+/// digit on either side.
+fn find_word_ci(hay: &str, needle: &str, from: usize) -> Option<(usize, usize)> {
+    let first = needle.chars().next()?;
+    let mut prev_alnum = hay[..from]
+        .chars()
+        .next_back()
+        .is_some_and(char::is_alphanumeric);
+    for (i, c) in hay[from..].char_indices() {
+        let start = from + i;
+        if !prev_alnum && same_char(c, first) {
+            let mut h = hay[start..].char_indices();
+            let mut end = None;
+            let mut ok = true;
+            for nc in needle.chars() {
+                match h.next() {
+                    Some((_, hc)) if same_char(hc, nc) => {}
+                    _ => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if ok {
+                let rest = h.next();
+                end = Some(rest.map_or(hay.len(), |(j, _)| start + j));
+                if rest.is_some_and(|(_, rc)| rc.is_alphanumeric()) {
+                    end = None;
+                }
+            }
+            if let Some(end) = end {
+                return Some((start, end));
+            }
+        }
+        prev_alnum = c.is_alphanumeric();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dicom_core::{DataElement, PrimitiveValue};
+    use dicom_dictionary_std::tags;
+
+    fn header() -> InMemDicomObject {
+        InMemDicomObject::from_element_iter([
+            DataElement::new(tags::PATIENT_NAME, VR::PN, "Müller^Hans Peter^B"),
+            DataElement::new(tags::PATIENT_ID, VR::LO, "MRN1744974"),
+            DataElement::new(tags::PATIENT_BIRTH_DATE, VR::DA, "19641115"),
+            DataElement::new(tags::ACCESSION_NUMBER, VR::SH, "A20233326"),
+            DataElement::new(
+                tags::INSTITUTION_NAME,
+                VR::LO,
+                "Riverside University Hospital",
+            ),
+            DataElement::new(tags::REFERRING_PHYSICIAN_NAME, VR::PN, "Reyes^Carmen^^Dr."),
+            DataElement::new(tags::STATION_NAME, VR::SH, "MRC20017"),
+            DataElement::new(tags::STUDY_DATE, VR::DA, "20201107"),
+            DataElement::new(tags::SERIES_DESCRIPTION, VR::LO, "t1_mprage_sag_1mm"),
+            DataElement::new(
+                tags::OTHER_PATIENT_I_DS_SEQUENCE,
+                VR::SQ,
+                dicom_core::value::DataSetSequence::from(vec![
+                    InMemDicomObject::from_element_iter([DataElement::new(
+                        tags::PATIENT_ID,
+                        VR::LO,
+                        PrimitiveValue::from("OLD-4242"),
+                    )]),
+                ]),
+            ),
+        ])
+    }
+
+    #[test]
+    fn collects_names_ids_places_and_dates_at_any_depth() {
+        let s = Scrubber::collect(&header());
+        let has = |x: &str| s.needles().iter().any(|n| n.eq_ignore_ascii_case(x));
+        for x in [
+            "Müller",
+            "Muller",
+            "Hans Peter",
+            "Hans",
+            "Peter",
+            "MRN1744974",
+            "A20233326",
+            "Riverside University Hospital",
+            "Riverside",
+            "Reyes",
+            "Carmen",
+            "MRC20017",
+            "19641115",
+            "15.11.1964",
+            "2020-11-07",
+            "OLD-4242",
+        ] {
+            assert!(has(x), "{x} missing from {:?}", s.needles());
+        }
+        // A middle initial alone identifies no one and would eat letters out of descriptions;
+        // prefixes and suffixes identify no one either.
+        assert!(!has("B"));
+        assert!(!has("Dr"));
+        // Nor is a technical description an identifier.
+        assert!(!has("t1_mprage_sag_1mm"));
+    }
+
+    #[test]
+    fn removes_identifiers_and_keeps_the_rest() {
+        let s = Scrubber::collect(&header());
+        let c = |t: &str| s.clean(t);
+        assert_eq!(c("t1_mprage_sag_1mm"), None);
+        assert_eq!(
+            c("T1 MPRAGE for müller hans, MRN1744974").as_deref(),
+            Some("T1 MPRAGE for")
+        );
+        assert_eq!(
+            c("follow-up 2020-11-07 at Riverside University Hospital").as_deref(),
+            Some("follow-up at")
+        );
+        assert_eq!(c("Dr. REYES protocol").as_deref(), Some("Dr. protocol"));
+        assert_eq!(c("Muller_t2_tse").as_deref(), Some("t2_tse"));
+        assert_eq!(c("born 15.11.1964").as_deref(), Some("born"));
+        // Word boundaries: a name inside another word stays.
+        assert_eq!(c("Hansen coil"), None);
+        assert_eq!(c("A20233326X"), None);
+        assert_eq!(c("OLD-4242 prior").as_deref(), Some("prior"));
+    }
+
+    #[test]
+    fn free_text_list_is_sorted_and_in_the_table_with_clean_descriptors() {
+        assert!(FREE_TEXT.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(IDENTIFYING.windows(2).all(|w| w[0] < w[1]));
+        let t = super::super::table::Table::get().unwrap();
+        for (tag, name) in FREE_TEXT {
+            let row = t.lookup(*tag).unwrap_or_else(|| panic!("{name}"));
+            assert_eq!(
+                row.clean_descriptors,
+                Some(super::super::table::Action::C),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn finder_handles_unicode_and_edges() {
+        assert_eq!(find_word_ci("x ÄBC y", "äbc", 0), Some((2, 6)));
+        assert_eq!(find_word_ci("abc", "abc", 0), Some((0, 3)));
+        assert_eq!(find_word_ci("xabc", "abc", 0), None);
+        assert_eq!(find_word_ci("abcx abc", "abc", 0), Some((5, 8)));
+        assert_eq!(find_word_ci("ab", "abc", 0), None);
+        assert_eq!(find_word_ci("", "abc", 0), None);
+        assert_eq!(tidy("  ^ a   b _ "), "a b");
+    }
+}

@@ -1,0 +1,1 @@
+//! De-identification of real files: the generated corpus and the reference corpus.
