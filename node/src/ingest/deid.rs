@@ -65,6 +65,9 @@ pub struct DeidOutcome {
     pub pseudonym: String,
     /// Days added to every date of this subject (0 when dates are not shifted).
     pub date_offset_days: i32,
+    /// The year of birth, with Retain Patient Characteristics (PatientBirthDate itself is
+    /// emptied, as the standard's table says: see `docs/deidentification.md`).
+    pub birth_year: Option<i32>,
 }
 
 /// Why an object could not be de-identified.
@@ -94,7 +97,8 @@ struct Inner {
     serial_key: [u8; 32],
     pseudonym_key: [u8; 32],
     offset_key: [u8; 32],
-    /// Whether any operation of the profile cleans text (then identifiers are gathered first).
+    /// Whether any operation of the profile cleans text or scrubs safe-listed private values
+    /// (then identifiers are gathered first).
     cleans: bool,
 }
 
@@ -114,7 +118,8 @@ impl Deidentifier {
         let rules = Table::get().map(|t| Rules::new(t, &profile));
         let cleans = profile.clean_descriptors
             || profile.retain_patient_characteristics
-            || profile.retain_device_identity;
+            || profile.retain_device_identity
+            || !profile.safe_private.is_empty();
         Deidentifier {
             inner: Arc::new(Inner {
                 rules,
@@ -142,18 +147,22 @@ impl Deidentifier {
     /// The pseudonym and date offset of the subject of `obj`, without modifying it.
     pub fn subject(&self, obj: &InMemDicomObject) -> Result<DeidOutcome, DeidError> {
         let identity = identity(obj)?;
-        Ok(self.outcome(&identity))
-    }
-
-    fn outcome(&self, identity: &Identity) -> DeidOutcome {
-        DeidOutcome {
-            pseudonym: pseudonym::pseudonym(&self.inner.pseudonym_key, identity),
-            date_offset_days: if self.inner.profile.retain_longitudinal_modified_dates {
+        let p = &self.inner.profile;
+        Ok(DeidOutcome {
+            pseudonym: pseudonym::pseudonym(&self.inner.pseudonym_key, &identity),
+            date_offset_days: if p.retain_longitudinal_modified_dates {
                 dates::offset_days(&self.inner.offset_key, &identity.0)
             } else {
                 0
             },
-        }
+            birth_year: if p.retain_patient_characteristics {
+                obj.get(tags::PATIENT_BIRTH_DATE)
+                    .and_then(|e| e.to_str().ok())
+                    .and_then(|v| dates::birth_year(&v))
+            } else {
+                None
+            },
+        })
     }
 
     /// De-identify `obj` in place.
@@ -163,8 +172,7 @@ impl Deidentifier {
             .rules
             .as_ref()
             .map_err(|e| DeidError::Table(e.clone()))?;
-        let identity = identity(obj)?;
-        let outcome = self.outcome(&identity);
+        let outcome = self.subject(obj)?;
         let dataset: &mut InMemDicomObject = obj;
         let scrubber = inner.cleans.then(|| Scrubber::collect(dataset));
         let walk = apply::Walk {
@@ -774,15 +782,17 @@ mod tests {
 
     #[test]
     fn patient_characteristics_kept_or_removed() {
-        let (o, _) = run(default(), object(vec![]));
+        let (o, out) = run(default(), object(vec![]));
         assert_eq!(s(&o, tags::PATIENT_SEX).as_deref(), Some("M"));
         assert_eq!(s(&o, tags::PATIENT_AGE).as_deref(), Some("055Y"));
         assert_eq!(s(&o, tags::PATIENT_SIZE).as_deref(), Some("1.77"));
         assert_eq!(s(&o, tags::PATIENT_WEIGHT).as_deref(), Some("79.9"));
-        assert_eq!(s(&o, tags::PATIENT_BIRTH_DATE).as_deref(), Some("19640101"));
+        assert_eq!(s(&o, tags::PATIENT_BIRTH_DATE).as_deref(), Some(""));
+        assert_eq!(out.birth_year, Some(1964));
         let mut p = default();
         p.retain_patient_characteristics = false;
-        let (o, _) = run(p, object(vec![]));
+        let (o, out) = run(p, object(vec![]));
+        assert_eq!(out.birth_year, None);
         assert_eq!(s(&o, tags::PATIENT_SEX).as_deref(), Some(""));
         assert!(o.get(tags::PATIENT_AGE).is_none());
         assert!(o.get(tags::PATIENT_SIZE).is_none());

@@ -61,9 +61,7 @@ impl Walk<'_> {
             }
             if tag.group() % 2 == 1 {
                 if private_keep(tag, &kept_blocks) {
-                    if vr == VR::SQ {
-                        self.items(obj, tag, depth)?;
-                    }
+                    self.kept_private(obj, tag, vr, depth)?;
                 } else {
                     obj.remove_element(tag);
                 }
@@ -90,6 +88,36 @@ impl Walk<'_> {
             }
         });
         res
+    }
+
+    /// A safe-listed private attribute: safe by its definition, but real headers hold copies of
+    /// identifying values (the CSA header repeats the station name and the original UIDs), so
+    /// text is cleaned and binary values scrubbed in place; without identifiers gathered, it goes.
+    fn kept_private(
+        &self,
+        obj: &mut InMemDicomObject,
+        tag: Tag,
+        vr: VR,
+        depth: u32,
+    ) -> Result<(), DeidError> {
+        if vr == VR::SQ {
+            return self.items(obj, tag, depth);
+        }
+        let Some(s) = self.scrubber else {
+            obj.remove_element(tag);
+            return Ok(());
+        };
+        if is_text(vr) {
+            return self.apply(obj, tag, vr, Op::Clean, depth);
+        }
+        if matches!(vr, VR::OB | VR::UN) {
+            obj.update_value(tag, |v| {
+                if let Some(PrimitiveValue::U8(bytes)) = v.primitive_mut() {
+                    s.scrub_bytes(bytes);
+                }
+            });
+        }
+        Ok(())
     }
 
     fn unlisted(
@@ -215,13 +243,6 @@ impl Walk<'_> {
                     put(obj, tag, vr, PrimitiveValue::from(self.pseudonym));
                 } else {
                     put(obj, tag, vr, PrimitiveValue::Empty);
-                }
-            }
-            Op::BirthYear => {
-                let year = values(obj).first().and_then(|v| dates::birth_year(v));
-                match year {
-                    Some(y) => put(obj, tag, VR::DA, PrimitiveValue::from(y)),
-                    None => put(obj, tag, vr, PrimitiveValue::Empty),
                 }
             }
             Op::SerialHash => {

@@ -252,6 +252,83 @@ impl Scrubber {
     }
 }
 
+impl Scrubber {
+    /// Overwrite identifying bytes of a binary value in place, keeping its length, so that a
+    /// safe-listed binary private header (Siemens CSA) keeps its structure: UID-like runs (digits
+    /// and at least three dots; Siemens UIDs embed the scanner serial and the acquisition date and
+    /// time) get their digits zeroed, and every gathered value of 4 or more ASCII characters is
+    /// overwritten with `X` (see [`LONG_NEEDLE`] for where). Returns whether anything changed.
+    pub fn scrub_bytes(&self, bytes: &mut [u8]) -> bool {
+        let mut changed = zero_uid_runs(bytes);
+        // Needles by their first byte, either case; longest first within a bucket.
+        let mut buckets: Vec<Vec<&[u8]>> = vec![Vec::new(); 256];
+        for n in self.needles.iter().filter(|n| n.is_ascii() && n.len() >= 4) {
+            let b = n.as_bytes();
+            buckets[usize::from(b[0].to_ascii_lowercase())].push(b);
+            if b[0].is_ascii_alphabetic() {
+                buckets[usize::from(b[0].to_ascii_uppercase())].push(b);
+            }
+        }
+        let mut i = 0;
+        while i < bytes.len() {
+            let bucket = &buckets[usize::from(bytes[i])];
+            if bucket.is_empty() {
+                i += 1;
+                continue;
+            }
+            let starts_word = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+            let hit = bucket.iter().find(|n| {
+                let end = i + n.len();
+                end <= bytes.len()
+                    && bytes[i..end].eq_ignore_ascii_case(n)
+                    && (n.len() >= LONG_NEEDLE
+                        || (starts_word
+                            && bytes.get(end).is_none_or(|b| !b.is_ascii_alphanumeric())))
+            });
+            match hit {
+                Some(n) => {
+                    bytes[i..i + n.len()].fill(b'X');
+                    changed = true;
+                    i += n.len();
+                }
+                None => i += 1,
+            }
+        }
+        changed
+    }
+}
+
+/// In binary headers, values sit in uninitialized garbage as often as between separators: a
+/// value this long is removed wherever it occurs, a shorter one only where it stands alone.
+const LONG_NEEDLE: usize = 6;
+
+/// Zero the digits of every run of digits and dots that looks like a UID.
+fn zero_uid_runs(bytes: &mut [u8]) -> bool {
+    let mut changed = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut dots = 0;
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+            dots += usize::from(bytes[i] == b'.');
+            i += 1;
+        }
+        if dots >= 3 && i - start >= 10 {
+            for b in &mut bytes[start..i] {
+                if b.is_ascii_digit() && *b != b'0' {
+                    *b = b'0';
+                    changed = true;
+                }
+            }
+        }
+    }
+    changed
+}
+
 fn tag_u32(t: Tag) -> u32 {
     (u32::from(t.group()) << 16) | u32::from(t.element())
 }
@@ -426,6 +503,35 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn binary_scrub_keeps_lengths_and_structure() {
+        let s = Scrubber::collect(&header());
+        let mut csa = b"SV10\x04\x03\x02\x01\x0cMRC20017\x00\x10tReferenceImage0 = \"\"1.3.12.2.1107.5.2.32.35119.2010011420070434\"\"\nX=1.5 v2.3.4 riverside\x00EchoMRC200170".to_vec();
+        let len = csa.len();
+        assert!(s.scrub_bytes(&mut csa));
+        assert_eq!(csa.len(), len);
+        let text = String::from_utf8_lossy(&csa);
+        assert!(
+            text.starts_with("SV10\u{4}\u{3}\u{2}\u{1}\u{c}XXXXXXXX\0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"\"0.0.00.0.0000.0.0.00.00000.0000000000000000\"\""),
+            "{text}"
+        );
+        // Short runs are not touched; long values go even when glued to garbage.
+        assert!(
+            text.contains("X=1.5 v2.3.4 XXXXXXXXX\0EchoXXXXXXXX0"),
+            "{text}"
+        );
+        let mut glued = b"xA20233326".to_vec();
+        assert!(s.scrub_bytes(&mut glued));
+        let mut short = b"xHans".to_vec();
+        assert!(!s.scrub_bytes(&mut short));
+        let mut clean = b"nothing here 1.5".to_vec();
+        assert!(!s.scrub_bytes(&mut clean));
     }
 
     #[test]

@@ -71,9 +71,9 @@ pub(crate) fn shift_dt(v: &str, days: i32) -> Option<String> {
     Some(format!("{}{rest}", shift_da(date, days)?))
 }
 
-/// A birth date reduced to January 1st of its year.
-pub(crate) fn birth_year(v: &str) -> Option<String> {
-    parse_da(v).map(|d| format!("{:04}0101", d.year()))
+/// The year of a full birth date.
+pub(crate) fn birth_year(v: &str) -> Option<i32> {
+    parse_da(v).map(|d| d.year())
 }
 
 #[cfg(test)]
@@ -132,7 +132,7 @@ mod tests {
 
     #[test]
     fn birth_year_only() {
-        assert_eq!(birth_year("19641115").as_deref(), Some("19640101"));
+        assert_eq!(birth_year("19641115"), Some(1964));
         assert_eq!(birth_year("1964"), None);
     }
 }

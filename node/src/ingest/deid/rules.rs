@@ -10,10 +10,11 @@
 //!
 //! Options apply in this order, a later one winning: Clean Descriptors (C, except the free-text
 //! attributes, removed), Retain Patient Characteristics (K, C), Retain Device Identity (K, C),
-//! Retain Longitudinal Modified Dates (C: dates shifted, times kept). Four attributes have their
-//! own rule: PatientName and PatientID become the pseudonym, PatientBirthDate keeps only its year
-//! with patient characteristics, DeviceSerialNumber becomes a keyed hash unless device identity is
-//! retained.
+//! Retain Longitudinal Modified Dates (C: dates shifted, times kept). Three attributes have their
+//! own rule: PatientName and PatientID become the pseudonym, DeviceSerialNumber becomes a keyed
+//! hash unless device identity is retained. PatientBirthDate keeps its basic action (Z) under every
+//! option, as in the standard's table: a `YYYY0101` birth date equals the true one for everyone
+//! born on January 1st, so the year is handed to the catalog in `DeidOutcome::birth_year` instead.
 
 use super::clean::FREE_TEXT;
 use super::table::{Action, Pattern, Row, Table};
@@ -42,15 +43,12 @@ pub(crate) enum Op {
     PatientName,
     /// The subject pseudonym (top level); Z in nested items.
     PatientId,
-    /// `YYYY0101` (only with Retain Patient Characteristics).
-    BirthYear,
     /// A keyed hash of the serial: equipment stays distinguishable, the serial unknown.
     SerialHash,
 }
 
 const PATIENT_NAME: u32 = 0x0010_0010;
 const PATIENT_ID: u32 = 0x0010_0020;
-const PATIENT_BIRTH_DATE: u32 = 0x0010_0030;
 const DEVICE_SERIAL_NUMBER: u32 = 0x0018_1000;
 
 /// The resolved operations of one profile.
@@ -91,9 +89,9 @@ impl Rules {
 fn basic(a: Action) -> Op {
     match a {
         Action::X => Op::Remove,
-        Action::Z | Action::XZ | Action::ZD => Op::Empty,
-        Action::D | Action::XD => Op::Dummy,
-        Action::XZD | Action::XZU => Op::EmptyOrItems,
+        Action::Z | Action::XOrZ | Action::ZOrD => Op::Empty,
+        Action::D | Action::XOrD => Op::Dummy,
+        Action::XOrZOrD | Action::XOrZU => Op::EmptyOrItems,
         Action::K => Op::Keep,
         // C appears only under options; alone it would mean "clean", the safe reading.
         Action::C => Op::Clean,
@@ -127,7 +125,6 @@ fn resolve(tag: u32, row: &Row, p: &Profile) -> Op {
     match tag {
         PATIENT_NAME => Op::PatientName,
         PATIENT_ID => Op::PatientId,
-        PATIENT_BIRTH_DATE if p.retain_patient_characteristics => Op::BirthYear,
         DEVICE_SERIAL_NUMBER if !p.retain_device_identity => Op::SerialHash,
         _ => op,
     }
@@ -173,7 +170,7 @@ mod tests {
         assert_eq!(r.op(0x0010_1020), Some(Op::Keep)); // PatientSize
         assert_eq!(r.op(0x0010_1030), Some(Op::Keep)); // PatientWeight
         assert_eq!(r.op(0x0010_2110), Some(Op::Clean)); // Allergies (C)
-        assert_eq!(r.op(0x0010_0030), Some(Op::BirthYear));
+        assert_eq!(r.op(0x0010_0030), Some(Op::Empty)); // PatientBirthDate: Z still
         assert_eq!(r.op(0x0008_103E), Some(Op::Clean)); // SeriesDescription
         assert_eq!(r.op(0x0018_1030), Some(Op::Clean)); // ProtocolName
         assert_eq!(r.op(0x0010_21B0), Some(Op::Remove)); // AdditionalPatientHistory

@@ -29,15 +29,15 @@ pub(crate) enum Action {
     /// Replace the UID with a consistent non-identifying one.
     U,
     /// X, or Z where needed for IOD conformance.
-    XZ,
+    XOrZ,
     /// X, or D where needed for IOD conformance.
-    XD,
+    XOrD,
     /// Z, or D where needed for IOD conformance.
-    ZD,
+    ZOrD,
     /// X, Z or D where needed for IOD conformance.
-    XZD,
+    XOrZOrD,
     /// X or Z for the sequence, U for the UIDs of its items.
-    XZU,
+    XOrZU,
 }
 
 impl Action {
@@ -49,11 +49,11 @@ impl Action {
             "K" => Action::K,
             "C" => Action::C,
             "U" => Action::U,
-            "X/Z" => Action::XZ,
-            "X/D" => Action::XD,
-            "Z/D" => Action::ZD,
-            "X/Z/D" => Action::XZD,
-            "X/Z/U*" => Action::XZU,
+            "X/Z" => Action::XOrZ,
+            "X/D" => Action::XOrD,
+            "Z/D" => Action::ZOrD,
+            "X/Z/D" => Action::XOrZOrD,
+            "X/Z/U*" => Action::XOrZU,
             _ => return None,
         })
     }
@@ -243,11 +243,11 @@ mod tests {
         let t = Table::get().unwrap();
         let basic = |tag: u32| t.lookup(tag).map(|r| r.basic);
         assert_eq!(basic(0x0010_0010), Some(Action::Z)); // Patient's Name
-        assert_eq!(basic(0x0010_0020), Some(Action::ZD)); // Patient ID
+        assert_eq!(basic(0x0010_0020), Some(Action::ZOrD)); // Patient ID
         assert_eq!(basic(0x0020_000D), Some(Action::U)); // Study Instance UID
-        assert_eq!(basic(0x0008_0080), Some(Action::XZD)); // Institution Name
-        assert_eq!(basic(0x0008_2112), Some(Action::XZU)); // Source Image Sequence
-        assert_eq!(basic(0x0018_1030), Some(Action::XD)); // Protocol Name
+        assert_eq!(basic(0x0008_0080), Some(Action::XOrZOrD)); // Institution Name
+        assert_eq!(basic(0x0008_2112), Some(Action::XOrZU)); // Source Image Sequence
+        assert_eq!(basic(0x0018_1030), Some(Action::XOrD)); // Protocol Name
         assert_eq!(basic(0x0008_0060), None); // Modality: not listed, kept
         let sex = t.lookup(0x0010_0040).unwrap();
         assert_eq!(sex.patient_characteristics, Some(Action::K));
