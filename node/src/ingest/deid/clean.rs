@@ -91,6 +91,9 @@ pub(crate) const MAX_DEPTH: u32 = 32;
 pub(crate) struct Scrubber {
     /// Longest first, so that a full name goes before its parts.
     needles: Vec<String>,
+    /// The whole values only (no single words split out of them), for binary headers, where a
+    /// common word ("name", "patient") is more likely a field of the header than a leak.
+    whole: Vec<String>,
 }
 
 impl Scrubber {
@@ -98,19 +101,20 @@ impl Scrubber {
     pub fn collect(obj: &InMemDicomObject) -> Scrubber {
         let mut s = Scrubber::default();
         s.collect_in(obj, 0);
-        for n in std::mem::take(&mut s.needles) {
-            let folded: String = n
-                .chars()
-                .map(|c| fold(c).map_or_else(|| c.to_string(), str::to_string))
-                .collect();
-            if folded != n {
-                s.needles.push(folded);
+        for list in [&mut s.needles, &mut s.whole] {
+            for n in std::mem::take(list) {
+                let folded: String = n
+                    .chars()
+                    .map(|c| fold(c).map_or_else(|| c.to_string(), str::to_string))
+                    .collect();
+                if folded != n {
+                    list.push(folded);
+                }
+                list.push(n);
             }
-            s.needles.push(n);
+            list.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+            list.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
         }
-        s.needles
-            .sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        s.needles.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
         s
     }
 
@@ -171,10 +175,15 @@ impl Scrubber {
         }
     }
 
-    fn push(&mut self, s: &str, min_len: usize) {
+    /// Gather `s` if it has `min_len` letters or digits; `whole` when it is a value as the header
+    /// holds it (or one of its `^` components), not a word split out of one.
+    fn push(&mut self, s: &str, min_len: usize, whole: bool) {
         let s = s.trim_matches(|c: char| c.is_whitespace() || c == '\0' || c == ',' || c == '.');
         if s.chars().filter(|c| c.is_alphanumeric()).count() >= min_len {
             self.needles.push(s.to_string());
+            if whole {
+                self.whole.push(s.to_string());
+            }
         }
     }
 
@@ -182,10 +191,10 @@ impl Scrubber {
         for group in pn.split('=') {
             // Family, given and middle names; prefixes and suffixes ("Dr.", "Jr.") identify no one.
             for comp in group.split('^').take(3) {
-                self.push(comp, 2);
+                self.push(comp, 2, true);
                 if comp.trim().contains(char::is_whitespace) {
                     for w in comp.split_whitespace() {
-                        self.push(w, 2);
+                        self.push(w, 2, false);
                     }
                 }
             }
@@ -193,12 +202,12 @@ impl Scrubber {
     }
 
     fn add_value(&mut self, v: &str, wordy: bool) {
-        self.push(v, 3);
+        self.push(v, 3, true);
         for part in v.split('^') {
-            self.push(part, 3);
+            self.push(part, 3, true);
             if wordy {
                 for w in part.split(|c: char| c.is_whitespace() || c == ',') {
-                    self.push(w, 4);
+                    self.push(w, 4, false);
                 }
             }
         }
@@ -220,6 +229,7 @@ impl Scrubber {
             format!("{dd:02}-{m:02}-{y:04}"),
             format!("{m:02}/{dd:02}/{y:04}"),
         ] {
+            self.whole.push(s.clone());
             self.needles.push(s);
         }
     }
@@ -256,13 +266,14 @@ impl Scrubber {
     /// Overwrite identifying bytes of a binary value in place, keeping its length, so that a
     /// safe-listed binary private header (Siemens CSA) keeps its structure: UID-like runs (digits
     /// and at least three dots; Siemens UIDs embed the scanner serial and the acquisition date and
-    /// time) get their digits zeroed, and every gathered value of 4 or more ASCII characters is
-    /// overwritten with `X` (see [`LONG_NEEDLE`] for where). Returns whether anything changed.
+    /// time) get their digits zeroed, and every whole value gathered (not the words split out of
+    /// one) of 4 or more ASCII characters is overwritten with `X` (see [`is_distinctive`] for
+    /// where). Returns whether anything changed.
     pub fn scrub_bytes(&self, bytes: &mut [u8]) -> bool {
         let mut changed = zero_uid_runs(bytes);
         // Needles by their first byte, either case; longest first within a bucket.
         let mut buckets: Vec<Vec<&[u8]>> = vec![Vec::new(); 256];
-        for n in self.needles.iter().filter(|n| n.is_ascii() && n.len() >= 4) {
+        for n in self.whole.iter().filter(|n| n.is_ascii() && n.len() >= 4) {
             let b = n.as_bytes();
             buckets[usize::from(b[0].to_ascii_lowercase())].push(b);
             if b[0].is_ascii_alphabetic() {
@@ -281,7 +292,7 @@ impl Scrubber {
                 let end = i + n.len();
                 end <= bytes.len()
                     && bytes[i..end].eq_ignore_ascii_case(n)
-                    && (n.len() >= LONG_NEEDLE
+                    && (is_distinctive(n)
                         || (starts_word
                             && bytes.get(end).is_none_or(|b| !b.is_ascii_alphanumeric())))
             });
@@ -298,9 +309,13 @@ impl Scrubber {
     }
 }
 
-/// In binary headers, values sit in uninitialized garbage as often as between separators: a
-/// value this long is removed wherever it occurs, a shorter one only where it stands alone.
-const LONG_NEEDLE: usize = 6;
+/// In binary headers, values sit in uninitialized garbage as often as between separators, so a
+/// distinctive value (6 or more characters, with a digit: record numbers, accession numbers,
+/// station names like `MRC35119`) is removed wherever it occurs. Any other value is removed only
+/// where it stands alone: a name like "Patient" must not eat the CSA field `ImagePositionPatient`.
+fn is_distinctive(n: &[u8]) -> bool {
+    n.len() >= 6 && n.iter().any(u8::is_ascii_digit)
+}
 
 /// Zero the digits of every run of digits and dots that looks like a UID.
 fn zero_uid_runs(bytes: &mut [u8]) -> bool {
@@ -521,15 +536,30 @@ mod tests {
             text.contains("\"\"0.0.00.0.0000.0.0.00.00000.0000000000000000\"\""),
             "{text}"
         );
-        // Short runs are not touched; long values go even when glued to garbage.
+        // Short runs and words split out of a value are not touched; distinctive values go even
+        // when glued to garbage.
         assert!(
-            text.contains("X=1.5 v2.3.4 XXXXXXXXX\0EchoXXXXXXXX0"),
+            text.contains("X=1.5 v2.3.4 riverside\0EchoXXXXXXXX0"),
             "{text}"
         );
         let mut glued = b"xA20233326".to_vec();
         assert!(s.scrub_bytes(&mut glued));
         let mut short = b"xHans".to_vec();
         assert!(!s.scrub_bytes(&mut short));
+        // A word of a name never eats a field name of the header.
+        let mut names = InMemDicomObject::new_empty();
+        names.put(DataElement::new(
+            tags::PATIENT_NAME,
+            VR::PN,
+            "dft patient name",
+        ));
+        let s = Scrubber::collect(&names);
+        let mut field = b"\0ImagePositionPatient\0 <Name> patient \0dft patient name\0".to_vec();
+        assert!(s.scrub_bytes(&mut field));
+        assert_eq!(
+            &field[..],
+            b"\0ImagePositionPatient\0 <Name> patient \0XXXXXXXXXXXXXXXX\0"
+        );
         let mut clean = b"nothing here 1.5".to_vec();
         assert!(!s.scrub_bytes(&mut clean));
     }
