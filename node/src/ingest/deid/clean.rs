@@ -91,9 +91,12 @@ pub(crate) const MAX_DEPTH: u32 = 32;
 pub(crate) struct Scrubber {
     /// Longest first, so that a full name goes before its parts.
     needles: Vec<String>,
-    /// The whole values only (no single words split out of them), for binary headers, where a
-    /// common word ("name", "patient") is more likely a field of the header than a leak.
-    whole: Vec<String>,
+    /// For each needle, whether it is a whole value (or `^` component) rather than a single word
+    /// split out of one: binary headers are scrubbed of whole values only, since a common word
+    /// ("name", "patient") there is more likely a field of the header than a leak.
+    whole: Vec<bool>,
+    /// The distinct dates of the header, spelled out in every form once gathered.
+    dates: Vec<chrono::NaiveDate>,
 }
 
 impl Scrubber {
@@ -101,21 +104,51 @@ impl Scrubber {
     pub fn collect(obj: &InMemDicomObject) -> Scrubber {
         let mut s = Scrubber::default();
         s.collect_in(obj, 0);
-        for list in [&mut s.needles, &mut s.whole] {
-            for n in std::mem::take(list) {
-                let folded: String = n
-                    .chars()
-                    .map(|c| fold(c).map_or_else(|| c.to_string(), str::to_string))
-                    .collect();
-                if folded != n {
-                    list.push(folded);
-                }
-                list.push(n);
-            }
-            list.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-            list.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        for d in std::mem::take(&mut s.dates) {
+            s.add_date_forms(d);
         }
+        let mut all: Vec<(String, bool)> = std::mem::take(&mut s.needles)
+            .into_iter()
+            .zip(std::mem::take(&mut s.whole))
+            .collect();
+        let folded: Vec<(String, bool)> = all
+            .iter()
+            .filter(|(n, _)| !n.is_ascii())
+            .map(|(n, whole)| {
+                let mut f = String::with_capacity(n.len());
+                for c in n.chars() {
+                    match fold(c) {
+                        Some(base) => f.push_str(base),
+                        None => f.push(c),
+                    }
+                }
+                (f, *whole)
+            })
+            .collect();
+        all.extend(folded);
+        all.sort_unstable_by(|a, b| {
+            b.0.len().cmp(&a.0.len()).then_with(|| {
+                a.0.bytes()
+                    .map(|b| b.to_ascii_lowercase())
+                    .cmp(b.0.bytes().map(|b| b.to_ascii_lowercase()))
+            })
+        });
+        // Duplicates are adjacent now; a value whole anywhere is whole.
+        all.dedup_by(|later, kept| {
+            let same = later.0.eq_ignore_ascii_case(&kept.0);
+            if same {
+                kept.1 |= later.1;
+            }
+            same
+        });
+        (s.needles, s.whole) = all.into_iter().unzip();
         s
+    }
+
+    /// How many values were gathered, in all their spellings.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.needles.len()
     }
 
     /// The values gathered (for tests and diagnostics).
@@ -141,6 +174,11 @@ impl Scrubber {
             }
             // Private values are removed or safe-listed, never cleaned: only public ones matter.
             if tag.group() % 2 == 1 {
+                continue;
+            }
+            // Only text is read: converting pixel data or other binary values to strings would
+            // cost more than all the rest of de-identification.
+            if !matches!(vr, VR::PN | VR::DA | VR::DT) && !is_identifying(tag) {
                 continue;
             }
             let Ok(values) = e.value().to_multi_str() else {
@@ -181,9 +219,7 @@ impl Scrubber {
         let s = s.trim_matches(|c: char| c.is_whitespace() || c == '\0' || c == ',' || c == '.');
         if s.chars().filter(|c| c.is_alphanumeric()).count() >= min_len {
             self.needles.push(s.to_string());
-            if whole {
-                self.whole.push(s.to_string());
-            }
+            self.whole.push(whole);
         }
     }
 
@@ -214,9 +250,14 @@ impl Scrubber {
     }
 
     fn add_date(&mut self, v: &str) {
-        let Some(d) = super::dates::parse_da(v) else {
-            return;
-        };
+        if let Some(d) = super::dates::parse_da(v) {
+            if !self.dates.contains(&d) {
+                self.dates.push(d);
+            }
+        }
+    }
+
+    fn add_date_forms(&mut self, d: chrono::NaiveDate) {
         use chrono::Datelike;
         let (y, m, dd) = (d.year(), d.month(), d.day());
         for s in [
@@ -229,8 +270,8 @@ impl Scrubber {
             format!("{dd:02}-{m:02}-{y:04}"),
             format!("{m:02}/{dd:02}/{y:04}"),
         ] {
-            self.whole.push(s.clone());
             self.needles.push(s);
+            self.whole.push(true);
         }
     }
 
@@ -273,7 +314,8 @@ impl Scrubber {
         let mut changed = zero_uid_runs(bytes);
         // Needles by their first byte, either case; longest first within a bucket.
         let mut buckets: Vec<Vec<&[u8]>> = vec![Vec::new(); 256];
-        for n in self.whole.iter().filter(|n| n.is_ascii() && n.len() >= 4) {
+        let whole = self.needles.iter().zip(&self.whole).filter(|(_, w)| **w);
+        for (n, _) in whole.filter(|(n, _)| n.is_ascii() && n.len() >= 4) {
             let b = n.as_bytes();
             buckets[usize::from(b[0].to_ascii_lowercase())].push(b);
             if b[0].is_ascii_alphabetic() {

@@ -29,6 +29,9 @@ pub(crate) fn offset_days(offset_key: &[u8; 32], identity: &str) -> i32 {
 /// A DA value parsed: `YYYYMMDD`, or the ACR-NEMA `YYYY.MM.DD` some old writers still use.
 pub(crate) fn parse_da(v: &str) -> Option<NaiveDate> {
     let v = v.trim_matches(|c: char| c == '\0' || c.is_ascii_whitespace());
+    if !v.is_ascii() {
+        return None;
+    }
     let b = v.as_bytes();
     let (y, m, d) = match b.len() {
         8 => (&v[0..4], &v[4..6], &v[6..8]),
@@ -103,7 +106,7 @@ mod tests {
         assert_eq!(shift_da("20200301", -1).as_deref(), Some("20200229"));
         assert_eq!(shift_da("1964.11.15", -730).as_deref(), Some("19621116"));
         assert_eq!(shift_da("20201107 ", 0).as_deref(), Some("20201107"));
-        for bad in ["", "2020", "202011", "20201332", "2020-11-07", "abcdefgh"] {
+        for bad in ["", "2020", "202011", "20201332", "2020-11-07", "abcdefgh", "2020é11", "2020.é.1"] {
             assert_eq!(shift_da(bad, 3), None, "{bad}");
         }
     }
@@ -117,6 +120,8 @@ mod tests {
         assert_eq!(shift_dt("20201107", -7).as_deref(), Some("20201031"));
         assert_eq!(shift_dt("2020", 1), None);
         assert_eq!(shift_dt("20201107T1200", 1), None);
+        assert_eq!(shift_dt("2020110é", 1), None);
+        assert_eq!(shift_dt("202011é7", 1), None);
     }
 
     #[test]
