@@ -1130,4 +1130,39 @@ mod tests {
         assert!(!format!("{d:?}").contains("[1, 1"));
         assert!(!format!("{:?}", keys()).contains('1'));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Whatever the header holds, de-identification returns (never panics), and what it
+        /// writes reads back.
+        #[test]
+        fn arbitrary_values_never_panic(
+            values in proptest::collection::vec(".{0,24}", 8),
+            creator in "[A-Z ]{0,12}",
+            csa in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        ) {
+            let mut o = object(vec![
+                el(Tag(0x0029, 0x0010), VR::LO, &creator),
+                DataElement::new(Tag(0x0029, 0x1010), VR::OB, PrimitiveValue::U8(csa.into_iter().collect())),
+            ]);
+            for (tag, vr, v) in [
+                (tags::PATIENT_NAME, VR::PN, &values[0]),
+                (tags::PATIENT_BIRTH_DATE, VR::DA, &values[1]),
+                (tags::STUDY_DATE, VR::DA, &values[2]),
+                (tags::ACQUISITION_DATE_TIME, VR::DT, &values[3]),
+                (tags::SERIES_DESCRIPTION, VR::LO, &values[4]),
+                (tags::STUDY_INSTANCE_UID, VR::UI, &values[5]),
+                (tags::INSTITUTION_NAME, VR::LO, &values[6]),
+                (tags::PATIENT_ID, VR::LO, &values[7]),
+            ] {
+                o.put(el(tag, vr, v));
+            }
+            let d = Deidentifier::new(default(), &keys(), "p");
+            if d.deidentify(&mut o).is_ok() {
+                let back = bytes(&o);
+                dicom_object::OpenFileOptions::new().from_reader(&back[128..]).unwrap();
+            }
+        }
+    }
 }

@@ -106,7 +106,16 @@ mod tests {
         assert_eq!(shift_da("20200301", -1).as_deref(), Some("20200229"));
         assert_eq!(shift_da("1964.11.15", -730).as_deref(), Some("19621116"));
         assert_eq!(shift_da("20201107 ", 0).as_deref(), Some("20201107"));
-        for bad in ["", "2020", "202011", "20201332", "2020-11-07", "abcdefgh", "2020é11", "2020.é.1"] {
+        for bad in [
+            "",
+            "2020",
+            "202011",
+            "20201332",
+            "2020-11-07",
+            "abcdefgh",
+            "2020é11",
+            "2020.é.1",
+        ] {
             assert_eq!(shift_da(bad, 3), None, "{bad}");
         }
     }
