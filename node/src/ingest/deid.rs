@@ -624,15 +624,18 @@ mod tests {
     }
 
     #[test]
-    fn combined_z_d_empties_except_the_patient_id() {
+    fn combined_z_d_empties_except_dates_and_the_patient_id() {
         let (o, out) = run(
             basic(),
             object(vec![
                 el(tags::CONTENT_DATE, VR::DA, "20201107"),
+                el(tags::CONTENT_TIME, VR::TM, "120000"),
                 el(Tag(0x0070, 0x0084), VR::PN, "Ito^Haruki"), // Content Creator's Name
             ]),
         );
-        assert_eq!(s(&o, tags::CONTENT_DATE).as_deref(), Some(""));
+        // Type 1 in enhanced and SR objects: a dummy keeps them valid.
+        assert_eq!(s(&o, tags::CONTENT_DATE).as_deref(), Some("19000101"));
+        assert_eq!(s(&o, tags::CONTENT_TIME).as_deref(), Some("000000"));
         assert_eq!(s(&o, Tag(0x0070, 0x0084)).as_deref(), Some(""));
         assert_eq!(s(&o, tags::PATIENT_ID), Some(out.pseudonym));
     }
@@ -656,6 +659,11 @@ mod tests {
         assert_eq!(s(&o, tags::INSTITUTION_NAME).as_deref(), Some(""));
         assert_eq!(s(&o, tags::OPERATORS_NAME).as_deref(), Some(""));
         assert_eq!(s(&o, tags::STATION_NAME).as_deref(), Some(""));
+        // AcquisitionDateTime (X/Z/D) is Type 1C in enhanced MR: a dummy, not empty.
+        assert_eq!(
+            s(&o, tags::ACQUISITION_DATE_TIME).as_deref(),
+            Some("19000101000000")
+        );
         let it = items(&o, tags::REFERENCED_PERFORMED_PROCEDURE_STEP_SEQUENCE);
         let d = Deidentifier::new(basic(), &keys(), "study-1");
         assert_eq!(
@@ -763,7 +771,10 @@ mod tests {
         assert_eq!(out.date_offset_days, 0);
         assert_eq!(s(&o, tags::STUDY_DATE).as_deref(), Some(""));
         assert_eq!(s(&o, tags::SERIES_DATE).as_deref(), Some("19000101"));
-        assert_eq!(s(&o, tags::ACQUISITION_DATE_TIME).as_deref(), Some(""));
+        assert_eq!(
+            s(&o, tags::ACQUISITION_DATE_TIME).as_deref(),
+            Some("19000101000000")
+        );
         assert_eq!(
             s(&o, tags::LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED).as_deref(),
             Some("REMOVED")

@@ -160,7 +160,7 @@ impl Walk<'_> {
         }
         if vr == VR::SQ {
             return match op {
-                Op::Empty => {
+                Op::Empty | Op::EmptyOrDummyTime => {
                     put(
                         obj,
                         tag,
@@ -190,8 +190,11 @@ impl Walk<'_> {
                 obj.remove_element(tag);
             }
             Op::Keep => {}
-            Op::Empty | Op::EmptyOrItems => put(obj, tag, vr, PrimitiveValue::Empty),
-            Op::Dummy => {
+            Op::EmptyOrDummyTime | Op::EmptyOrItems if !matches!(vr, VR::DA | VR::DT | VR::TM) => {
+                put(obj, tag, vr, PrimitiveValue::Empty)
+            }
+            Op::Empty => put(obj, tag, vr, PrimitiveValue::Empty),
+            Op::Dummy | Op::EmptyOrDummyTime | Op::EmptyOrItems => {
                 if vr == VR::UI {
                     self.uids(obj, tag, values(obj));
                 } else if matches!(vr, VR::DA | VR::DT) && self.shift.is_some() {

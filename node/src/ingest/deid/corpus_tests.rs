@@ -235,7 +235,7 @@ fn out_name(p: &Path) -> String {
 }
 
 /// Writes `<name>.orig.dcm` / `<name>.deid.dcm` pairs into `$NEUROFED_DEID_OUT` for
-/// `scripts/validate-deid`. Original names are path-derived, so the folder holds PHI: it is a
+/// `scripts/validate-deid`, with the built-in profile `$NEUROFED_DEID_PROFILE` (`default`). Original names are path-derived, so the folder holds PHI: it is a
 /// scratch folder outside the node's home, deleted by the script.
 #[test]
 #[ignore = "writes files for scripts/validate-deid"]
@@ -245,7 +245,8 @@ fn write_outputs_for_dciodvfy() {
     };
     let out = PathBuf::from(out);
     std::fs::create_dir_all(&out).unwrap();
-    let d = Deidentifier::new(Profile::builtin("default").unwrap(), &keys(), "validate");
+    let profile = std::env::var("NEUROFED_DEID_PROFILE").unwrap_or_else(|_| "default".into());
+    let d = Deidentifier::new(Profile::builtin(&profile).unwrap(), &keys(), "validate");
     let mut inputs: Vec<PathBuf> = synth_series().into_iter().map(|(_, f)| f).collect();
     inputs.extend(
         REFERENCE

@@ -2,10 +2,11 @@
 //!
 //! Combined actions are resolved so that the output stays valid whatever the IOD, since the
 //! table's row does not say whether an attribute is Type 1, 2 or 3 in the object at hand:
-//! - `X/Z`, `Z/D`: Z (an empty value is valid for Type 2 and Type 3 alike);
+//! - `X/Z`: Z (an empty value is valid for Type 2 and Type 3 alike);
 //! - `X/D`: D (a dummy is valid for Type 1, 2 and 3);
-//! - `X/Z/D`, `X/Z/U*`: Z, except that a sequence keeps its items, de-identified (D for a sequence,
-//!   and U for the UIDs its items reference);
+//! - `Z/D`, `X/Z/D`, `X/Z/U*`: Z, except that a date or time gets D (ContentDate, ContentTime and
+//!   AcquisitionDateTime are Type 1 or 1C in the enhanced and SR objects, which dciodvfy confirms)
+//!   and a sequence keeps its items, de-identified (D for a sequence, U for the UIDs of its items);
 //! - D on a sequence: its items are kept and de-identified by the same table.
 //!
 //! Options apply in this order, a later one winning: Clean Descriptors (C, except the free-text
@@ -29,7 +30,10 @@ pub(crate) enum Op {
     Empty,
     /// D: a dummy consistent with the VR; a sequence's items are kept and de-identified.
     Dummy,
-    /// Z, but a sequence's items are kept and de-identified.
+    /// Z/D: Z, but a date or time gets D.
+    EmptyOrDummyTime,
+    /// X/Z/D, X/Z/U*: Z, but a date or time gets D and a sequence's items are kept and
+    /// de-identified.
     EmptyOrItems,
     /// K: kept; a sequence's items are de-identified.
     Keep,
@@ -89,7 +93,8 @@ impl Rules {
 fn basic(a: Action) -> Op {
     match a {
         Action::X => Op::Remove,
-        Action::Z | Action::XOrZ | Action::ZOrD => Op::Empty,
+        Action::Z | Action::XOrZ => Op::Empty,
+        Action::ZOrD => Op::EmptyOrDummyTime,
         Action::D | Action::XOrD => Op::Dummy,
         Action::XOrZOrD | Action::XOrZU => Op::EmptyOrItems,
         Action::K => Op::Keep,
@@ -154,6 +159,7 @@ mod tests {
         assert_eq!(r.op(0x0010_0030), Some(Op::Empty)); // PatientBirthDate Z
         assert_eq!(r.op(0x0010_0010), Some(Op::PatientName));
         assert_eq!(r.op(0x0010_0020), Some(Op::PatientId));
+        assert_eq!(r.op(0x0008_0023), Some(Op::EmptyOrDummyTime)); // ContentDate Z/D
         assert_eq!(r.op(0x0018_1000), Some(Op::SerialHash));
         assert_eq!(r.op(0x0008_1010), Some(Op::EmptyOrItems)); // StationName X/Z/D
         assert_eq!(r.op(0x6000_3000), Some(Op::Remove));
