@@ -1,0 +1,472 @@
+//! The walk: every attribute of the object, at every depth of sequences, gets its [`Op`].
+//!
+//! Public attributes the table does not list are kept (the Basic profile acts only on what it
+//! lists), except person names (any PN is removed: no public PN outside the table is safe) and,
+//! when dates are shifted, any other DA/DT (so that no true date can reveal the offset). Group
+//! lengths and Length to End are dropped (they would be wrong after editing). Private attributes
+//! go unless the profile safe-lists their block; see [`private_keep`]. Overlay groups go whole (see
+//! [`is_overlay_group`]).
+
+use std::borrow::Cow;
+
+use dicom_core::header::Header;
+use dicom_core::value::{DataSetSequence, C};
+use dicom_core::{DataDictionary, DataElement, PrimitiveValue, Tag, VR};
+use dicom_dictionary_std::StandardDataDictionary;
+use dicom_object::InMemDicomObject;
+
+use super::clean::{Scrubber, MAX_DEPTH};
+use super::dates;
+use super::profile::PrivateBlock;
+use super::rules::{Op, Rules};
+use super::uid::map_uid;
+use super::DeidError;
+
+/// The dummy of text VRs (D).
+pub(crate) const DUMMY_TEXT: &str = "ANONYMIZED";
+
+/// What the walk needs to know about the object and its subject.
+pub(crate) struct Walk<'a> {
+    pub rules: &'a Rules,
+    pub safe_private: &'a [PrivateBlock],
+    pub uid_key: &'a [u8; 32],
+    pub serial_key: &'a [u8; 32],
+    pub pseudonym: &'a str,
+    /// Days to add to dates, when they are shifted.
+    pub shift: Option<i32>,
+    pub scrubber: Option<&'a Scrubber>,
+}
+
+fn tag_u32(t: Tag) -> u32 {
+    (u32::from(t.group()) << 16) | u32::from(t.element())
+}
+
+impl Walk<'_> {
+    pub fn object(&self, obj: &mut InMemDicomObject, depth: u32) -> Result<(), DeidError> {
+        if depth > MAX_DEPTH {
+            return Err(DeidError::Object(format!(
+                "sequences nested deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        let entries: Vec<(Tag, VR)> = obj.iter().map(|e| (e.tag(), e.vr())).collect();
+        let kept_blocks = private_blocks(obj, self.safe_private);
+        for (tag, vr) in entries {
+            if tag.element() == 0 || tag == Tag(0x0008, 0x0001) {
+                obj.remove_element(tag);
+                continue;
+            }
+            if is_overlay_group(tag.group()) && self.rules.op(0x6000_3000) == Some(Op::Remove) {
+                obj.remove_element(tag);
+                continue;
+            }
+            if tag.group() % 2 == 1 {
+                if private_keep(tag, &kept_blocks) {
+                    self.kept_private(obj, tag, vr, depth)?;
+                } else {
+                    obj.remove_element(tag);
+                }
+                continue;
+            }
+            match self.rules.op(tag_u32(tag)) {
+                Some(op) => self.apply(obj, tag, vr, op, depth)?,
+                None => self.unlisted(obj, tag, vr, depth)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// De-identify the items of the sequence `tag` in place.
+    fn items(&self, obj: &mut InMemDicomObject, tag: Tag, depth: u32) -> Result<(), DeidError> {
+        let mut res = Ok(());
+        obj.update_value(tag, |v| {
+            if let Some(items) = v.items_mut() {
+                for item in items.iter_mut() {
+                    if res.is_ok() {
+                        res = self.object(item, depth + 1);
+                    }
+                }
+            }
+        });
+        res
+    }
+
+    /// A safe-listed private attribute: safe by its definition, but real headers hold copies of
+    /// identifying values (the CSA header repeats the station name and the original UIDs), so
+    /// text is cleaned and binary values scrubbed in place; without identifiers gathered, it goes.
+    fn kept_private(
+        &self,
+        obj: &mut InMemDicomObject,
+        tag: Tag,
+        vr: VR,
+        depth: u32,
+    ) -> Result<(), DeidError> {
+        if vr == VR::SQ {
+            return self.items(obj, tag, depth);
+        }
+        let Some(s) = self.scrubber else {
+            obj.remove_element(tag);
+            return Ok(());
+        };
+        if is_text(vr) {
+            return self.apply(obj, tag, vr, Op::Clean, depth);
+        }
+        if matches!(vr, VR::OB | VR::UN) {
+            obj.update_value(tag, |v| {
+                if let Some(PrimitiveValue::U8(bytes)) = v.primitive_mut() {
+                    s.scrub_bytes(bytes);
+                }
+            });
+        }
+        Ok(())
+    }
+
+    fn unlisted(
+        &self,
+        obj: &mut InMemDicomObject,
+        tag: Tag,
+        vr: VR,
+        depth: u32,
+    ) -> Result<(), DeidError> {
+        let real_vr = if vr == VR::UN {
+            StandardDataDictionary
+                .by_tag(tag)
+                .and_then(|e| e.vr.exact())
+                .unwrap_or(VR::UN)
+        } else {
+            vr
+        };
+        match real_vr {
+            VR::PN => {
+                obj.remove_element(tag);
+            }
+            VR::SQ if vr == VR::SQ => self.items(obj, tag, depth)?,
+            VR::DA | VR::DT if self.shift.is_some() => self.apply(obj, tag, vr, Op::Date, depth)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn apply(
+        &self,
+        obj: &mut InMemDicomObject,
+        tag: Tag,
+        vr: VR,
+        op: Op,
+        depth: u32,
+    ) -> Result<(), DeidError> {
+        if op == Op::Remove {
+            obj.remove_element(tag);
+            return Ok(());
+        }
+        if vr == VR::SQ {
+            return match op {
+                Op::Empty | Op::EmptyOrDummyTime => {
+                    put(
+                        obj,
+                        tag,
+                        VR::SQ,
+                        DataSetSequence::<InMemDicomObject>::empty(),
+                    );
+                    Ok(())
+                }
+                // Clean Structured Content is not offered: a sequence under C is only
+                // de-identified item by item, like under D.
+                _ => self.items(obj, tag, depth),
+            };
+        }
+        // A value of unknown encoding cannot be given a meaningful dummy, cleaned or remapped.
+        if vr == VR::UN && op != Op::Keep {
+            obj.remove_element(tag);
+            return Ok(());
+        }
+        let values = |obj: &InMemDicomObject| -> Vec<String> {
+            obj.get(tag)
+                .and_then(|e| e.to_multi_str().ok())
+                .map(Cow::into_owned)
+                .unwrap_or_default()
+        };
+        match op {
+            Op::Remove => {
+                obj.remove_element(tag);
+            }
+            Op::Keep => {}
+            Op::EmptyOrDummyTime | Op::EmptyOrItems if !matches!(vr, VR::DA | VR::DT | VR::TM) => {
+                put(obj, tag, vr, PrimitiveValue::Empty)
+            }
+            Op::Empty => put(obj, tag, vr, PrimitiveValue::Empty),
+            Op::Dummy | Op::EmptyOrDummyTime | Op::EmptyOrItems => {
+                if vr == VR::UI {
+                    self.uids(obj, tag, values(obj));
+                } else if matches!(vr, VR::DA | VR::DT) && self.shift.is_some() {
+                    self.dates(obj, tag, vr, values(obj));
+                } else {
+                    put(obj, tag, vr, dummy(vr));
+                }
+            }
+            Op::Uid => {
+                if vr == VR::UI {
+                    self.uids(obj, tag, values(obj));
+                } else {
+                    obj.remove_element(tag);
+                }
+            }
+            Op::Date => match vr {
+                VR::DA | VR::DT => self.dates(obj, tag, vr, values(obj)),
+                VR::TM => {}
+                _ => {
+                    obj.remove_element(tag);
+                }
+            },
+            Op::Clean => {
+                if !is_text(vr) {
+                    obj.remove_element(tag);
+                } else if let Some(s) = self.scrubber {
+                    let vals = values(obj);
+                    let mut changed = false;
+                    let cleaned: C<String> = vals
+                        .iter()
+                        .map(|v| match s.clean(v) {
+                            Some(c) => {
+                                changed = true;
+                                c
+                            }
+                            None => v.clone(),
+                        })
+                        .collect();
+                    if changed {
+                        put(obj, tag, vr, PrimitiveValue::Strs(cleaned));
+                    }
+                } else {
+                    // No identifiers were gathered: the text cannot be vouched for.
+                    obj.remove_element(tag);
+                }
+            }
+            Op::PatientName | Op::PatientId => {
+                if depth == 0 {
+                    put(obj, tag, vr, PrimitiveValue::from(self.pseudonym));
+                } else {
+                    put(obj, tag, vr, PrimitiveValue::Empty);
+                }
+            }
+            Op::SerialHash => {
+                let hashed: C<String> = values(obj)
+                    .iter()
+                    .map(|v| v.trim())
+                    .filter(|v| !v.is_empty())
+                    .map(|v| serial_hash(self.serial_key, v))
+                    .collect();
+                if hashed.is_empty() {
+                    put(obj, tag, vr, PrimitiveValue::Empty);
+                } else {
+                    put(obj, tag, vr, PrimitiveValue::Strs(hashed));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn uids(&self, obj: &mut InMemDicomObject, tag: Tag, values: Vec<String>) {
+        let mapped: C<String> = values.iter().map(|u| map_uid(self.uid_key, u)).collect();
+        put(obj, tag, VR::UI, PrimitiveValue::Strs(mapped));
+    }
+
+    /// Every value shifted, or the attribute emptied when one of them cannot be (a partial or
+    /// malformed date would otherwise survive unshifted).
+    fn dates(&self, obj: &mut InMemDicomObject, tag: Tag, vr: VR, values: Vec<String>) {
+        let Some(days) = self.shift else {
+            put(obj, tag, vr, PrimitiveValue::Empty);
+            return;
+        };
+        let shifted: Option<C<String>> = values
+            .iter()
+            .map(|v| match vr {
+                VR::DT => dates::shift_dt(v, days),
+                _ => dates::shift_da(v, days),
+            })
+            .collect();
+        match shifted {
+            Some(s) if !s.is_empty() => put(obj, tag, vr, PrimitiveValue::Strs(s)),
+            _ => put(obj, tag, vr, PrimitiveValue::Empty),
+        }
+    }
+}
+
+/// Overlay groups `6000-601E`. Overlay Data (X) is Type 1 in the Overlay Plane module: removing
+/// it and keeping the rest of its group would leave an invalid overlay, so the group goes whole.
+fn is_overlay_group(g: u16) -> bool {
+    (0x6000..=0x601E).contains(&g) && g % 2 == 0
+}
+
+fn put(
+    obj: &mut InMemDicomObject,
+    tag: Tag,
+    vr: VR,
+    value: impl Into<dicom_core::value::Value<InMemDicomObject, dicom_object::mem::InMemFragment>>,
+) {
+    obj.put(DataElement::new(tag, vr, value));
+}
+
+fn is_text(vr: VR) -> bool {
+    matches!(
+        vr,
+        VR::AE | VR::CS | VR::LO | VR::LT | VR::SH | VR::ST | VR::UC | VR::UT | VR::PN
+    )
+}
+
+/// `SN` + 16 hex digits of a keyed hash: the same scanner gives the same value on this node.
+pub(crate) fn serial_hash(key: &[u8; 32], serial: &str) -> String {
+    let h = blake3::keyed_hash(key, serial.as_bytes());
+    let mut s = String::with_capacity(18);
+    s.push_str("SN");
+    for b in &h.as_bytes()[..8] {
+        s.push_str(&format!("{b:02X}"));
+    }
+    s
+}
+
+/// A dummy value valid for `vr` (D).
+pub(crate) fn dummy(vr: VR) -> PrimitiveValue {
+    match vr {
+        VR::DA => PrimitiveValue::from("19000101"),
+        VR::DT => PrimitiveValue::from("19000101000000"),
+        VR::TM => PrimitiveValue::from("000000"),
+        VR::AS => PrimitiveValue::from("000D"),
+        VR::DS | VR::IS => PrimitiveValue::from("0"),
+        VR::US | VR::OW => PrimitiveValue::U16(one(0)),
+        VR::SS => PrimitiveValue::I16(one(0)),
+        VR::UL | VR::OL => PrimitiveValue::U32(one(0)),
+        VR::SL => PrimitiveValue::I32(one(0)),
+        VR::UV | VR::OV => PrimitiveValue::U64(one(0)),
+        VR::SV => PrimitiveValue::I64(one(0)),
+        VR::FL | VR::OF => PrimitiveValue::F32(one(0.0)),
+        VR::FD | VR::OD => PrimitiveValue::F64(one(0.0)),
+        VR::AT => PrimitiveValue::Tags(one(Tag(0, 0))),
+        VR::OB | VR::UN => PrimitiveValue::U8([0u8, 0].into_iter().collect()),
+        _ => PrimitiveValue::from(DUMMY_TEXT),
+    }
+}
+
+fn one<T>(v: T) -> C<T> {
+    std::iter::once(v).collect()
+}
+
+/// The safe-listed private blocks present in `obj`: `(group, block number, safe-list entry)`.
+fn private_blocks<'p>(
+    obj: &InMemDicomObject,
+    safe: &'p [PrivateBlock],
+) -> Vec<(u16, u8, &'p PrivateBlock)> {
+    let mut out = Vec::new();
+    if safe.is_empty() {
+        return out;
+    }
+    for e in obj.iter() {
+        let t = e.tag();
+        if t.group() % 2 == 0 || !(0x0010..=0x00FF).contains(&t.element()) {
+            continue;
+        }
+        let creator = creator_text(e);
+        let creator = creator.trim_end_matches([' ', '\0']);
+        if let Some(b) = safe
+            .iter()
+            .find(|b| b.group == t.group() && b.creator.trim_end_matches([' ', '\0']) == creator)
+        {
+            out.push((t.group(), t.element() as u8, b));
+        }
+    }
+    out
+}
+
+fn creator_text(e: &dicom_object::mem::InMemElement) -> Cow<'_, str> {
+    if e.vr() == VR::UN {
+        // An implicit-VR creator of a group the dictionary does not know is read as raw bytes.
+        if let Ok(bytes) = e.value().to_bytes() {
+            return Cow::Owned(String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    e.to_str().unwrap_or(Cow::Borrowed(""))
+}
+
+/// Whether a private attribute is kept: creators of safe-listed blocks, and the safe-listed
+/// elements of those blocks; nothing else.
+pub(crate) fn private_keep(tag: Tag, kept: &[(u16, u8, &PrivateBlock)]) -> bool {
+    let (g, e) = (tag.group(), tag.element());
+    if g <= 0x0007 || g == 0xFFFF {
+        return false;
+    }
+    match e {
+        0x0010..=0x00FF => kept
+            .iter()
+            .any(|(kg, kb, _)| *kg == g && u16::from(*kb) == e),
+        0x1000..=0xFFFF => {
+            let (block, offset) = ((e >> 8) as u8, (e & 0xFF) as u8);
+            kept.iter()
+                .any(|(kg, kb, b)| *kg == g && *kb == block && b.elements.contains(&offset))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dummies_fit_their_vr() {
+        for vr in [
+            VR::AE,
+            VR::AS,
+            VR::CS,
+            VR::DA,
+            VR::DS,
+            VR::DT,
+            VR::IS,
+            VR::LO,
+            VR::LT,
+            VR::PN,
+            VR::SH,
+            VR::ST,
+            VR::TM,
+            VR::UC,
+            VR::UT,
+            VR::UR,
+        ] {
+            let d = dummy(vr);
+            let s = d.to_str();
+            assert!(!s.is_empty(), "{vr:?}");
+            assert!(
+                s.len() <= 16 || !matches!(vr, VR::AE | VR::CS | VR::SH),
+                "{vr:?}"
+            );
+        }
+        assert_eq!(dummy(VR::AS).to_str(), "000D");
+        assert_eq!(dummy(VR::US), PrimitiveValue::U16(one(0)));
+    }
+
+    #[test]
+    fn serial_hash_is_keyed_and_short() {
+        let a = serial_hash(&[1; 32], "40101");
+        assert_eq!(a.len(), 18);
+        assert!(a.starts_with("SN"));
+        assert_eq!(a, serial_hash(&[1; 32], "40101"));
+        assert_ne!(a, serial_hash(&[2; 32], "40101"));
+        assert_ne!(a, serial_hash(&[1; 32], "40102"));
+    }
+
+    #[test]
+    fn private_keep_matches_block_and_offset() {
+        let b = PrivateBlock {
+            group: 0x0029,
+            creator: "SIEMENS CSA HEADER".into(),
+            elements: vec![0x10, 0x20],
+        };
+        let kept = [(0x0029u16, 0x11u8, &b)];
+        assert!(private_keep(Tag(0x0029, 0x0011), &kept));
+        assert!(private_keep(Tag(0x0029, 0x1110), &kept));
+        assert!(private_keep(Tag(0x0029, 0x1120), &kept));
+        assert!(!private_keep(Tag(0x0029, 0x1130), &kept));
+        assert!(!private_keep(Tag(0x0029, 0x1010), &kept)); // block 10: another creator
+        assert!(!private_keep(Tag(0x0029, 0x0010), &kept));
+        assert!(!private_keep(Tag(0x0031, 0x1110), &kept));
+        assert!(!private_keep(Tag(0x0029, 0x0001), &kept));
+    }
+}

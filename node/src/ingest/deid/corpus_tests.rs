@@ -1,0 +1,342 @@
+//! De-identification of real files: one file of each generated series (`testkit::synth_corpus`)
+//! and a selection of the reference corpus, checked for planted or listed PHI in the bytes
+//! written, and re-parsed. Two `#[ignore]`d helpers write outputs for `scripts/validate-deid`
+//! (dciodvfy) and measure throughput.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use dicom_dictionary_std::tags;
+use dicom_object::{DefaultDicomObject, OpenFileOptions};
+
+use super::{DeidKeys, Deidentifier, Profile};
+
+fn keys() -> DeidKeys {
+    DeidKeys {
+        linkage: [0x5A; 32],
+        node: [0xA5; 32],
+    }
+}
+
+/// The first file (by name) of each generated series, with its truth row's subject.
+fn synth_series() -> Vec<(String, PathBuf)> {
+    let root = testkit::synth_corpus();
+    testkit::truth(&root)
+        .iter()
+        .map(|r| {
+            let dir = root.join(r.get("dir"));
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            files.sort();
+            (r.get("subject").to_string(), files[0].clone())
+        })
+        .collect()
+}
+
+/// Files of the reference corpus that dicom-rs opens, of several modalities and encodings, with
+/// a Siemens CSA header, an overlay, structure sets, big endian and Latin-1 text among them.
+const REFERENCE: &[&str] = &[
+    "pydicom/test_files/CT_small.dcm",
+    "pydicom/test_files/MR_small.dcm",
+    "pydicom/test_files/MR_small_implicit.dcm",
+    "pydicom/test_files/MR_small_bigendian.dcm",
+    "pydicom/test_files/ExplVR_BigEnd.dcm",
+    "pydicom/test_files/examples_overlay.dcm",
+    "pydicom/test_files/rtplan.dcm",
+    "pydicom/test_files/reportsi.dcm",
+    "pydicom/test_files/liver_1frame.dcm",
+    "pydicom/charset_files/chrGerm.dcm",
+    "pydicom/charset_files/chrFrenMulti.dcm",
+    "pydicom-data/emri_small.dcm",
+    "nibabel/nicom/csa_slice_norm.dcm",
+    "nibabel/nicom/0.dcm",
+    "pynetdicom/CTImageStorage.dcm",
+    "dicom3tools/0051.dcm",
+];
+
+/// MANIFEST.tsv: path -> the attributes the manifest says carry PHI.
+fn manifest_phi_fields() -> HashMap<String, Vec<String>> {
+    let text = std::fs::read_to_string(testkit::reference_corpus().join("MANIFEST.tsv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let path_col = header.iter().position(|h| *h == "path").unwrap();
+    let phi_col = header.iter().position(|h| *h == "phi_fields").unwrap();
+    lines
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|c| c.len() > phi_col)
+        .map(|c| {
+            let fields = c[phi_col]
+                .split(',')
+                .filter(|f| !f.is_empty())
+                .map(String::from)
+                .collect();
+            (c[path_col].to_string(), fields)
+        })
+        .collect()
+}
+
+fn write(obj: &DefaultDicomObject) -> Vec<u8> {
+    let mut out = Vec::new();
+    obj.write_all(&mut out).unwrap();
+    out
+}
+
+fn reparse(bytes: &[u8]) -> DefaultDicomObject {
+    OpenFileOptions::new().from_reader(&bytes[128..]).unwrap()
+}
+
+fn leaks(bytes: &[u8], needles: &[String]) -> Vec<String> {
+    needles
+        .iter()
+        .filter(|n| {
+            let latin1: Option<Vec<u8>> = n
+                .chars()
+                .map(|c| u8::try_from(c as u32).ok())
+                .collect::<Option<Vec<u8>>>()
+                .filter(|_| !n.is_ascii());
+            testkit::find_leak(bytes, n).is_some()
+                || latin1.is_some_and(|l| bytes.windows(l.len()).any(|w| w == l.as_slice()))
+        })
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn generated_corpus_leaks_no_planted_phi_and_re_parses() {
+    let root = testkit::synth_corpus();
+    let phi = testkit::planted_phi(&root);
+    assert!(phi.len() > 30, "the corpus plants PHI: {phi:?}");
+    for profile in ["default", "basic"] {
+        let d = Deidentifier::new(Profile::builtin(profile).unwrap(), &keys(), "study-x");
+        let mut subjects: HashMap<String, (String, i32)> = HashMap::new();
+        for (subject, file) in synth_series() {
+            let mut obj = dicom_object::open_file(&file).unwrap();
+            let original_sop = obj.get(tags::SOP_INSTANCE_UID).unwrap().to_str().unwrap();
+            let expected_sop = d.map_uid(&original_sop);
+            let out = d.deidentify(&mut obj).unwrap();
+            let bytes = write(&obj);
+            let found = leaks(&bytes, &phi);
+            assert!(found.is_empty(), "{profile} {}: {found:?}", file.display());
+            let back = reparse(&bytes);
+            let sop = back.get(tags::SOP_INSTANCE_UID).unwrap().to_str().unwrap();
+            assert_eq!(sop, expected_sop);
+            assert_eq!(
+                super::uid::trim_uid(&back.meta().media_storage_sop_instance_uid),
+                sop
+            );
+            assert_eq!(
+                back.get(tags::PATIENT_NAME).unwrap().to_str().unwrap(),
+                out.pseudonym
+            );
+            let prev = subjects
+                .entry(subject.clone())
+                .or_insert((out.pseudonym.clone(), out.date_offset_days));
+            assert_eq!(
+                prev,
+                &(out.pseudonym.clone(), out.date_offset_days),
+                "{subject}"
+            );
+        }
+        let mut pseudonyms: Vec<&String> = subjects.values().map(|(p, _)| p).collect();
+        pseudonyms.sort();
+        pseudonyms.dedup();
+        assert_eq!(pseudonyms.len(), 3, "{profile}: three subjects");
+    }
+}
+
+#[test]
+fn reference_files_lose_the_phi_their_manifest_lists() {
+    let base = testkit::reference_corpus();
+    let manifest = manifest_phi_fields();
+    let d = Deidentifier::new(Profile::builtin("default").unwrap(), &keys(), "ref");
+    for rel in REFERENCE {
+        let path = base.join(rel);
+        let mut obj = dicom_object::open_file(&path).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let mut needles = Vec::new();
+        for field in manifest.get(*rel).map(Vec::as_slice).unwrap_or_default() {
+            let Some(tag) = dicom_dictionary_std::StandardDataDictionary
+                .by_name(field)
+                .map(|e| e.tag.inner())
+            else {
+                continue;
+            };
+            if let Some(v) = obj.get(tag).and_then(|e| e.to_str().ok()) {
+                needles.extend(
+                    v.split(['^', '\\', '='])
+                        .map(str::trim)
+                        .filter(|s| s.len() >= 4)
+                        .map(String::from),
+                );
+            }
+        }
+        // Values kept by design are no leak: manufacturer and model (an institution named after
+        // its scanner vendor, "TOSHIBA" in "TOSHIBA_MEC"), and safe-listed private text (nibabel's
+        // anonymizer wrote "Anon" into the CSA header type fields of csa_slice_norm.dcm).
+        let original = obj.clone();
+        let kept_by_design = |deid: &DefaultDicomObject| -> Vec<String> {
+            original
+                .iter()
+                .filter(|e| {
+                    let t = e.header().tag;
+                    t == tags::MANUFACTURER
+                        || t == tags::MANUFACTURER_MODEL_NAME
+                        || (t.group() % 2 == 1 && t.element() >= 0x1000 && deid.get(t).is_some())
+                })
+                .filter_map(|e| e.to_str().ok().map(|v| v.to_uppercase()))
+                .collect()
+        };
+        let had_csa = has_csa(&obj);
+        d.deidentify(&mut obj)
+            .unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let kept = kept_by_design(&obj);
+        needles.retain(|n| !kept.iter().any(|k| k.contains(&n.to_uppercase())));
+        let bytes = write(&obj);
+        let found = leaks(&bytes, &needles);
+        assert!(found.is_empty(), "{rel}: {found:?}");
+        let back = reparse(&bytes);
+        assert_eq!(
+            back.get(tags::PATIENT_IDENTITY_REMOVED)
+                .unwrap()
+                .to_str()
+                .unwrap(),
+            "YES"
+        );
+        assert_eq!(
+            has_csa(&back),
+            had_csa,
+            "{rel}: the CSA header is safe-listed"
+        );
+    }
+}
+
+use dicom_core::DataDictionary;
+
+fn has_csa(obj: &DefaultDicomObject) -> bool {
+    obj.private_element(0x0029, "SIEMENS CSA HEADER", 0x10)
+        .is_ok()
+}
+
+fn out_name(p: &Path) -> String {
+    let parts: Vec<String> = p
+        .components()
+        .rev()
+        .take(3)
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join("_")
+        .replace(".dcm", "")
+}
+
+/// Writes `<name>.orig.dcm` / `<name>.deid.dcm` pairs into `$NEUROFED_DEID_OUT` for
+/// `scripts/validate-deid`, with the built-in profile `$NEUROFED_DEID_PROFILE` (`default`). Original names are path-derived, so the folder holds PHI: it is a
+/// scratch folder outside the node's home, deleted by the script.
+#[test]
+#[ignore = "writes files for scripts/validate-deid"]
+fn write_outputs_for_dciodvfy() {
+    let Ok(out) = std::env::var("NEUROFED_DEID_OUT") else {
+        panic!("set NEUROFED_DEID_OUT");
+    };
+    let out = PathBuf::from(out);
+    std::fs::create_dir_all(&out).unwrap();
+    let profile = std::env::var("NEUROFED_DEID_PROFILE").unwrap_or_else(|_| "default".into());
+    let d = Deidentifier::new(Profile::builtin(&profile).unwrap(), &keys(), "validate");
+    let mut inputs: Vec<PathBuf> = synth_series().into_iter().map(|(_, f)| f).collect();
+    inputs.extend(
+        REFERENCE
+            .iter()
+            .map(|r| testkit::reference_corpus().join(r)),
+    );
+    for (i, path) in inputs.iter().enumerate() {
+        let name = format!("{i:02}_{}", out_name(path));
+        std::fs::copy(path, out.join(format!("{name}.orig.dcm"))).unwrap();
+        let mut obj = dicom_object::open_file(path).unwrap();
+        d.deidentify(&mut obj).unwrap();
+        std::fs::write(out.join(format!("{name}.deid.dcm")), write(&obj)).unwrap();
+    }
+}
+
+/// Throughput over the whole generated corpus: parse, de-identify, write, each timed alone.
+/// `cargo test --release -p neurofed-node deid_throughput -- --ignored --nocapture`
+#[test]
+#[ignore = "measurement; run in release"]
+fn deid_throughput() {
+    let root = testkit::synth_corpus();
+    let mut files = Vec::new();
+    for e in walk(&root) {
+        if e.file_name().is_some_and(|n| n != "truth.tsv") {
+            files.push(std::fs::read(&e).unwrap());
+        }
+    }
+    let bytes: usize = files.iter().map(Vec::len).sum();
+    let t = Instant::now();
+    let mut objs: Vec<DefaultDicomObject> = files
+        .iter()
+        .map(|b| OpenFileOptions::new().from_reader(&b[128..]).unwrap())
+        .collect();
+    let parse = t.elapsed();
+    let d = Deidentifier::new(Profile::builtin("default").unwrap(), &keys(), "bench");
+    // The parts, on untouched objects: the subject's identity, the identifiers gathered.
+    let t = Instant::now();
+    for o in &objs {
+        d.subject(o).unwrap();
+    }
+    let subject = t.elapsed();
+    let t = Instant::now();
+    let mut needles = 0;
+    for o in &objs {
+        needles += super::clean::Scrubber::collect(o).len();
+    }
+    let collect = t.elapsed();
+    let t = Instant::now();
+    for o in objs.iter_mut() {
+        d.deidentify(o).unwrap();
+    }
+    let deid = t.elapsed();
+    let t = Instant::now();
+    let mut written = 0;
+    for o in &objs {
+        written += write(o).len();
+    }
+    let wr = t.elapsed();
+    let n = objs.len() as f64;
+    println!(
+        "  of which: subject {:.1} us, gathering identifiers {:.1} us ({} values each)",
+        subject.as_secs_f64() * 1e6 / n,
+        collect.as_secs_f64() * 1e6 / n,
+        needles / objs.len()
+    );
+    println!(
+        "{} instances, {:.1} MB: parse {:.0}/s, de-identify {:.0}/s ({:.1} us each), write {:.0}/s ({} bytes)",
+        objs.len(),
+        bytes as f64 / 1e6,
+        n / parse.as_secs_f64(),
+        n / deid.as_secs_f64(),
+        deid.as_secs_f64() * 1e6 / n,
+        n / wr.as_secs_f64(),
+        written
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
