@@ -224,9 +224,68 @@ fn find(h: &[u8], n: &[u8]) -> Option<usize> {
     h.windows(n.len()).position(|w| w == n)
 }
 
+#[cfg(test)]
+mod scan_tests {
+    use super::*;
+
+    #[test]
+    fn scan_finds_utf8_latin1_and_respects_digit_boundaries() {
+        let dir = tempfile_dir();
+        std::fs::write(dir.join("a"), b"xx Schmidt yy").unwrap();
+        std::fs::write(dir.join("b"), b"2.25.1220201107").unwrap();
+        std::fs::write(dir.join("c"), b"\x08\x0020201107").unwrap();
+        std::fs::write(dir.join("d"), [b'M', 0xfc, b'l', b'l', b'e', b'r']).unwrap();
+        let needles = vec![
+            "Schmidt".to_string(),
+            "20201107".to_string(),
+            "Müller".to_string(),
+        ];
+        let mut hits: Vec<(String, String)> = scan_for_phi(&dir, &needles)
+            .into_iter()
+            .map(|(p, n)| (p.file_name().unwrap().to_string_lossy().into_owned(), n))
+            .collect();
+        hits.sort();
+        assert_eq!(
+            hits,
+            vec![
+                ("a".to_string(), "Schmidt".to_string()),
+                ("c".to_string(), "20201107".to_string()),
+                ("d".to_string(), "Müller".to_string()),
+            ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("testkit-scan-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+}
+
 /// Every file under `dir` whose bytes contain one of `needles` (see [`find_leak`]), as
-/// `(file, needle)` pairs. Needles are searched as UTF-8 and, when different, as Latin-1.
+/// `(file, needle)` pairs. Needles are searched as UTF-8 and, when different, as Latin-1, all in
+/// one pass per file (Aho-Corasick).
 pub fn scan_for_phi(dir: &Path, needles: &[String]) -> Vec<(PathBuf, String)> {
+    // Pattern i -> needle index; a needle contributes its UTF-8 form and its Latin-1 form.
+    let mut patterns: Vec<Vec<u8>> = Vec::new();
+    let mut owner: Vec<usize> = Vec::new();
+    for (i, n) in needles.iter().enumerate() {
+        patterns.push(n.as_bytes().to_vec());
+        owner.push(i);
+        if !n.is_ascii() {
+            let latin1: Option<Vec<u8>> = n.chars().map(|c| u8::try_from(c as u32).ok()).collect();
+            if let Some(l) = latin1 {
+                patterns.push(l);
+                owner.push(i);
+            }
+        }
+    }
+    let ac = aho_corasick::AhoCorasick::new(&patterns).unwrap();
+    let digits_only: Vec<bool> = needles
+        .iter()
+        .map(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
     let mut hits = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -240,16 +299,18 @@ pub fn scan_for_phi(dir: &Path, needles: &[String]) -> Vec<(PathBuf, String)> {
                 stack.push(p);
             } else if ft.is_file() {
                 let bytes = std::fs::read(&p).unwrap();
-                for n in needles {
-                    let latin1: Option<Vec<u8>> = if n.is_ascii() {
-                        None
-                    } else {
-                        n.chars().map(|c| u8::try_from(c as u32).ok()).collect()
-                    };
-                    let hit = find_leak(&bytes, n).is_some()
-                        || latin1.as_ref().is_some_and(|l| find(&bytes, l).is_some());
-                    if hit {
-                        hits.push((p.clone(), n.clone()));
+                let mut found = vec![false; needles.len()];
+                for m in ac.find_overlapping_iter(&bytes) {
+                    let i = owner[m.pattern().as_usize()];
+                    let at = m.start();
+                    if digits_only[i] && at > 0 && bytes[at - 1].is_ascii_digit() {
+                        continue;
+                    }
+                    found[i] = true;
+                }
+                for (i, f) in found.iter().enumerate() {
+                    if *f {
+                        hits.push((p.clone(), needles[i].clone()));
                     }
                 }
             }

@@ -39,7 +39,8 @@ pub struct InstanceMeta {
     pub sex: Option<String>,
     /// PatientAge in years.
     pub age_years: Option<f64>,
-    /// Year of PatientBirthDate.
+    /// Year of birth: not read from the header (de-identification empties the birth date); the
+    /// pipeline sets it from the de-identification outcome.
     pub birth_year: Option<i32>,
     /// Manufacturer.
     pub manufacturer: Option<String>,
@@ -188,9 +189,7 @@ pub fn extract(obj: &InMemDicomObject) -> Result<InstanceMeta, ExtractError> {
             .and_then(|d| iso_date(&d)),
         sex: text(obj, tags::PATIENT_SEX).filter(|s| matches!(s.as_str(), "M" | "F" | "O")),
         age_years: text(obj, tags::PATIENT_AGE).and_then(|a| age_years(&a)),
-        birth_year: text(obj, tags::PATIENT_BIRTH_DATE)
-            .filter(|d| d.len() >= 4)
-            .and_then(|d| d[..4].parse().ok()),
+        birth_year: None,
         manufacturer: text(obj, tags::MANUFACTURER),
         model: text(obj, tags::MANUFACTURER_MODEL_NAME),
         protocol,
@@ -212,7 +211,6 @@ mod tests {
         put(tags::MODALITY, VR::CS, "MR");
         put(tags::STUDY_DATE, VR::DA, "20190301");
         put(tags::PATIENT_AGE, VR::AS, "042Y");
-        put(tags::PATIENT_BIRTH_DATE, VR::DA, "19770101");
         put(tags::REPETITION_TIME, VR::DS, "2300");
         put(tags::PIXEL_SPACING, VR::DS, "1.0\\0.9");
         put(tags::SERIES_DESCRIPTION, VR::LO, " t1_mprage ");
@@ -225,7 +223,6 @@ mod tests {
         assert_eq!(m.modality, "MR");
         assert_eq!(m.study_date.as_deref(), Some("2019-03-01"));
         assert_eq!(m.age_years, Some(42.0));
-        assert_eq!(m.birth_year, Some(1977));
         assert_eq!(m.protocol.repetition_time, Some(2300.0));
         assert_eq!(m.protocol.pixel_spacing, Some([1.0, 0.9]));
         assert_eq!(m.series_description.as_deref(), Some("t1_mprage"));

@@ -357,20 +357,22 @@ fn process(node: &Node, deid: &Deidentifier, input: Input) -> Outcome {
         Ok(false) => {}
         Err(e) => return Outcome::Fatal(e.into()),
     }
-    // The serial number itself never reaches the catalog: only a keyed hash of it, so that the
-    // same scanner is recognized without recording which one it is.
-    let serial_hash = extract::text(&obj, tags::DEVICE_SERIAL_NUMBER).map(|s| {
-        let h = blake3::keyed_hash(&node.deid_keys().node, s.as_bytes());
-        hex::encode(&h.as_bytes()[..8])
-    });
     let outcome = match deid.deidentify(&mut obj) {
         Ok(o) => o,
         Err(e) => return skip(e.to_string()),
     };
-    let meta = match extract::extract(&obj) {
+    let mut meta = match extract::extract(&obj) {
         Ok(m) => m,
         Err(e) => return skip(format!("after de-identification: {e}")),
     };
+    // The header keeps no birth date (a reduced one can equal a real one); the year comes from
+    // de-identification when the profile retains patient characteristics.
+    meta.birth_year = outcome.birth_year;
+    // The catalog recognizes a scanner by a keyed hash of its (already de-identified) serial.
+    let serial_hash = extract::text(&obj, tags::DEVICE_SERIAL_NUMBER).map(|s| {
+        let h = blake3::keyed_hash(&node.deid_keys().node, s.as_bytes());
+        hex::encode(&h.as_bytes()[..8])
+    });
     let mut out = Vec::with_capacity(capacity);
     if let Err(e) = obj.write_all(&mut out) {
         return skip(format!("cannot re-encode the de-identified object: {e}"));
