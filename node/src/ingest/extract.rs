@@ -212,8 +212,13 @@ mod tests {
         put(tags::STUDY_DATE, VR::DA, "20190301");
         put(tags::PATIENT_AGE, VR::AS, "042Y");
         put(tags::REPETITION_TIME, VR::DS, "2300");
-        put(tags::PIXEL_SPACING, VR::DS, "1.0\\0.9");
         put(tags::SERIES_DESCRIPTION, VR::LO, " t1_mprage ");
+        // Multi-valued as the parser produces it.
+        o.put(DataElement::new(
+            tags::PIXEL_SPACING,
+            VR::DS,
+            dicom_core::dicom_value!(Strs, ["1.0", "0.9"]),
+        ));
         o
     }
 
