@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Compare our NIfTI with dcm2niix's for the same series, through nibabel.
 
-usage: compare-nifti.py OURS.nii[.gz] THEIRS.nii[.gz] [--tol MM] [--label NAME]
+usage: compare-nifti.py OURS.nii[.gz] THEIRS.nii[.gz] [OURS THEIRS ...] [--tol MM] [--label NAME]
 
 Both images are brought to their closest canonical (RAS+) orientation, then compared on:
   - shape (trailing singleton dimensions ignored),
   - affine (max absolute difference, mm; must be <= --tol, default 1e-3),
   - voxel values after each file's own scl_slope/scl_inter (must be identical).
-Prints one JSON line; exits 0 when everything matches, 1 on a mismatch, 2 on a usage error.
+Also: qform_code and sform_code must be the same in both files. Prints one JSON line per pair;
+exits 0 when every pair matches, 1 on any mismatch, 2 on a usage error. Several pairs in one call
+spare the start-up of Python and nibabel.
 """
 import argparse
 import json
@@ -26,19 +28,28 @@ def squeeze_trailing(shape):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("ours")
-    ap.add_argument("theirs")
+    ap.add_argument("files", nargs="+", help="OURS THEIRS pairs")
     ap.add_argument("--tol", type=float, default=1e-3)
     ap.add_argument("--label", default="")
     a = ap.parse_args()
-    out = {"label": a.label, "ours": a.ours, "theirs": a.theirs}
+    if len(a.files) % 2:
+        ap.error("files come in OURS THEIRS pairs")
+    failures = 0
+    for i in range(0, len(a.files), 2):
+        failures += compare(a.files[i], a.files[i + 1], a.tol, a.label)
+    return 1 if failures else 0
+
+
+def compare(ours_path, theirs_path, tol, label):
+    """Print one JSON line; 0 when the pair matches, 1 otherwise."""
+    out = {"label": label, "ours": ours_path, "theirs": theirs_path}
     try:
-        ours_raw, theirs_raw = nib.load(a.ours), nib.load(a.theirs)
+        ours_raw, theirs_raw = nib.load(ours_path), nib.load(theirs_path)
         ours = nib.as_closest_canonical(ours_raw)
         theirs = nib.as_closest_canonical(theirs_raw)
     except Exception as e:  # noqa: BLE001 - report any load failure as a mismatch
         out.update(ok=False, error=f"load: {e}")
-        print(json.dumps(out))
+        print(json.dumps(out), flush=True)
         return 1
     s_ours, s_theirs = squeeze_trailing(ours.shape), squeeze_trailing(theirs.shape)
     out["shape_ours"], out["shape_theirs"] = list(s_ours), list(s_theirs)
@@ -58,7 +69,7 @@ def main():
         out["shape_match"] = True
     diff = float(np.max(np.abs(ours.affine - theirs.affine)))
     out["affine_max_abs_diff_mm"] = diff
-    if not diff <= a.tol:
+    if not diff <= tol:
         ok = False
     # qform and sform of our file must agree with each other (up to the float32 storage).
     q, s = ours_raw.header.get_qform(), ours_raw.header.get_sform()
@@ -76,7 +87,7 @@ def main():
             ok = False
         out["voxels_nonzero"] = int(np.count_nonzero(vo))
     out["ok"] = ok
-    print(json.dumps(out))
+    print(json.dumps(out), flush=True)
     return 0 if ok else 1
 
 
