@@ -304,3 +304,6 @@ fn axcodes(a: &[[f64; 4]; 4]) -> String {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,7 +8,8 @@
 //!
 //! Inputs: the 18 generated classic series, the 18 enhanced (Legacy Converted) files, the nibabel
 //! Siemens mosaic DWI (896x896, 2 volumes) and a 252x252 crop of its down-sampled mosaic `0.dcm`,
-//! the Philips enhanced MPRAGE, and pydicom-data's emri_small (little and big endian).
+//! dicom3tools' Siemens PASL mosaic, the Philips enhanced MPRAGE, pydicom-data's emri_small
+//! (little and big endian), and single slices (decimal rescale, CT, big-endian MR).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -299,6 +300,25 @@ fn real_mosaic_and_enhanced_files_match_dcm2niix() {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::copy(corpus.join("pydicom-data").join(file), dir.join(file)).unwrap();
         case(label, &dir, &unknown);
+    }
+    // Single files: a real Siemens mosaic (Prisma PASL, 20 tiles of 72x72, real pixels),
+    // a rescale of slope 2 / intercept -4096, a CT slice, a big-endian MR slice.
+    for (label, file) in [
+        (
+            "siemens_mosaic_pasl",
+            corpus.join("dicom3tools").join("0051.dcm"),
+        ),
+        ("decimal_rescale", nicom.join("decimal_rescale.dcm")),
+        ("ct_small", corpus.join("pydicom/test_files/CT_small.dcm")),
+        (
+            "mr_small_big_endian",
+            corpus.join("pydicom/test_files/MR_small_bigendian.dcm"),
+        ),
+    ] {
+        let dir = t.join("in").join(label);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(&file, dir.join("f.dcm")).unwrap();
+        case(label, &dir, &plain);
     }
     compare(&pairs);
 }

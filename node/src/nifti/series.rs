@@ -135,11 +135,6 @@ pub(crate) fn collect<'a>(
                 "instances of several series".into(),
             ));
         }
-        if sop.starts_with("1.2.840.10008.5.1.4.1.1.481") {
-            return Err(NotConverted::Unsupported(format!(
-                "radiotherapy object (SOP class {sop})"
-            )));
-        }
         let Some(pixel) = obj.get(tags::PIXEL_DATA) else {
             if obj.get(tags::FLOAT_PIXEL_DATA).is_some()
                 || obj.get(tags::DOUBLE_FLOAT_PIXEL_DATA).is_some()
@@ -148,8 +143,17 @@ pub(crate) fn collect<'a>(
                     "floating-point pixel data".into(),
                 ));
             }
-            return Err(NotConverted::NotImage(sop));
+            return Err(NotConverted::NotImage(if sop.is_empty() {
+                "unknown".into()
+            } else {
+                sop
+            }));
         };
+        if sop.starts_with("1.2.840.10008.5.1.4.1.1.481") {
+            return Err(NotConverted::Unsupported(format!(
+                "radiotherapy object (SOP class {sop})"
+            )));
+        }
         if !NATIVE_TS.contains(&ts) {
             return Err(NotConverted::Compressed(ts_name(ts)));
         }
