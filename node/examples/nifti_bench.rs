@@ -3,8 +3,11 @@
 //! ```text
 //! nifti_bench convert IN_DIR OUT_DIR [--gz] [--allow-unknown-geometry]
 //!     one NIfTI + sidecar per series (files grouped by SeriesInstanceUID), a JSON line each
+//! nifti_bench run IN_DIR OUT_DIR [--gz] [--threads N]
+//!     the same, quietly: what `scripts/bench/nifti` times against dcm2niix with hyperfine
 //! nifti_bench time IN_DIR [--gz] [--runs N] [--threads N]
-//!     parse every file, then convert every series; prints parse, convert and total seconds
+//!     in-process: parse every file, then convert every series (no writing); prints the median
+//!     parse, convert and total seconds
 //! ```
 //! `--threads 1` (default) is single-threaded like `dcm2niix -z n`; more threads convert series
 //! in parallel (rayon), as the import pipeline may.
@@ -74,6 +77,37 @@ fn main() {
         ..NiftiOptions::default()
     };
     match args.first().map(String::as_str) {
+        Some("run") => {
+            let input = PathBuf::from(&args[1]);
+            let out = PathBuf::from(&args[2]);
+            let threads = arg_value(&args, "--threads").unwrap_or(1);
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build_global()
+                .unwrap();
+            std::fs::create_dir_all(&out).unwrap();
+            let groups = parse_grouped(&dicom_files(&input), threads);
+            let series: Vec<(usize, Vec<&DefaultDicomObject>)> = groups
+                .values()
+                .enumerate()
+                .map(|(n, m)| (n, m.iter().map(|(_, o)| o).collect()))
+                .collect();
+            let write = |(n, objs): &(usize, Vec<&DefaultDicomObject>)| {
+                if let Ok(c) = convert_series(objs, &opts) {
+                    std::fs::write(out.join(format!("{n:03}{}", c.extension())), &c.bytes).unwrap();
+                    std::fs::write(
+                        out.join(format!("{n:03}.json")),
+                        serde_json::to_vec_pretty(&c.sidecar).unwrap(),
+                    )
+                    .unwrap();
+                }
+            };
+            if threads > 1 {
+                series.par_iter().for_each(write);
+            } else {
+                series.iter().for_each(write);
+            }
+        }
         Some("convert") => {
             let input = PathBuf::from(&args[1]);
             let out = PathBuf::from(&args[2]);
@@ -163,7 +197,7 @@ fn main() {
             );
         }
         _ => {
-            eprintln!("usage: nifti_bench convert IN OUT [--gz] | time IN [--gz] [--runs N] [--threads N]");
+            eprintln!("usage: nifti_bench convert|run IN OUT [--gz] [--threads N] | time IN [--gz] [--runs N] [--threads N]");
             std::process::exit(2);
         }
     }

@@ -77,6 +77,7 @@ pub enum SeriesKind {
 /// The layout of a converted series, for the catalog.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SeriesGeometry {
+    /// Classic, mosaic or multi-frame.
     pub kind: SeriesKind,
     /// Columns, rows, slices of one volume (NIfTI dim[1..=3]).
     pub dims: [usize; 3],
@@ -99,6 +100,7 @@ pub struct SeriesGeometry {
 pub struct Converted {
     /// The `.nii` or `.nii.gz` file.
     pub bytes: Vec<u8>,
+    /// Whether `bytes` is gzip-compressed (`.nii.gz`).
     pub gzip: bool,
     /// The BIDS-style sidecar (acquisition keys only).
     pub sidecar: serde_json::Value,
@@ -110,6 +112,7 @@ pub struct Converted {
     pub datatype: &'static str,
     /// scl_slope and scl_inter written in the header.
     pub scaling: [f64; 2],
+    /// Layout and world geometry, as [`series_geometry`] gives it.
     pub geometry: SeriesGeometry,
 }
 

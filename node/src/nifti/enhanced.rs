@@ -162,7 +162,12 @@ pub(crate) fn frames(
             spacing,
             rescale,
             temporal,
-            order: [temporal.unwrap_or(0), ctx.instance_number, f as i64],
+            order: [
+                temporal.unwrap_or(0),
+                ctx.acquisition_number,
+                ctx.instance_number,
+                f as i64,
+            ],
             echo,
             slice_time: None,
             pixels: FramePixels {

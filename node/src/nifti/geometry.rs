@@ -4,7 +4,7 @@
 //! Slices are sorted by the projection of ImagePositionPatient on the slice normal (the cross
 //! product of the ImageOrientationPatient row and column cosines), never by instance number.
 //! Frames at one position are the volumes of a 4-D series, in temporal order (temporal position,
-//! then instance number, then frame number); every position must hold the same number of them.
+//! then acquisition number, instance number, frame number); every position must hold the same number of them.
 //! Unequal slice gaps, several orientations or echoes, sheared stacks and duplicate frames are
 //! refused: an honest refusal beats a wrong volume.
 //!
@@ -281,7 +281,7 @@ pub(crate) fn plan(series: &Series<'_>, allow_unknown: bool) -> Result<Plan, Not
 /// behaviour for multi-frame objects stripped of their functional groups).
 fn unknown_geometry(series: &Series<'_>, uniform_rescale: Option<[f64; 2]>) -> Plan {
     let mut order: Vec<usize> = (0..series.frames.len()).collect();
-    order.sort_by_key(|&i| (series.frames[i].order[1], series.frames[i].order[2]));
+    order.sort_by_key(|&i| (series.frames[i].order[2], series.frames[i].order[3]));
     let spacing = series.frames[0].spacing.unwrap_or([1.0, 1.0]);
     Plan {
         dims: [series.cols, series.rows, order.len()],

@@ -142,7 +142,12 @@ pub(crate) fn frames(
             spacing,
             rescale,
             temporal,
-            order: [temporal.unwrap_or(0), ctx.instance_number, 0],
+            order: [
+                temporal.unwrap_or(0),
+                ctx.acquisition_number,
+                ctx.instance_number,
+                0,
+            ],
             echo,
             slice_time: times.as_ref().map(|t| t[k]),
             pixels: FramePixels {

@@ -30,8 +30,9 @@ pub(crate) struct Frame {
     pub(crate) rescale: [f64; 2],
     /// Temporal position (TemporalPositionIdentifier / TemporalPositionIndex).
     pub(crate) temporal: Option<i64>,
-    /// Sort key among frames at one position: temporal position, instance number, frame number.
-    pub(crate) order: [i64; 3],
+    /// Sort key among frames at one position: temporal position, acquisition number, instance
+    /// number, frame number.
+    pub(crate) order: [i64; 4],
     /// Echo (EchoNumbers, or the effective echo time in microseconds for multi-frame).
     pub(crate) echo: Option<i64>,
     /// Acquisition time of this slice relative to the volume start (ms), when known.
@@ -93,6 +94,7 @@ pub(crate) struct InstanceCtx<'o> {
     pub(crate) cols: usize,
     pub(crate) n_frames: usize,
     pub(crate) instance_number: i64,
+    pub(crate) acquisition_number: i64,
 }
 
 /// Top-level rescale (1, 0 when absent); slope 0 is malformed.
@@ -233,6 +235,7 @@ pub(crate) fn collect<'a>(
             cols,
             n_frames,
             instance_number: int_of(obj, tags::INSTANCE_NUMBER).unwrap_or(0),
+            acquisition_number: int_of(obj, tags::ACQUISITION_NUMBER).unwrap_or(0),
         };
         if slice_step.is_none() {
             slice_step = f64_of(obj, tags::SPACING_BETWEEN_SLICES)
@@ -319,7 +322,12 @@ fn classic_frames(ctx: &InstanceCtx<'_>, out: &mut Vec<Frame>) -> Result<(), Not
             spacing,
             rescale,
             temporal,
-            order: [temporal.unwrap_or(0), ctx.instance_number, f as i64],
+            order: [
+                temporal.unwrap_or(0),
+                ctx.acquisition_number,
+                ctx.instance_number,
+                f as i64,
+            ],
             echo,
             slice_time: None,
             pixels: FramePixels {

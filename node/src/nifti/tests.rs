@@ -31,6 +31,7 @@ struct Slice {
     cols: u16,
     instance: i32,
     tpi: Option<i32>,
+    acq: Option<i32>,
     echo: Option<i32>,
     rescale: Option<(f64, f64)>,
     pixels: Vec<u16>,
@@ -46,6 +47,7 @@ impl Slice {
             cols: 4,
             instance,
             tpi: None,
+            acq: None,
             echo: None,
             rescale: None,
             pixels: (0..12).map(|i| value * 100 + i).collect(),
@@ -129,6 +131,14 @@ fn classic(s: &Slice) -> DefaultDicomObject {
             tags::TEMPORAL_POSITION_IDENTIFIER,
             VR::IS,
             t.to_string().into(),
+        );
+    }
+    if let Some(a) = s.acq {
+        put(
+            &mut o,
+            tags::ACQUISITION_NUMBER,
+            VR::IS,
+            a.to_string().into(),
         );
     }
     if let Some(e) = s.echo {
@@ -270,6 +280,23 @@ fn repeated_positions_make_volumes_in_temporal_order() {
         ],
         [10, 14, 20, 24]
     );
+}
+
+#[test]
+fn acquisition_number_orders_volumes_when_instance_numbers_restart() {
+    let mut objs = Vec::new();
+    for acq in [3, 1, 2] {
+        for (i, z) in [0.0, 2.0].iter().enumerate() {
+            let mut s = Slice::axial(*z, i as i32 + 1, acq as u16);
+            s.acq = Some(acq);
+            objs.push(classic(&s));
+        }
+    }
+    let c = convert(&objs).unwrap();
+    assert_eq!(c.shape, vec![4, 3, 2, 3]);
+    let v = u16s(&parse(&c.bytes).data);
+    let vols: Vec<u16> = (0..3).map(|t| v[t * 24] / 100).collect();
+    assert_eq!(vols, vec![1, 2, 3]);
 }
 
 #[test]
