@@ -235,6 +235,16 @@ pub(crate) fn plan(series: &Series<'_>, allow_unknown: bool) -> Result<Plan, Not
                 "sheared stack (slices not perpendicular to the image plane, gantry tilt)".into(),
             ));
         }
+        // Every slice on the line first + k * s (catches one slice shifted in-plane).
+        for (k, p) in positions.iter().enumerate() {
+            let expect = add(first, scale(s, k as f64));
+            if norm(sub(geo(&frames[p[0]]).0, expect)) > 0.01 + 0.01 * mean {
+                return Err(NotConverted::Inconsistent(format!(
+                    "slice {} is off the line of the others",
+                    k + 1
+                )));
+            }
+        }
         s
     } else {
         scale(normal, series.slice_step.unwrap_or(1.0))

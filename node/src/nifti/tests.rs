@@ -462,6 +462,18 @@ fn refusals_carry_a_reason() {
             ],
             "shifted in-plane",
         ),
+        (
+            "off line",
+            vec![
+                ok(0.0, 1),
+                Slice {
+                    ipp: [-12.0, -20.0, 1.0],
+                    ..ok(1.0, 2)
+                },
+                ok(2.0, 3),
+            ],
+            "off the line",
+        ),
     ];
     for (name, slices, want) in cases {
         let objs: Vec<_> = slices.iter().map(classic).collect();
