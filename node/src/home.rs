@@ -57,6 +57,12 @@ pub struct ImportConfig {
     pub default_profile: String,
     /// Study name when `--study` is not given.
     pub default_study: String,
+    /// Convert every image series to NIfTI at import.
+    pub nifti: bool,
+    /// Store NIfTI gzip-compressed (`.nii.gz`).
+    pub nifti_gzip: bool,
+    /// Deflate level of `.nii.gz` (1: fastest).
+    pub nifti_gzip_level: u32,
 }
 
 impl Default for ImportConfig {
@@ -66,6 +72,9 @@ impl Default for ImportConfig {
             batch_instances: 512,
             default_profile: "default".into(),
             default_study: "default".into(),
+            nifti: true,
+            nifti_gzip: true,
+            nifti_gzip_level: 1,
         }
     }
 }

@@ -83,6 +83,11 @@ pub struct Staged {
 }
 
 impl Staged {
+    /// Where the bytes are now: the staging file, or the blob when it was already stored.
+    pub fn current_path(&self, store: &BlobStore) -> PathBuf {
+        self.tmp.clone().unwrap_or_else(|| store.path(&self.id))
+    }
+
     /// True when the store already held these bytes and nothing new was written.
     pub fn already_stored(&self) -> bool {
         self.tmp.is_none()

@@ -36,7 +36,14 @@ use super::dicom;
 use super::extract::{self, InstanceMeta};
 use super::reapply::series_fields;
 use super::source::{self, Input, Unreadable};
-use crate::catalog::{CatalogError, Manifest, ManifestEntry, NewEquipment, SeriesCommit};
+use dicom_object::DefaultDicomObject;
+use protocol::ContentId;
+use rayon::prelude::*;
+
+use crate::catalog::{
+    CatalogError, Manifest, ManifestEntry, NewEquipment, NiftiExpression, SeriesCommit,
+};
+use crate::nifti::{convert_series, NiftiOptions};
 use crate::home::{Node, NodeError};
 use crate::store::{Staged, StoreError};
 use crate::studycard::{evaluate_study, reject, AcquisitionCards, Assignments, VersionedCard};
@@ -245,8 +252,14 @@ impl<'n> Importer<'n> {
             }
             drop(out_tx);
             drop(in_rx);
+            let cfg = &node.config.import;
             let mut c = Committer {
                 node,
+                nifti: cfg.nifti.then(|| NiftiOptions {
+                    gzip: cfg.nifti_gzip,
+                    gzip_level: cfg.nifti_gzip_level,
+                    ..NiftiOptions::default()
+                }),
                 study: study.id,
                 study_name: study.name.clone(),
                 center: node.catalog.node_center()?.name,
@@ -509,6 +522,7 @@ struct CommitTotals {
 /// Makes batches durable and commits them (committer thread).
 struct Committer<'a> {
     node: &'a Node,
+    nifti: Option<NiftiOptions>,
     study: StudyId,
     study_name: String,
     center: String,
@@ -518,16 +532,17 @@ struct Committer<'a> {
 }
 
 impl Committer<'_> {
-    /// Stage each series' merged manifest, make the whole batch durable, then commit one
-    /// transaction per series (the last one durable, see `Catalog::commit_series_with`).
+    /// Stage each series' merged manifest and NIfTI conversion, make the whole batch durable,
+    /// then commit one transaction per series (the last one durable, see
+    /// `Catalog::commit_series_with`).
     fn commit_batch(&mut self, batch: Vec<(String, PendingSeries)>) -> Result<(), ImportError> {
         let node = self.node;
-        let mut staged_all = Vec::new();
-        let mut commits = Vec::new();
+        // 1. Per series: what is recorded already, the study cards, --reject-failed.
+        let mut prepared = Vec::new();
         for (series_uid, p) in batch {
             let base = node.catalog.dataset_for_series(self.study, &series_uid)?;
-            // Cards are evaluated once, when a series first arrives; re-applying them to existing
-            // data is `studycard apply`.
+            // Cards are evaluated once, when a series first arrives; re-applying them to
+            // existing data is `studycard apply`.
             let cards = if base.is_none() {
                 let fields = series_fields(&self.center, &self.study_name, &p.first);
                 let outcome = evaluate_study(&self.cards, &p.header, &fields);
@@ -569,11 +584,33 @@ impl Committer<'_> {
             };
             manifest.instances.extend(p.entries.iter().cloned());
             manifest.normalize();
+            prepared.push((series_uid, p, cards, manifest, base_id, base_frames));
+        }
+
+        // 2. NIfTI, series in parallel.
+        let conversions: Vec<Result<NiftiOutcome, ImportError>> = match &self.nifti {
+            None => prepared.iter().map(|_| Ok(NiftiOutcome::default())).collect(),
+            Some(opts) => prepared
+                .par_iter()
+                .map(|(_, p, _, manifest, _, _)| convert(node, opts, p, manifest))
+                .collect(),
+        };
+
+        // 3. Manifests, then the durability barrier, then the catalog.
+        let mut staged_all = Vec::new();
+        let mut commits = Vec::new();
+        for ((series_uid, p, cards, manifest, base_id, base_frames), conv) in
+            prepared.into_iter().zip(conversions)
+        {
+            let conv = conv?;
             let mbytes = manifest.to_bytes();
             let mstaged = node.store.stage(&mbytes)?;
             let m = &p.first;
             let mut protocol = m.protocol.clone();
             protocol.frames = base_frames + p.frames;
+            if let Some(n) = &conv.expression {
+                protocol.dims = Some(n.shape.clone());
+            }
             commits.push(SeriesCommit {
                 study: self.study,
                 pseudonym: p.pseudonym,
@@ -601,12 +638,13 @@ impl Committer<'_> {
                 manifest_base: base_id,
                 total_instances: u32::try_from(manifest.instances.len()).unwrap_or(u32::MAX),
                 total_bytes: manifest.bytes(),
-                nifti: None,
-                nifti_refusal: None,
+                nifti: conv.expression,
+                nifti_refusal: conv.refusal,
                 cards,
             });
             staged_all.extend(p.staged);
             staged_all.push(mstaged);
+            staged_all.extend(conv.staged);
         }
         node.store.commit(staged_all)?;
         let last = commits.len().saturating_sub(1);
@@ -623,6 +661,78 @@ impl Committer<'_> {
         }
         Ok(())
     }
+}
+
+/// The NIfTI expression of a series, or why it has none.
+#[derive(Debug, Default)]
+struct NiftiOutcome {
+    expression: Option<NiftiExpression>,
+    refusal: Option<String>,
+    staged: Vec<Staged>,
+}
+
+/// Convert a series (all instances of its merged manifest) and stage the NIfTI and sidecar.
+fn convert(
+    node: &Node,
+    opts: &NiftiOptions,
+    p: &PendingSeries,
+    manifest: &Manifest,
+) -> Result<NiftiOutcome, ImportError> {
+    let here: HashMap<ContentId, &Staged> = p.staged.iter().map(|s| (s.id, s)).collect();
+    let mut objects = Vec::with_capacity(manifest.instances.len());
+    for e in &manifest.instances {
+        let path = match here.get(&e.content) {
+            Some(s) => s.current_path(&node.store),
+            None => node.store.path(&e.content),
+        };
+        let bytes = std::fs::read(&path).map_err(|source| {
+            ImportError::Store(StoreError::Io {
+                op: "read",
+                path,
+                source,
+            })
+        })?;
+        match dicom::read(&bytes) {
+            Ok(r) => objects.push(r.obj),
+            Err(e) => {
+                return Ok(NiftiOutcome {
+                    refusal: Some(format!("stored instance unreadable: {e}")),
+                    ..NiftiOutcome::default()
+                })
+            }
+        }
+    }
+    let refs: Vec<&DefaultDicomObject> = objects.iter().collect();
+    let converted = match convert_series(&refs, opts) {
+        Ok(c) => c,
+        Err(e) => {
+            return Ok(NiftiOutcome {
+                refusal: Some(e.to_string()),
+                ..NiftiOutcome::default()
+            })
+        }
+    };
+    drop(objects);
+    let sidecar = serde_json::to_vec_pretty(&converted.sidecar).unwrap_or_default();
+    let nii = node.store.stage(&converted.bytes)?;
+    let side = node.store.stage(&sidecar)?;
+    let expression = NiftiExpression {
+        nifti: nii.id,
+        gzip: converted.gzip,
+        sidecar: side.id,
+        sidecar_bytes: side.size,
+        bytes: nii.size,
+        shape: converted
+            .shape
+            .iter()
+            .map(|d| u32::try_from(*d).unwrap_or(u32::MAX))
+            .collect(),
+    };
+    Ok(NiftiOutcome {
+        expression: Some(expression),
+        refusal: None,
+        staged: vec![nii, side],
+    })
 }
 
 /// Frames already recorded for a dataset's acquisition.
