@@ -29,7 +29,8 @@ pub const MAX_DEPTH: usize = 64;
 pub enum GuardError {
     /// An element declares more bytes than remain.
     #[error(
-        "element {tag} declares {declared} bytes at offset {offset} but only {available} remain{context}"
+        "element {tag} declares {declared} bytes at offset {offset} but only {available} remain{}",
+        context(enclosing.as_ref(), *in_un)
     )]
     LengthBeyondEnd {
         /// `(gggg,eeee)`.
@@ -40,8 +41,11 @@ pub enum GuardError {
         declared: u64,
         /// Bytes left after the header (in the enclosing sequence or item when it has a length).
         available: u64,
-        /// Empty, or where the element sits when that explains the error (starts with `" "`).
-        context: String,
+        /// The sequence or item of defined length that bounds the element, if any.
+        enclosing: Option<Enclosing>,
+        /// Inside an explicit-VR `UN` element of undefined length (whose content PS3.5 encodes
+        /// in implicit VR, which dicom-rs reads as explicit VR).
+        in_un: bool,
     },
     /// The data ends in the middle of an element or item header.
     #[error("truncated: the data ends inside the header of an element at offset {offset}")]
@@ -85,6 +89,31 @@ pub enum GuardError {
         /// [`MAX_DEPTH`].
         max: usize,
     },
+}
+
+/// A sequence or item of defined length, named in [`GuardError::LengthBeyondEnd`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enclosing {
+    /// `item` or `sequence`.
+    pub what: &'static str,
+    /// `(gggg,eeee)` of the sequence.
+    pub tag: String,
+    /// Byte offset of its header.
+    pub offset: usize,
+}
+
+fn context(enclosing: Option<&Enclosing>, in_un: bool) -> String {
+    let mut s = String::new();
+    if let Some(e) = enclosing {
+        s = format!(" in the {} of {} at offset {}", e.what, e.tag, e.offset);
+    }
+    if in_un {
+        s.push_str(
+            " (inside a UN element of undefined length: PS3.5 encodes its content in implicit \
+             VR, which dicom-rs reads as explicit VR)",
+        );
+    }
+    s
 }
 
 /// How the data set after the file meta group is encoded.
@@ -147,12 +176,44 @@ struct Frame {
     offset: usize,
     /// Inside an explicit-VR `UN` element of undefined length (for messages).
     in_un: bool,
+    /// Not the top-level data set.
+    nested: bool,
 }
 
 /// Check `bytes` (a data set in `encoding`, starting at offset 0) for declared lengths beyond the
 /// end, unterminated sequences and excessive nesting. Up to 3 trailing bytes that cannot hold a tag
 /// are ignored, as dicom-rs ignores them.
 pub fn check(bytes: &[u8], encoding: Encoding) -> Result<(), GuardError> {
+    check_at(bytes, encoding, 0)
+}
+
+/// [`check`] for a data set that starts at byte `base` of its file: offsets in errors are file
+/// offsets.
+pub fn check_at(bytes: &[u8], encoding: Encoding, base: usize) -> Result<(), GuardError> {
+    walk(bytes, encoding).map_err(|e| e.shifted(base))
+}
+
+impl GuardError {
+    fn shifted(mut self, base: usize) -> Self {
+        match &mut self {
+            GuardError::LengthBeyondEnd { offset, .. }
+            | GuardError::TruncatedHeader { offset }
+            | GuardError::Unterminated { offset, .. }
+            | GuardError::UnexpectedTag { offset, .. }
+            | GuardError::UndefinedFragment { offset }
+            | GuardError::TooDeep { offset, .. } => *offset += base,
+        }
+        if let GuardError::LengthBeyondEnd {
+            enclosing: Some(e), ..
+        } = &mut self
+        {
+            e.offset += base;
+        }
+        self
+    }
+}
+
+fn walk(bytes: &[u8], encoding: Encoding) -> Result<(), GuardError> {
     let top = Frame {
         kind: Kind::Elements,
         end: bytes.len(),
@@ -160,6 +221,7 @@ pub fn check(bytes: &[u8], encoding: Encoding) -> Result<(), GuardError> {
         tag: (0, 0),
         offset: 0,
         in_un: false,
+        nested: false,
     };
     let mut stack = [top; MAX_DEPTH + 1];
     let mut depth = 0usize;
@@ -216,6 +278,7 @@ pub fn check(bytes: &[u8], encoding: Encoding) -> Result<(), GuardError> {
                             tag: f.tag,
                             offset: header_at,
                             in_un: f.in_un,
+                            nested: true,
                         };
                     }
                     SEQUENCE_END => depth -= 1,
@@ -272,12 +335,11 @@ pub fn check(bytes: &[u8], encoding: Encoding) -> Result<(), GuardError> {
                         tag,
                         offset: header_at,
                         in_un: f.in_un || (vr == VR::UN && len == UNDEFINED && encoding.explicit()),
+                        nested: true,
                     };
                 } else if tag == ITEM_END {
                     // dicom-rs ignores a stray item delimiter at the top level.
-                    if depth > 0 {
-                        depth -= 1;
-                    }
+                    depth = depth.saturating_sub(1);
                 } else if tag == PIXEL_DATA && len == UNDEFINED {
                     depth = push(&mut stack, depth, header_at)?;
                     stack[depth] = Frame {
@@ -287,6 +349,7 @@ pub fn check(bytes: &[u8], encoding: Encoding) -> Result<(), GuardError> {
                         tag,
                         offset: header_at,
                         in_un: f.in_un,
+                        nested: true,
                     };
                 } else {
                     pos += within(tag, header_at, len, f.end - pos, &f)?;
@@ -308,30 +371,22 @@ fn within(
     if n <= available {
         return Ok(n);
     }
-    let context = if frame.in_un {
-        " (inside a UN element of undefined length: PS3.5 encodes its content in implicit VR, \
-          which dicom-rs reads as explicit VR)"
-            .to_string()
-    } else if frame.defined && frame.tag != (0, 0) {
-        format!(
-            " in the {} of {} at offset {}",
-            if frame.kind == Kind::Elements {
-                "item"
-            } else {
-                "sequence"
-            },
-            fmt_tag(frame.tag),
-            frame.offset
-        )
-    } else {
-        String::new()
-    };
+    let enclosing = (frame.defined && frame.nested).then(|| Enclosing {
+        what: if frame.kind == Kind::Elements {
+            "item"
+        } else {
+            "sequence"
+        },
+        tag: fmt_tag(frame.tag),
+        offset: frame.offset,
+    });
     Err(GuardError::LengthBeyondEnd {
         tag: fmt_tag(tag),
         offset,
         declared: u64::from(len),
         available: available as u64,
-        context,
+        enclosing,
+        in_un: frame.in_un,
     })
 }
 
@@ -346,7 +401,7 @@ fn push(stack: &mut [Frame], depth: usize, offset: usize) -> Result<usize, Guard
 }
 
 /// VRs whose explicit header has a 16-bit length (PS3.5 Table 7.1-2), as dicom-rs decodes them.
-fn short_length(vr: VR) -> bool {
+pub(crate) fn short_length(vr: VR) -> bool {
     matches!(
         vr,
         VR::AE
@@ -448,7 +503,8 @@ mod tests {
                 offset: 10,
                 declared: 0x1000_0000,
                 available: 16,
-                context: String::new(),
+                enclosing: None,
+                in_un: false,
             }
         );
         assert!(err.to_string().contains("declares 268435456 bytes"));
@@ -519,11 +575,11 @@ mod tests {
             GuardError::LengthBeyondEnd {
                 declared,
                 available,
-                ref context,
+                ref enclosing,
                 ..
             } => {
                 assert_eq!((declared, available), (40, 0));
-                assert!(context.contains("item"), "{context}");
+                assert_eq!(enclosing.as_ref().map(|e| e.what), Some("item"));
             }
             other => panic!("{other}"),
         }
@@ -619,6 +675,20 @@ mod tests {
         b.extend(item_header(0xFFFE, 0xE0DD, 0));
         let err = check(&b, Encoding::ExplicitLittle).unwrap_err();
         assert!(err.to_string().contains("inside a UN element"), "{err}");
+    }
+
+    #[test]
+    fn offsets_are_shifted_to_file_offsets() {
+        let mut b = long(0x0008, 0x1115, b"SQ", 20);
+        b.extend(item_header(0xFFFE, 0xE000, 12));
+        b.extend(long(0x0009, 0x1001, b"OB", 40));
+        b.extend([0u8; 8]);
+        let err = check_at(&b, Encoding::ExplicitLittle, 1000).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "element (0009,1001) declares 40 bytes at offset 1020 but only 0 remain in the item \
+             of (0008,1115) at offset 1012"
+        );
     }
 
     #[test]
