@@ -267,3 +267,173 @@ fn every_corpus_file_is_read_or_refused_with_a_reason() {
         );
     }
 }
+
+/// A small deterministic generator (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// One random corruption of `bytes`: bit flips, a truncation, a length field set to a huge or
+/// random value, bytes inserted or removed.
+fn mutate(bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
+    let mut b = bytes.to_vec();
+    match rng.below(6) {
+        0 => {
+            for _ in 0..1 + rng.below(8) {
+                let i = rng.below(b.len());
+                b[i] ^= 1 << rng.below(8);
+            }
+        }
+        1 => b.truncate(rng.below(b.len())),
+        2 | 3 => {
+            // Overwrite what is likely a length: 2 or 4 bytes after a tag-aligned offset.
+            let i = rng.below(b.len().saturating_sub(4)) & !1;
+            let v: u32 = match rng.below(4) {
+                0 => 0xFFFF_FFFF,
+                1 => 0xFFFF_FFF0,
+                2 => 0x7FFF_FFFF,
+                _ => rng.next() as u32,
+            };
+            let n = (b.len() - i).min(4);
+            b[i..i + n].copy_from_slice(&v.to_le_bytes()[..n]);
+        }
+        4 => {
+            let i = rng.below(b.len());
+            let extra: Vec<u8> = (0..1 + rng.below(16)).map(|_| rng.next() as u8).collect();
+            b.splice(i..i, extra);
+        }
+        _ => {
+            let i = rng.below(b.len());
+            let j = (i + 1 + rng.below(16)).min(b.len());
+            b.drain(i..j);
+        }
+    }
+    b
+}
+
+#[test]
+fn mutated_corpus_files_never_panic_and_stay_fast() {
+    let files = [
+        "pydicom/test_files/MR_small.dcm",
+        "pydicom/test_files/MR_small_implicit.dcm",
+        "pydicom/test_files/MR_small_bigendian.dcm",
+        "pydicom/test_files/MR_small_RLE.dcm",
+        "pydicom/test_files/JPEG2000.dcm",
+        "pydicom/test_files/image_dfl.dcm",
+        "pydicom/test_files/rtplan.dcm",
+        "pydicom/test_files/test-SR.dcm",
+        "pydicom/test_files/ExplVR_BigEndNoMeta.dcm",
+        "pydicom/test_files/rtstruct.dcm",
+        "pydicom/test_files/UN_sequence.dcm",
+        "pydicom/test_files/nested_priv_SQ.dcm",
+        "pydicom/test_files/zipMR.dcm.gz",
+        "pydicom/charset_files/chrSQEncoding.dcm",
+    ];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let (mut total, mut read, mut slowest) = (0usize, 0usize, Duration::ZERO);
+    let t0 = Instant::now();
+    for f in files {
+        let bytes = std::fs::read(corpus().join(f)).unwrap();
+        for _ in 0..400 {
+            let m = mutate(&bytes, &mut rng);
+            let t = Instant::now();
+            let r = dicom::read(&m);
+            let dt = t.elapsed();
+            slowest = slowest.max(dt);
+            assert!(dt < Duration::from_secs(1), "{f}: {dt:?}");
+            match r {
+                Ok(inst) => {
+                    read += 1;
+                    let mut out = Vec::new();
+                    let _ = inst.obj.write_all(&mut out);
+                }
+                Err(e) => {
+                    let s = e.to_string();
+                    assert!(!s.is_empty() && !s.contains('\n'), "{f}: {s:?}");
+                }
+            }
+            total += 1;
+        }
+    }
+    let peak = peak_rss_mib();
+    println!(
+        "{total} mutated inputs in {:?}: {read} read, {} refused; slowest {slowest:?}; peak RSS \
+         {peak:?} MiB",
+        t0.elapsed(),
+        total - read
+    );
+    if let Some(mib) = peak {
+        assert!(mib < 1024, "peak RSS {mib} MiB");
+    }
+}
+
+/// Single-thread throughput of `dicom::read` on the generated MR corpus (1524 files). Run in
+/// release: `cargo test --release -p neurofed-node --test reader_corpus throughput -- --ignored
+/// --nocapture` (uses `NEUROFED_SYNTH`, else `/work/corpus/synth`, else generates it).
+#[test]
+#[ignore]
+fn throughput_on_the_synthetic_corpus() {
+    let dir = std::env::var_os("NEUROFED_SYNTH")
+        .map(PathBuf::from)
+        .filter(|p| p.is_dir())
+        .or_else(|| Some(PathBuf::from("/work/corpus/synth")).filter(|p| p.is_dir()))
+        .unwrap_or_else(testkit::synth_corpus);
+    let inputs: Vec<node::ingest::source::Input> = node::ingest::source::expand(&[dir.clone()])
+        .map(|r| r.unwrap())
+        .collect();
+    let paths: Vec<PathBuf> = inputs
+        .into_iter()
+        .filter_map(|i| match i {
+            node::ingest::source::Input::File(p) => Some(p),
+            _ => None,
+        })
+        .filter(|p| p.extension().is_none_or(|e| e != "tsv"))
+        .collect();
+    let files: Vec<Vec<u8>> = paths.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let bytes: usize = files.iter().map(Vec::len).sum();
+
+    let time = |f: &dyn Fn(&[u8]) -> bool| {
+        let t0 = Instant::now();
+        let ok = files.iter().filter(|b| f(b)).count();
+        (ok, t0.elapsed())
+    };
+    let (ok, ours) = time(&|b| dicom::read(b).is_ok());
+    let (_, guard) = time(&|b| {
+        node::ingest::guard::check(
+            &b[132.min(b.len())..],
+            node::ingest::guard::Encoding::ExplicitLittle,
+        )
+        .is_ok()
+    });
+    let (plain, dicom_rs) = time(&|b| {
+        dicom_object::OpenFileOptions::new()
+            .read_preamble(dicom_object::file::ReadPreamble::Always)
+            .from_reader(b)
+            .is_ok()
+    });
+    let rate = |d: Duration| files.len() as f64 / d.as_secs_f64();
+    println!(
+        "{} files, {:.1} MB from {}: dicom::read {ok} ok in {ours:?} = {:.0} files/s, {:.0} MB/s; \
+         dicom-rs from_reader alone {plain} ok = {:.0} files/s; guard pass alone (explicit LE \
+         walk) {:.0} files/s",
+        files.len(),
+        bytes as f64 / 1e6,
+        dir.display(),
+        rate(ours),
+        bytes as f64 / 1e6 / ours.as_secs_f64(),
+        rate(dicom_rs),
+        rate(guard),
+    );
+    assert_eq!(ok, files.len());
+}
