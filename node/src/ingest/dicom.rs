@@ -84,7 +84,7 @@ pub fn read_object(bytes: &[u8]) -> Result<ReadInstance, ReadError> {
     if bytes.starts_with(&[0x1F, 0x8B]) {
         let inflated = inflate(flate2::read::GzDecoder::new(bytes), "gzip file")?;
         return read_uncompressed(&inflated).map_err(|e| match e {
-            ReadError::NotDicom(r) => ReadError::NotDicom(format!("gzip file holding {r}")),
+            ReadError::NotDicom(r) => ReadError::NotDicom(format!("gzip-compressed: {r}")),
             other => other,
         });
     }

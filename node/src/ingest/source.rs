@@ -19,7 +19,9 @@
 //!   a folder. Entries are read one at a time into an [`Input::Entry`] labelled
 //!   `archive.zip!inner/path`; directories are skipped; an entry larger than [`MAX_ENTRY`] bytes, or
 //!   encrypted, or compressed with a method other than stored/deflate, is an [`Unreadable`]; a zip
-//!   inside a zip is an [`Unreadable`] too (not expanded). Nothing is extracted to disk.
+//!   inside a zip is an [`Unreadable`] too (not expanded). Nothing is extracted to disk. A
+//!   DICOMDIR inside an archive gets no special treatment: every entry is yielded (the reader
+//!   refuses the DICOMDIR entry itself as not an instance).
 //! - **Junk**: operating-system litter is skipped silently, in folders and in archives:
 //!   `.DS_Store`, AppleDouble `._*` files, `Thumbs.db`, `ehthumbs.db`, `desktop.ini`, and the
 //!   folders `__MACOSX`, `.Spotlight-V100`, `.Trashes`, `.fseventsd`, `.TemporaryItems`,
