@@ -564,7 +564,7 @@ mod tests {
         ];
         assert_eq!(labels(&[tmp.path().to_path_buf()], tmp.path()), expected);
         // The medium's folder or its DICOMDIR given directly.
-        assert_eq!(labels(&[cd.clone()], tmp.path()), expected[1..]);
+        assert_eq!(labels(std::slice::from_ref(&cd), tmp.path()), expected[1..]);
         assert_eq!(labels(&[cd.join("DICOMDIR")], tmp.path()), expected[1..]);
         for input in expand(&[cd]) {
             let Input::File(p) = input.unwrap() else {
@@ -634,7 +634,7 @@ mod tests {
         write(&cd.join("DICOM/IM1"), b"x");
         write(&cd.join("DICOM/SR1"), b"x");
         write(&tmp.path().join("SECRET"), b"x");
-        let got = labels(&[cd.clone()], &cd);
+        let got = labels(std::slice::from_ref(&cd), &cd);
         assert_eq!(got.len(), 4, "{got:?}");
         assert_eq!(got[0], "/DICOM/IM1");
         assert!(
