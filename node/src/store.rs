@@ -433,7 +433,11 @@ mod tests {
         let store = BlobStore::open(dir.path(), Durability::None).unwrap();
         let s = store.stage(b"interrupted").unwrap();
         assert!(!store.contains(&s.id));
-        assert_eq!(store.list().count(), 0, "staged files are not listed as blobs");
+        assert_eq!(
+            store.list().count(),
+            0,
+            "staged files are not listed as blobs"
+        );
         assert_eq!(store.clean_tmp().unwrap(), 1);
         assert_eq!(store.list().count(), 0);
     }
