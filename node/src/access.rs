@@ -27,7 +27,8 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::NaiveDate;
+/// Dates of expiry (`--until`, `--expires`), re-exported so that callers need not name chrono.
+pub use chrono::NaiveDate;
 use protocol::id::{CenterId, StudyId, UserId};
 use redb::{ReadTransaction, ReadableDatabase, TableDefinition};
 use serde::de::DeserializeOwned;

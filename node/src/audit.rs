@@ -323,6 +323,14 @@ impl<'a> Audit<'a> {
     }
 }
 
+/// `2026-03-01 12:34:56Z` for unix time `at` (UTC).
+pub fn format_time(at: i64) -> String {
+    match chrono::DateTime::from_timestamp(at, 0) {
+        Some(t) => t.format("%Y-%m-%d %H:%M:%SZ").to_string(),
+        None => at.to_string(),
+    }
+}
+
 fn clip(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
@@ -431,6 +439,12 @@ mod tests {
         let e = &log.list(&AuditFilter::default()).unwrap()[0];
         assert_eq!(e.detail.chars().count(), MAX_DETAIL_CHARS);
         assert_eq!(e.who.chars().count(), MAX_WHO_CHARS);
+    }
+
+    #[test]
+    fn times_format_in_utc() {
+        assert_eq!(format_time(1_772_323_200 + 3661), "2026-03-01 01:01:01Z");
+        assert_eq!(format_time(i64::MAX), i64::MAX.to_string());
     }
 
     #[test]
