@@ -1,5 +1,6 @@
 //! Command bodies: open the node, call the library, print text or JSON.
 
+pub mod access;
 pub mod import;
 pub mod repo;
 pub mod studycard;

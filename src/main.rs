@@ -39,6 +39,17 @@ enum Command {
     Studycard(cmd::studycard::StudycardCmd),
     /// Re-hash every blob and check every catalog reference; non-zero exit on any inconsistency.
     Fsck(cmd::repo::FsckArgs),
+    /// Local accounts and their API tokens.
+    #[command(subcommand)]
+    User(cmd::access::UserCommand),
+    /// Per-study rights: see, download, import, administer.
+    #[command(subcommand)]
+    Rights(cmd::access::RightsCommand),
+    /// Study settings.
+    #[command(subcommand)]
+    Study(cmd::access::StudyCommand),
+    /// Show the audit log, newest first.
+    Audit(cmd::access::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +75,10 @@ fn main() -> ExitCode {
         Command::Export(a) => cmd::repo::export(&home, a),
         Command::Fsck(a) => cmd::repo::fsck(&home, a),
         Command::Studycard(c) => cmd::studycard::run(&home, c),
+        Command::User(c) => cmd::access::user(&home, c),
+        Command::Rights(c) => cmd::access::rights(&home, c),
+        Command::Study(c) => cmd::access::study(&home, c),
+        Command::Audit(a) => cmd::access::audit(&home, a),
     };
     match result {
         Ok(code) => code,

@@ -3,7 +3,8 @@
 //! One center's repository, without any network: the content-addressed [`store`] of blobs, the
 //! transactional [`catalog`] of the data model (study > subject > examination > acquisition >
 //! dataset), the [`ingest`] pipeline that turns DICOM from CDs, folders and zips into de-identified,
-//! content-addressed datasets, and the tools that read it back ([`export`], [`fsck`]).
+//! content-addressed datasets, the tools that read it back ([`export`], [`fsck`]), and who may do
+//! what ([`access`]: accounts, rights, agreements, requests) with its append-only [`audit`] log.
 //!
 //! Invariants this crate keeps, whatever the input:
 //! - **No PHI past de-identification.** Everything written under the node's home (blobs, catalog,
@@ -14,6 +15,8 @@
 //!   the same files completes it.
 //! - **No panic on input.** A malformed file is an error value with a one-line reason.
 
+pub mod access;
+pub mod audit;
 pub mod catalog;
 pub mod export;
 pub mod fsck;
