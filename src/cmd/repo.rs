@@ -133,8 +133,8 @@ pub fn ls(home: &Home, a: JsonArg) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:<16} {:<14} {:<10} {:<4} {:<24} {:<14} {:>6}  {}",
-        "STUDY", "SUBJECT", "DATE", "MOD", "SERIES", "DIMS", "INST", "CONTENT ID"
+        "{:<16} {:<14} {:<10} {:<4} {:<24} {:<14} {:>6}  CONTENT ID",
+        "STUDY", "SUBJECT", "DATE", "MOD", "SERIES", "DIMS", "INST"
     );
     for r in &rows {
         let dims: Vec<String> = r.dimensions.iter().map(u32::to_string).collect();

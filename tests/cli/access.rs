@@ -1,4 +1,4 @@
-//! End-to-end tests of `neurofed user`, `rights`, `study agreement` and `audit`.
+//! End-to-end tests of `neurofed user`, `rights`, `study agreement` and `audit` (own small helpers: they feed stdin).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
