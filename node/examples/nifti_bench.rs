@@ -84,7 +84,8 @@ fn main() {
             let raw = std::fs::read(&args[1]).unwrap();
             for level in 1..=6 {
                 let t = Instant::now();
-                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+                let mut e =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
                 e.write_all(&raw).unwrap();
                 let out = e.finish().unwrap();
                 let s = t.elapsed().as_secs_f64();
