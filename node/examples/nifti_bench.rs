@@ -8,6 +8,8 @@
 //! nifti_bench time IN_DIR [--gz] [--runs N] [--threads N]
 //!     in-process: parse every file, then convert every series (no writing); prints the median
 //!     parse, convert and total seconds
+//! nifti_bench levels FILE.nii
+//!     deflate FILE at levels 1-6 (flate2 + zlib-rs, as the converter does): MB/s and ratio
 //! ```
 //! `--threads 1` (default) is single-threaded like `dcm2niix -z n`; more threads convert series
 //! in parallel (rayon), as the import pipeline may.
@@ -77,6 +79,23 @@ fn main() {
         ..NiftiOptions::default()
     };
     match args.first().map(String::as_str) {
+        Some("levels") => {
+            use std::io::Write;
+            let raw = std::fs::read(&args[1]).unwrap();
+            for level in 1..=6 {
+                let t = Instant::now();
+                let mut e =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+                e.write_all(&raw).unwrap();
+                let out = e.finish().unwrap();
+                let s = t.elapsed().as_secs_f64();
+                println!(
+                    "{}",
+                    serde_json::json!({"level": level, "mb_per_s": raw.len() as f64 / 1e6 / s,
+                        "ratio": out.len() as f64 / raw.len() as f64})
+                );
+            }
+        }
         Some("run") => {
             let input = PathBuf::from(&args[1]);
             let out = PathBuf::from(&args[2]);

@@ -9,7 +9,8 @@
 //! Inputs: the 18 generated classic series, the 18 enhanced (Legacy Converted) files, the nibabel
 //! Siemens mosaic DWI (896x896, 2 volumes) and a 252x252 crop of its down-sampled mosaic `0.dcm`,
 //! dicom3tools' Siemens PASL mosaic, the Philips enhanced MPRAGE, pydicom-data's emri_small
-//! (little and big endian), and single slices (decimal rescale, CT, big-endian MR).
+//! (little and big endian), single slices (decimal rescale, CT, big-endian MR), and a T2 series
+//! rewritten with a rescale that varies per slice (float32 output).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -321,6 +322,44 @@ fn real_mosaic_and_enhanced_files_match_dcm2niix() {
         case(label, &dir, &plain);
     }
     compare(&pairs);
+}
+
+/// A T2 series whose rescale varies per slice: both write float32 with each slice's scaling.
+#[test]
+fn varying_rescale_matches_dcm2niix_float32() {
+    require_tools();
+    let root = testkit::synth_corpus();
+    let (label, dir) = series_dirs(&root)
+        .into_iter()
+        .find(|(l, _)| l.contains("t2_tse"))
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for (i, f) in dcm_files(&dir).iter().enumerate() {
+        let mut obj = open_file(f).unwrap();
+        let slope = format!("{}", 0.5 + 0.25 * (i % 4) as f64);
+        let inter = format!("{}", -3 * i as i64);
+        obj.put(DataElement::new(
+            tags::RESCALE_SLOPE,
+            VR::DS,
+            PrimitiveValue::from(slope),
+        ));
+        obj.put(DataElement::new(
+            tags::RESCALE_INTERCEPT,
+            VR::DS,
+            PrimitiveValue::from(inter),
+        ));
+        obj.write_to_file(input.join(f.file_name().unwrap()))
+            .unwrap();
+    }
+    let opts = NiftiOptions {
+        gzip: false,
+        ..NiftiOptions::default()
+    };
+    let o = ours(&dcm_files(&input), &opts, &tmp.path().join("ours"), &label);
+    let t = dcm2niix(&input, &tmp.path().join("theirs"));
+    compare(&[(format!("{label} varying rescale"), o, t)]);
 }
 
 /// What we refuse where dcm2niix writes something, with the reason.
