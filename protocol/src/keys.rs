@@ -115,8 +115,16 @@ impl PublicKey {
         base58::encode(&self.peer_id_bytes())
     }
 
-    /// Parse the libp2p PeerId text form of an ed25519 key.
+    /// Parse the libp2p PeerId text form of an ed25519 key (checked to be a valid point).
     pub fn from_peer_id(text: &str) -> Result<Self, ParsePeerIdError> {
+        let key = Self::from_peer_id_unchecked(text)?;
+        PublicKey::from_bytes(key.0).map_err(|_| ParsePeerIdError::InvalidKey {
+            input: text.chars().take(60).collect(),
+        })
+    }
+
+    /// Parse the PeerId text form without checking the point (as binary decoding does).
+    fn from_peer_id_unchecked(text: &str) -> Result<Self, ParsePeerIdError> {
         let input = || text.chars().take(60).collect::<String>();
         let bytes = base58::decode(text).map_err(|source| ParsePeerIdError::Base58 {
             input: input(),
@@ -126,7 +134,7 @@ impl PublicKey {
             .strip_prefix(&PEER_ID_PREFIX[..])
             .and_then(|k| k.try_into().ok())
             .ok_or_else(|| ParsePeerIdError::NotEd25519 { input: input() })?;
-        PublicKey::from_bytes(key).map_err(|_| ParsePeerIdError::InvalidKey { input: input() })
+        Ok(PublicKey(key))
     }
 
     /// Check `signature` over `tag || message` (strict ed25519).
@@ -237,8 +245,9 @@ impl Serialize for PublicKey {
 impl<'de> Deserialize<'de> for PublicKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         if d.is_human_readable() {
+            // Like the binary form, not checked to be a point until it verifies something.
             let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-            s.parse().map_err(serde::de::Error::custom)
+            PublicKey::from_peer_id_unchecked(&s).map_err(serde::de::Error::custom)
         } else {
             fixed_bytes::<D, PUBLIC_KEY_LEN>(d, "32 bytes of an ed25519 public key").map(PublicKey)
         }
