@@ -86,9 +86,16 @@ pub fn encode<T: Serialize + ?Sized>(
     what: &'static str,
 ) -> Result<Vec<u8>, EncodeError> {
     let err = |reason: String| EncodeError { what, reason };
+    // Fast path: serde's own order is already canonical for types that declare their fields in
+    // canonical key order (all of this crate's signed documents).
+    let mut direct = Vec::with_capacity(256);
+    ciborium::into_writer(value, &mut direct).map_err(|e| err(e.to_string()))?;
+    if raw_check(&direct, MAX_DEPTH) == Raw::Canonical {
+        return Ok(direct);
+    }
     let value = Value::serialized(value).map_err(|e| err(e.to_string()))?;
     let value = canonicalize(value).map_err(err)?;
-    let mut out = Vec::with_capacity(256);
+    let mut out = Vec::with_capacity(direct.len());
     ciborium::into_writer(&value, &mut out).map_err(|e| err(e.to_string()))?;
     Ok(out)
 }
@@ -100,6 +107,18 @@ pub fn decode<T: Serialize + DeserializeOwned>(
     max_len: usize,
 ) -> Result<T, DecodeError> {
     let value: T = decode_lenient(bytes, what, max_len)?;
+    match raw_check(bytes, MAX_DEPTH) {
+        Raw::NotCanonical => return Err(DecodeError::NotCanonical { what }),
+        Raw::Canonical => {
+            // The bytes are canonical CBOR; they must also be exactly what `value` encodes to
+            // (no explicit nulls for absent fields, sets in order, no ignored data).
+            let mut direct = Vec::with_capacity(bytes.len());
+            if ciborium::into_writer(&value, &mut direct).is_ok() && direct == bytes {
+                return Ok(value);
+            }
+        }
+        Raw::Unsure => {}
+    }
     let again = encode(&value, what).map_err(|e| DecodeError::Malformed {
         what,
         reason: e.reason,
@@ -108,6 +127,98 @@ pub fn decode<T: Serialize + DeserializeOwned>(
         return Err(DecodeError::NotCanonical { what });
     }
     Ok(value)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Raw {
+    Canonical,
+    NotCanonical,
+    /// Holds floats or tags: the slow path decides.
+    Unsure,
+}
+
+/// One pass over raw CBOR, without allocating: shortest heads, definite lengths, map keys in
+/// strictly increasing bytewise order, nothing after the item.
+fn raw_check(bytes: &[u8], depth: usize) -> Raw {
+    let mut unsure = false;
+    match raw_item(bytes, 0, depth, &mut unsure) {
+        Some(end) if end == bytes.len() => {
+            if unsure {
+                Raw::Unsure
+            } else {
+                Raw::Canonical
+            }
+        }
+        _ => Raw::NotCanonical,
+    }
+}
+
+/// The head at `pos`: (major type, argument, position after the head); `None` if truncated,
+/// indefinite or not in shortest form.
+fn raw_head(b: &[u8], pos: usize) -> Option<(u8, u64, u8, usize)> {
+    let first = *b.get(pos)?;
+    let (major, ai) = (first >> 5, first & 0x1f);
+    let arg = |n: usize, min: u64| -> Option<(u64, usize)> {
+        let s = b.get(pos + 1..pos + 1 + n)?;
+        let v = s.iter().fold(0u64, |acc, &x| (acc << 8) | u64::from(x));
+        (v >= min || major == 7).then_some((v, pos + 1 + n))
+    };
+    let (v, next) = match ai {
+        0..=23 => (u64::from(ai), pos + 1),
+        24 => arg(1, 24)?,
+        25 => arg(2, 0x100)?,
+        26 => arg(4, 0x1_0000)?,
+        27 => arg(8, 0x1_0000_0000)?,
+        _ => return None,
+    };
+    Some((major, v, ai, next))
+}
+
+fn raw_item(b: &[u8], pos: usize, depth: usize, unsure: &mut bool) -> Option<usize> {
+    let (major, v, ai, next) = raw_head(b, pos)?;
+    match major {
+        0 | 1 => Some(next),
+        2 | 3 => {
+            let end = next.checked_add(usize::try_from(v).ok()?)?;
+            (end <= b.len()).then_some(end)
+        }
+        4 => {
+            let depth = depth.checked_sub(1)?;
+            let mut p = next;
+            for _ in 0..v {
+                p = raw_item(b, p, depth, unsure)?;
+            }
+            Some(p)
+        }
+        5 => {
+            let depth = depth.checked_sub(1)?;
+            let mut p = next;
+            let mut prev: Option<&[u8]> = None;
+            for _ in 0..v {
+                let k_end = raw_item(b, p, depth, unsure)?;
+                let key = b.get(p..k_end)?;
+                if prev.is_some_and(|prev| prev >= key) {
+                    return None;
+                }
+                prev = Some(key);
+                p = raw_item(b, k_end, depth, unsure)?;
+            }
+            Some(p)
+        }
+        6 => {
+            *unsure = true;
+            raw_item(b, next, depth.checked_sub(1)?, unsure)
+        }
+        _ => match ai {
+            20..=22 => Some(next),
+            25..=27 => {
+                *unsure = true;
+                Some(next)
+            }
+            // Undefined, simple values: not produced by any neurofed type.
+            _ => None,
+        },
+    }
 }
 
 /// Decode without the canonical check (still bounded). For values that are not signed or hashed.

@@ -157,10 +157,10 @@ impl<'de> Deserialize<'de> for GrantHash {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EnvelopeRepr {
-    kind: Kind,
+    sig: Signature,
     #[serde(with = "serde_bytes")]
     body: Vec<u8>,
-    sig: Signature,
+    kind: Kind,
 }
 
 /// A document with its signature, its exact bytes and its hash.

@@ -186,18 +186,18 @@ pub struct SearchResponse {
     pub version: u32,
     /// The answering node, which signs.
     pub node: PublicKey,
+    /// How it went.
+    pub status: NodeStatus,
     /// The request id.
     pub request: u64,
+    /// Results, when `status` is `Ok`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<SearchResults>,
     /// blake3 of the canonical CBOR of the query answered: binds the answer to the question.
     #[serde(with = "serde_bytes")]
     pub query_digest: [u8; 32],
     /// When it answered (unix milliseconds).
     pub answered_at_ms: u64,
-    /// How it went.
-    pub status: NodeStatus,
-    /// Results, when `status` is `Ok`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub results: Option<SearchResults>,
 }
 
 impl SearchResponse {

@@ -17,6 +17,12 @@ fn raw_encode(v: &Value) -> Vec<u8> {
     out
 }
 
+fn raw_encode_direct<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(v, &mut out).unwrap();
+    out
+}
+
 /// Re-encode with every map's entries reversed: same value, non-canonical order.
 fn reverse_maps(v: Value) -> (Value, bool) {
     match v {
@@ -83,6 +89,9 @@ fn check_signed<T: SignedBody + PartialEq + std::fmt::Debug>(
     key: &protocol::SecretKey,
 ) -> Result<(), TestCaseError> {
     let signed = Signed::sign(body.clone(), key).unwrap();
+    // Fields are declared in canonical key order, so serde's direct encoding is canonical (the
+    // fast path of `cbor::encode`/`decode`).
+    prop_assert_eq!(raw_encode_direct(&body), signed.body_bytes().to_vec());
     let back = Signed::<T>::from_bytes(signed.bytes()).unwrap();
     prop_assert_eq!(back.body(), &body);
     prop_assert_eq!(back.hash(), signed.hash());

@@ -139,7 +139,13 @@ impl fmt::Debug for ActionSet {
 
 impl Serialize for ActionSet {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
+        use serde::ser::SerializeSeq;
+        // A definite length (canonical CBOR): collect_seq would not know it.
+        let mut seq = s.serialize_seq(Some(self.iter().count()))?;
+        for a in self.iter() {
+            seq.serialize_element(&a)?;
+        }
+        seq.end()
     }
 }
 
@@ -178,10 +184,10 @@ impl<'de> Deserialize<'de> for ActionSet {
 pub enum Resource {
     /// These studies (ids local to `node`) of `node`.
     Studies {
-        /// The node that owns the studies.
-        node: PublicKey,
         /// Their ids on that node.
         ids: BTreeSet<StudyId>,
+        /// The node that owns the studies.
+        node: PublicKey,
     },
     /// Whatever `node` marks public.
     Public {
@@ -228,12 +234,12 @@ impl Resource {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CapabilityFilters {
-    /// Allowed modalities (DICOM codes: `MR`, `CT`, `PT`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modality: Option<BTreeSet<String>>,
     /// Allowed dataset natures (`T1w`, `FLAIR`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nature: Option<BTreeSet<String>>,
+    /// Allowed modalities (DICOM codes: `MR`, `CT`, `PT`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modality: Option<BTreeSet<String>>,
 }
 
 impl CapabilityFilters {
@@ -290,18 +296,15 @@ pub struct Capability {
     /// Format version ([`VERSION`]).
     #[serde(rename = "v")]
     pub version: u32,
-    /// Who grants (and signs).
-    #[serde(rename = "iss")]
-    pub issuer: PublicKey,
-    /// Who receives: requests using this grant are accepted only from this key.
-    #[serde(rename = "aud")]
-    pub audience: PublicKey,
-    /// On what.
-    #[serde(rename = "res")]
-    pub resource: Resource,
     /// What it permits.
     #[serde(rename = "act")]
     pub actions: ActionSet,
+    /// Who receives: requests using this grant are accepted only from this key.
+    #[serde(rename = "aud")]
+    pub audience: PublicKey,
+    /// Valid until, exclusive (unix seconds).
+    #[serde(rename = "exp")]
+    pub expires: UnixTime,
     /// Optional narrowing.
     #[serde(
         rename = "flt",
@@ -309,15 +312,18 @@ pub struct Capability {
         skip_serializing_if = "CapabilityFilters::is_empty"
     )]
     pub filters: CapabilityFilters,
+    /// Who grants (and signs).
+    #[serde(rename = "iss")]
+    pub issuer: PublicKey,
     /// Valid from (unix seconds).
     #[serde(rename = "nbf")]
     pub not_before: UnixTime,
-    /// Valid until, exclusive (unix seconds).
-    #[serde(rename = "exp")]
-    pub expires: UnixTime,
     /// The grant this one is delegated from (absent on a root grant).
     #[serde(rename = "prf", default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<GrantHash>,
+    /// On what.
+    #[serde(rename = "res")]
+    pub resource: Resource,
 }
 
 impl Capability {

@@ -28,20 +28,20 @@ pub struct Membership {
     /// Format version ([`VERSION`]).
     #[serde(rename = "v")]
     pub version: u32,
-    /// The consortium: its coordinator's key, which signs this grant.
-    pub consortium: ConsortiumId,
-    /// The admitted node's key (its libp2p identity).
-    pub member: PublicKey,
-    /// The member center's name.
-    pub center: String,
-    /// Its roles.
-    pub roles: BTreeSet<Role>,
-    /// Valid from (unix seconds).
-    #[serde(rename = "nbf")]
-    pub not_before: UnixTime,
     /// Valid until, exclusive (unix seconds).
     #[serde(rename = "exp")]
     pub expires: UnixTime,
+    /// Valid from (unix seconds).
+    #[serde(rename = "nbf")]
+    pub not_before: UnixTime,
+    /// Its roles.
+    pub roles: BTreeSet<Role>,
+    /// The member center's name.
+    pub center: String,
+    /// The admitted node's key (its libp2p identity).
+    pub member: PublicKey,
+    /// The consortium: its coordinator's key, which signs this grant.
+    pub consortium: ConsortiumId,
 }
 
 impl Membership {
@@ -95,10 +95,10 @@ pub const MAX_MEMBER_ADDRS: usize = 16;
 pub struct RosterMember {
     /// The member node's key.
     pub node: PublicKey,
-    /// The member center's name.
-    pub center: String,
     /// Where to dial it: libp2p multiaddrs in text form (checked by the transport, not here).
     pub addrs: Vec<String>,
+    /// The member center's name.
+    pub center: String,
 }
 
 /// The coordinator's list of members. Versions only go up: a node accepts only a newer one.
@@ -108,14 +108,14 @@ pub struct Roster {
     /// Format version ([`VERSION`]).
     #[serde(rename = "v")]
     pub version: u32,
-    /// The consortium, whose coordinator signs the roster.
-    pub consortium: ConsortiumId,
     /// Roster version, monotonic.
     pub serial: u64,
-    /// When it was issued (unix seconds).
-    pub issued_at: UnixTime,
     /// The members, sorted by node key, no duplicates.
     pub members: Vec<RosterMember>,
+    /// When it was issued (unix seconds).
+    pub issued_at: UnixTime,
+    /// The consortium, whose coordinator signs the roster.
+    pub consortium: ConsortiumId,
 }
 
 impl Roster {

@@ -21,11 +21,11 @@ pub struct Revocation {
     pub issuer: PublicKey,
     /// The revoked grant.
     pub grant: GrantHash,
-    /// When (unix seconds).
-    pub revoked_at: UnixTime,
     /// Why, for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// When (unix seconds).
+    pub revoked_at: UnixTime,
 }
 
 impl Revocation {
@@ -70,14 +70,14 @@ pub struct RevocationList {
     /// Format version ([`VERSION`]).
     #[serde(rename = "v")]
     pub version: u32,
-    /// The consortium, whose coordinator signs the list.
-    pub consortium: ConsortiumId,
     /// List version, monotonic.
     pub serial: u64,
-    /// When it was issued (unix seconds): its age is counted from here.
-    pub issued_at: UnixTime,
     /// Revoked grants (memberships or capabilities).
     pub revoked: BTreeSet<GrantHash>,
+    /// When it was issued (unix seconds): its age is counted from here.
+    pub issued_at: UnixTime,
+    /// The consortium, whose coordinator signs the list.
+    pub consortium: ConsortiumId,
 }
 
 impl RevocationList {
