@@ -2,6 +2,7 @@
 //! from the cache of verified chains; also prints the encoded size of a 4-link chain.
 //!
 //! `CARGO_TARGET_DIR=... cargo bench -p neurofed-protocol --bench verify`
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use protocol::grant::{ActionSet, Capability, CapabilityChain, Resource};

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 pub use cache::VerifiedCache;
 pub use refusal::{ChainBreak, Refusal};
-pub use revocations::{ListInfo, Revocations};
+pub use revocations::{ListInfo, Revocations, MAX_HELD_REVOCATIONS};
 
 use crate::grant::{
     Action, ActionSet, CapabilityChain, CapabilityFilters, Membership, Resource, Roster,

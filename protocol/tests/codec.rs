@@ -1,5 +1,6 @@
 //! Property tests: every value round-trips through canonical CBOR (and JSON where readable), and
 //! any other encoding of the same value is refused.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod strategies;
 

@@ -1,6 +1,7 @@
 //! "No input makes a decoder panic": arbitrary bytes, and valid messages with mutations, fed to
 //! every decoder (`protocol::fuzz_decode_all`). `scripts/fuzz` runs the timed variant for longer;
 //! the cargo-fuzz targets under `protocol/fuzz/` call the same function.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 mod strategies;

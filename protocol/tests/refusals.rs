@@ -1,4 +1,5 @@
 //! The refusal matrix: one test per reason a verification refuses, plus the accepted cases.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 
@@ -174,7 +175,8 @@ fn wrong_audience() {
 fn widened_delegation_each_way() {
     let c = cast();
     let root = CapabilityChain::new(vec![root_grant(&c)]).unwrap();
-    let cases: Vec<(Widening, Box<dyn Fn(&mut protocol::grant::Capability)>)> = vec![
+    type Shape<'a> = Box<dyn Fn(&mut protocol::grant::Capability) + 'a>;
+    let cases: Vec<(Widening, Shape)> = vec![
         (
             Widening::Resource,
             Box::new(|b| b.resource = studies(&c.node_a, &[1, 3])),

@@ -2,6 +2,7 @@
 //! signatures, hashes and a delegation chain, as hex, so that another implementation can check
 //! itself against ours. This test rebuilds them and compares; `NEUROFED_BLESS=1` rewrites the file
 //! (only ever for a deliberate format change, with a version bump).
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Wire messages: round trips, versioning, limits, invocation signatures.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

@@ -126,7 +126,7 @@ impl Roster {
         issued_at: UnixTime,
         mut members: Vec<RosterMember>,
     ) -> Self {
-        members.sort_by(|a, b| a.node.cmp(&b.node));
+        members.sort_by_key(|a| a.node);
         Roster {
             version: VERSION,
             consortium,

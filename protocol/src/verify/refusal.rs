@@ -144,6 +144,12 @@ pub enum Refusal {
         /// The configured maximum age.
         max_age: u64,
     },
+    /// This node holds as many individual revocations as it will.
+    #[error("too many individual revocations held (limit {max}): wait for the coordinator's list")]
+    TooManyRevocations {
+        /// The limit.
+        max: usize,
+    },
     /// A roster or revocation list is not newer than the one held.
     #[error("{what} version {got} is not newer than version {have}")]
     NotNewer {
@@ -175,6 +181,7 @@ impl Refusal {
             Refusal::RootNotAuthorized { .. } => "root_not_authorized",
             Refusal::NotPermitted { .. } => "not_permitted",
             Refusal::RevocationListStale { .. } => "revocation_list_stale",
+            Refusal::TooManyRevocations { .. } => "too_many_revocations",
             Refusal::NotNewer { .. } => "not_newer",
         }
     }

@@ -8,6 +8,9 @@ use crate::keys::{ConsortiumId, PublicKey};
 use crate::signed::{GrantHash, Signed};
 use crate::time::UnixTime;
 
+/// Most individual revocations held besides the list.
+pub const MAX_HELD_REVOCATIONS: usize = 100_000;
+
 /// A node's view of what is revoked. Pure state: the node persists the documents it applied and
 /// replays them on start.
 #[derive(Debug, Clone, Default)]
@@ -76,7 +79,16 @@ impl Revocations {
 
     /// Record an issuer's revocation (after checking its signature). It takes effect on a grant
     /// only if its signer issued that grant or one of its ancestors in the presented chain.
+    /// Anyone can sign a revocation, so at most [`MAX_HELD_REVOCATIONS`] are held; past that the
+    /// coordinator's list is the way (it folds them in).
     pub fn apply_revocation(&mut self, rev: &Signed<Revocation>) -> Result<(), Refusal> {
+        if self.by_issuer.len() >= MAX_HELD_REVOCATIONS
+            && !self.by_issuer.contains_key(&rev.body().grant)
+        {
+            return Err(Refusal::TooManyRevocations {
+                max: MAX_HELD_REVOCATIONS,
+            });
+        }
         rev.verify_signature().map_err(|_| Refusal::BadSignature {
             what: "revocation",
             grant: rev.hash(),

@@ -113,7 +113,12 @@ pub fn roster_for(consortium: PublicKey) -> impl Strategy<Value = Roster> {
 
 fn finite() -> impl Strategy<Value = f64> {
     // Three decimals: what a person types, and what JSON parsers read back exactly.
-    prop_oneof![(-1e9f64..1e9).prop_map(|x| x.round() / 1000.0), Just(0.0), Just(1.5), Just(3.0)]
+    prop_oneof![
+        (-1e9f64..1e9).prop_map(|x| x.round() / 1000.0),
+        Just(0.0),
+        Just(1.5),
+        Just(3.0)
+    ]
 }
 
 pub fn date() -> impl Strategy<Value = Date> {
