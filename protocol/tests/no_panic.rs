@@ -137,3 +137,16 @@ fn timed_fuzz() {
     }
     eprintln!("timed_fuzz: {} rounds of 4000 inputs in {secs} s", rounds);
 }
+
+/// Write the seed messages to `NEUROFED_FUZZ_CORPUS` (a directory): the fuzzers' starting corpus.
+#[test]
+#[ignore]
+fn write_seed_corpus() {
+    let Some(dir) = std::env::var_os("NEUROFED_FUZZ_CORPUS") else {
+        return;
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, s) in seeds().iter().enumerate() {
+        std::fs::write(std::path::Path::new(&dir).join(format!("seed-{i}")), s).unwrap();
+    }
+}
