@@ -56,7 +56,9 @@ pub enum KeyFileError {
         reason: &'static str,
     },
     /// Group or others may read the file.
-    #[error("key file {path} has mode {mode:o}: it must be readable by its owner only (chmod 600)")]
+    #[error(
+        "key file {path} has mode {mode:o}: it must be readable by its owner only (chmod 600)"
+    )]
     Permissions {
         /// The file.
         path: PathBuf,
@@ -67,7 +69,9 @@ pub enum KeyFileError {
     #[error("cannot generate a key: no random source ({0})")]
     Random(String),
     /// A user or consortium name that cannot be a file name.
-    #[error("{0:?} cannot name a key: use letters, digits, '.', '_' or '-', not starting with '.'")]
+    #[error(
+        "{0:?} cannot name a key: use letters, digits, '.', '_' or '-', not starting with '.'"
+    )]
     BadName(String),
 }
 
@@ -115,10 +119,7 @@ impl KeyFile {
         };
         let dir = path.parent().unwrap_or(Path::new("."));
         create_private_dir(dir).map_err(|e| write_err(dir, e))?;
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("key");
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("key");
         let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
         let text = format!("{HEADER}\n{}\n", hex::encode(key.to_seed()));
         let result = (|| {
@@ -311,7 +312,10 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
-            let dir_mode = fs::metadata(path.parent().unwrap()).unwrap().permissions().mode();
+            let dir_mode = fs::metadata(path.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(dir_mode & 0o777, 0o700);
         }
         // No temporary file left behind.
@@ -337,8 +341,14 @@ mod tests {
     fn clear_errors() {
         let home = tempfile::tempdir().unwrap();
         let path = home.path().join("bad.key");
-        assert!(matches!(KeyFile::load(&path), Err(KeyFileError::Read { .. })));
-        private_create(&path).unwrap().write_all(b"hello\n").unwrap();
+        assert!(matches!(
+            KeyFile::load(&path),
+            Err(KeyFileError::Read { .. })
+        ));
+        private_create(&path)
+            .unwrap()
+            .write_all(b"hello\n")
+            .unwrap();
         let err = KeyFile::load(&path).unwrap_err();
         assert!(matches!(err, KeyFileError::Format { .. }), "{err}");
         #[cfg(unix)]
@@ -348,10 +358,16 @@ mod tests {
             KeyFile::load_or_create(&good).unwrap();
             fs::set_permissions(&good, fs::Permissions::from_mode(0o644)).unwrap();
             let err = KeyFile::load(&good).unwrap_err();
-            assert!(matches!(err, KeyFileError::Permissions { mode: 0o644, .. }), "{err}");
+            assert!(
+                matches!(err, KeyFileError::Permissions { mode: 0o644, .. }),
+                "{err}"
+            );
         }
         for bad in ["", "../x", ".hidden", "a/b", "é"] {
-            assert!(matches!(user_key_path(home.path(), bad), Err(KeyFileError::BadName(_))));
+            assert!(matches!(
+                user_key_path(home.path(), bad),
+                Err(KeyFileError::BadName(_))
+            ));
         }
     }
 }
