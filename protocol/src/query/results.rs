@@ -218,7 +218,11 @@ impl SearchResults {
         if self.hits.len() > max_hits {
             return Err(format!("{} hits, the limit is {max_hits}", self.hits.len()));
         }
-        if self.hits.iter().any(|h| h.score.is_some_and(|s| !s.is_finite())) {
+        if self
+            .hits
+            .iter()
+            .any(|h| h.score.is_some_and(|s| !s.is_finite()))
+        {
             return Err("a hit score is not a finite number".into());
         }
         if self.facets.len() > MAX_FACETS {
