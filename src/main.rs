@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cli;
 mod cmd;
 
 /// neurofed: a federated repository for multi-center neuroimaging cohorts.
@@ -50,6 +51,15 @@ enum Command {
     Study(cmd::access::StudyCommand),
     /// Show the audit log, newest first.
     Audit(cmd::access::AuditArgs),
+    /// This node's keys (its libp2p identity), users' and consortium keys.
+    #[command(subcommand)]
+    Keys(cli::keys::KeysCmd),
+    /// Consortium coordination: create, admit members, publish the roster, join.
+    #[command(subcommand)]
+    Consortium(cli::consortium::ConsortiumCmd),
+    /// Signed access grants: issue, delegate, verify, revoke, keep.
+    #[command(subcommand)]
+    Grant(cli::grant::GrantCmd),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +89,9 @@ fn main() -> ExitCode {
         Command::Rights(c) => cmd::access::rights(&home, c),
         Command::Study(c) => cmd::access::study(&home, c),
         Command::Audit(a) => cmd::access::audit(&home, a),
+        Command::Keys(c) => cmd::grants::keys(&home, c),
+        Command::Consortium(c) => cmd::grants::consortium(&home, c),
+        Command::Grant(c) => cmd::grants::grant(&home, c),
     };
     match result {
         Ok(code) => code,

@@ -22,6 +22,7 @@ pub mod export;
 pub mod fsck;
 pub mod home;
 pub mod ingest;
+pub mod keys;
 pub mod nifti;
 pub mod store;
 pub mod studycard;

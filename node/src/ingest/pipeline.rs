@@ -43,8 +43,8 @@ use rayon::prelude::*;
 use crate::catalog::{
     CatalogError, Manifest, ManifestEntry, NewEquipment, NiftiExpression, SeriesCommit,
 };
-use crate::nifti::{convert_series, NiftiOptions};
 use crate::home::{Node, NodeError};
+use crate::nifti::{convert_series, NiftiOptions};
 use crate::store::{Staged, StoreError};
 use crate::studycard::{evaluate_study, reject, AcquisitionCards, Assignments, VersionedCard};
 
@@ -589,7 +589,10 @@ impl Committer<'_> {
 
         // 2. NIfTI, series in parallel.
         let conversions: Vec<Result<NiftiOutcome, ImportError>> = match &self.nifti {
-            None => prepared.iter().map(|_| Ok(NiftiOutcome::default())).collect(),
+            None => prepared
+                .iter()
+                .map(|_| Ok(NiftiOutcome::default()))
+                .collect(),
             Some(opts) => prepared
                 .par_iter()
                 .map(|(_, p, _, manifest, _, _)| convert(node, opts, p, manifest))

@@ -1,0 +1,373 @@
+//! Key files: the ed25519 secret keys of the node, its users and the consortia it coordinates.
+//!
+//! Layout under the node's home:
+//! - `keys/node.key`: the node key (also its libp2p identity);
+//! - `keys/users/<name>.key`: users' keys, created by their home node;
+//! - `keys/consortium/<name>.key`: coordinator keys made by `neurofed consortium create`.
+//!
+//! A key file is text: the line `neurofed-ed25519-secret-key v1` then the 32-byte seed in hex.
+//! Files are created with mode 0600 in directories of mode 0700, written atomically (temporary
+//! file, fsync, link into place, fsync of the directory), and never replaced: creating a key that
+//! appeared meanwhile loads it instead. A key file readable by group or others is refused.
+//! This module never logs or prints a secret.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use protocol::keys::{PublicKey, SecretKey};
+
+const HEADER: &str = "neurofed-ed25519-secret-key v1";
+const MAX_FILE_LEN: u64 = 256;
+
+/// A secret key and the file it lives in.
+#[derive(Debug)]
+pub struct KeyFile {
+    path: PathBuf,
+    key: SecretKey,
+    created: bool,
+}
+
+/// Why a key file could not be loaded or created.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    /// Reading failed.
+    #[error("cannot read key file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// Writing failed.
+    #[error("cannot write key file {path}: {source}")]
+    Write {
+        /// The file (or its directory).
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The file is not a neurofed key file.
+    #[error("{path} is not a neurofed key file: {reason}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// Group or others may read the file.
+    #[error(
+        "key file {path} has mode {mode:o}: it must be readable by its owner only (chmod 600)"
+    )]
+    Permissions {
+        /// The file.
+        path: PathBuf,
+        /// Its mode bits.
+        mode: u32,
+    },
+    /// No random source.
+    #[error("cannot generate a key: no random source ({0})")]
+    Random(String),
+    /// A user or consortium name that cannot be a file name.
+    #[error(
+        "{0:?} cannot name a key: use letters, digits, '.', '_' or '-', not starting with '.'"
+    )]
+    BadName(String),
+}
+
+impl KeyFile {
+    /// Load the key at `path`.
+    pub fn load(path: &Path) -> Result<Self, KeyFileError> {
+        let read_err = |source| KeyFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(read_err)?;
+        check_mode(&file, path)?;
+        let mut text = String::new();
+        file.take(MAX_FILE_LEN)
+            .read_to_string(&mut text)
+            .map_err(read_err)?;
+        let key = parse(&text).map_err(|reason| KeyFileError::Format {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        Ok(KeyFile {
+            path: path.to_path_buf(),
+            key,
+            created: false,
+        })
+    }
+
+    /// Load the key at `path`, or create a new random one there if there is none.
+    pub fn load_or_create(path: &Path) -> Result<Self, KeyFileError> {
+        match Self::load(path) {
+            Err(KeyFileError::Read { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                let key = SecretKey::generate().map_err(|e| KeyFileError::Random(e.to_string()))?;
+                Self::create_with(path, key)
+            }
+            other => other,
+        }
+    }
+
+    /// Store `key` at `path` (which must not exist yet; if it appears meanwhile, that key is
+    /// loaded and returned instead).
+    pub fn create_with(path: &Path, key: SecretKey) -> Result<Self, KeyFileError> {
+        let write_err = |p: &Path, source| KeyFileError::Write {
+            path: p.to_path_buf(),
+            source,
+        };
+        let dir = path.parent().unwrap_or(Path::new("."));
+        create_private_dir(dir).map_err(|e| write_err(dir, e))?;
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("key");
+        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let text = format!("{HEADER}\n{}\n", hex::encode(key.to_seed()));
+        let result = (|| {
+            let mut f = private_create(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            // A hard link never replaces an existing file: the first writer wins.
+            fs::hard_link(&tmp, path)
+        })();
+        let _ = fs::remove_file(&tmp);
+        match result {
+            Ok(()) => {
+                if let Ok(d) = File::open(dir) {
+                    let _ = d.sync_all();
+                }
+                Ok(KeyFile {
+                    path: path.to_path_buf(),
+                    key,
+                    created: true,
+                })
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Self::load(path),
+            Err(e) => Err(write_err(path, e)),
+        }
+    }
+
+    /// The secret key.
+    pub fn secret(&self) -> &SecretKey {
+        &self.key
+    }
+
+    /// The public key.
+    pub fn public(&self) -> PublicKey {
+        self.key.public()
+    }
+
+    /// Where it is stored.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether this call created the file.
+    pub fn created(&self) -> bool {
+        self.created
+    }
+}
+
+/// `<home>/keys/node.key`.
+pub fn node_key_path(home: &Path) -> PathBuf {
+    home.join("keys").join("node.key")
+}
+
+/// `<home>/keys/users/<name>.key`.
+pub fn user_key_path(home: &Path, name: &str) -> Result<PathBuf, KeyFileError> {
+    Ok(home
+        .join("keys")
+        .join("users")
+        .join(format!("{}.key", checked_name(name)?)))
+}
+
+/// `<home>/keys/consortium/<name>.key`.
+pub fn consortium_key_path(home: &Path, name: &str) -> Result<PathBuf, KeyFileError> {
+    Ok(home
+        .join("keys")
+        .join("consortium")
+        .join(format!("{}.key", checked_name(name)?)))
+}
+
+/// Names of the keys in a directory (`<name>.key` files), sorted.
+pub fn list_keys(dir: &Path) -> Result<Vec<String>, KeyFileError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(vec![]),
+        Err(source) => {
+            return Err(KeyFileError::Read {
+                path: dir.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".key").map(str::to_string))
+        .filter(|n| checked_name(n).is_ok())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+fn checked_name(name: &str) -> Result<&str, KeyFileError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(name)
+    } else {
+        Err(KeyFileError::BadName(name.chars().take(64).collect()))
+    }
+}
+
+fn parse(text: &str) -> Result<SecretKey, &'static str> {
+    let mut lines = text.lines();
+    if lines.next() != Some(HEADER) {
+        return Err("first line is not the neurofed key header");
+    }
+    let hex_seed = lines.next().ok_or("no key line")?.trim();
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(hex_seed, &mut seed).map_err(|_| "key line is not 64 hex digits")?;
+    if lines.any(|l| !l.trim().is_empty()) {
+        return Err("unexpected lines after the key");
+    }
+    let key = SecretKey::from_seed(&seed);
+    seed.fill(0);
+    Ok(key)
+}
+
+#[cfg(unix)]
+fn check_mode(file: &File, path: &Path) -> Result<(), KeyFileError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = file
+        .metadata()
+        .map_err(|source| KeyFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(KeyFileError::Permissions {
+            path: path.to_path_buf(),
+            mode: mode & 0o777,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_mode(_: &File, _: &Path) -> Result<(), KeyFileError> {
+    Ok(())
+}
+
+fn private_create(path: &Path) -> io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        // A temporary file left by a crashed run of this same process id.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            fs::remove_file(path)?;
+            opts.open(path)
+        }
+        other => other,
+    }
+}
+
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_then_load_same_key_with_0600() {
+        let home = tempfile::tempdir().unwrap();
+        let path = node_key_path(home.path());
+        let a = KeyFile::load_or_create(&path).unwrap();
+        assert!(a.created());
+        let b = KeyFile::load_or_create(&path).unwrap();
+        assert!(!b.created());
+        assert_eq!(a.public(), b.public());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+            let dir_mode = fs::metadata(path.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(dir_mode & 0o777, 0o700);
+        }
+        // No temporary file left behind.
+        let names: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn seeded_key_round_trips() {
+        let home = tempfile::tempdir().unwrap();
+        let path = user_key_path(home.path(), "alice").unwrap();
+        let key = SecretKey::from_seed(&[7; 32]);
+        KeyFile::create_with(&path, key.clone()).unwrap();
+        assert_eq!(KeyFile::load(&path).unwrap().public(), key.public());
+        // Creating again keeps the first key.
+        let other = KeyFile::create_with(&path, SecretKey::from_seed(&[8; 32])).unwrap();
+        assert_eq!(other.public(), key.public());
+        assert!(!other.created());
+        assert_eq!(list_keys(path.parent().unwrap()).unwrap(), vec!["alice"]);
+    }
+
+    #[test]
+    fn clear_errors() {
+        let home = tempfile::tempdir().unwrap();
+        let path = home.path().join("bad.key");
+        assert!(matches!(
+            KeyFile::load(&path),
+            Err(KeyFileError::Read { .. })
+        ));
+        private_create(&path)
+            .unwrap()
+            .write_all(b"hello\n")
+            .unwrap();
+        let err = KeyFile::load(&path).unwrap_err();
+        assert!(matches!(err, KeyFileError::Format { .. }), "{err}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let good = user_key_path(home.path(), "bob").unwrap();
+            KeyFile::load_or_create(&good).unwrap();
+            fs::set_permissions(&good, fs::Permissions::from_mode(0o644)).unwrap();
+            let err = KeyFile::load(&good).unwrap_err();
+            assert!(
+                matches!(err, KeyFileError::Permissions { mode: 0o644, .. }),
+                "{err}"
+            );
+        }
+        for bad in ["", "../x", ".hidden", "a/b", "é"] {
+            assert!(matches!(
+                user_key_path(home.path(), bad),
+                Err(KeyFileError::BadName(_))
+            ));
+        }
+    }
+}
