@@ -17,5 +17,6 @@ pub mod guard;
 pub mod pipeline;
 pub mod reapply;
 pub mod source;
+pub mod un;
 
 pub use pipeline::{ImportOptions, ImportSummary, Importer, Progress, SkippedFile};

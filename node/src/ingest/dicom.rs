@@ -211,7 +211,10 @@ fn is_implicit(uid: &str) -> bool {
 }
 
 fn parse(data: &[u8], ts: &TransferSyntax) -> Result<InMemDicomObject, ReadError> {
-    InMemDicomObject::read_dataset_with_ts(data, ts).map_err(|e| ReadError::Malformed(chain(&e)))
+    let mut obj = InMemDicomObject::read_dataset_with_ts(data, ts)
+        .map_err(|e| ReadError::Malformed(chain(&e)))?;
+    super::un::resolve(&mut obj, ts.endianness() == Endianness::Big);
+    Ok(obj)
 }
 
 /// Read a data set whose transfer syntax is not declared: implicit VR LE, then explicit VR LE,
