@@ -49,10 +49,19 @@ fn every_reference_file_is_imported_or_skipped_with_a_reason() {
             "{broken} should be refused: {skipped_paths:?}"
         );
     }
-    assert!(
-        s["instances"].as_u64().unwrap() >= 90,
-        "most real files import: {s}"
-    );
+    // 113 of the 140 files read as instances; pydicom ships the same image under one
+    // SOPInstanceUID in several transfer syntaxes, hence the duplicates. Four JPEG-LS samples
+    // carry neither patient nor study identity and are refused by de-identification.
+    let read = s["instances"].as_u64().unwrap() + s["duplicates"].as_u64().unwrap();
+    assert!(read >= 105, "most real files import: {s}");
+    assert!(s["instances"].as_u64().unwrap() >= 65, "{s}");
+    for rt in ["rtdose_rle.dcm", "rtdose_rle_1frame.dcm"] {
+        // Every element written as UN: read by its dictionary VR, so it imports.
+        assert!(
+            !skipped_paths.iter().any(|p| p.ends_with(rt)),
+            "{rt} should import: {s}"
+        );
+    }
 
     let again = json(
         neurofed(&home)
