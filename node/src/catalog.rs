@@ -844,33 +844,28 @@ impl Catalog {
     pub fn dataset_rows(&self) -> Result<Vec<DatasetRow>> {
         let txn = self.db.begin_read()?;
         let datasets = txn.open_table(DATASETS)?;
-        let acqs = txn.open_table(ACQS)?;
-        let exams = txn.open_table(EXAMS)?;
-        let subjects = txn.open_table(SUBJECTS)?;
-        let studies = txn.open_table(STUDIES)?;
-        let mut rows = Vec::new();
+        let mut out = Vec::new();
+        let ctx = RowContext::open(&txn)?;
         for item in datasets.iter()? {
             let (k, v) = item?;
             let d: Dataset = dec("dataset", &k.value(), v.value())?;
-            let missing =
-                |what: &str| CatalogError::NotFound(format!("{what} of dataset {}", d.id));
-            let acquisition = get(&acqs, "acquisition", d.acquisition.to_bytes())?
-                .ok_or_else(|| missing("acquisition"))?;
-            let examination = get(&exams, "examination", d.examination.to_bytes())?
-                .ok_or_else(|| missing("examination"))?;
-            let subject = get(&subjects, "subject", d.subject.to_bytes())?
-                .ok_or_else(|| missing("subject"))?;
-            let study =
-                get(&studies, "study", d.study.to_bytes())?.ok_or_else(|| missing("study"))?;
-            rows.push(DatasetRow {
-                dataset: d,
-                acquisition,
-                examination,
-                subject,
-                study,
-            });
+            out.push(ctx.row(d)?);
         }
-        Ok(rows)
+        Ok(out)
+    }
+
+    /// The rows of these datasets (unknown ids are skipped).
+    pub fn dataset_rows_for(&self, ids: &[DatasetId]) -> Result<Vec<DatasetRow>> {
+        let txn = self.db.begin_read()?;
+        let datasets = txn.open_table(DATASETS)?;
+        let ctx = RowContext::open(&txn)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(d) = get::<Dataset>(&datasets, "dataset", id.to_bytes())? {
+                out.push(ctx.row(d)?);
+            }
+        }
+        Ok(out)
     }
 
     /// Child ids of an entity in the study tree, oldest first, from `offset`, at most `limit`.
@@ -1020,6 +1015,44 @@ impl Catalog {
             }
         }
         Ok(problems)
+    }
+}
+
+/// The tables a [`DatasetRow`] is assembled from, opened once per read transaction.
+struct RowContext {
+    acqs: redb::ReadOnlyTable<Id, &'static [u8]>,
+    exams: redb::ReadOnlyTable<Id, &'static [u8]>,
+    subjects: redb::ReadOnlyTable<Id, &'static [u8]>,
+    studies: redb::ReadOnlyTable<Id, &'static [u8]>,
+}
+
+impl RowContext {
+    fn open(txn: &redb::ReadTransaction) -> Result<Self> {
+        Ok(RowContext {
+            acqs: txn.open_table(ACQS)?,
+            exams: txn.open_table(EXAMS)?,
+            subjects: txn.open_table(SUBJECTS)?,
+            studies: txn.open_table(STUDIES)?,
+        })
+    }
+
+    fn row(&self, d: Dataset) -> Result<DatasetRow> {
+        let missing = |what: &str| CatalogError::NotFound(format!("{what} of dataset {}", d.id));
+        let acquisition = get(&self.acqs, "acquisition", d.acquisition.to_bytes())?
+            .ok_or_else(|| missing("acquisition"))?;
+        let examination = get(&self.exams, "examination", d.examination.to_bytes())?
+            .ok_or_else(|| missing("examination"))?;
+        let subject = get(&self.subjects, "subject", d.subject.to_bytes())?
+            .ok_or_else(|| missing("subject"))?;
+        let study =
+            get(&self.studies, "study", d.study.to_bytes())?.ok_or_else(|| missing("study"))?;
+        Ok(DatasetRow {
+            dataset: d,
+            acquisition,
+            examination,
+            subject,
+            study,
+        })
     }
 }
 

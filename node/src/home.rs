@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, CatalogError};
+use crate::index::{Index, IndexError};
 use crate::ingest::deid::{DeidError, DeidKeys, Profile};
 use crate::store::{BlobStore, Durability, StoreError};
 
@@ -134,6 +135,9 @@ pub enum NodeError {
     /// Store error.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Search index error.
+    #[error(transparent)]
+    Index(#[from] IndexError),
 }
 
 /// The folder layout of a node.
@@ -277,6 +281,8 @@ pub struct Node {
     pub catalog: Catalog,
     /// Blob store.
     pub store: BlobStore,
+    /// Search index.
+    pub index: Index,
     keys: DeidKeys,
 }
 
@@ -290,11 +296,13 @@ impl Node {
         };
         let catalog = Catalog::open(&home.catalog_path())?;
         let store = BlobStore::open(&home.blobs_dir(), config.store.durability)?;
+        let index = Index::open(&home.index_dir())?;
         Ok(Node {
             home: home.clone(),
             config,
             catalog,
             store,
+            index,
             keys,
         })
     }

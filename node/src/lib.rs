@@ -21,6 +21,7 @@ pub mod catalog;
 pub mod export;
 pub mod fsck;
 pub mod home;
+pub mod index;
 pub mod ingest;
 pub mod keys;
 pub mod nifti;

@@ -127,6 +127,9 @@ pub enum ImportError {
     /// A stored manifest is unreadable.
     #[error("dataset manifest {0}")]
     Manifest(String),
+    /// The search index failed.
+    #[error(transparent)]
+    Index(#[from] crate::index::IndexError),
     /// The worker threads could not run.
     #[error("import worker failed: {0}")]
     Worker(String),
@@ -651,8 +654,10 @@ impl Committer<'_> {
         }
         node.store.commit(staged_all)?;
         let last = commits.len().saturating_sub(1);
+        let mut touched = Vec::with_capacity(commits.len());
         for (i, c) in commits.iter().enumerate() {
             let o = node.catalog.commit_series_with(c, i == last)?;
+            touched.push(o.dataset);
             let t = &mut self.totals;
             t.instances += u64::from(o.new_instances);
             t.duplicates += u64::from(o.duplicates);
@@ -662,6 +667,10 @@ impl Committer<'_> {
                 t.examinations.insert(o.examination.to_bytes());
             }
         }
+        // The index is derived data: a crash here leaves it behind the catalog, and
+        // `neurofed reindex` (or the next start's consistency check) catches up.
+        node.index
+            .index_datasets(&node.catalog.dataset_rows_for(&touched)?)?;
         Ok(())
     }
 }

@@ -50,6 +50,9 @@ pub enum ApplyError {
     /// Store failure.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The search index failed.
+    #[error(transparent)]
+    Index(#[from] crate::index::IndexError),
     /// A stored object no longer reads.
     #[error("acquisition {0}: {1}")]
     Unreadable(AcquisitionId, String),
@@ -98,6 +101,7 @@ pub fn apply_cards(node: &Node, study: &Study) -> Result<ApplyReport, ApplyError
     let center = node.catalog.node_center()?.name;
     let mut report = ApplyReport::default();
     let mut grades: BTreeMap<ExaminationId, Vec<Option<Grade>>> = BTreeMap::new();
+    let mut touched = Vec::new();
     for acq in node.catalog.acquisitions_of(study.id)? {
         let Some(ds) = node.catalog.dataset_for_series(study.id, &acq.series_uid)? else {
             continue;
@@ -118,6 +122,7 @@ pub fn apply_cards(node: &Node, study: &Study) -> Result<ApplyReport, ApplyError
         let mut state = acq.cards.clone();
         let changes = state.reapply(&outcome, Some(super::pipeline::unix_now()));
         node.catalog.set_acquisition_cards(acq.id, &state)?;
+        touched.push(ds.id);
         grades.entry(acq.examination).or_default().push(state.grade);
         report.acquisitions.push(AcquisitionReport {
             acquisition: acq.id,
@@ -127,6 +132,8 @@ pub fn apply_cards(node: &Node, study: &Study) -> Result<ApplyReport, ApplyError
             grade: state.grade,
         });
     }
+    node.index
+        .index_datasets(&node.catalog.dataset_rows_for(&touched)?)?;
     report.conformity = grades
         .into_iter()
         .map(|(x, g)| (x, examination_conformity(&g)))
