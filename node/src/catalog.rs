@@ -277,7 +277,13 @@ impl Catalog {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| CatalogError::Db(e.into()))?;
         }
-        let db = match redb::Database::create(path) {
+        // Several processes may open one node: `neurofed stats` or `ls` while `serve` runs or an
+        // import goes on. Writes still serialize (one write transaction at a time across them);
+        // imports additionally take the home's import lock (see `ingest::pipeline`).
+        let db = match redb::Builder::new()
+            .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
+            .create(path)
+        {
             Ok(db) => db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
                 return Err(CatalogError::Locked(path.display().to_string()))
@@ -529,22 +535,11 @@ impl Catalog {
         }
     }
 
-    /// Record one series in one durable transaction (see [`SeriesCommit`]).
+    /// Record one series in one durable transaction (see [`SeriesCommit`]). The catalog is
+    /// shared across processes (`ConcurrencyMode::MultiWriter`), where redb makes every commit
+    /// durable: one fsync per series, small next to the series' own blobs.
     pub fn commit_series(&self, c: &SeriesCommit) -> Result<SeriesOutcome> {
-        self.commit_series_with(c, true)
-    }
-
-    /// Record one series in one transaction. With `durable == false` the transaction is atomic
-    /// and crash-consistent but only persisted by the next durable commit: a batch of series
-    /// commits all but its last non-durably, paying one fsync per batch instead of one per
-    /// series. A power cut then loses at most the batch's last series records (never their
-    /// blobs, which are durable before any of these commits), and re-importing restores them.
-    pub fn commit_series_with(&self, c: &SeriesCommit, durable: bool) -> Result<SeriesOutcome> {
-        let mut txn = self.db.begin_write()?;
-        if !durable {
-            txn.set_durability(redb::Durability::None)
-                .map_err(|e| CatalogError::Invalid(format!("catalog durability: {e}")))?;
-        }
+        let txn = self.db.begin_write()?;
         let outcome = {
             let mut keys = txn.open_table(KEYS)?;
             let meta = txn.open_table(META)?;
@@ -796,6 +791,49 @@ impl Catalog {
         };
         txn.commit()?;
         Ok(outcome)
+    }
+
+    /// Record a dataset's NIfTI expression (or why it has none), replacing an earlier one; the
+    /// acquisition's volume shape follows. The new blobs must be durable already.
+    pub fn set_nifti(
+        &self,
+        id: DatasetId,
+        expression: Option<NiftiExpression>,
+        refusal: Option<String>,
+    ) -> Result<()> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut datasets = txn.open_table(DATASETS)?;
+            let mut acqs = txn.open_table(ACQS)?;
+            let mut blobs = txn.open_table(BLOBS)?;
+            let mut counters = txn.open_table(COUNTERS)?;
+            let mut d: Dataset = get(&datasets, "dataset", id.to_bytes())?
+                .ok_or_else(|| CatalogError::NotFound(id.to_string()))?;
+            let old = dataset_blobs(&d);
+            d.nifti = expression;
+            d.nifti_refusal = refusal;
+            d.updated_at = now();
+            let new = dataset_blobs(&d);
+            let mut delta: i128 = 0;
+            for (b, size) in &new {
+                if !old.iter().any(|(o, _)| o == b) {
+                    delta += add_ref(&mut blobs, *b, *size)?;
+                }
+            }
+            for (b, _) in &old {
+                if !new.iter().any(|(n, _)| n == b) {
+                    delta -= drop_ref(&mut blobs, *b)?;
+                }
+            }
+            bump(&mut counters, "bytes", delta)?;
+            let mut a: Acquisition = get(&acqs, "acquisition", d.acquisition.to_bytes())?
+                .ok_or_else(|| CatalogError::NotFound(d.acquisition.to_string()))?;
+            a.protocol.dims = d.nifti.as_ref().map(|n| n.shape.clone());
+            acqs.insert(a.id.to_bytes(), enc(&a).as_slice())?;
+            datasets.insert(id.to_bytes(), enc(&d).as_slice())?;
+        }
+        txn.commit()?;
+        Ok(())
     }
 
     /// Repository counts.

@@ -7,6 +7,12 @@
 //! Folder names are sanitized (no separators, no `..`), whatever the descriptions contain.
 //! Each file is written under a temporary name and renamed; the whole export is synced once at
 //! the end.
+//!
+//! NIfTI export writes each dataset's NIfTI expression and its JSON sidecar, BIDS-like:
+//! `<out>/<study>/sub-<pseudonym>/ses-<n>/<datatype>/S<series number>_<description>.nii.gz` (and
+//! `.json`), where `n` numbers a subject's examinations by date from 1 and `datatype` is the
+//! study card's BIDS datatype (`anat`, `func`, `dwi`...) or, without one, the modality. Datasets
+//! without a NIfTI expression are listed in the summary with the reason.
 
 use std::collections::HashMap;
 use std::fs;
@@ -35,6 +41,19 @@ pub struct ExportSummary {
     pub files: u64,
     /// Bytes written.
     pub bytes: u64,
+    /// Datasets not exported (no NIfTI expression), with the reason.
+    pub not_exported: Vec<NotExported>,
+}
+
+/// A dataset an export left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotExported {
+    /// Dataset id.
+    pub dataset: String,
+    /// Series description.
+    pub series: String,
+    /// Why.
+    pub reason: String,
 }
 
 /// Why an export failed.
@@ -183,6 +202,112 @@ pub fn export_dicom(
             }
             let dest = series_dir.join(format!("IM{:05}.dcm", i + 1));
             let tmp = series_dir.join(format!(".IM{:05}.dcm.tmp", i + 1));
+            fs::write(&tmp, &bytes).map_err(io("write", &tmp))?;
+            fs::rename(&tmp, &dest).map_err(io("rename", &dest))?;
+            summary.files += 1;
+            summary.bytes += bytes.len() as u64;
+        }
+        summary.datasets += 1;
+    }
+    sync_tree(out).map_err(io("sync", out))?;
+    Ok(summary)
+}
+
+/// Export the NIfTI expression (and JSON sidecar) of datasets to `out` (see the module doc).
+pub fn export_nifti(
+    node: &Node,
+    out: &Path,
+    filter: &ExportFilter,
+) -> Result<ExportSummary, ExportError> {
+    let io = |op, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ExportError::Io { op, path, source }
+    };
+    if let Some(name) = &filter.study {
+        if node.catalog.study_by_name(name)?.is_none() {
+            return Err(ExportError::NoSuchStudy(name.clone()));
+        }
+    }
+    let mut rows = node.catalog.dataset_rows()?;
+    if let Some(name) = &filter.study {
+        rows.retain(|r| &r.study.name == name);
+    }
+    rows.sort_by(|a, b| {
+        (
+            &a.study.name,
+            &a.subject.pseudonym,
+            &a.examination.date,
+            a.acquisition.series_number,
+        )
+            .cmp(&(
+                &b.study.name,
+                &b.subject.pseudonym,
+                &b.examination.date,
+                b.acquisition.series_number,
+            ))
+    });
+    // Session numbers: a subject's examinations in date order (rows are sorted by date).
+    let mut session: HashMap<[u8; 16], usize> = HashMap::new();
+    let mut per_subject: HashMap<[u8; 16], usize> = HashMap::new();
+    for r in &rows {
+        session
+            .entry(r.examination.id.to_bytes())
+            .or_insert_with(|| {
+                let n = per_subject.entry(r.subject.id.to_bytes()).or_insert(0);
+                *n += 1;
+                *n
+            });
+    }
+    fs::create_dir_all(out).map_err(io("create", out))?;
+    let mut summary = ExportSummary::default();
+    let mut used: HashMap<PathBuf, u32> = HashMap::new();
+    for row in &rows {
+        let Some(nifti) = &row.dataset.nifti else {
+            summary.not_exported.push(NotExported {
+                dataset: row.dataset.id.to_string(),
+                series: series_folder(row),
+                reason: row
+                    .dataset
+                    .nifti_refusal
+                    .clone()
+                    .unwrap_or_else(|| "no NIfTI expression".into()),
+            });
+            continue;
+        };
+        let ses = session
+            .get(&row.examination.id.to_bytes())
+            .copied()
+            .unwrap_or(1);
+        let datatype = row
+            .acquisition
+            .cards
+            .current
+            .effective_bids_datatype()
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| row.acquisition.modality.to_lowercase());
+        let dir = out
+            .join(sanitize(&row.study.name, 64))
+            .join(format!("sub-{}", sanitize(&row.subject.pseudonym, 64)))
+            .join(format!("ses-{ses:02}"))
+            .join(sanitize(&datatype, 16));
+        fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+        let mut stem = series_folder(row);
+        let n = used.entry(dir.join(&stem)).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            stem = format!("{stem}-{n}");
+        }
+        let ext = if nifti.gzip { "nii.gz" } else { "nii" };
+        for (id, name) in [
+            (nifti.nifti, format!("{stem}.{ext}")),
+            (nifti.sidecar, format!("{stem}.json")),
+        ] {
+            let bytes = node.store.read(&id)?;
+            if ContentId::of(&bytes) != id {
+                return Err(ExportError::Corrupt(id));
+            }
+            let dest = dir.join(&name);
+            let tmp = dir.join(format!(".{name}.tmp"));
             fs::write(&tmp, &bytes).map_err(io("write", &tmp))?;
             fs::rename(&tmp, &dest).map_err(io("rename", &dest))?;
             summary.files += 1;

@@ -53,10 +53,16 @@ pub enum FsckError {
     /// Store unreadable.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Garbage collection needs the import lock.
+    #[error(transparent)]
+    Node(#[from] crate::home::NodeError),
 }
 
 /// Check the node; with `gc`, also remove garbage.
 pub fn fsck(node: &Node, gc: bool) -> Result<FsckReport, FsckError> {
+    // Collecting garbage while an import runs would delete blobs made durable but not yet
+    // recorded by its catalog commit: hold the import lock throughout.
+    let _lock = if gc { Some(node.import_lock()?) } else { None };
     let mut report = FsckReport::default();
     report.problems.extend(node.catalog.check_links()?);
     let (refs, ref_problems) = node.catalog.blob_references()?;

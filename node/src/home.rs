@@ -138,6 +138,16 @@ pub enum NodeError {
     /// Search index error.
     #[error(transparent)]
     Index(#[from] IndexError),
+    /// Another process imports into (or collects garbage of) this node.
+    #[error("another import (or `fsck --gc`) is running on this node; try again when it is done")]
+    Busy,
+}
+
+/// Held while an import (or a garbage collection) runs on a node: one at a time per home, across
+/// processes. Released when dropped (or when the process dies).
+#[derive(Debug)]
+pub struct ImportLock {
+    _file: fs::File,
 }
 
 /// The folder layout of a node.
@@ -307,6 +317,31 @@ impl Node {
         })
     }
 
+    /// Take the node's import lock, or fail with [`NodeError::Busy`] if another import (or
+    /// `fsck --gc`) holds it. Staged files and unreferenced blobs may only be removed under it.
+    pub fn import_lock(&self) -> Result<ImportLock, NodeError> {
+        let path = self.home.root().join("import.lock");
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| NodeError::Io {
+                op: "open",
+                path: path.clone(),
+                source,
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(ImportLock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) => Err(NodeError::Busy),
+            Err(fs::TryLockError::Error(source)) => Err(NodeError::Io {
+                op: "lock",
+                path,
+                source,
+            }),
+        }
+    }
+
     /// The de-identification keys.
     pub fn deid_keys(&self) -> &DeidKeys {
         &self.keys
@@ -432,6 +467,18 @@ mod tests {
         }
         drop(node);
         assert!(home.init("Another center", None).is_err());
+    }
+
+    #[test]
+    fn one_import_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path());
+        let node = home.init("A", None).unwrap();
+        let other = Node::open(&home).unwrap(); // a second handle, as another process would have
+        let held = node.import_lock().unwrap();
+        assert!(matches!(other.import_lock(), Err(NodeError::Busy)));
+        drop(held);
+        assert!(other.import_lock().is_ok());
     }
 
     #[test]

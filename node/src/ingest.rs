@@ -10,6 +10,7 @@
 //! - [`pipeline`] runs all of it in parallel, groups instances into series, makes each batch of
 //!   blobs durable, then commits one catalog transaction per series.
 
+pub mod convert;
 pub mod deid;
 pub mod dicom;
 pub mod extract;

@@ -321,8 +321,8 @@ impl BlobStore {
             })
     }
 
-    /// Remove leftovers of interrupted imports from `tmp/`. Only call while holding the node
-    /// (the catalog's lock), so that no import of this node is running. Returns how many files.
+    /// Remove leftovers of interrupted imports from `tmp/`. Only call while holding the node's
+    /// import lock (`Node::import_lock`), so that no import is staging. Returns how many files.
     pub fn clean_tmp(&self) -> Result<usize, StoreError> {
         let mut n = 0;
         for e in fs::read_dir(&self.tmp).map_err(io_err("read", &self.tmp))? {

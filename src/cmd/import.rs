@@ -44,6 +44,10 @@ impl Progress for Bar {
         self.0
             .set_message(format!("making {instances} instances durable"));
     }
+    fn converting(&self, series: usize) {
+        self.0
+            .set_message(format!("converting {series} series to NIfTI"));
+    }
 }
 
 pub fn run(home: &Home, a: ImportArgs) -> anyhow::Result<ExitCode> {
@@ -60,6 +64,7 @@ pub fn run(home: &Home, a: ImportArgs) -> anyhow::Result<ExitCode> {
         threads: a.threads,
         batch_instances: a.batch,
         reject_failed: a.reject_failed,
+        actor: None,
     };
     let progress = Bar(bar);
     let summary = Importer::new(&node).run(&a.paths, &opts, &progress);
@@ -82,6 +87,12 @@ pub fn run(home: &Home, a: ImportArgs) -> anyhow::Result<ExitCode> {
         s.instances, s.series, s.subjects, s.examinations, s.seconds
     );
     println!("Already present: {}.", s.duplicates);
+    if s.nifti + s.nifti_refused > 0 {
+        println!(
+            "NIfTI: {} series converted, {} without NIfTI (`neurofed ls --json` says why).",
+            s.nifti, s.nifti_refused
+        );
+    }
     if s.skipped.is_empty() {
         println!("Skipped: none.");
     } else {

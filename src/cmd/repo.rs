@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use node::export::{export_dicom, ExportFilter};
+use node::export::{export_dicom, export_nifti, ExportFilter};
 use node::{Home, Node};
 use serde::Serialize;
 
@@ -168,6 +168,8 @@ fn truncate(s: &str, n: usize) -> String {
 pub enum ExportFormat {
     /// The de-identified DICOM exactly as stored.
     Dicom,
+    /// NIfTI-1 (`.nii.gz`) with its BIDS JSON sidecar, one pair per dataset.
+    Nifti,
 }
 
 /// Arguments of `neurofed export`.
@@ -192,6 +194,7 @@ pub fn export(home: &Home, a: ExportArgs) -> anyhow::Result<ExitCode> {
     let filter = ExportFilter { study: a.study };
     let s = match a.format {
         ExportFormat::Dicom => export_dicom(&node, &a.out, &filter)?,
+        ExportFormat::Nifti => export_nifti(&node, &a.out, &filter)?,
     };
     if a.json {
         print_json(&s)?;
@@ -203,6 +206,9 @@ pub fn export(home: &Home, a: ExportArgs) -> anyhow::Result<ExitCode> {
             human_bytes(s.bytes),
             a.out.display()
         );
+        for n in &s.not_exported {
+            println!("  not exported: {} ({}): {}", n.series, n.dataset, n.reason);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -262,7 +262,8 @@ fn rights_agreements_and_audit() {
             "agreement_set",
             "agreement_set",
             "right_grant",
-            "user_add"
+            "user_add",
+            "import"
         ]
     );
     assert!(log
@@ -277,12 +278,13 @@ fn rights_agreements_and_audit() {
         .iter()
         .filter_map(|e| e["seq"].as_u64())
         .collect();
-    assert_eq!(seqs, [5, 4, 3, 2, 1]);
+    // The import that created the study is the first record.
+    assert_eq!(seqs, [6, 5, 4, 3, 2, 1]);
 
     let study_only = json(&h, &["audit", "--study", "MS cohort", "--json"]);
-    assert_eq!(study_only.as_array().map(Vec::len), Some(4));
+    assert_eq!(study_only.as_array().map(Vec::len), Some(5));
     let last = json(&h, &["audit", "--limit", "1", "--json"]);
-    assert_eq!(last[0]["seq"], 5);
+    assert_eq!(last[0]["seq"], 6);
     let text = ok(&h, &["audit"], None);
     assert!(
         text.contains("right_grant") && text.contains("user=alice"),

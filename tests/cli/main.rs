@@ -6,5 +6,6 @@ mod access;
 mod cards;
 mod corpus;
 mod crash;
+mod nifti;
 mod phi;
 mod util;

@@ -81,6 +81,7 @@ fn export_reparses_and_matches_the_store() {
     let f = synth_fixture();
     let files = files_under(&f.export);
     assert_eq!(files.len() as u64, f.first["instances"].as_u64().unwrap());
+    assert!(!files_under(&f.nifti_export).is_empty());
     for p in &files {
         let obj = dicom_object::open_file(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         // Stored bytes are exported as they are: the file's hash is a blob of the store.
@@ -119,6 +120,7 @@ fn no_planted_phi_survives_in_home_or_export() {
     );
     let mut leaks = testkit::scan_for_phi(&f.home, &needles);
     leaks.extend(testkit::scan_for_phi(&f.export, &needles));
+    leaks.extend(testkit::scan_for_phi(&f.nifti_export, &needles));
     let shown: Vec<String> = leaks
         .iter()
         .take(20)

@@ -66,6 +66,7 @@ pub struct SynthFixture {
     pub _dir: tempfile::TempDir,
     pub home: PathBuf,
     pub export: PathBuf,
+    pub nifti_export: PathBuf,
     pub corpus: PathBuf,
     pub first: Value,
     pub second: Value,
@@ -76,6 +77,11 @@ pub fn synth_fixture() -> &'static SynthFixture {
     F.get_or_init(|| {
         let corpus = testkit::synth_corpus();
         let (dir, home) = new_home("Rennes Neurinfo");
+        for card in ["mr-natures.toml", "mr-quality.toml"] {
+            ok(neurofed(&home)
+                .args(["studycard", "add", "--study", "MS cohort"])
+                .arg(testkit::workspace_root().join("docs/cards").join(card)));
+        }
         let first = json(
             neurofed(&home)
                 .args(["import", "--study", "MS cohort"])
@@ -90,10 +96,15 @@ pub fn synth_fixture() -> &'static SynthFixture {
         ok(neurofed(&home)
             .args(["export", "--format", "dicom", "--out"])
             .arg(&export));
+        let nifti_export = dir.path().join("nifti");
+        ok(neurofed(&home)
+            .args(["export", "--format", "nifti", "--out"])
+            .arg(&nifti_export));
         SynthFixture {
             _dir: dir,
             home,
             export,
+            nifti_export,
             corpus,
             first,
             second,

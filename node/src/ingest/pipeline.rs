@@ -36,15 +36,11 @@ use super::dicom;
 use super::extract::{self, InstanceMeta};
 use super::reapply::series_fields;
 use super::source::{self, Input, Unreadable};
-use dicom_object::DefaultDicomObject;
-use protocol::ContentId;
-use rayon::prelude::*;
+use protocol::id::DatasetId;
 
-use crate::catalog::{
-    CatalogError, Manifest, ManifestEntry, NewEquipment, NiftiExpression, SeriesCommit,
-};
+use crate::catalog::{CatalogError, Manifest, ManifestEntry, NewEquipment, SeriesCommit};
 use crate::home::{Node, NodeError};
-use crate::nifti::{convert_series, NiftiOptions};
+use crate::nifti::NiftiOptions;
 use crate::store::{Staged, StoreError};
 use crate::studycard::{evaluate_study, reject, AcquisitionCards, Assignments, VersionedCard};
 
@@ -67,6 +63,8 @@ pub struct ImportOptions {
     pub batch_instances: usize,
     /// Skip series that a quality card grades `fail`.
     pub reject_failed: bool,
+    /// Who imports, for the audit log (`None`: the local operator, "cli").
+    pub actor: Option<String>,
 }
 
 /// Receives progress while an import runs (from the collector and the committer threads).
@@ -75,6 +73,8 @@ pub trait Progress: Sync {
     fn input_done(&self) {}
     /// A batch is being made durable and committed.
     fn committing(&self, _instances: usize) {}
+    /// Series are being converted to NIfTI.
+    fn converting(&self, _series: usize) {}
 }
 
 /// A [`Progress`] that shows nothing.
@@ -108,6 +108,10 @@ pub struct ImportSummary {
     pub examinations: u64,
     /// Inputs not imported, with the reason.
     pub skipped: Vec<SkippedFile>,
+    /// Series converted to NIfTI by this import.
+    pub nifti: u64,
+    /// Series whose NIfTI conversion was refused (the reason is on the dataset).
+    pub nifti_refused: u64,
     /// Wall time.
     pub seconds: f64,
 }
@@ -130,6 +134,9 @@ pub enum ImportError {
     /// The search index failed.
     #[error(transparent)]
     Index(#[from] crate::index::IndexError),
+    /// The audit log failed.
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
     /// The worker threads could not run.
     #[error("import worker failed: {0}")]
     Worker(String),
@@ -203,7 +210,8 @@ impl<'n> Importer<'n> {
         )?;
         let profile = node.profile(&study.profile)?;
         let deid = Deidentifier::new(profile, node.deid_keys(), &study.id.to_string());
-        // No other import of this node can run (we hold the catalog): leftovers are garbage.
+        // One import per node at a time; under the lock, staging leftovers are garbage.
+        let _lock = node.import_lock()?;
         node.store.clean_tmp()?;
 
         let threads = match (opts.threads, cfg.threads) {
@@ -255,14 +263,8 @@ impl<'n> Importer<'n> {
             }
             drop(out_tx);
             drop(in_rx);
-            let cfg = &node.config.import;
             let mut c = Committer {
                 node,
-                nifti: cfg.nifti.then(|| NiftiOptions {
-                    gzip: cfg.nifti_gzip,
-                    gzip_level: cfg.nifti_gzip_level,
-                    ..NiftiOptions::default()
-                }),
                 study: study.id,
                 study_name: study.name.clone(),
                 center: node.catalog.node_center()?.name,
@@ -331,7 +333,41 @@ impl<'n> Importer<'n> {
             }
         })?;
 
+        // Each series once, complete: those this import touched, and any of the study still
+        // waiting for a conversion (an import interrupted before this phase).
+        let converted = if cfg.nifti {
+            let opts = NiftiOptions {
+                gzip: cfg.nifti_gzip,
+                gzip_level: cfg.nifti_gzip_level,
+                ..NiftiOptions::default()
+            };
+            progress.converting(totals.datasets.len());
+            let touched: Vec<DatasetId> = totals.datasets.iter().copied().collect();
+            super::convert::convert_pending(node, study.id, &touched, &opts)?
+        } else {
+            Default::default()
+        };
         let mut summary = collector.summary;
+        summary.nifti = converted.converted;
+        summary.nifti_refused = converted.refused;
+        // Counts only: source paths may name patients and never enter the home.
+        let detail = format!(
+            "{} instances, {} series, {} subjects, {} examinations; {} already present, {} files skipped",
+            totals.instances,
+            totals.series.len(),
+            totals.subjects.len(),
+            totals.examinations.len(),
+            summary.duplicates + totals.duplicates,
+            summary.skipped.len() + totals.rejected.len()
+        );
+        crate::audit::Audit::new(node.catalog.db()).append(crate::audit::NewEvent {
+            at: unix_now() as i64,
+            who: opts.actor.clone().unwrap_or_else(|| "cli".to_string()),
+            action: crate::audit::AuditAction::Import,
+            study: Some(study.id),
+            dataset: None,
+            detail,
+        })?;
         summary.instances = totals.instances;
         summary.duplicates += totals.duplicates;
         summary.series = totals.series.len() as u64;
@@ -515,6 +551,7 @@ impl<'a> Collector<'a> {
 #[derive(Debug, Default)]
 struct CommitTotals {
     rejected: Vec<SkippedFile>,
+    datasets: HashSet<DatasetId>,
     instances: u64,
     duplicates: u64,
     series: HashSet<[u8; 16]>,
@@ -525,7 +562,6 @@ struct CommitTotals {
 /// Makes batches durable and commits them (committer thread).
 struct Committer<'a> {
     node: &'a Node,
-    nifti: Option<NiftiOptions>,
     study: StudyId,
     study_name: String,
     center: String,
@@ -536,8 +572,7 @@ struct Committer<'a> {
 
 impl Committer<'_> {
     /// Stage each series' merged manifest and NIfTI conversion, make the whole batch durable,
-    /// then commit one transaction per series (the last one durable, see
-    /// `Catalog::commit_series_with`).
+    /// then commit one catalog transaction per series.
     fn commit_batch(&mut self, batch: Vec<(String, PendingSeries)>) -> Result<(), ImportError> {
         let node = self.node;
         // 1. Per series: what is recorded already, the study cards, --reject-failed.
@@ -590,33 +625,16 @@ impl Committer<'_> {
             prepared.push((series_uid, p, cards, manifest, base_id, base_frames));
         }
 
-        // 2. NIfTI, series in parallel.
-        let conversions: Vec<Result<NiftiOutcome, ImportError>> = match &self.nifti {
-            None => prepared
-                .iter()
-                .map(|_| Ok(NiftiOutcome::default()))
-                .collect(),
-            Some(opts) => prepared
-                .par_iter()
-                .map(|(_, p, _, manifest, _, _)| convert(node, opts, p, manifest))
-                .collect(),
-        };
-
-        // 3. Manifests, then the durability barrier, then the catalog.
+        // 2. Manifests, then the durability barrier, then the catalog. NIfTI conversion waits
+        // for the end of the import (`super::convert`), when each series is complete.
         let mut staged_all = Vec::new();
         let mut commits = Vec::new();
-        for ((series_uid, p, cards, manifest, base_id, base_frames), conv) in
-            prepared.into_iter().zip(conversions)
-        {
-            let conv = conv?;
+        for (series_uid, p, cards, manifest, base_id, base_frames) in prepared {
             let mbytes = manifest.to_bytes();
             let mstaged = node.store.stage(&mbytes)?;
             let m = &p.first;
             let mut protocol = m.protocol.clone();
             protocol.frames = base_frames + p.frames;
-            if let Some(n) = &conv.expression {
-                protocol.dims = Some(n.shape.clone());
-            }
             commits.push(SeriesCommit {
                 study: self.study,
                 pseudonym: p.pseudonym,
@@ -644,24 +662,23 @@ impl Committer<'_> {
                 manifest_base: base_id,
                 total_instances: u32::try_from(manifest.instances.len()).unwrap_or(u32::MAX),
                 total_bytes: manifest.bytes(),
-                nifti: conv.expression,
-                nifti_refusal: conv.refusal,
+                nifti: None,
+                nifti_refusal: None,
                 cards,
             });
             staged_all.extend(p.staged);
             staged_all.push(mstaged);
-            staged_all.extend(conv.staged);
         }
         node.store.commit(staged_all)?;
-        let last = commits.len().saturating_sub(1);
         let mut touched = Vec::with_capacity(commits.len());
-        for (i, c) in commits.iter().enumerate() {
-            let o = node.catalog.commit_series_with(c, i == last)?;
+        for c in &commits {
+            let o = node.catalog.commit_series(c)?;
             touched.push(o.dataset);
             let t = &mut self.totals;
             t.instances += u64::from(o.new_instances);
             t.duplicates += u64::from(o.duplicates);
             if o.new_instances > 0 {
+                t.datasets.insert(o.dataset);
                 t.series.insert(o.dataset.to_bytes());
                 t.subjects.insert(o.subject.to_bytes());
                 t.examinations.insert(o.examination.to_bytes());
@@ -673,78 +690,6 @@ impl Committer<'_> {
             .index_datasets(&node.catalog.dataset_rows_for(&touched)?)?;
         Ok(())
     }
-}
-
-/// The NIfTI expression of a series, or why it has none.
-#[derive(Debug, Default)]
-struct NiftiOutcome {
-    expression: Option<NiftiExpression>,
-    refusal: Option<String>,
-    staged: Vec<Staged>,
-}
-
-/// Convert a series (all instances of its merged manifest) and stage the NIfTI and sidecar.
-fn convert(
-    node: &Node,
-    opts: &NiftiOptions,
-    p: &PendingSeries,
-    manifest: &Manifest,
-) -> Result<NiftiOutcome, ImportError> {
-    let here: HashMap<ContentId, &Staged> = p.staged.iter().map(|s| (s.id, s)).collect();
-    let mut objects = Vec::with_capacity(manifest.instances.len());
-    for e in &manifest.instances {
-        let path = match here.get(&e.content) {
-            Some(s) => s.current_path(&node.store),
-            None => node.store.path(&e.content),
-        };
-        let bytes = std::fs::read(&path).map_err(|source| {
-            ImportError::Store(StoreError::Io {
-                op: "read",
-                path,
-                source,
-            })
-        })?;
-        match dicom::read(&bytes) {
-            Ok(r) => objects.push(r.obj),
-            Err(e) => {
-                return Ok(NiftiOutcome {
-                    refusal: Some(format!("stored instance unreadable: {e}")),
-                    ..NiftiOutcome::default()
-                })
-            }
-        }
-    }
-    let refs: Vec<&DefaultDicomObject> = objects.iter().collect();
-    let converted = match convert_series(&refs, opts) {
-        Ok(c) => c,
-        Err(e) => {
-            return Ok(NiftiOutcome {
-                refusal: Some(e.to_string()),
-                ..NiftiOutcome::default()
-            })
-        }
-    };
-    drop(objects);
-    let sidecar = serde_json::to_vec_pretty(&converted.sidecar).unwrap_or_default();
-    let nii = node.store.stage(&converted.bytes)?;
-    let side = node.store.stage(&sidecar)?;
-    let expression = NiftiExpression {
-        nifti: nii.id,
-        gzip: converted.gzip,
-        sidecar: side.id,
-        sidecar_bytes: side.size,
-        bytes: nii.size,
-        shape: converted
-            .shape
-            .iter()
-            .map(|d| u32::try_from(*d).unwrap_or(u32::MAX))
-            .collect(),
-    };
-    Ok(NiftiOutcome {
-        expression: Some(expression),
-        refusal: None,
-        staged: vec![nii, side],
-    })
 }
 
 /// Frames already recorded for a dataset's acquisition.
