@@ -705,7 +705,7 @@ mod tests {
         for item in it.by_ref() {
             item.unwrap();
             count += 1;
-            if count % 10_000 == 0 {
+            if count.is_multiple_of(10_000) {
                 samples.push(rss_kib());
             }
         }
@@ -734,7 +734,7 @@ mod tests {
         for item in expand(&[flat]) {
             item.unwrap();
             count += 1;
-            if count % 10_000 == 0 {
+            if count.is_multiple_of(10_000) {
                 peak = peak.max(rss_kib());
             }
         }

@@ -134,7 +134,10 @@ fn to_text(bytes: &[u8]) -> String {
 }
 
 fn numbers<T>(bytes: &[u8], width: usize, f: impl Fn(&[u8]) -> T) -> Option<Vec<T>> {
-    (bytes.len() % width == 0).then(|| bytes.chunks_exact(width).map(f).collect())
+    bytes
+        .len()
+        .is_multiple_of(width)
+        .then(|| bytes.chunks_exact(width).map(f).collect())
 }
 
 #[cfg(test)]

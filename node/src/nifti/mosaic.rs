@@ -64,7 +64,7 @@ pub(crate) fn frames(
     }
     // Real mosaics are a whole number of tiles; anything else (e.g. a down-sampled test file)
     // has no single right reading: dcm2niix and nibabel disagree on it.
-    if ctx.rows % grid != 0 || ctx.cols % grid != 0 {
+    if !ctx.rows.is_multiple_of(grid) || !ctx.cols.is_multiple_of(grid) {
         return Err(NotConverted::Malformed(format!(
             "mosaic {}x{} is not a whole number of {grid}x{grid} tiles",
             ctx.cols, ctx.rows

@@ -294,7 +294,7 @@ impl Walk<'_> {
 /// Overlay groups `6000-601E`. Overlay Data (X) is Type 1 in the Overlay Plane module: removing
 /// it and keeping the rest of its group would leave an invalid overlay, so the group goes whole.
 fn is_overlay_group(g: u16) -> bool {
-    (0x6000..=0x601E).contains(&g) && g % 2 == 0
+    (0x6000..=0x601E).contains(&g) && g.is_multiple_of(2)
 }
 
 fn put(
