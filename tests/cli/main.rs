@@ -8,4 +8,5 @@ mod corpus;
 mod crash;
 mod nifti;
 mod phi;
+mod sources;
 mod util;
