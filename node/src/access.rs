@@ -140,21 +140,7 @@ pub enum AccessError {
     Audit(#[from] AuditError),
 }
 
-macro_rules! from_redb {
-    ($($t:ty),*) => {$(
-        impl From<$t> for AccessError {
-            fn from(e: $t) -> Self {
-                AccessError::Db(e.into())
-            }
-        }
-    )*};
-}
-from_redb!(
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError
-);
+crate::from_redb!(AccessError);
 
 /// Result alias.
 pub type Result<T, E = AccessError> = std::result::Result<T, E>;
@@ -485,12 +471,7 @@ pub(crate) fn dec<T: DeserializeOwned>(what: &str, key: &[u8], bytes: &[u8]) -> 
 }
 
 /// Current time, unix seconds.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub use crate::unix_now as now;
 
 /// Parse a `YYYY-MM-DD` date (as given to `--until` and `--expires`).
 pub fn parse_date(s: &str) -> Result<NaiveDate> {

@@ -89,21 +89,7 @@ pub enum CatalogError {
     Invalid(String),
 }
 
-macro_rules! from_redb {
-    ($($t:ty),*) => {$(
-        impl From<$t> for CatalogError {
-            fn from(e: $t) -> Self {
-                CatalogError::Db(e.into())
-            }
-        }
-    )*};
-}
-from_redb!(
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError
-);
+crate::from_redb!(CatalogError);
 
 /// Result alias.
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
@@ -122,12 +108,7 @@ fn dec<T: DeserializeOwned>(what: &str, id: &[u8], bytes: &[u8]) -> Result<T> {
     })
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+use crate::unix_now as now;
 
 /// Counts of a repository (`neurofed stats`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

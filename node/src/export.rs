@@ -124,6 +124,48 @@ fn series_folder(row: &DatasetRow) -> String {
     }
 }
 
+/// The datasets an export covers (all, or one study's), by study, subject, date, series.
+fn selected_rows(node: &Node, filter: &ExportFilter) -> Result<Vec<DatasetRow>, ExportError> {
+    if let Some(name) = &filter.study {
+        if node.catalog.study_by_name(name)?.is_none() {
+            return Err(ExportError::NoSuchStudy(name.clone()));
+        }
+    }
+    let mut rows = node.catalog.dataset_rows()?;
+    if let Some(name) = &filter.study {
+        rows.retain(|r| &r.study.name == name);
+    }
+    fn key(r: &DatasetRow) -> (&str, &str, Option<&str>, Option<i64>) {
+        (
+            &r.study.name,
+            &r.subject.pseudonym,
+            r.examination.date.as_deref(),
+            r.acquisition.series_number,
+        )
+    }
+    rows.sort_by(|a, b| key(a).cmp(&key(b)));
+    Ok(rows)
+}
+
+/// Write `bytes` as `dir/name` after checking they hash to `id` (temporary name, then rename).
+fn write_verified(dir: &Path, name: &str, id: ContentId, bytes: &[u8]) -> Result<(), ExportError> {
+    if ContentId::of(bytes) != id {
+        return Err(ExportError::Corrupt(id));
+    }
+    let dest = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    fs::write(&tmp, bytes).map_err(|source| ExportError::Io {
+        op: "write",
+        path: tmp.clone(),
+        source,
+    })?;
+    fs::rename(&tmp, &dest).map_err(|source| ExportError::Io {
+        op: "rename",
+        path: dest,
+        source,
+    })
+}
+
 /// Export the DICOM expression of datasets (all, or one study's) to `out`.
 pub fn export_dicom(
     node: &Node,
@@ -134,29 +176,7 @@ pub fn export_dicom(
         let path = path.to_path_buf();
         move |source| ExportError::Io { op, path, source }
     };
-    if let Some(name) = &filter.study {
-        if node.catalog.study_by_name(name)?.is_none() {
-            return Err(ExportError::NoSuchStudy(name.clone()));
-        }
-    }
-    let mut rows = node.catalog.dataset_rows()?;
-    if let Some(name) = &filter.study {
-        rows.retain(|r| &r.study.name == name);
-    }
-    rows.sort_by(|a, b| {
-        (
-            &a.study.name,
-            &a.subject.pseudonym,
-            &a.examination.date,
-            a.acquisition.series_number,
-        )
-            .cmp(&(
-                &b.study.name,
-                &b.subject.pseudonym,
-                &b.examination.date,
-                b.acquisition.series_number,
-            ))
-    });
+    let rows = selected_rows(node, filter)?;
     fs::create_dir_all(out).map_err(io("create", out))?;
     let mut summary = ExportSummary::default();
     // Examination folder names, unique per subject folder.
@@ -197,13 +217,12 @@ pub fn export_dicom(
         })?;
         for (i, e) in manifest.instances.iter().enumerate() {
             let bytes = node.store.read(&e.content)?;
-            if ContentId::of(&bytes) != e.content {
-                return Err(ExportError::Corrupt(e.content));
-            }
-            let dest = series_dir.join(format!("IM{:05}.dcm", i + 1));
-            let tmp = series_dir.join(format!(".IM{:05}.dcm.tmp", i + 1));
-            fs::write(&tmp, &bytes).map_err(io("write", &tmp))?;
-            fs::rename(&tmp, &dest).map_err(io("rename", &dest))?;
+            write_verified(
+                &series_dir,
+                &format!("IM{:05}.dcm", i + 1),
+                e.content,
+                &bytes,
+            )?;
             summary.files += 1;
             summary.bytes += bytes.len() as u64;
         }
@@ -223,29 +242,7 @@ pub fn export_nifti(
         let path = path.to_path_buf();
         move |source| ExportError::Io { op, path, source }
     };
-    if let Some(name) = &filter.study {
-        if node.catalog.study_by_name(name)?.is_none() {
-            return Err(ExportError::NoSuchStudy(name.clone()));
-        }
-    }
-    let mut rows = node.catalog.dataset_rows()?;
-    if let Some(name) = &filter.study {
-        rows.retain(|r| &r.study.name == name);
-    }
-    rows.sort_by(|a, b| {
-        (
-            &a.study.name,
-            &a.subject.pseudonym,
-            &a.examination.date,
-            a.acquisition.series_number,
-        )
-            .cmp(&(
-                &b.study.name,
-                &b.subject.pseudonym,
-                &b.examination.date,
-                b.acquisition.series_number,
-            ))
-    });
+    let rows = selected_rows(node, filter)?;
     // Session numbers: a subject's examinations in date order (rows are sorted by date).
     let mut session: HashMap<[u8; 16], usize> = HashMap::new();
     let mut per_subject: HashMap<[u8; 16], usize> = HashMap::new();
@@ -303,13 +300,7 @@ pub fn export_nifti(
             (nifti.sidecar, format!("{stem}.json")),
         ] {
             let bytes = node.store.read(&id)?;
-            if ContentId::of(&bytes) != id {
-                return Err(ExportError::Corrupt(id));
-            }
-            let dest = dir.join(&name);
-            let tmp = dir.join(format!(".{name}.tmp"));
-            fs::write(&tmp, &bytes).map_err(io("write", &tmp))?;
-            fs::rename(&tmp, &dest).map_err(io("rename", &dest))?;
+            write_verified(&dir, &name, id, &bytes)?;
             summary.files += 1;
             summary.bytes += bytes.len() as u64;
         }

@@ -17,6 +17,30 @@
 
 pub mod access;
 pub mod audit;
+/// `From<redb::…Error>` for an error type with a `Db(redb::Error)` variant.
+macro_rules! from_redb {
+    ($err:ident) => {
+        $crate::from_redb!(@each $err,
+            redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
+    };
+    (@each $err:ident, $($t:ty),*) => {$(
+        impl From<$t> for $err {
+            fn from(e: $t) -> Self {
+                $err::Db(e.into())
+            }
+        }
+    )*};
+}
+pub(crate) use from_redb;
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 pub mod catalog;
 pub mod export;
 pub mod fsck;

@@ -44,11 +44,7 @@ use crate::nifti::NiftiOptions;
 use crate::store::{Staged, StoreError};
 use crate::studycard::{evaluate_study, reject, AcquisitionCards, Assignments, VersionedCard};
 
-pub(crate) fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
+use crate::unix_now;
 
 /// What to import and how.
 #[derive(Debug, Clone, Default)]
@@ -361,7 +357,7 @@ impl<'n> Importer<'n> {
             summary.skipped.len() + totals.rejected.len()
         );
         crate::audit::Audit::new(node.catalog.db()).append(crate::audit::NewEvent {
-            at: unix_now() as i64,
+            at: unix_now(),
             who: opts.actor.clone().unwrap_or_else(|| "cli".to_string()),
             action: crate::audit::AuditAction::Import,
             study: Some(study.id),
@@ -599,7 +595,7 @@ impl Committer<'_> {
                 Some(AcquisitionCards::at_import(
                     Assignments::default(),
                     &outcome,
-                    Some(unix_now()),
+                    Some(unix_now().unsigned_abs()),
                 ))
             } else {
                 None

@@ -120,7 +120,7 @@ pub fn apply_cards(node: &Node, study: &Study) -> Result<ApplyReport, ApplyError
         let fields = series_fields(&center, &study.name, &meta);
         let outcome = evaluate_study(&cards, &obj, &fields);
         let mut state = acq.cards.clone();
-        let changes = state.reapply(&outcome, Some(super::pipeline::unix_now()));
+        let changes = state.reapply(&outcome, Some(crate::unix_now().unsigned_abs()));
         node.catalog.set_acquisition_cards(acq.id, &state)?;
         touched.push(ds.id);
         grades.entry(acq.examination).or_default().push(state.grade);
