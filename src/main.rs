@@ -27,6 +27,8 @@ struct Cli {
 enum Command {
     /// Create a node in the home directory (idempotent).
     Init(cmd::repo::InitArgs),
+    /// Serve the HTTP API (`ready http=ADDR` on stdout once listening) until SIGINT/SIGTERM.
+    Serve(cmd::serve::ServeArgs),
     /// Import DICOM files, folders, DICOMDIR trees or zip archives into a study.
     Import(cmd::import::ImportArgs),
     /// Show the repository's counts.
@@ -79,6 +81,7 @@ fn main() -> ExitCode {
     let home = node::Home::new(cli.home.unwrap_or_else(node::Home::default_root));
     let result = match cli.command {
         Command::Init(a) => cmd::repo::init(&home, a),
+        Command::Serve(a) => cmd::serve::run(&home, a),
         Command::Import(a) => cmd::import::run(&home, a),
         Command::Stats(a) => cmd::repo::stats(&home, a),
         Command::Ls(a) => cmd::repo::ls(&home, a),

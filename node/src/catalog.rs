@@ -521,257 +521,271 @@ impl Catalog {
     /// durable: one fsync per series, small next to the series' own blobs.
     pub fn commit_series(&self, c: &SeriesCommit) -> Result<SeriesOutcome> {
         let txn = self.db.begin_write()?;
-        let outcome = {
-            let mut keys = txn.open_table(KEYS)?;
-            let meta = txn.open_table(META)?;
-            let mut counters = txn.open_table(COUNTERS)?;
-            let mut equipment = txn.open_table(EQUIPMENT)?;
-            let studies = txn.open_table(STUDIES)?;
-            let mut subjects = txn.open_table(SUBJECTS)?;
-            let mut exams = txn.open_table(EXAMS)?;
-            let mut acqs = txn.open_table(ACQS)?;
-            let mut datasets = txn.open_table(DATASETS)?;
-            let mut instances = txn.open_table(INSTANCES)?;
-            let mut blobs = txn.open_table(BLOBS)?;
-            let mut children = txn.open_multimap_table(CHILDREN)?;
+        let outcome = Self::apply_series(&txn, c)?;
+        txn.commit()?;
+        Ok(outcome)
+    }
 
-            if get::<Study>(&studies, "study", c.study.to_bytes())?.is_none() {
-                return Err(CatalogError::NotFound(c.study.to_string()));
-            }
-            let center_id = meta
-                .get("node_center")?
-                .and_then(|v| <[u8; 16]>::try_from(v.value()).ok())
-                .ok_or(CatalogError::NotInitialized)?;
-            let sh = hex::encode(c.study.to_bytes());
-            let now = now();
+    /// Record many series in ONE transaction: for bulk loads (synthetic catalogs of benchmarks
+    /// and tests) where one fsync per series would dominate. Imports use [`Self::commit_series`].
+    pub fn commit_series_many(&self, commits: &[SeriesCommit]) -> Result<Vec<SeriesOutcome>> {
+        let txn = self.db.begin_write()?;
+        let mut out = Vec::with_capacity(commits.len());
+        for c in commits {
+            out.push(Self::apply_series(&txn, c)?);
+        }
+        txn.commit()?;
+        Ok(out)
+    }
 
-            // Subject.
-            let sk = format!("subject:{sh}:{}", c.pseudonym);
-            let (subject_id, new_subject) = match key_get(&keys, &sk)? {
-                Some(id) => {
-                    // Fill characteristics a first series lacked.
-                    let mut s: Subject = get(&subjects, "subject", id)?
-                        .ok_or_else(|| CatalogError::NotFound(format!("subject of {sk}")))?;
-                    let mut changed = false;
-                    if s.sex.is_none() && c.sex.is_some() {
-                        s.sex.clone_from(&c.sex);
-                        changed = true;
-                    }
-                    if s.birth_year.is_none() && c.birth_year.is_some() {
-                        s.birth_year = c.birth_year;
-                        changed = true;
-                    }
-                    if changed {
-                        subjects.insert(id, enc(&s).as_slice())?;
-                    }
-                    (id, false)
+    fn apply_series(txn: &redb::WriteTransaction, c: &SeriesCommit) -> Result<SeriesOutcome> {
+        let mut keys = txn.open_table(KEYS)?;
+        let meta = txn.open_table(META)?;
+        let mut counters = txn.open_table(COUNTERS)?;
+        let mut equipment = txn.open_table(EQUIPMENT)?;
+        let studies = txn.open_table(STUDIES)?;
+        let mut subjects = txn.open_table(SUBJECTS)?;
+        let mut exams = txn.open_table(EXAMS)?;
+        let mut acqs = txn.open_table(ACQS)?;
+        let mut datasets = txn.open_table(DATASETS)?;
+        let mut instances = txn.open_table(INSTANCES)?;
+        let mut blobs = txn.open_table(BLOBS)?;
+        let mut children = txn.open_multimap_table(CHILDREN)?;
+
+        if get::<Study>(&studies, "study", c.study.to_bytes())?.is_none() {
+            return Err(CatalogError::NotFound(c.study.to_string()));
+        }
+        let center_id = meta
+            .get("node_center")?
+            .and_then(|v| <[u8; 16]>::try_from(v.value()).ok())
+            .ok_or(CatalogError::NotInitialized)?;
+        let sh = hex::encode(c.study.to_bytes());
+        let now = now();
+
+        // Subject.
+        let sk = format!("subject:{sh}:{}", c.pseudonym);
+        let (subject_id, new_subject) = match key_get(&keys, &sk)? {
+            Some(id) => {
+                // Fill characteristics a first series lacked.
+                let mut s: Subject = get(&subjects, "subject", id)?
+                    .ok_or_else(|| CatalogError::NotFound(format!("subject of {sk}")))?;
+                let mut changed = false;
+                if s.sex.is_none() && c.sex.is_some() {
+                    s.sex.clone_from(&c.sex);
+                    changed = true;
                 }
-                None => {
-                    let s = Subject {
-                        id: SubjectId::new(),
-                        study: c.study,
-                        pseudonym: c.pseudonym.clone(),
-                        sex: c.sex.clone(),
-                        birth_year: c.birth_year,
-                        subject_type: None,
-                    };
-                    let id = s.id.to_bytes();
+                if s.birth_year.is_none() && c.birth_year.is_some() {
+                    s.birth_year = c.birth_year;
+                    changed = true;
+                }
+                if changed {
                     subjects.insert(id, enc(&s).as_slice())?;
-                    keys.insert(sk.as_str(), id)?;
-                    children.insert(c.study.to_bytes(), id)?;
-                    (id, true)
                 }
-            };
-
-            // Equipment.
-            let equipment_id = match &c.equipment {
-                None => None,
-                Some(e) => {
-                    let ek = format!(
-                        "equipment:{}\0{}\0{}\0{}",
-                        hex::encode(center_id),
-                        e.manufacturer,
-                        e.model,
-                        e.serial_hash.as_deref().unwrap_or("")
-                    );
-                    match key_get(&keys, &ek)? {
-                        Some(id) => Some(id),
-                        None => {
-                            let eq = Equipment {
-                                id: EquipmentId::new(),
-                                manufacturer: e.manufacturer.clone(),
-                                model: e.model.clone(),
-                                field_strength: e.field_strength,
-                                serial_hash: e.serial_hash.clone(),
-                                center: CenterId::from_bytes(center_id),
-                            };
-                            let id = eq.id.to_bytes();
-                            equipment.insert(id, enc(&eq).as_slice())?;
-                            keys.insert(ek.as_str(), id)?;
-                            Some(id)
-                        }
-                    }
-                }
-            };
-
-            // Examination.
-            let xk = format!("exam:{sh}:{}", c.study_uid);
-            let (exam_id, new_examination) = match key_get(&keys, &xk)? {
-                Some(id) => (id, false),
-                None => {
-                    let x = Examination {
-                        id: ExaminationId::new(),
-                        study: c.study,
-                        subject: SubjectId::from_bytes(subject_id),
-                        study_uid: c.study_uid.clone(),
-                        date: c.exam_date.clone(),
-                        age_years: c.age_years,
-                        center: CenterId::from_bytes(center_id),
-                        equipment: equipment_id.map(EquipmentId::from_bytes),
-                        comment: None,
-                    };
-                    let id = x.id.to_bytes();
-                    exams.insert(id, enc(&x).as_slice())?;
-                    keys.insert(xk.as_str(), id)?;
-                    children.insert(subject_id, id)?;
-                    (id, true)
-                }
-            };
-
-            // Acquisition.
-            let ak = format!("acq:{sh}:{}", c.series_uid);
-            let (acq_id, new_acquisition) = match key_get(&keys, &ak)? {
-                Some(id) => (id, false),
-                None => {
-                    let a = Acquisition {
-                        id: AcquisitionId::new(),
-                        study: c.study,
-                        subject: SubjectId::from_bytes(subject_id),
-                        examination: ExaminationId::from_bytes(exam_id),
-                        series_uid: c.series_uid.clone(),
-                        modality: c.modality.clone(),
-                        sop_class_uid: c.sop_class_uid.clone(),
-                        series_number: c.series_number,
-                        series_description: c.series_description.clone(),
-                        protocol_name: c.protocol_name.clone(),
-                        protocol: c.protocol.clone(),
-                        cards: c.cards.clone().unwrap_or_default(),
-                    };
-                    let id = a.id.to_bytes();
-                    acqs.insert(id, enc(&a).as_slice())?;
-                    keys.insert(ak.as_str(), id)?;
-                    children.insert(exam_id, id)?;
-                    (id, true)
-                }
-            };
-            if !new_acquisition {
-                // The series grew: its protocol summary (frames, dims) follows.
-                let mut a: Acquisition = get(&acqs, "acquisition", acq_id)?
-                    .ok_or_else(|| CatalogError::NotFound(format!("acquisition of {ak}")))?;
-                a.protocol = c.protocol.clone();
-                if let Some(cards) = &c.cards {
-                    a.cards = cards.clone();
-                }
-                acqs.insert(acq_id, enc(&a).as_slice())?;
+                (id, false)
             }
+            None => {
+                let s = Subject {
+                    id: SubjectId::new(),
+                    study: c.study,
+                    pseudonym: c.pseudonym.clone(),
+                    sex: c.sex.clone(),
+                    birth_year: c.birth_year,
+                    subject_type: None,
+                };
+                let id = s.id.to_bytes();
+                subjects.insert(id, enc(&s).as_slice())?;
+                keys.insert(sk.as_str(), id)?;
+                children.insert(c.study.to_bytes(), id)?;
+                (id, true)
+            }
+        };
 
-            // Dataset.
-            let existing = children.get(acq_id)?.next().transpose()?.map(|v| v.value());
-            let (dataset, old_blobs) = match existing {
-                Some(id) => {
-                    let mut d: Dataset = get(&datasets, "dataset", id)?
-                        .ok_or_else(|| CatalogError::NotFound(format!("dataset of {ak}")))?;
-                    if c.manifest_base != Some(d.dicom.manifest) {
-                        return Err(CatalogError::Conflict(format!(
-                            "dataset {} changed during import",
-                            d.id
-                        )));
+        // Equipment.
+        let equipment_id = match &c.equipment {
+            None => None,
+            Some(e) => {
+                let ek = format!(
+                    "equipment:{}\0{}\0{}\0{}",
+                    hex::encode(center_id),
+                    e.manufacturer,
+                    e.model,
+                    e.serial_hash.as_deref().unwrap_or("")
+                );
+                match key_get(&keys, &ek)? {
+                    Some(id) => Some(id),
+                    None => {
+                        let eq = Equipment {
+                            id: EquipmentId::new(),
+                            manufacturer: e.manufacturer.clone(),
+                            model: e.model.clone(),
+                            field_strength: e.field_strength,
+                            serial_hash: e.serial_hash.clone(),
+                            center: CenterId::from_bytes(center_id),
+                        };
+                        let id = eq.id.to_bytes();
+                        equipment.insert(id, enc(&eq).as_slice())?;
+                        keys.insert(ek.as_str(), id)?;
+                        Some(id)
                     }
-                    let old = dataset_blobs(&d);
-                    d.dicom = DicomExpression {
+                }
+            }
+        };
+
+        // Examination.
+        let xk = format!("exam:{sh}:{}", c.study_uid);
+        let (exam_id, new_examination) = match key_get(&keys, &xk)? {
+            Some(id) => (id, false),
+            None => {
+                let x = Examination {
+                    id: ExaminationId::new(),
+                    study: c.study,
+                    subject: SubjectId::from_bytes(subject_id),
+                    study_uid: c.study_uid.clone(),
+                    date: c.exam_date.clone(),
+                    age_years: c.age_years,
+                    center: CenterId::from_bytes(center_id),
+                    equipment: equipment_id.map(EquipmentId::from_bytes),
+                    comment: None,
+                };
+                let id = x.id.to_bytes();
+                exams.insert(id, enc(&x).as_slice())?;
+                keys.insert(xk.as_str(), id)?;
+                children.insert(subject_id, id)?;
+                (id, true)
+            }
+        };
+
+        // Acquisition.
+        let ak = format!("acq:{sh}:{}", c.series_uid);
+        let (acq_id, new_acquisition) = match key_get(&keys, &ak)? {
+            Some(id) => (id, false),
+            None => {
+                let a = Acquisition {
+                    id: AcquisitionId::new(),
+                    study: c.study,
+                    subject: SubjectId::from_bytes(subject_id),
+                    examination: ExaminationId::from_bytes(exam_id),
+                    series_uid: c.series_uid.clone(),
+                    modality: c.modality.clone(),
+                    sop_class_uid: c.sop_class_uid.clone(),
+                    series_number: c.series_number,
+                    series_description: c.series_description.clone(),
+                    protocol_name: c.protocol_name.clone(),
+                    protocol: c.protocol.clone(),
+                    cards: c.cards.clone().unwrap_or_default(),
+                };
+                let id = a.id.to_bytes();
+                acqs.insert(id, enc(&a).as_slice())?;
+                keys.insert(ak.as_str(), id)?;
+                children.insert(exam_id, id)?;
+                (id, true)
+            }
+        };
+        if !new_acquisition {
+            // The series grew: its protocol summary (frames, dims) follows.
+            let mut a: Acquisition = get(&acqs, "acquisition", acq_id)?
+                .ok_or_else(|| CatalogError::NotFound(format!("acquisition of {ak}")))?;
+            a.protocol = c.protocol.clone();
+            if let Some(cards) = &c.cards {
+                a.cards = cards.clone();
+            }
+            acqs.insert(acq_id, enc(&a).as_slice())?;
+        }
+
+        // Dataset.
+        let existing = children.get(acq_id)?.next().transpose()?.map(|v| v.value());
+        let (dataset, old_blobs) = match existing {
+            Some(id) => {
+                let mut d: Dataset = get(&datasets, "dataset", id)?
+                    .ok_or_else(|| CatalogError::NotFound(format!("dataset of {ak}")))?;
+                if c.manifest_base != Some(d.dicom.manifest) {
+                    return Err(CatalogError::Conflict(format!(
+                        "dataset {} changed during import",
+                        d.id
+                    )));
+                }
+                let old = dataset_blobs(&d);
+                d.dicom = DicomExpression {
+                    manifest: c.manifest,
+                    manifest_bytes: c.manifest_size,
+                    instances: c.total_instances,
+                    bytes: c.total_bytes,
+                };
+                d.nifti.clone_from(&c.nifti);
+                d.nifti_refusal.clone_from(&c.nifti_refusal);
+                d.updated_at = now;
+                (d, old)
+            }
+            None => {
+                if c.manifest_base.is_some() {
+                    return Err(CatalogError::Conflict(format!(
+                        "dataset of series {} vanished during import",
+                        c.series_uid
+                    )));
+                }
+                let d = Dataset {
+                    id: DatasetId::new(),
+                    acquisition: AcquisitionId::from_bytes(acq_id),
+                    study: c.study,
+                    subject: SubjectId::from_bytes(subject_id),
+                    examination: ExaminationId::from_bytes(exam_id),
+                    dicom: DicomExpression {
                         manifest: c.manifest,
                         manifest_bytes: c.manifest_size,
                         instances: c.total_instances,
                         bytes: c.total_bytes,
-                    };
-                    d.nifti.clone_from(&c.nifti);
-                    d.nifti_refusal.clone_from(&c.nifti_refusal);
-                    d.updated_at = now;
-                    (d, old)
-                }
-                None => {
-                    if c.manifest_base.is_some() {
-                        return Err(CatalogError::Conflict(format!(
-                            "dataset of series {} vanished during import",
-                            c.series_uid
-                        )));
-                    }
-                    let d = Dataset {
-                        id: DatasetId::new(),
-                        acquisition: AcquisitionId::from_bytes(acq_id),
-                        study: c.study,
-                        subject: SubjectId::from_bytes(subject_id),
-                        examination: ExaminationId::from_bytes(exam_id),
-                        dicom: DicomExpression {
-                            manifest: c.manifest,
-                            manifest_bytes: c.manifest_size,
-                            instances: c.total_instances,
-                            bytes: c.total_bytes,
-                        },
-                        nifti: c.nifti.clone(),
-                        nifti_refusal: c.nifti_refusal.clone(),
-                        created_at: now,
-                        updated_at: now,
-                    };
-                    children.insert(acq_id, d.id.to_bytes())?;
-                    (d, Vec::new())
-                }
-            };
-            datasets.insert(dataset.id.to_bytes(), enc(&dataset).as_slice())?;
-
-            // Instances and blob references.
-            let mut new_instances = 0u32;
-            let mut duplicates = 0u32;
-            let mut bytes_delta: i128 = 0;
-            for e in &c.instances {
-                if instances.get(e.sop_instance_uid.as_str())?.is_some() {
-                    duplicates += 1;
-                    continue;
-                }
-                let mut v = Vec::with_capacity(48);
-                v.extend_from_slice(&dataset.id.to_bytes());
-                v.extend_from_slice(e.content.as_bytes());
-                instances.insert(e.sop_instance_uid.as_str(), v.as_slice())?;
-                bytes_delta += add_ref(&mut blobs, e.content, e.size)?;
-                new_instances += 1;
-            }
-            let new_blobs = dataset_blobs(&dataset);
-            for (id, size) in &new_blobs {
-                if !old_blobs.iter().any(|(o, _)| o == id) {
-                    bytes_delta += add_ref(&mut blobs, *id, *size)?;
-                }
-            }
-            for (id, _) in &old_blobs {
-                if !new_blobs.iter().any(|(n, _)| n == id) {
-                    bytes_delta -= drop_ref(&mut blobs, *id)?;
-                }
-            }
-            bump(&mut counters, "instances", i128::from(new_instances))?;
-            bump(&mut counters, "bytes", bytes_delta)?;
-
-            SeriesOutcome {
-                dataset: dataset.id,
-                subject: SubjectId::from_bytes(subject_id),
-                examination: ExaminationId::from_bytes(exam_id),
-                new_instances,
-                duplicates,
-                new_subject,
-                new_examination,
-                new_acquisition,
+                    },
+                    nifti: c.nifti.clone(),
+                    nifti_refusal: c.nifti_refusal.clone(),
+                    created_at: now,
+                    updated_at: now,
+                };
+                children.insert(acq_id, d.id.to_bytes())?;
+                (d, Vec::new())
             }
         };
-        txn.commit()?;
-        Ok(outcome)
+        datasets.insert(dataset.id.to_bytes(), enc(&dataset).as_slice())?;
+
+        // Instances and blob references.
+        let mut new_instances = 0u32;
+        let mut duplicates = 0u32;
+        let mut bytes_delta: i128 = 0;
+        for e in &c.instances {
+            if instances.get(e.sop_instance_uid.as_str())?.is_some() {
+                duplicates += 1;
+                continue;
+            }
+            let mut v = Vec::with_capacity(48);
+            v.extend_from_slice(&dataset.id.to_bytes());
+            v.extend_from_slice(e.content.as_bytes());
+            instances.insert(e.sop_instance_uid.as_str(), v.as_slice())?;
+            bytes_delta += add_ref(&mut blobs, e.content, e.size)?;
+            new_instances += 1;
+        }
+        let new_blobs = dataset_blobs(&dataset);
+        for (id, size) in &new_blobs {
+            if !old_blobs.iter().any(|(o, _)| o == id) {
+                bytes_delta += add_ref(&mut blobs, *id, *size)?;
+            }
+        }
+        for (id, _) in &old_blobs {
+            if !new_blobs.iter().any(|(n, _)| n == id) {
+                bytes_delta -= drop_ref(&mut blobs, *id)?;
+            }
+        }
+        bump(&mut counters, "instances", i128::from(new_instances))?;
+        bump(&mut counters, "bytes", bytes_delta)?;
+
+        Ok(SeriesOutcome {
+            dataset: dataset.id,
+            subject: SubjectId::from_bytes(subject_id),
+            examination: ExaminationId::from_bytes(exam_id),
+            new_instances,
+            duplicates,
+            new_subject,
+            new_examination,
+            new_acquisition,
+        })
     }
 
     /// Record a dataset's NIfTI expression (or why it has none), replacing an earlier one; the

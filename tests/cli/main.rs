@@ -8,5 +8,6 @@ mod corpus;
 mod crash;
 mod nifti;
 mod phi;
+mod serve;
 mod sources;
 mod util;

@@ -1,0 +1,86 @@
+//! `neurofed serve`: the HTTP API on a socket until SIGINT or SIGTERM.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use node::{Home, Node};
+use web::{AppState, WebConfig};
+
+/// Arguments of `neurofed serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address of the HTTP API (port 0: any free port; the `ready` line says which).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    http: SocketAddr,
+    /// Largest upload accepted by POST /api/v1/import, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = web::state::DEFAULT_MAX_UPLOAD_BYTES)]
+    max_upload: u64,
+    /// Where uploads are spooled while they import (default: the system's temporary folder;
+    /// never inside the node's home).
+    #[arg(long, value_name = "DIR")]
+    upload_dir: Option<PathBuf>,
+    /// Mark the session cookie Secure (when served behind HTTPS).
+    #[arg(long)]
+    secure_cookie: bool,
+}
+
+pub fn run(home: &Home, a: ServeArgs) -> anyhow::Result<ExitCode> {
+    let node = Arc::new(Node::open(home)?);
+    let mut config = WebConfig {
+        max_upload_bytes: a.max_upload,
+        secure_cookie: a.secure_cookie,
+        ..WebConfig::default()
+    };
+    if let Some(d) = a.upload_dir {
+        config.upload_dir = d;
+    }
+    let state = AppState::with_config(node, config)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(a.http)
+            .await
+            .with_context(|| format!("binding {}", a.http))?;
+        let addr = listener.local_addr().context("local address")?;
+        {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "ready http={addr}")?;
+            out.flush()?;
+        }
+        tracing::info!(%addr, "serving the HTTP API");
+        axum::serve(listener, web::app(state))
+            .with_graceful_shutdown(shutdown())
+            .await
+            .context("serving HTTP")?;
+        tracing::info!("stopped");
+        anyhow::Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,310 @@
+//! The `/api/v1` handlers, one module per resource, and the request helpers they share:
+//! extractors whose rejections are [`ApiError`]s (so that malformed JSON, a wrong content type or
+//! a bad path answer the same JSON error body as everything else), strict query-string parsing,
+//! and id parsing with the protocol's newtypes (anything else, `../../etc/passwd` included, is
+//! `400 invalid_id`).
+
+pub mod accounts;
+pub mod audit;
+pub mod datasets;
+pub mod download;
+pub mod import;
+pub mod rights;
+pub mod search;
+pub mod studies;
+
+use std::str::FromStr;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// A JSON request body; malformed or mistyped bodies are `400 bad_request` with serde's message,
+/// a missing `Content-Type: application/json` is `415`, an oversized body `413`.
+#[derive(Debug, Clone)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(JsonBody(v)),
+            Err(r) => Err(json_rejection(r)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> ApiError {
+    match r.status() {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "expected a JSON body with `Content-Type: application/json`",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large("the JSON body is too large"),
+        _ => ApiError::bad_request(format!("invalid JSON body: {}", r.body_text())),
+    }
+}
+
+/// The path parameters of a route, as strings (parsed by the handler into id newtypes).
+#[derive(Debug, Clone)]
+pub struct PathParams(pub Vec<String>);
+
+impl FromRequestParts<AppState> for PathParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match axum::extract::RawPathParams::from_request_parts(parts, state).await {
+            Ok(raw) => Ok(PathParams(raw.iter().map(|(_, v)| v.to_string()).collect())),
+            Err(_) => Err(ApiError::invalid_id(
+                "a path segment is not valid percent-encoded UTF-8",
+            )),
+        }
+    }
+}
+
+impl PathParams {
+    /// The `i`-th parameter.
+    pub fn get(&self, i: usize) -> ApiResult<&str> {
+        self.0
+            .get(i)
+            .map(String::as_str)
+            .ok_or_else(|| ApiError::internal(format!("route has no path parameter {i}")))
+    }
+
+    /// The `i`-th parameter parsed as an id newtype.
+    pub fn id<T>(&self, i: usize) -> ApiResult<T>
+    where
+        T: FromStr,
+        T::Err: std::fmt::Display,
+    {
+        parse_id(self.get(i)?)
+    }
+}
+
+/// Parse an id newtype; anything else is `400 invalid_id`.
+pub fn parse_id<T>(s: &str) -> ApiResult<T>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    s.parse::<T>()
+        .map_err(|e| ApiError::invalid_id(e.to_string()))
+}
+
+/// A query string, parsed strictly: unknown parameters and repeated single-valued ones are 400.
+#[derive(Debug, Clone, Default)]
+pub struct QueryParams(pub Vec<(String, String)>);
+
+impl FromRequestParts<AppState> for QueryParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        Ok(QueryParams(
+            form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        ))
+    }
+}
+
+impl QueryParams {
+    /// Refuse parameters not in `known`.
+    pub fn allow(&self, known: &[&str]) -> ApiResult<()> {
+        match self.0.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+            Some((k, _)) => Err(ApiError::bad_request(format!(
+                "unknown query parameter {:?} (valid: {})",
+                clip(k, 40),
+                known.join(", ")
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Every value of `name`.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of a single-valued parameter.
+    pub fn one(&self, name: &str) -> ApiResult<Option<&str>> {
+        let mut it = self
+            .0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str());
+        let first = it.next();
+        if it.next().is_some() {
+            return Err(ApiError::bad_request(format!(
+                "query parameter {name:?} is given more than once"
+            )));
+        }
+        Ok(first)
+    }
+
+    /// A non-negative integer parameter, `default` when absent, 400 above `max`.
+    pub fn number(&self, name: &str, default: u64, max: u64) -> ApiResult<u64> {
+        let Some(v) = self.one(name)? else {
+            return Ok(default);
+        };
+        let n: u64 = v.trim().parse().map_err(|_| {
+            ApiError::bad_request(format!(
+                "query parameter {name:?} must be a non-negative integer, not {:?}",
+                clip(v, 40)
+            ))
+        })?;
+        if n > max {
+            return Err(ApiError::bad_request(format!(
+                "query parameter {name:?} is {n}, the limit is {max}"
+            )));
+        }
+        Ok(n)
+    }
+}
+
+/// At most `n` characters of `s` (for echoing user input in messages).
+pub fn clip(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+/// A study as other objects name it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StudyRef {
+    /// Study id (`st_…`).
+    pub id: String,
+    /// Study name.
+    pub name: String,
+}
+
+impl From<&node::catalog::Study> for StudyRef {
+    fn from(s: &node::catalog::Study) -> Self {
+        StudyRef {
+            id: s.id.to_string(),
+            name: s.name.clone(),
+        }
+    }
+}
+
+/// `{"status": "ok"}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok` when the server answers.
+    pub status: &'static str,
+    /// The server's version.
+    pub version: &'static str,
+}
+
+/// Liveness: no authentication, no catalog access.
+#[utoipa::path(get, path = "/api/v1/health", tag = "node",
+    responses((status = 200, description = "The server is up", body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// Repository counts (`neurofed stats`) and the number of accounts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatsBody {
+    /// Centers recorded.
+    pub centers: u64,
+    /// Scanners recorded.
+    pub equipment: u64,
+    /// Studies.
+    pub studies: u64,
+    /// Subjects.
+    pub subjects: u64,
+    /// Examinations.
+    pub examinations: u64,
+    /// Acquisitions (series).
+    pub acquisitions: u64,
+    /// Datasets.
+    pub datasets: u64,
+    /// DICOM instances.
+    pub instances: u64,
+    /// Bytes of all stored blobs.
+    pub bytes: u64,
+    /// Local accounts.
+    pub users: u64,
+}
+
+/// Node-wide counts (aggregates only, for every authenticated account).
+#[utoipa::path(get, path = "/api/v1/stats", tag = "node",
+    responses((status = 200, body = StatsBody), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn stats(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    _auth: crate::auth::Auth,
+) -> ApiResult<Json<StatsBody>> {
+    crate::state::blocking(move || {
+        let s = st.node.catalog.stats()?;
+        let equipment = st.node.catalog.all_equipment()?.len() as u64;
+        let users = st.access().users().list()?.len() as u64;
+        Ok(Json(StatsBody {
+            centers: s.centers,
+            equipment,
+            studies: s.studies,
+            subjects: s.subjects,
+            examinations: s.examinations,
+            acquisitions: s.acquisitions,
+            datasets: s.datasets,
+            instances: s.instances,
+            bytes: s.bytes,
+            users,
+        }))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::id::DatasetId;
+
+    #[test]
+    fn ids_refuse_traversal_and_garbage() {
+        for bad in [
+            "../../etc/passwd",
+            "ds_",
+            "",
+            "st_01ARZ3NDEKTSV4RRFFQ69G5FAV",
+            "ds_%00",
+        ] {
+            let e = parse_id::<DatasetId>(bad).err();
+            assert_eq!(e.map(|e| e.code), Some("invalid_id"), "{bad}");
+        }
+        let id = DatasetId::new();
+        assert_eq!(parse_id::<DatasetId>(&id.to_string()).ok(), Some(id));
+    }
+
+    #[test]
+    fn query_params_are_strict() {
+        let q = QueryParams(vec![
+            ("limit".into(), "5".into()),
+            ("limit".into(), "6".into()),
+            ("x".into(), "1".into()),
+        ]);
+        assert!(q.allow(&["limit"]).is_err());
+        assert!(q.one("limit").is_err());
+        let q = QueryParams(vec![("limit".into(), "100000".into())]);
+        assert!(q.number("limit", 20, 1000).is_err());
+        let q = QueryParams(vec![("limit".into(), "-1".into())]);
+        assert!(q.number("limit", 20, 1000).is_err());
+        assert_eq!(
+            QueryParams::default().number("limit", 20, 1000).ok(),
+            Some(20)
+        );
+    }
+}

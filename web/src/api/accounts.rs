@@ -1,0 +1,355 @@
+//! Accounts: login and logout (session cookie), the caller's own account, account management
+//! (admins), API tokens, and account requests from people without an account.
+
+use axum::extract::State;
+use axum::http::header::SET_COOKIE;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use node::access::{parse_date, NewUser, RightSet, Role, TokenInfo, User};
+use protocol::id::StudyId;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::rights::{RequestBody, RightBody};
+use super::{JsonBody, PathParams};
+use crate::auth::{session_clear_cookie, session_set_cookie, Auth};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::{blocking, now, AppState};
+
+/// An account.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserBody {
+    /// Id (`us_…`).
+    pub id: String,
+    /// Login name.
+    pub name: String,
+    /// Display name.
+    pub display_name: String,
+    /// Contact address.
+    pub email: Option<String>,
+    /// `admin` or `user`.
+    pub role: String,
+    /// Created, unix seconds.
+    pub created_at: i64,
+    /// A disabled account cannot log in and has no rights.
+    pub disabled: bool,
+}
+
+impl From<&User> for UserBody {
+    fn from(u: &User) -> Self {
+        UserBody {
+            id: u.id.to_string(),
+            name: u.name.clone(),
+            display_name: u.display_name.clone(),
+            email: u.email.clone(),
+            role: u.role.to_string(),
+            created_at: u.created_at,
+            disabled: u.disabled,
+        }
+    }
+}
+
+/// `POST /login`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Login name.
+    pub name: String,
+    /// Password.
+    pub password: String,
+}
+
+/// The answer of `POST /login` (the session itself is in the `neurofed_session` cookie).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginBody {
+    /// The account.
+    pub user: UserBody,
+    /// When the session ends, unix seconds.
+    pub expires_at: Option<i64>,
+}
+
+/// Open a web session: sets the `neurofed_session` cookie (HttpOnly, SameSite=Strict).
+#[utoipa::path(post, path = "/api/v1/login", tag = "accounts",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = LoginBody),
+        (status = 400, body = ErrorBody),
+        (status = 401, description = "Wrong name or password", body = ErrorBody),
+        (status = 403, description = "Account disabled", body = ErrorBody),
+    ))]
+pub async fn login(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<LoginRequest>,
+) -> ApiResult<Response> {
+    let secure = st.config.secure_cookie;
+    let (user, token, info) = blocking(move || {
+        let access = st.access();
+        let user = access.users().authenticate(&req.name, &req.password)?;
+        let (token, info) = access.sessions().create(&user, now())?;
+        Ok((user, token, info))
+    })
+    .await?;
+    let max_age = info.expires_at.map_or(0, |e| (e - now()).max(0));
+    let body = LoginBody {
+        user: UserBody::from(&user),
+        expires_at: info.expires_at,
+    };
+    Ok((
+        [(SET_COOKIE, session_set_cookie(&token, max_age, secure))],
+        Json(body),
+    )
+        .into_response())
+}
+
+/// Close the caller's session (if it authenticated with one) and clear the cookie.
+#[utoipa::path(post, path = "/api/v1/logout", tag = "accounts",
+    responses((status = 204, description = "Logged out"), (status = 401, body = ErrorBody)))]
+pub async fn logout(State(st): State<AppState>, auth: Auth) -> ApiResult<Response> {
+    let secure = st.config.secure_cookie;
+    if let Some(token) = auth.session.clone() {
+        blocking(move || Ok(st.access().sessions().revoke(&token, now())?)).await?;
+    }
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(SET_COOKIE, session_clear_cookie(secure))],
+    )
+        .into_response())
+}
+
+/// `GET /me`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeBody {
+    /// The account.
+    pub user: UserBody,
+    /// Its per-study rights (expired ones included, with their dates).
+    pub rights: Vec<RightBody>,
+}
+
+/// The caller's account and rights.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
+    responses((status = 200, body = MeBody), (status = 401, body = ErrorBody)))]
+pub async fn me(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<MeBody>> {
+    blocking(move || {
+        let rights = st.access().rights().of_user(auth.user.id)?;
+        Ok(Json(MeBody {
+            user: UserBody::from(&auth.user),
+            rights: rights
+                .iter()
+                .map(|r| RightBody::new(r, &auth.user.name))
+                .collect(),
+        }))
+    })
+    .await
+}
+
+/// `GET /users`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    /// Every account, by name.
+    pub users: Vec<UserBody>,
+}
+
+/// Every account (admins only).
+#[utoipa::path(get, path = "/api/v1/users", tag = "accounts",
+    responses((status = 200, body = UserList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_users(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<UserList>> {
+    auth.require_admin()?;
+    blocking(move || {
+        let users = st.access().users().list()?;
+        Ok(Json(UserList {
+            users: users.iter().map(UserBody::from).collect(),
+        }))
+    })
+    .await
+}
+
+/// `POST /users`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserRequest {
+    /// Login name: 3-64 characters of `a-z 0-9 . _ -`.
+    pub name: String,
+    /// Password, at least 8 characters.
+    pub password: String,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: String,
+    /// Contact address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// `admin` or `user` (default).
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+fn parse_role(s: Option<&str>) -> ApiResult<Role> {
+    match s {
+        None | Some("user") => Ok(Role::User),
+        Some("admin") => Ok(Role::Admin),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "role {:?} is not admin or user",
+            super::clip(other, 20)
+        ))),
+    }
+}
+
+/// Create an account (admins only).
+#[utoipa::path(post, path = "/api/v1/users", tag = "accounts",
+    request_body = NewUserRequest,
+    responses(
+        (status = 201, body = UserBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+    ))]
+pub async fn create_user(
+    State(st): State<AppState>,
+    auth: Auth,
+    JsonBody(req): JsonBody<NewUserRequest>,
+) -> ApiResult<(StatusCode, Json<UserBody>)> {
+    auth.require_admin()?;
+    let role = parse_role(req.role.as_deref())?;
+    blocking(move || {
+        let new = NewUser {
+            name: req.name,
+            display_name: req.display_name,
+            email: req.email,
+            role,
+            disabled: false,
+        };
+        let user = st
+            .access()
+            .users()
+            .add(&auth.principal(), new, &req.password, now())?;
+        Ok((StatusCode::CREATED, Json(UserBody::from(&user))))
+    })
+    .await
+}
+
+/// `POST /users/{name}/tokens`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTokenRequest {
+    /// What it is for.
+    #[serde(default)]
+    pub label: String,
+    /// Last valid day (UTC), `YYYY-MM-DD`; none: no expiry.
+    #[serde(default)]
+    pub expires: Option<String>,
+}
+
+/// A new API token: shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewTokenBody {
+    /// The token (`nft_…`): use it as `Authorization: Bearer <token>`. Only its hash is stored.
+    pub token: String,
+    /// Its public handle.
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// Expiry, unix seconds.
+    pub expires_at: Option<i64>,
+}
+
+/// Create an API token for an account (the account itself or an admin).
+#[utoipa::path(post, path = "/api/v1/users/{name}/tokens", tag = "accounts",
+    params(("name" = String, Path, description = "Login name")),
+    request_body = NewTokenRequest,
+    responses(
+        (status = 201, body = NewTokenBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    ))]
+pub async fn create_token(
+    State(st): State<AppState>,
+    auth: Auth,
+    path: PathParams,
+    JsonBody(req): JsonBody<NewTokenRequest>,
+) -> ApiResult<(StatusCode, Json<NewTokenBody>)> {
+    let name = user_name(path.get(0)?)?;
+    let expires = req.expires.as_deref().map(parse_date).transpose()?;
+    blocking(move || {
+        let (token, info): (String, TokenInfo) =
+            st.access()
+                .tokens()
+                .create(&auth.principal(), &name, &req.label, expires, now())?;
+        Ok((
+            StatusCode::CREATED,
+            Json(NewTokenBody {
+                token,
+                id: info.id,
+                label: info.label,
+                expires_at: info.expires_at,
+            }),
+        ))
+    })
+    .await
+}
+
+/// A user name from a path: validated like account names (anything else is 400).
+pub(crate) fn user_name(s: &str) -> ApiResult<String> {
+    node::access::users::normalize_name(s).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+/// `POST /account-requests`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountRequest {
+    /// Wanted login name.
+    pub name: String,
+    /// Password.
+    pub password: String,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: String,
+    /// Contact address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Study id (`st_…`) the rights are asked on.
+    pub study: String,
+    /// Rights asked: `see`, `download`, `import`, `administer`.
+    pub rights: Vec<String>,
+    /// Why (shown to the study's administrators).
+    pub motivation: String,
+}
+
+/// Parse a list of right names.
+pub(crate) fn right_set(names: &[String]) -> ApiResult<RightSet> {
+    let set: RightSet = names.join(",").parse()?;
+    Ok(set)
+}
+
+/// Ask for an account with rights on a study (no authentication): the account is created
+/// disabled and enabled when a study administrator approves.
+#[utoipa::path(post, path = "/api/v1/account-requests", tag = "accounts",
+    request_body = AccountRequest,
+    responses(
+        (status = 201, body = RequestBody),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    ))]
+pub async fn request_account(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<AccountRequest>,
+) -> ApiResult<(StatusCode, Json<RequestBody>)> {
+    let study: StudyId = super::parse_id(&req.study)?;
+    let rights = right_set(&req.rights)?;
+    blocking(move || {
+        let new = NewUser {
+            name: req.name,
+            display_name: req.display_name,
+            email: req.email,
+            role: Role::User,
+            disabled: true,
+        };
+        let r = st.access().requests().request_account(
+            new,
+            &req.password,
+            study,
+            rights,
+            &req.motivation,
+            now(),
+        )?;
+        Ok((StatusCode::CREATED, Json(RequestBody::from(&r))))
+    })
+    .await
+}

@@ -1,0 +1,618 @@
+//! `GET /search` and `GET /suggest`: the query-string language, its translation into
+//! [`SearchQuery`], and the response shape `{"total", "hits", "facets": {"field": {"value": n}}}`.
+//!
+//! Query string (every parameter optional, unknown parameters refused):
+//! - `q`: free text.
+//! - `filter` (repeatable, all must hold): `field:value`, `field:v1,v2` (any of), `-field:value`
+//!   (none of), `field:"a,b"` (one value containing a comma), `field:[min TO max]` with `*` for an
+//!   open bound (range fields), `exam_date:[2019-01-01 TO 2020-12-31]` or `exam_date:2020-05-01`.
+//!   A range field given one number (`tr:2300`) means exactly that value.
+//! - `facet` (repeatable): `field` (10 values) or `field:size`.
+//! - `limit` (default 20, at most 1000), `offset` (at most 10000).
+//! - `sort`: `key` or `key:asc|desc` (relevance defaults to desc, other keys to asc).
+//!
+//! The parsers are self-contained (no I/O) so that they can move next to the index later.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::Json;
+use node::access::Right;
+use node::audit::{Audit, AuditAction, NewEvent};
+use protocol::query::{
+    Count, FacetField, FacetRequest, Filter, Hit, Page, RangeField, SearchQuery, SearchResults,
+    Sort, SortKey, SortOrder, MAX_OFFSET, MAX_PAGE_SIZE,
+};
+use protocol::time::Date;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{clip, QueryParams};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::{blocking, now, AppState};
+
+/// Facet size when `facet=field` gives none.
+pub const DEFAULT_FACET_SIZE: u32 = 10;
+/// Default page size.
+pub const DEFAULT_LIMIT: u32 = 20;
+
+fn valid_fields() -> String {
+    let terms: Vec<&str> = FacetField::ALL.iter().map(|f| f.as_str()).collect();
+    let ranges: Vec<&str> = RangeField::ALL.iter().map(|f| f.as_str()).collect();
+    format!(
+        "term fields: {}; range fields: {}; and exam_date",
+        terms.join(", "),
+        ranges.join(", ")
+    )
+}
+
+fn bad(msg: String) -> ApiError {
+    ApiError::invalid_query(msg)
+}
+
+/// Parse one `filter` parameter.
+pub fn parse_filter(s: &str) -> ApiResult<Filter> {
+    let s = s.trim();
+    let (exclude, s) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let Some((field, value)) = s.split_once(':') else {
+        return Err(bad(format!(
+            "filter {:?} must be field:value or field:[min TO max]",
+            clip(s, 60)
+        )));
+    };
+    let (field, value) = (field.trim(), value.trim());
+    if value.is_empty() {
+        return Err(bad(format!("filter {:?} has no value", clip(field, 40))));
+    }
+    let range = parse_range(value)?;
+    if field == "exam_date" {
+        if exclude {
+            return Err(bad("exam_date filters cannot be negated".into()));
+        }
+        let date = |b: Option<&str>| -> ApiResult<Option<Date>> {
+            b.map(|d| {
+                d.parse::<Date>().map_err(|_| {
+                    bad(format!(
+                        "exam_date bound {:?} is not a date (YYYY-MM-DD)",
+                        clip(d, 40)
+                    ))
+                })
+            })
+            .transpose()
+        };
+        let (from, to) = match range {
+            Some((lo, hi)) => (date(lo)?, date(hi)?),
+            None => {
+                let d = date(Some(value))?;
+                (d, d)
+            }
+        };
+        return Ok(Filter::DateRange { from, to });
+    }
+    let term_field = field.parse::<FacetField>().ok();
+    let range_field = field.parse::<RangeField>().ok();
+    if term_field.is_none() && range_field.is_none() {
+        return Err(bad(format!(
+            "unknown filter field {:?} ({})",
+            clip(field, 40),
+            valid_fields()
+        )));
+    }
+    let number = |b: Option<&str>| -> ApiResult<Option<f64>> {
+        b.map(|n| {
+            n.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| bad(format!("{field} bound {:?} is not a number", clip(n, 40))))
+        })
+        .transpose()
+    };
+    match (range, term_field, range_field) {
+        (Some((lo, hi)), _, Some(rf)) => {
+            if exclude {
+                return Err(bad(format!("range filters on {field} cannot be negated")));
+            }
+            Ok(Filter::Range {
+                field: rf,
+                min: number(lo)?,
+                max: number(hi)?,
+            })
+        }
+        (Some(_), _, None) => Err(bad(format!(
+            "{field} takes values, not ranges (range fields: {})",
+            RangeField::ALL
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+        (None, Some(tf), _) => {
+            let values: Vec<String> =
+                match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+                    Some(quoted) => vec![quoted.to_string()],
+                    None => value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                };
+            Ok(Filter::Term {
+                field: tf,
+                values,
+                exclude,
+            })
+        }
+        (None, None, Some(rf)) => {
+            if exclude {
+                return Err(bad(format!("filters on {field} cannot be negated")));
+            }
+            let v = number(Some(value))?;
+            Ok(Filter::Range {
+                field: rf,
+                min: v,
+                max: v,
+            })
+        }
+        (None, None, None) => Err(bad(format!("unknown filter field {field:?}"))),
+    }
+}
+
+/// `[a TO b]` -> bounds (`*` is open); `None` when `value` is not bracketed.
+fn parse_range(value: &str) -> ApiResult<Option<(Option<&str>, Option<&str>)>> {
+    let Some(inner) = value.strip_prefix('[') else {
+        return Ok(None);
+    };
+    let Some(inner) = inner.strip_suffix(']') else {
+        return Err(bad(format!(
+            "range {:?} must be [min TO max]",
+            clip(value, 60)
+        )));
+    };
+    let parts: Vec<&str> = inner.split_whitespace().collect();
+    match parts.as_slice() {
+        [lo, to, hi] if to.eq_ignore_ascii_case("to") => {
+            let (lo, hi): (&str, &str) = (lo, hi);
+            Ok(Some(((lo != "*").then_some(lo), (hi != "*").then_some(hi))))
+        }
+        _ => Err(bad(format!(
+            "range {:?} must be [min TO max] (use * for an open bound)",
+            clip(value, 60)
+        ))),
+    }
+}
+
+/// Parse one `facet` parameter: `field` or `field:size`.
+pub fn parse_facet(s: &str) -> ApiResult<FacetRequest> {
+    let (name, size) = match s.trim().split_once(':') {
+        Some((n, sz)) => {
+            let size = sz.trim().parse::<u32>().map_err(|_| {
+                bad(format!(
+                    "facet size {:?} is not a positive integer",
+                    clip(sz, 40)
+                ))
+            })?;
+            (n.trim(), size)
+        }
+        None => (s.trim(), DEFAULT_FACET_SIZE),
+    };
+    let field = name.parse::<FacetField>().map_err(|_| {
+        bad(format!(
+            "unknown facet field {:?} (valid: {})",
+            clip(name, 40),
+            FacetField::ALL
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    Ok(FacetRequest { field, size })
+}
+
+/// Parse `sort`: `key` or `key:asc|desc`.
+pub fn parse_sort(s: &str) -> ApiResult<Sort> {
+    let (key, order) = match s.trim().split_once(':') {
+        Some((k, o)) => (k.trim(), Some(o.trim())),
+        None => (s.trim(), None),
+    };
+    let by = key.parse::<SortKey>().map_err(|_| {
+        bad(format!(
+            "unknown sort key {:?} (valid: {})",
+            clip(key, 40),
+            SortKey::ALL
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    let order = match order {
+        None if by == SortKey::Relevance => SortOrder::Desc,
+        None => SortOrder::Asc,
+        Some(o) if o.eq_ignore_ascii_case("asc") => SortOrder::Asc,
+        Some(o) if o.eq_ignore_ascii_case("desc") => SortOrder::Desc,
+        Some(o) => {
+            return Err(bad(format!(
+                "sort order {:?} must be asc or desc",
+                clip(o, 20)
+            )))
+        }
+    };
+    Ok(Sort { by, order })
+}
+
+/// The whole query string of `GET /search` as a validated [`SearchQuery`].
+pub fn parse_query(q: &QueryParams) -> ApiResult<SearchQuery> {
+    q.allow(&["q", "filter", "facet", "limit", "offset", "sort"])?;
+    let text = q
+        .one("q")?
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string);
+    let filters = q
+        .all("filter")
+        .map(parse_filter)
+        .collect::<ApiResult<_>>()?;
+    let facets = q.all("facet").map(parse_facet).collect::<ApiResult<_>>()?;
+    let size = q.number("limit", u64::from(DEFAULT_LIMIT), u64::from(MAX_PAGE_SIZE))?;
+    let offset = q.number("offset", 0, u64::from(MAX_OFFSET))?;
+    let sort = match q.one("sort")? {
+        Some(s) => parse_sort(s)?,
+        None => Sort::default(),
+    };
+    let query = SearchQuery {
+        text,
+        filters,
+        facets,
+        sort,
+        page: Page {
+            // Both bounded above by u32 limits.
+            offset: u32::try_from(offset).unwrap_or(MAX_OFFSET),
+            size: u32::try_from(size).unwrap_or(MAX_PAGE_SIZE),
+        },
+    };
+    query.validate().map_err(|e| bad(e.to_string()))?;
+    Ok(query)
+}
+
+/// A summary for the audit log: structure and sizes, never the free text itself (a search box
+/// may receive a patient's name, and nothing identifying is written under the node's home).
+pub fn summary(q: &SearchQuery, total: Count) -> String {
+    let mut parts = Vec::new();
+    if let Some(t) = &q.text {
+        parts.push(format!("text_chars={}", t.chars().count()));
+    }
+    let filters: Vec<String> = q
+        .filters
+        .iter()
+        .map(|f| match f {
+            Filter::Term {
+                field,
+                values,
+                exclude,
+            } => format!(
+                "{}{field}({} values)",
+                if *exclude { "-" } else { "" },
+                values.len()
+            ),
+            Filter::Range { field, min, max } => format!(
+                "{field}[{} TO {}]",
+                min.map_or("*".into(), |v| v.to_string()),
+                max.map_or("*".into(), |v| v.to_string())
+            ),
+            Filter::DateRange { from, to } => format!(
+                "exam_date[{} TO {}]",
+                from.map_or("*".into(), |v| v.to_string()),
+                to.map_or("*".into(), |v| v.to_string())
+            ),
+        })
+        .collect();
+    if !filters.is_empty() {
+        parts.push(format!("filters={}", filters.join(",")));
+    }
+    if !q.facets.is_empty() {
+        let f: Vec<String> = q.facets.iter().map(|f| f.field.to_string()).collect();
+        parts.push(format!("facets={}", f.join(",")));
+    }
+    parts.push(format!("sort={}:{:?}", q.sort.by, q.sort.order).to_lowercase());
+    parts.push(format!("page={}+{}", q.page.offset, q.page.size));
+    parts.push(format!("total={total}"));
+    parts.join(" ")
+}
+
+/// Facet counts in the order the index returned them (count descending), as a JSON object.
+#[derive(Debug, Clone, Default)]
+pub struct FacetMap(pub Vec<(String, Vec<(String, Count)>)>);
+
+impl Serialize for FacetMap {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Values<'a>(&'a [(String, Count)]);
+        impl Serialize for Values<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(Some(self.0.len()))?;
+                for (k, v) in self.0 {
+                    m.serialize_entry(k, v)?;
+                }
+                m.end()
+            }
+        }
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, &Values(v))?;
+        }
+        m.end()
+    }
+}
+
+/// The answer of `GET /search`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchBody {
+    /// Matching datasets visible to the caller: an integer, or `"<k"` when suppressed.
+    #[schema(value_type = Object)]
+    pub total: Count,
+    /// The page of hits (dataset summaries; subjects by pseudonym, dates shifted).
+    #[schema(value_type = Vec<Object>)]
+    pub hits: Vec<Hit>,
+    /// Per facet asked, its most frequent values with their counts, most frequent first:
+    /// `{"nature": {"T1w": 6, "T2w": 6}}`. Counted over the caller's visible datasets only.
+    #[schema(value_type = Object)]
+    pub facets: FacetMap,
+    /// Per facet, the datasets whose value is not listed.
+    #[schema(value_type = Object)]
+    pub facet_other: BTreeMap<String, Count>,
+}
+
+impl From<SearchResults> for SearchBody {
+    fn from(r: SearchResults) -> Self {
+        let mut facets = Vec::with_capacity(r.facets.len());
+        let mut other = BTreeMap::new();
+        for f in r.facets {
+            other.insert(f.field.to_string(), f.other);
+            facets.push((
+                f.field.to_string(),
+                f.values.into_iter().map(|v| (v.value, v.count)).collect(),
+            ));
+        }
+        SearchBody {
+            total: r.total,
+            hits: r.hits,
+            facets: FacetMap(facets),
+            facet_other: other,
+        }
+    }
+}
+
+/// Faceted search over the datasets the caller may see: hits and facet counts are filtered
+/// alike, inside the index query. Audited (query structure, not its text).
+#[utoipa::path(get, path = "/api/v1/search", tag = "search",
+    params(
+        ("q" = Option<String>, Query, description = "Free text"),
+        ("filter" = Option<Vec<String>>, Query, description = "Repeatable: `field:value`, `field:v1,v2`, `-field:value`, `field:[min TO max]` (`*` open), `exam_date:[2019-01-01 TO 2020-12-31]`"),
+        ("facet" = Option<Vec<String>>, Query, description = "Repeatable: `field` or `field:size`"),
+        ("limit" = Option<u32>, Query, description = "Hits per page, default 20, at most 1000"),
+        ("offset" = Option<u32>, Query, description = "Hits skipped, at most 10000"),
+        ("sort" = Option<String>, Query, description = "`key` or `key:asc|desc`"),
+    ),
+    responses(
+        (status = 200, body = SearchBody),
+        (status = 400, description = "Malformed query, unknown field, limit too large", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+    ))]
+pub async fn search(
+    State(st): State<AppState>,
+    auth: Auth,
+    q: QueryParams,
+) -> ApiResult<Json<SearchBody>> {
+    let query = parse_query(&q)?;
+    blocking(move || {
+        let t = now();
+        let scope = st.access().scope(&auth.principal(), Right::See, t)?;
+        let results = st.node.index.search(&query, &scope)?;
+        Audit::new(st.node.catalog.db()).append_lazy(
+            NewEvent::new(auth.who(), AuditAction::Search, t)
+                .detail(summary(&query, results.total)),
+        )?;
+        Ok(Json(SearchBody::from(results)))
+    })
+    .await
+}
+
+/// The answer of `GET /suggest`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestBody {
+    /// Completions of the prefix, from what the caller may see.
+    pub suggestions: Vec<String>,
+}
+
+/// Longest `prefix` accepted.
+pub const MAX_PREFIX_CHARS: usize = 100;
+
+/// Autocomplete over names and descriptions visible to the caller. Not audited: it runs on
+/// every keystroke and returns no dataset.
+#[utoipa::path(get, path = "/api/v1/suggest", tag = "search",
+    params(
+        ("prefix" = String, Query, description = "What the user typed so far (1-100 characters)"),
+        ("limit" = Option<u32>, Query, description = "Completions, default 10, at most 50"),
+    ),
+    responses((status = 200, body = SuggestBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn suggest(
+    State(st): State<AppState>,
+    auth: Auth,
+    q: QueryParams,
+) -> ApiResult<Json<SuggestBody>> {
+    q.allow(&["prefix", "limit"])?;
+    let prefix = q
+        .one("prefix")?
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| ApiError::bad_request("query parameter \"prefix\" is required"))?
+        .to_string();
+    if prefix.chars().count() > MAX_PREFIX_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "prefix is longer than {MAX_PREFIX_CHARS} characters"
+        )));
+    }
+    let limit = q.number("limit", 10, 50)? as usize;
+    blocking(move || {
+        let scope = st.access().scope(&auth.principal(), Right::See, now())?;
+        let suggestions = st.node.index.suggest(&prefix, &scope, limit)?;
+        Ok(Json(SuggestBody { suggestions }))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(pairs: &[(&str, &str)]) -> QueryParams {
+        QueryParams(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn filters_parse() {
+        assert_eq!(
+            parse_filter("modality:MR,CT").ok(),
+            Some(Filter::Term {
+                field: FacetField::Modality,
+                values: vec!["MR".into(), "CT".into()],
+                exclude: false
+            })
+        );
+        assert_eq!(
+            parse_filter("-nature:\"a,b\"").ok(),
+            Some(Filter::Term {
+                field: FacetField::Nature,
+                values: vec!["a,b".into()],
+                exclude: true
+            })
+        );
+        assert_eq!(
+            parse_filter("tr:[1000 TO *]").ok(),
+            Some(Filter::Range {
+                field: RangeField::Tr,
+                min: Some(1000.0),
+                max: None
+            })
+        );
+        assert_eq!(
+            parse_filter("field_strength:[2.9 to 3.1]").ok(),
+            Some(Filter::Range {
+                field: RangeField::FieldStrength,
+                min: Some(2.9),
+                max: Some(3.1)
+            })
+        );
+        assert!(matches!(
+            parse_filter("field_strength:3").ok(),
+            Some(Filter::Term { .. })
+        ));
+        assert_eq!(
+            parse_filter("te:30").ok(),
+            Some(Filter::Range {
+                field: RangeField::Te,
+                min: Some(30.0),
+                max: Some(30.0)
+            })
+        );
+        assert_eq!(
+            parse_filter("exam_date:[2019-01-01 TO 2020-12-31]").ok(),
+            Some(Filter::DateRange {
+                from: "2019-01-01".parse().ok(),
+                to: "2020-12-31".parse().ok()
+            })
+        );
+    }
+
+    #[test]
+    fn bad_filters_say_why() {
+        let msg = |s: &str| parse_filter(s).err().map(|e| e.message).unwrap_or_default();
+        assert!(
+            msg("colour:red").contains("modality"),
+            "{}",
+            msg("colour:red")
+        );
+        assert!(msg("nomodality").contains("field:value"));
+        assert!(msg("modality:").contains("no value"));
+        assert!(msg("tr:[1 TO").contains("[min TO max]"));
+        assert!(msg("tr:[a TO 2]").contains("not a number"));
+        assert!(msg("tr:[1 2]").contains("[min TO max]"));
+        assert!(msg("modality:[1 TO 2]").contains("not ranges"));
+        assert!(msg("exam_date:[2019-13-01 TO *]").contains("not a date"));
+        assert!(msg("tr:[NaN TO 1]").contains("not a number"));
+        assert!(msg("tr:[inf TO *]").contains("not a number"));
+    }
+
+    #[test]
+    fn whole_queries_validate() {
+        let ok = parse_query(&q(&[
+            ("q", "flair"),
+            ("filter", "modality:MR"),
+            ("facet", "nature:5"),
+            ("facet", "center"),
+            ("sort", "exam_date:desc"),
+            ("limit", "50"),
+        ]));
+        let ok = ok.ok();
+        assert_eq!(ok.as_ref().map(|q| q.facets.len()), Some(2));
+        assert_eq!(ok.as_ref().map(|q| q.page.size), Some(50));
+        for bad in [
+            vec![("limit", "100000")],
+            vec![("offset", "99999999")],
+            vec![("facet", "nature:0")],
+            vec![("facet", "nature"), ("facet", "nature")],
+            vec![("facet", "colour")],
+            vec![("sort", "colour")],
+            vec![("sort", "study:up")],
+            vec![("filter", "tr:[5 TO 1]")],
+            vec![("q", "a"), ("q", "b")],
+            vec![("qq", "a")],
+        ] {
+            assert!(parse_query(&q(&bad)).is_err(), "{bad:?}");
+        }
+        let long = "x".repeat(5000);
+        assert!(parse_query(&q(&[("q", &long)])).is_err());
+    }
+
+    #[test]
+    fn facets_keep_their_order_in_json() {
+        let body = SearchBody {
+            total: Count::Exact(3),
+            hits: vec![],
+            facets: FacetMap(vec![(
+                "nature".into(),
+                vec![
+                    ("T2w".into(), Count::Exact(2)),
+                    ("BOLD".into(), Count::Below(5)),
+                ],
+            )]),
+            facet_other: BTreeMap::new(),
+        };
+        let s = serde_json::to_string(&body).unwrap_or_default();
+        assert!(
+            s.contains(r#""facets":{"nature":{"T2w":2,"BOLD":"<5"}}"#),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn audit_summary_has_no_free_text() {
+        let query = parse_query(&q(&[("q", "Schmidt Lukas"), ("filter", "modality:MR")]));
+        let s = query
+            .map(|q| summary(&q, Count::Exact(4)))
+            .unwrap_or_default();
+        assert!(!s.contains("Schmidt"), "{s}");
+        assert!(s.contains("text_chars=13") && s.contains("total=4"), "{s}");
+    }
+}

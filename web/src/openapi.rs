@@ -1,0 +1,90 @@
+//! The OpenAPI document of `/api/v1`, derived from the handlers' `#[utoipa::path]` attributes and
+//! served at `/api/v1/openapi.json`. A test checks that it lists exactly the routes of
+//! [`crate::app`] (see [`crate::route_table`]).
+
+use std::sync::OnceLock;
+
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::api;
+
+/// The API's OpenAPI description.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "neurofed node API",
+        description = "JSON API of one neurofed node: search, studies, datasets and downloads, import, accounts, rights, audit. Every error is `{\"error\": {\"code\", \"message\"}}`. Authenticate with `Authorization: Bearer nft_…` (API token) or the `neurofed_session` cookie from `POST /api/v1/login`."
+    ),
+    paths(
+        api::health,
+        openapi_json,
+        api::stats,
+        api::search::search,
+        api::search::suggest,
+        api::studies::list,
+        api::studies::tree,
+        api::datasets::detail,
+        api::download::download,
+        api::import::import,
+        api::accounts::login,
+        api::accounts::logout,
+        api::accounts::me,
+        api::accounts::list_users,
+        api::accounts::create_user,
+        api::accounts::create_token,
+        api::accounts::request_account,
+        api::rights::list,
+        api::rights::get,
+        api::rights::put,
+        api::rights::delete,
+        api::rights::submit,
+        api::rights::pending,
+        api::rights::approve,
+        api::rights::refuse,
+        api::rights::agreement,
+        api::rights::set_agreement,
+        api::rights::accept,
+        api::audit::list,
+    ),
+    modifiers(&Security),
+    security(("bearer" = []), ("session" = []))
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let c = doc.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        c.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+/// The document as JSON text (built once).
+pub fn document() -> &'static str {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| {
+        ApiDoc::openapi()
+            .to_pretty_json()
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    })
+}
+
+/// This document (no authentication).
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "node",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
+pub async fn openapi_json() -> Response {
+    ([(CONTENT_TYPE, "application/json")], document()).into_response()
+}

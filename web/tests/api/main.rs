@@ -1,0 +1,16 @@
+//! HTTP tests of the `/api/v1` router through `tower::ServiceExt::oneshot`, against nodes in
+//! temporary homes: a shared one holding the generated corpus (three studies, one subject each,
+//! and one account per row of the rights matrix), and small private ones for tests that change
+//! things (imports, rights workflows, corruption).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod access;
+mod auth;
+mod bad_input;
+mod download;
+mod fixture;
+mod import;
+mod openapi;
+mod search;
+mod studies;
