@@ -43,7 +43,10 @@ impl Authorization {
     /// The grants kept on this node (`neurofed grant add`) for its own key.
     pub fn for_node(home: &Path) -> Result<Self, FedError> {
         let key = state::node_key(home)?;
-        Ok(Authorization::new(state::load_grants(home, &key.public())?, None))
+        Ok(Authorization::new(
+            state::load_grants(home, &key.public())?,
+            None,
+        ))
     }
 
     /// The grants kept on this node for local user `name`, invoked with the user's key.

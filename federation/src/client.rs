@@ -125,7 +125,10 @@ impl Client {
     }
 
     /// Apply a newer revocation list here and spread it.
-    pub async fn push_revocation_list(&self, list: Signed<RevocationList>) -> Result<bool, FedError> {
+    pub async fn push_revocation_list(
+        &self,
+        list: Signed<RevocationList>,
+    ) -> Result<bool, FedError> {
         self.push(Push::RevocationList(list)).await
     }
 

@@ -40,9 +40,7 @@ async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::
     io.read_exact(&mut len).await?;
     let len = u32::from_be_bytes(len) as usize;
     if len > max {
-        return Err(invalid(format!(
-            "frame of {len} bytes, the limit is {max}"
-        )));
+        return Err(invalid(format!("frame of {len} bytes, the limit is {max}")));
     }
     // Grows as bytes arrive: a declared length alone allocates nothing.
     let mut buf = Vec::new();

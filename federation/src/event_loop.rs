@@ -222,7 +222,9 @@ impl EventLoop {
             if let Pending::Search { peer, reply } = p {
                 let _ = reply.try_send(PeerReply {
                     peer,
-                    result: Err(PeerFailure::Unreachable("this node is shutting down".into())),
+                    result: Err(PeerFailure::Unreachable(
+                        "this node is shutting down".into(),
+                    )),
                 });
             }
         }
@@ -233,7 +235,10 @@ impl EventLoop {
         if self.events.try_send(ev).is_err() {
             self.dropped_events += 1;
             if self.dropped_events.is_power_of_two() {
-                tracing::debug!(dropped = self.dropped_events, "federation events dropped (receiver lags or is gone)");
+                tracing::debug!(
+                    dropped = self.dropped_events,
+                    "federation events dropped (receiver lags or is gone)"
+                );
             }
         }
     }
@@ -280,7 +285,13 @@ impl EventLoop {
             Response::Error(e) => e.code.clone(),
             _ => "other".into(),
         };
-        if self.swarm.behaviour_mut().rr.send_response(channel, resp).is_err() {
+        if self
+            .swarm
+            .behaviour_mut()
+            .rr
+            .send_response(channel, resp)
+            .is_err()
+        {
             tracing::debug!(%peer, "search answer not sent: the requester is gone");
         }
         if let Some(key) = identity::public_key(&peer) {
@@ -321,9 +332,16 @@ impl EventLoop {
                     .and_then(|k| self.members.get_mut(&k))
                 {
                     rec.dialing = false;
-                    let mut text = error.to_string();
-                    text.truncate(200);
-                    rec.last_error = Some(text);
+                    // A refusal says more than the failed redials that follow it.
+                    if !rec
+                        .last_error
+                        .as_deref()
+                        .is_some_and(|e| e.starts_with("refused"))
+                    {
+                        let mut text = error.to_string();
+                        text.truncate(200);
+                        rec.last_error = Some(text);
+                    }
                     self.dirty = true;
                 }
             }
@@ -409,7 +427,9 @@ impl EventLoop {
                 tracing::debug!(%peer, "inbound request failed: {error}");
                 self.ban_if_due(&peer);
             }
-            E::ResponseSent { peer, .. } => self.ban_if_due(&peer),
+            // A refused peer is banned after a grace period (see `on_tick`), not here: closing
+            // the connection now could cut the refusal before it reaches the peer.
+            E::ResponseSent { .. } => {}
         }
     }
 
@@ -451,12 +471,20 @@ impl EventLoop {
                     _ => None,
                 };
                 let Some(key) = key else {
-                    let resp = wire_error(Some(id), "not_a_member", "say hello first: only verified members may search");
+                    let resp = wire_error(
+                        Some(id),
+                        "not_a_member",
+                        "say hello first: only verified members may search",
+                    );
                     respond(self, channel, resp);
                     return;
                 };
                 if self.inbound.len() >= self.config.max_concurrent_searches {
-                    let resp = wire_error(Some(id), "overloaded", "too many searches at once; try again");
+                    let resp = wire_error(
+                        Some(id),
+                        "overloaded",
+                        "too many searches at once; try again",
+                    );
                     respond(self, channel, resp);
                     return;
                 }
@@ -567,7 +595,9 @@ impl EventLoop {
                 .build();
             if let Err(e) = self.swarm.dial(opts) {
                 tracing::debug!(%peer, "dial: {e}");
-                if let Some(rec) = identity::public_key(&peer).and_then(|k| self.members.get_mut(&k)) {
+                if let Some(rec) =
+                    identity::public_key(&peer).and_then(|k| self.members.get_mut(&k))
+                {
                     rec.dialing = false;
                 }
             }

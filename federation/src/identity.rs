@@ -44,6 +44,10 @@ mod tests {
             assert_eq!(peer_id(&secret.public()), from_libp2p);
             assert_eq!(public_key(&from_libp2p), Some(secret.public()));
         }
-        assert_eq!(public_key(&PeerId::random()), None, "not an ed25519 identity");
+        assert_eq!(
+            public_key(&PeerId::random()),
+            None,
+            "not an ed25519 identity"
+        );
     }
 }

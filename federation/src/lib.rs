@@ -164,8 +164,8 @@ impl Federation {
         let key = state::node_key(home)?;
         let secret = key.secret().clone();
         let me = secret.public();
-        let joined =
-            state::load_joined(home)?.ok_or_else(|| FedError::NotJoined(state::joined_dir(home)))?;
+        let joined = state::load_joined(home)?
+            .ok_or_else(|| FedError::NotJoined(state::joined_dir(home)))?;
         if joined.membership.body().member != me {
             return Err(FedError::State {
                 path: state::joined_dir(home).join("membership.cbor"),
@@ -252,7 +252,10 @@ fn build_swarm(
         block: Default::default(),
         rr: request_response::Behaviour::with_codec(
             codec,
-            [(codec::WIRE_PROTOCOL, request_response::ProtocolSupport::Full)],
+            [(
+                codec::WIRE_PROTOCOL,
+                request_response::ProtocolSupport::Full,
+            )],
             rr_config,
         ),
         identify: identify::Behaviour::new(
@@ -311,11 +314,7 @@ async fn listen(
                 reason: Err(error), ..
             }) => return Err(FedError::Transport(error.to_string())),
             Ok(_) => {}
-            Err(_) => {
-                return Err(FedError::Transport(
-                    "no listen address within 5 s".into(),
-                ))
-            }
+            Err(_) => return Err(FedError::Transport("no listen address within 5 s".into())),
         }
     }
     Ok(out)

@@ -94,12 +94,12 @@ impl Responder {
         let Some(auth) = &req.auth else {
             return Err(Refusal::EmptyChain);
         };
-        let digest = req
-            .invocation_digest(&self.me, &auth.chain)
-            .map_err(|e| Refusal::Malformed(protocol::cbor::DecodeError::Invalid {
+        let digest = req.invocation_digest(&self.me, &auth.chain).map_err(|e| {
+            Refusal::Malformed(protocol::cbor::DecodeError::Invalid {
                 what: "search request",
                 reason: e.to_string(),
-            }))?;
+            })
+        })?;
         let requester = auth.requester(peer, &digest)?;
         let revocations = self.revocations.read().unwrap_or_else(|e| e.into_inner());
         let authority = LocalAuthority {
@@ -176,7 +176,11 @@ impl Responder {
             Err(e) => return error(req.id, "internal", &e.to_string()),
         };
         if now_ms > req.deadline_ms {
-            return error(req.id, "deadline_passed", "the request arrived after its deadline");
+            return error(
+                req.id,
+                "deadline_passed",
+                "the request arrived after its deadline",
+            );
         }
         let (status, results) = match self.permit(peer, req, now_ms / 1000) {
             Err(refusal) => {
@@ -192,7 +196,10 @@ impl Responder {
                 }
                 Err(e) => {
                     tracing::warn!(%peer, "search failed: {e}");
-                    (NodeStatus::Error("the search failed on this node".into()), None)
+                    (
+                        NodeStatus::Error("the search failed on this node".into()),
+                        None,
+                    )
                 }
             },
         };

@@ -61,7 +61,10 @@ pub(crate) fn check_answer(
                 return Err(err("the answer is for another request"));
             }
             match &b.status {
-                NodeStatus::Ok => b.results.clone().ok_or_else(|| err("an answer without results")),
+                NodeStatus::Ok => b
+                    .results
+                    .clone()
+                    .ok_or_else(|| err("an answer without results")),
                 NodeStatus::Denied(code) => Err(NodeOutcome::Denied { code: code.clone() }),
                 NodeStatus::Timeout => Err(NodeOutcome::Timeout),
                 NodeStatus::Error(m) => Err(NodeOutcome::Error { message: m.clone() }),
@@ -128,7 +131,10 @@ pub(crate) async fn run(
         };
         let Some(a) = auth.authorize(&req, &m.node)? else {
             let code = "no_grant".to_string();
-            reports.insert(m.node, report(m.node, &m.center, false, NodeOutcome::Denied { code }));
+            reports.insert(
+                m.node,
+                report(m.node, &m.center, false, NodeOutcome::Denied { code }),
+            );
             continue;
         };
         req.auth = Some(a);
@@ -139,13 +145,21 @@ pub(crate) async fn run(
                 .unwrap_or_else(|| "not connected".into());
             reports.insert(
                 m.node,
-                report(m.node, &m.center, false, NodeOutcome::Unreachable { reason }),
+                report(
+                    m.node,
+                    &m.center,
+                    false,
+                    NodeOutcome::Unreachable { reason },
+                ),
             );
             continue;
         }
         let peer = identity::peer_id(&m.node);
         expected.insert(peer, (m.node, req.id));
-        reports.insert(m.node, report(m.node, &m.center, false, NodeOutcome::Timeout));
+        reports.insert(
+            m.node,
+            report(m.node, &m.center, false, NodeOutcome::Timeout),
+        );
         sends.push((peer, Request::Search(req)));
     }
 
@@ -222,7 +236,10 @@ pub(crate) async fn run(
     let mut nodes: Vec<NodeReport> = reports.into_values().collect();
     nodes.sort_by(|a, b| b.local.cmp(&a.local).then_with(|| a.node.cmp(&b.node)));
     let coverage = Coverage {
-        answered: nodes.iter().filter(|n| n.outcome == NodeOutcome::Ok).count(),
+        answered: nodes
+            .iter()
+            .filter(|n| n.outcome == NodeOutcome::Ok)
+            .count(),
         members: status.members.len(),
     };
     Ok(FederatedResults {

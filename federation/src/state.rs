@@ -153,7 +153,10 @@ pub struct RevocationState {
 
 /// Load the revocation list (if signed by `consortium`) and every individual revocation whose
 /// signature checks; others are skipped with a warning.
-pub fn load_revocations(home: &Path, consortium: &ConsortiumId) -> Result<RevocationState, FedError> {
+pub fn load_revocations(
+    home: &Path,
+    consortium: &ConsortiumId,
+) -> Result<RevocationState, FedError> {
     let mut st = RevocationState::default();
     if let Some(list) = load_revocation_list(home)? {
         match st.revocations.apply_list(&list, consortium) {
@@ -169,7 +172,10 @@ pub fn load_revocations(home: &Path, consortium: &ConsortiumId) -> Result<Revoca
     };
     let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     paths.sort();
-    for p in paths.iter().filter(|p| p.extension().is_some_and(|x| x == "rev")) {
+    for p in paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "rev"))
+    {
         match read_signed::<Revocation>(p) {
             Ok(Some(rev)) => match st.revocations.apply_revocation(&rev) {
                 Ok(()) => {
@@ -207,7 +213,10 @@ pub fn load_grants(home: &Path, holder: &PublicKey) -> Result<Vec<CapabilityChai
     let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     paths.sort();
     let mut out = Vec::new();
-    for p in paths.iter().filter(|p| p.extension().is_some_and(|x| x == "grant")) {
+    for p in paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "grant"))
+    {
         match read_chain(p) {
             Ok(c) if c.leaf().is_some_and(|l| l.body().audience == *holder) => out.push(c),
             Ok(_) => {}

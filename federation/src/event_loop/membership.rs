@@ -217,7 +217,8 @@ impl EventLoop {
             },
             Response::Error(e) => {
                 tracing::warn!(%peer, code = %e.code, "our hello was refused: {}", e.message);
-                if let Some(rec) = identity::public_key(&peer).and_then(|k| self.members.get_mut(&k))
+                if let Some(rec) =
+                    identity::public_key(&peer).and_then(|k| self.members.get_mut(&k))
                 {
                     let mut code = e.code.clone();
                     code.truncate(64);
@@ -357,4 +358,3 @@ impl EventLoop {
         Ok(true)
     }
 }
-

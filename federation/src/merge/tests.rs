@@ -264,7 +264,11 @@ fn hits_merge_by_sort_key_then_node_then_dataset() {
             node: hi,
             results: SearchResults {
                 total: Count::Exact(3),
-                hits: vec![hit(1, Some(2.0), "b"), hit(2, Some(1.0), "a"), hit(3, None, "c")],
+                hits: vec![
+                    hit(1, Some(2.0), "b"),
+                    hit(2, Some(1.0), "a"),
+                    hit(3, None, "c"),
+                ],
                 facets: vec![],
             },
         },
@@ -302,14 +306,24 @@ fn hits_merge_by_sort_key_then_node_then_dataset() {
     let m = merge(&q, &parts);
     let subjects: Vec<&str> = m.hits.iter().map(|h| h.subject.as_str()).collect();
     assert_eq!(subjects, vec!["a", "a", "b", "c", "d"]);
-    assert_eq!(m.hits[0].node, Some(lo), "tie on subject: lower node key first");
+    assert_eq!(
+        m.hits[0].node,
+        Some(lo),
+        "tie on subject: lower node key first"
+    );
 }
 
 #[test]
 fn plan_asks_for_all_values_or_over_requests() {
     let q = query(&[(FacetField::Modality, 5), (FacetField::Tags, 10)], 20, 30);
     let p = plan(&q).unwrap();
-    assert_eq!(p.page, Page { offset: 0, size: 50 });
+    assert_eq!(
+        p.page,
+        Page {
+            offset: 0,
+            size: 50
+        }
+    );
     assert_eq!(p.facets[0].size, MAX_FACET_SIZE);
     assert_eq!(p.facets[1].size, 25);
     let q = query(&[(FacetField::Tags, 1000)], 0, 0);
