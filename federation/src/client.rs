@@ -114,7 +114,11 @@ impl Client {
 
     async fn push(&self, doc: Push) -> Result<bool, FedError> {
         let (tx, rx) = oneshot::channel();
-        self.send(Command::Push { doc, reply: tx }).await?;
+        self.send(Command::Push {
+            doc: Box::new(doc),
+            reply: tx,
+        })
+        .await?;
         rx.await.map_err(|_| FedError::Stopped)?
     }
 

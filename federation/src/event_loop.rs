@@ -57,7 +57,7 @@ pub(crate) enum Command {
     },
     /// Apply a document locally (if newer) and spread it.
     Push {
-        doc: Push,
+        doc: Box<Push>,
         reply: oneshot::Sender<Result<bool, FedError>>,
     },
     /// Stop.
@@ -269,7 +269,7 @@ impl EventLoop {
                 }
             }
             Command::Push { doc, reply } => {
-                let r = self.apply_push(None, doc);
+                let r = self.apply_push(None, *doc);
                 let _ = reply.send(r);
             }
             Command::Shutdown => {}

@@ -262,9 +262,19 @@ fn by_key<T: Ord>(a: Option<T>, b: Option<T>, order: SortOrder) -> Ordering {
     }
 }
 
-#[derive(PartialEq, PartialOrd)]
+/// Scores ordered by `total_cmp` (peers' scores are finite, checked at decoding).
 struct Score(f32);
+impl PartialEq for Score {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
 impl Eq for Score {}
+impl PartialOrd for Score {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
 impl Ord for Score {
     fn cmp(&self, other: &Self) -> Ordering {
         self.0.total_cmp(&other.0)
