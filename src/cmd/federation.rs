@@ -302,9 +302,8 @@ fn print_federated(
 /// A relative path inside the output folder (no `..`, no root).
 fn safe_relative(p: &str) -> Option<PathBuf> {
     let path = Path::new(p);
-    path.components()
-        .all(|c| matches!(c, Component::Normal(_)))
-        .then(|| path.to_path_buf())
+    let normal = path.components().all(|c| matches!(c, Component::Normal(_)));
+    (normal && path.components().next().is_some()).then(|| path.to_path_buf())
 }
 
 /// `neurofed fetch`.
@@ -625,5 +624,48 @@ fn print_report(r: &FederatedResults) {
     print_results(&r.results);
     if r.coverage.answered == 0 {
         println!("(no node could search: the search index is not built in this version yet)");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_arguments_parse_or_say_why() {
+        assert_eq!(
+            parse_filter("modality:MR,CT").unwrap(),
+            Filter::Term {
+                field: FacetField::Modality,
+                values: vec!["MR".into(), "CT".into()],
+                exclude: false
+            }
+        );
+        assert!(parse_filter("modality").is_err());
+        assert!(parse_filter("colour:red").is_err());
+        assert_eq!(
+            parse_facet("nature:25").unwrap(),
+            FacetRequest {
+                field: FacetField::Nature,
+                size: 25
+            }
+        );
+        assert_eq!(parse_facet("sex").unwrap().size, 10);
+        assert!(parse_facet("sex:many").is_err());
+        let s = parse_sort("exam_date:asc").unwrap();
+        assert_eq!((s.by, s.order), (SortKey::ExamDate, SortOrder::Asc));
+        assert_eq!(parse_sort("subject").unwrap().order, SortOrder::Desc);
+        assert!(parse_sort("subject:up").is_err());
+    }
+
+    #[test]
+    fn fetched_paths_stay_inside_the_output_folder() {
+        assert_eq!(
+            safe_relative("sub-01/ses-01/x.dcm"),
+            Some(PathBuf::from("sub-01/ses-01/x.dcm"))
+        );
+        for bad in ["../etc/passwd", "/etc/passwd", "a/../../b", "", "./a"] {
+            assert_eq!(safe_relative(bad), None, "{bad}");
+        }
     }
 }
