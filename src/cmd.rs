@@ -1,6 +1,7 @@
 //! Command bodies: open the node, call the library, print text or JSON.
 
 pub mod access;
+pub mod federation;
 pub mod grants;
 pub mod import;
 pub mod repo;

@@ -62,6 +62,12 @@ enum Command {
     /// Signed access grants: issue, delegate, verify, revoke, keep.
     #[command(subcommand)]
     Grant(cli::grant::GrantCmd),
+    /// Search the running node (`--federated`: every member of its consortium).
+    Search(cmd::federation::SearchArgs),
+    /// Fetch a dataset found by a federated search, through the running node.
+    Fetch(cmd::federation::FetchArgs),
+    /// A consortium of three centers on this machine, in one command.
+    Demo(cmd::federation::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -95,6 +101,9 @@ fn main() -> ExitCode {
         Command::Keys(c) => cmd::grants::keys(&home, c),
         Command::Consortium(c) => cmd::grants::consortium(&home, c),
         Command::Grant(c) => cmd::grants::grant(&home, c),
+        Command::Search(a) => cmd::federation::search(a),
+        Command::Fetch(a) => cmd::federation::fetch(a),
+        Command::Demo(a) => cmd::federation::demo(a),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,239 @@
+//! The answering side of a federated search: verify the capability the request carries, turn it
+//! into an access scope on this node, run the search there, and sign the answer.
+//!
+//! Never runs anything for a request that does not verify. A count-only capability (`count`
+//! without `search`) gets no hits and its small counts suppressed (`"<k"`). Refusals are signed
+//! answers with status `denied` and the refusal's code, so the asking node can report them.
+
+use std::sync::{Arc, RwLock};
+
+use node::access::{AccessScope, StudyScope};
+use protocol::grant::{Action, Resource};
+use protocol::keys::{PublicKey, SecretKey};
+use protocol::query::{Count, FacetField, Filter, Page, SearchQuery, SearchResults};
+use protocol::signed::Signed;
+use protocol::verify::{Policy, Refusal, Revocations, RootAuthority, VerifiedCache, Verifier};
+use protocol::wire::{self, NodeStatus, Response, SearchRequest, WireError};
+
+use crate::backend::SearchBackend;
+
+/// Chains verified and kept (the checks that depend on time, revocations and requester run on
+/// every use).
+const CACHE_CHAINS: usize = 4096;
+
+/// Everything an answer needs; shared by the blocking threads that answer.
+pub(crate) struct Responder {
+    pub(crate) secret: SecretKey,
+    pub(crate) me: PublicKey,
+    pub(crate) backend: Arc<dyn SearchBackend>,
+    pub(crate) policy: Policy,
+    pub(crate) revocations: Arc<RwLock<Revocations>>,
+    pub(crate) cache: VerifiedCache,
+    pub(crate) count_threshold: u32,
+}
+
+impl std::fmt::Debug for Responder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Responder").field("me", &self.me).finish()
+    }
+}
+
+/// The node's own key always administers its studies (checked by the verifier); a local user's
+/// key does when the catalog gives it `administer` on every study named.
+struct LocalAuthority<'a> {
+    me: &'a PublicKey,
+    backend: &'a dyn SearchBackend,
+}
+
+impl RootAuthority for LocalAuthority<'_> {
+    fn administers(&self, issuer: &PublicKey, resource: &Resource) -> Option<bool> {
+        if resource.node() != self.me {
+            return None;
+        }
+        match resource {
+            Resource::Studies { ids, .. } => Some(self.backend.administers(issuer, ids)),
+            Resource::Public { .. } => Some(false),
+        }
+    }
+}
+
+/// What a verified capability lets the requester do here.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Permit {
+    pub(crate) scope: AccessScope,
+    pub(crate) count_only: bool,
+    pub(crate) query: SearchQuery,
+}
+
+impl Responder {
+    pub(crate) fn new(
+        secret: SecretKey,
+        backend: Arc<dyn SearchBackend>,
+        policy: Policy,
+        revocations: Arc<RwLock<Revocations>>,
+        count_threshold: u32,
+    ) -> Self {
+        Responder {
+            me: secret.public(),
+            secret,
+            backend,
+            policy,
+            revocations,
+            cache: VerifiedCache::new(CACHE_CHAINS),
+            count_threshold,
+        }
+    }
+
+    /// Check the request's capability; the scope, mode and query to run.
+    pub(crate) fn permit(
+        &self,
+        peer: &PublicKey,
+        req: &SearchRequest,
+        now: u64,
+    ) -> Result<Permit, Refusal> {
+        let Some(auth) = &req.auth else {
+            return Err(Refusal::EmptyChain);
+        };
+        let digest = req.invocation_digest(&self.me, &auth.chain).map_err(|e| {
+            Refusal::Malformed(protocol::cbor::DecodeError::Invalid {
+                what: "search request",
+                reason: e.to_string(),
+            })
+        })?;
+        let requester = auth.requester(peer, &digest)?;
+        let revocations = self.revocations.read().unwrap_or_else(|e| e.into_inner());
+        let authority = LocalAuthority {
+            me: &self.me,
+            backend: self.backend.as_ref(),
+        };
+        let verifier = Verifier {
+            policy: &self.policy,
+            revocations: &revocations,
+            authority: &authority,
+            cache: Some(&self.cache),
+        };
+        let v = verifier.verify(&auth.chain, &requester, now)?;
+        drop(revocations);
+        let count_only = if v.permits(Action::Search, &self.me, None).is_ok() {
+            false
+        } else {
+            v.permits(Action::Count, &self.me, None)?;
+            true
+        };
+        let scope = match &v.resource {
+            Resource::Studies { ids, .. } => AccessScope::Studies(
+                ids.iter()
+                    .map(|s| StudyScope {
+                        study: *s,
+                        centers: None,
+                    })
+                    .collect(),
+            ),
+            Resource::Public { .. } => {
+                let mut ids = self.backend.public_studies().unwrap_or_else(|e| {
+                    tracing::warn!("cannot list public studies: {e}");
+                    Vec::new()
+                });
+                ids.sort();
+                ids.dedup();
+                AccessScope::Studies(
+                    ids.into_iter()
+                        .map(|s| StudyScope {
+                            study: s,
+                            centers: None,
+                        })
+                        .collect(),
+                )
+            }
+        };
+        let mut query = req.query.clone();
+        for (field, values) in [
+            (FacetField::Modality, &v.filters.modality),
+            (FacetField::Nature, &v.filters.nature),
+        ] {
+            if let Some(values) = values {
+                query.filters.push(Filter::Term {
+                    field,
+                    values: values.iter().cloned().collect(),
+                    exclude: false,
+                });
+            }
+        }
+        if count_only {
+            query.page = Page { offset: 0, size: 0 };
+        }
+        Ok(Permit {
+            scope,
+            count_only,
+            query,
+        })
+    }
+
+    /// The answer to a verified member's search request, at `now_ms` (unix milliseconds).
+    pub(crate) fn answer(&self, peer: &PublicKey, req: &SearchRequest, now_ms: u64) -> Response {
+        let digest = match wire::SearchResponse::digest_query(&req.query) {
+            Ok(d) => d,
+            Err(e) => return error(req.id, "internal", &e.to_string()),
+        };
+        if now_ms > req.deadline_ms {
+            return error(
+                req.id,
+                "deadline_passed",
+                "the request arrived after its deadline",
+            );
+        }
+        let (status, results) = match self.permit(peer, req, now_ms / 1000) {
+            Err(refusal) => {
+                tracing::info!(%peer, code = refusal.code(), "search refused: {refusal}");
+                (NodeStatus::Denied(refusal.code().to_string()), None)
+            }
+            Ok(permit) => match self.backend.search(&permit.query, &permit.scope) {
+                Ok(mut r) => {
+                    if permit.count_only {
+                        suppress(&mut r, self.count_threshold);
+                    }
+                    (NodeStatus::Ok, Some(r))
+                }
+                Err(e) => {
+                    tracing::warn!(%peer, "search failed: {e}");
+                    (
+                        NodeStatus::Error("the search failed on this node".into()),
+                        None,
+                    )
+                }
+            },
+        };
+        let body = wire::search_response(self.me, req.id, digest, now_ms, status, results);
+        match Signed::sign(body, &self.secret) {
+            Ok(s) => Response::Search(s),
+            Err(e) => {
+                tracing::warn!("cannot sign a search response: {e}");
+                error(req.id, "internal", "the answer could not be signed")
+            }
+        }
+    }
+}
+
+fn error(id: u64, code: &str, message: &str) -> Response {
+    Response::Error(WireError {
+        id: Some(id),
+        code: code.into(),
+        message: message.into(),
+    })
+}
+
+/// Counts only: no hits, and every count below `threshold` reported as `"<threshold"`.
+pub(crate) fn suppress(r: &mut SearchResults, threshold: u32) {
+    let s = |c: Count| match c {
+        Count::Exact(n) => Count::suppressed(n, threshold),
+        other => other,
+    };
+    r.hits.clear();
+    r.total = s(r.total);
+    for f in &mut r.facets {
+        f.other = s(f.other);
+        for v in &mut f.values {
+            v.count = s(v.count);
+        }
+    }
+}
