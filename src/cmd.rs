@@ -4,6 +4,7 @@ pub mod access;
 pub mod grants;
 pub mod import;
 pub mod repo;
+pub mod search;
 pub mod studycard;
 
 /// Print `value` as one line of JSON on stdout.

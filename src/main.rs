@@ -33,6 +33,10 @@ enum Command {
     Stats(cmd::repo::JsonArg),
     /// List datasets.
     Ls(cmd::repo::JsonArg),
+    /// Search the node's datasets: text, filters, facet counts, autocomplete.
+    Search(cmd::search::SearchArgs),
+    /// Rebuild the search index from the catalog.
+    Reindex(cmd::search::ReindexArgs),
     /// Export stored datasets.
     Export(cmd::repo::ExportArgs),
     /// Study cards and quality cards: add, list, re-apply.
@@ -82,6 +86,8 @@ fn main() -> ExitCode {
         Command::Import(a) => cmd::import::run(&home, a),
         Command::Stats(a) => cmd::repo::stats(&home, a),
         Command::Ls(a) => cmd::repo::ls(&home, a),
+        Command::Search(a) => cmd::search::search(&home, a),
+        Command::Reindex(a) => cmd::search::reindex(&home, a),
         Command::Export(a) => cmd::repo::export(&home, a),
         Command::Fsck(a) => cmd::repo::fsck(&home, a),
         Command::Studycard(c) => cmd::studycard::run(&home, c),

@@ -7,4 +7,5 @@ mod cards;
 mod corpus;
 mod crash;
 mod phi;
+mod search;
 mod util;
