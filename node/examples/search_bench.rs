@@ -305,18 +305,24 @@ fn query(kind: usize, rng: &mut Rng) -> SearchQuery {
             "dwi 64dir",
         ])),
         // Filters.
-        1 => SearchQuery {
-            filters: vec![
-                f(&format!("nature:{nature}")),
-                f(*rng.pick(&["field_strength:3", "field_strength:1.5", "manufacturer:GE"])),
-            ],
-            ..Default::default()
-        },
+        1 => {
+            SearchQuery {
+                filters: vec![
+                    f(&format!("nature:{nature}")),
+                    f(rng.pick::<&str>(&[
+                        "field_strength:3",
+                        "field_strength:1.5",
+                        "manufacturer:GE",
+                    ])),
+                ],
+                ..Default::default()
+            }
+        }
         // Filtered facet query (the target).
         2 => SearchQuery {
             filters: vec![
                 f(&format!("nature:{nature}")),
-                f(*rng.pick(&["sex:F", "sex:M", "qc_grade:pass"])),
+                f(rng.pick::<&str>(&["sex:F", "sex:M", "qc_grade:pass"])),
             ],
             facets: facets(&[
                 "study",
@@ -334,7 +340,7 @@ fn query(kind: usize, rng: &mut Rng) -> SearchQuery {
         3 => SearchQuery {
             filters: vec![
                 f("tr:[1000 TO 2500]"),
-                f(*rng.pick(&[
+                f(rng.pick::<&str>(&[
                     "age:[30 TO 50]",
                     "te:[* TO 10]",
                     "slice_thickness:[* TO 1.5]",

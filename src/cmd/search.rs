@@ -22,7 +22,12 @@ pub struct SearchArgs {
     query: Option<String>,
     /// A filter: `field:value`, `field:a|b`, `-field:value`, `field:[min TO max]` (`*` open),
     /// `exam_date:[2020-01-01 TO *]`. Repeat: all must hold.
-    #[arg(long = "filter", short = 'f', value_name = "F")]
+    #[arg(
+        long = "filter",
+        short = 'f',
+        value_name = "F",
+        allow_hyphen_values = true
+    )]
     filters: Vec<String>,
     /// A facet to count: `field` or `field:size`. Repeat for several.
     #[arg(long = "facet", value_name = "F")]
