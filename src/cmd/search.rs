@@ -20,8 +20,8 @@ use super::print_json;
 pub struct SearchArgs {
     /// Free text (every word must match: `mprage`, `t1_mprage_sag_1mm`, `paris fmri`).
     query: Option<String>,
-    /// A filter: `field:value`, `field:a|b`, `-field:value`, `field:[min TO max]` (`*` open),
-    /// `exam_date:[2020-01-01 TO *]`. Repeat: all must hold.
+    /// A filter: `field:value`, `field:a,b` (any of), `-field:value`, `field:[min TO max]` (`*`
+    /// open), `exam_date:[2020-01-01 TO *]`, as in the HTTP API. Repeat: all must hold.
     #[arg(
         long = "filter",
         short = 'f',
@@ -32,8 +32,8 @@ pub struct SearchArgs {
     /// A facet to count: `field` or `field:size`. Repeat for several.
     #[arg(long = "facet", value_name = "F")]
     facets: Vec<String>,
-    /// Order of hits: `relevance`, `exam_date`, `study`, `center`, `subject`, `modality`,
-    /// `nature`, `qc_grade`, with `:asc` or `:desc` (default).
+    /// Order of hits: `relevance` (descending by default), `exam_date`, `study`, `center`,
+    /// `subject`, `modality`, `nature`, `qc_grade` (ascending by default); or `KEY:asc|desc`.
     #[arg(long, value_name = "KEY[:asc|desc]")]
     sort: Option<String>,
     /// Hits shown (0: counts only).

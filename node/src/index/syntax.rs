@@ -1,11 +1,15 @@
 //! The text syntax of filters, facets and sorts, shared by the CLI (`neurofed search --filter`)
 //! and the HTTP API (`GET /api/v1/search?filter=...`):
 //!
-//! - filter: `field:value`, `field:a|b` (any of), `-field:value` (none of), `field:[min TO max]`
-//!   with `*` for an open bound (range fields and `exam_date`, whose bounds are `YYYY-MM-DD`),
-//!   `exam_date:YYYY-MM-DD` (that day); values may be quoted (`study:"MS cohort"`);
+//! - filter: `field:value`, `field:a,b` (any of), `field:"a, b"` (one value containing a comma),
+//!   `-field:value` (none of), `field:[min TO max]` with `*` for an open bound (range fields, and
+//!   `exam_date` with `YYYY-MM-DD` bounds), `te:30` (a range field given one number: exactly
+//!   that), `exam_date:YYYY-MM-DD` (that day);
 //! - facet: `field` or `field:size` (default size [`DEFAULT_FACET_SIZE`]);
-//! - sort: `key` or `key:asc` / `key:desc` (default descending).
+//! - sort: `key` or `key:asc` / `key:desc` (`relevance` defaults to descending, other keys to
+//!   ascending).
+//!
+//! The same language as the HTTP API's `GET /api/v1/search` (docs/api.md).
 //!
 //! Every parser checks the protocol's limits and answers [`IndexError::Query`] with a message
 //! that says what is wrong and what is accepted; none panics, whatever the input.
@@ -89,22 +93,42 @@ pub fn parse_filter(input: &str) -> Result<Filter, IndexError> {
             from: Some(d),
             to: Some(d),
         }
-    } else {
-        let field: FacetField = field.parse().map_err(|_| {
-            err(format!(
-                "filter {:?}: unknown field {:?} (fields: {}, {EXAM_DATE}; ranges: {})",
-                short(input),
-                short(field),
-                names(FacetField::ALL),
-                names(RangeField::ALL)
-            ))
-        })?;
-        let values: Vec<String> = value.split('|').map(|v| unquote(v).to_string()).collect();
+    } else if let Ok(facet) = field.parse::<FacetField>() {
+        let values: Vec<String> = match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+            Some(quoted) => vec![quoted.to_string()],
+            None => value
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .collect(),
+        };
         Filter::Term {
-            field,
+            field: facet,
             values,
             exclude,
         }
+    } else if let Ok(range) = field.parse::<RangeField>() {
+        if exclude {
+            return Err(err(format!(
+                "filter {:?}: a range field cannot be excluded",
+                short(input)
+            )));
+        }
+        let v = number(input, value)?;
+        Filter::Range {
+            field: range,
+            min: Some(v),
+            max: Some(v),
+        }
+    } else {
+        return Err(err(format!(
+            "filter {:?}: unknown field {:?} (fields: {}, {EXAM_DATE}; ranges: {})",
+            short(input),
+            short(field),
+            names(FacetField::ALL),
+            names(RangeField::ALL)
+        )));
     };
     check(SearchQuery {
         filters: vec![filter.clone()],
@@ -121,6 +145,17 @@ fn parse_date(input: &str, s: &str) -> Result<Date, IndexError> {
             short(s)
         ))
     })
+}
+
+fn number(input: &str, b: &str) -> Result<f64, IndexError> {
+    match b.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(err(format!(
+            "filter {:?}: {:?} is not a number",
+            short(input),
+            short(b)
+        ))),
+    }
 }
 
 fn range_filter(input: &str, field: &str, inner: &str) -> Result<Filter, IndexError> {
@@ -158,15 +193,9 @@ fn range_filter(input: &str, field: &str, inner: &str) -> Result<Filter, IndexEr
     })?;
     let bound = |b: &str| -> Result<Option<f64>, IndexError> {
         if open(b) {
-            return Ok(None);
-        }
-        match b.parse::<f64>() {
-            Ok(v) if v.is_finite() => Ok(Some(v)),
-            _ => Err(err(format!(
-                "filter {:?}: {:?} is not a number",
-                short(input),
-                short(b)
-            ))),
+            Ok(None)
+        } else {
+            number(input, b).map(Some)
         }
     };
     Ok(Filter::Range {
@@ -211,20 +240,21 @@ pub fn parse_sort(input: &str) -> Result<Sort, IndexError> {
     let s = input.trim();
     let (key, order) = match s.split_once(':') {
         Some((k, o)) => {
-            let order = match o.trim() {
-                "asc" => SortOrder::Asc,
-                "desc" => SortOrder::Desc,
-                other => {
-                    return Err(err(format!(
-                        "sort {:?}: order {:?} is not asc or desc",
-                        short(input),
-                        short(other)
-                    )))
-                }
+            let o = o.trim();
+            let order = if o.eq_ignore_ascii_case("asc") {
+                SortOrder::Asc
+            } else if o.eq_ignore_ascii_case("desc") {
+                SortOrder::Desc
+            } else {
+                return Err(err(format!(
+                    "sort {:?}: order {:?} is not asc or desc",
+                    short(input),
+                    short(o)
+                )));
             };
-            (k.trim(), order)
+            (k.trim(), Some(order))
         }
-        None => (s, SortOrder::Desc),
+        None => (s, None),
     };
     let by: SortKey = key.parse().map_err(|_| {
         err(format!(
@@ -233,6 +263,11 @@ pub fn parse_sort(input: &str) -> Result<Sort, IndexError> {
             names(SortKey::ALL)
         ))
     })?;
+    let order = order.unwrap_or(if by == SortKey::Relevance {
+        SortOrder::Desc
+    } else {
+        SortOrder::Asc
+    });
     Ok(Sort { by, order })
 }
 

@@ -352,7 +352,7 @@ fn filters_terms_exclusions_ranges_and_dates() {
     let r = run(vec![parse_filter("nature:t1W").unwrap()]);
     assert_eq!(total(&r), 12);
     assert_eq!(counts(&r, 0), BTreeMap::from([("T1w".to_string(), 12)]));
-    let r = run(vec![parse_filter("nature:T1w|bold").unwrap()]);
+    let r = run(vec![parse_filter("nature:T1w, bold").unwrap()]);
     assert_eq!(total(&r), 24);
     let r = run(vec![parse_filter("-nature:T1w").unwrap()]);
     assert_eq!(total(&r), 36, "exclusion keeps datasets without a nature");
@@ -694,14 +694,15 @@ fn parsers_refuse_bad_input_with_reasons() {
         ("exam_date:2020-13-01", "not a date"),
         ("exam_date:[2021-01-01 TO 2020-01-01]", "from is after to"),
         ("-tr:[1 TO 2]", "cannot be excluded"),
-        ("nature:a||b", "1 to 256"),
+        ("nature:,", "has no value"),
+        ("-te:30", "cannot be excluded"),
     ] {
         let e = parse_filter(input).unwrap_err().to_string();
         assert!(e.contains(needle), "{input}: {e}");
     }
     let long = format!("study:{}", "x".repeat(300));
     assert!(parse_filter(&long).is_err());
-    let many = format!("tags:{}", vec!["a"; 300].join("|"));
+    let many = format!("tags:{}", vec!["a"; 300].join(","));
     assert!(parse_filter(&many).is_err());
 
     assert_eq!(
@@ -729,7 +730,25 @@ fn parsers_refuse_bad_input_with_reasons() {
             order: SortOrder::Asc
         }
     );
-    assert_eq!(parse_sort("study").unwrap().order, SortOrder::Desc);
+    assert_eq!(parse_sort("study").unwrap().order, SortOrder::Asc);
+    assert_eq!(parse_sort("relevance").unwrap().order, SortOrder::Desc);
+    assert_eq!(parse_sort("exam_date:DESC").unwrap().order, SortOrder::Desc);
+    assert_eq!(
+        parse_filter("te:30").unwrap(),
+        Filter::Range {
+            field: protocol::query::RangeField::Te,
+            min: Some(30.0),
+            max: Some(30.0)
+        }
+    );
+    assert_eq!(
+        parse_filter("center:\"Rennes, CHU\"").unwrap(),
+        Filter::Term {
+            field: FacetField::Center,
+            values: vec!["Rennes, CHU".into()],
+            exclude: false
+        }
+    );
     for bad in ["date", "study:up", ""] {
         assert!(parse_sort(bad).is_err(), "{bad}");
     }
