@@ -24,11 +24,18 @@ pub mod syntax;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use protocol::id::DatasetId;
 use protocol::query::{Count, Hit, SearchQuery, SearchResults, SortKey};
 use tantivy::schema::Value;
 use tantivy::{IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+/// Compile-time check: the web server shares one `Index` between threads.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Index>();
+};
 
 use crate::access::AccessScope;
 use crate::catalog::{Catalog, CatalogError, DatasetRow};
@@ -43,6 +50,8 @@ const WRITER_BUDGET: usize = 50_000_000;
 const REBUILD_BATCH: usize = 10_000;
 /// File recording the schema version of the index in its directory.
 const VERSION_FILE: &str = "neurofed-index-version";
+/// How long a write waits for another process's writer (`serve` and a CLI import share a home).
+const WRITER_WAIT: Duration = Duration::from_secs(120);
 
 /// Why the index failed.
 #[derive(Debug, thiserror::Error)]
@@ -63,13 +72,18 @@ fn engine(e: impl std::fmt::Display) -> IndexError {
 }
 
 /// The search index of one node. `Send + Sync`: share it between threads (searches run
-/// concurrently; writes are serialized on an internal writer).
+/// concurrently; writes are serialized).
+///
+/// Several processes may open one home (`serve` while the CLI imports or searches): each write
+/// takes tantivy's writer lock for its duration only (waiting for another process's write to
+/// end), and readers reload on every commit, their own at once and other processes' within
+/// about a second.
 pub struct Index {
     dir: PathBuf,
     index: tantivy::Index,
     reader: IndexReader,
-    /// Created at the first write (read-only users of a node never pay for it).
-    writer: Mutex<Option<IndexWriter>>,
+    /// Serializes this process's writes (tantivy's directory lock serializes processes).
+    write: Mutex<()>,
     fields: Fields,
     context: RwLock<Context>,
     recreated: bool,
@@ -87,9 +101,14 @@ impl std::fmt::Debug for Index {
 /// Opens an existing index of the current version, or `None` when there is none or it is
 /// unusable (then the caller recreates it).
 fn open_existing(dir: &Path, fields: &Fields) -> Option<tantivy::Index> {
-    let version = std::fs::read_to_string(dir.join(VERSION_FILE)).ok()?;
-    if version.trim() != schema::SCHEMA_VERSION.to_string() {
+    if !dir.join("meta.json").exists() {
         return None;
+    }
+    match std::fs::read_to_string(dir.join(VERSION_FILE)) {
+        Ok(v) if v.trim() != schema::SCHEMA_VERSION.to_string() => return None,
+        // Another process may be between creating the index and recording its version: the
+        // schema check below decides.
+        _ => {}
     }
     let index = tantivy::Index::open_in_dir(dir).ok()?;
     (index.schema() == fields.schema).then_some(index)
@@ -123,16 +142,18 @@ impl Index {
             }
         };
         schema::register_tokenizers(index.tokenizers());
+        // Reload on commits of other processes too (a watcher polls meta.json); own commits
+        // reload at once (see `commit`).
         let reader = index
             .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
             .try_into()
             .map_err(engine)?;
         Ok(Index {
             dir: dir.to_path_buf(),
             index,
             reader,
-            writer: Mutex::new(None),
+            write: Mutex::new(()),
             fields,
             context: RwLock::new(Context::default()),
             recreated,
@@ -182,28 +203,42 @@ impl Index {
         Ok(())
     }
 
+    /// A writer, waiting (bounded) while another process holds the index's writer lock.
+    fn writer(&self) -> Result<IndexWriter, IndexError> {
+        let start = Instant::now();
+        loop {
+            match self.index.writer(WRITER_BUDGET) {
+                Ok(w) => return Ok(w),
+                Err(tantivy::TantivyError::LockFailure(
+                    tantivy::directory::error::LockError::LockBusy,
+                    _,
+                )) if start.elapsed() < WRITER_WAIT => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => return Err(engine(e)),
+            }
+        }
+    }
+
+    /// Run `f` with a writer held for this call only; on error, nothing of it is committed.
+    /// The writer finishes its segment merges before it is released, so segments stay few.
     fn with_writer<R>(
         &self,
         f: impl FnOnce(&mut IndexWriter) -> Result<R, IndexError>,
     ) -> Result<R, IndexError> {
-        let mut slot = self
-            .writer
+        let _serial = self
+            .write
             .lock()
-            .map_err(|_| engine("writer lock poisoned"))?;
-        if slot.is_none() {
-            *slot = Some(self.index.writer(WRITER_BUDGET).map_err(engine)?);
+            .map_err(|_| engine("index write lock poisoned"))?;
+        let mut w = self.writer()?;
+        let out = f(&mut w);
+        if out.is_err() {
+            let _ = w.rollback();
         }
-        match slot.as_mut() {
-            Some(w) => {
-                let out = f(w);
-                if out.is_err() {
-                    // Drop what this call added; the index stays as of the last commit.
-                    let _ = w.rollback();
-                }
-                out
-            }
-            None => Err(engine("no index writer")),
-        }
+        let merged = w.wait_merging_threads().map_err(engine);
+        let out = out?;
+        merged?;
+        Ok(out)
     }
 
     fn add_rows(

@@ -934,3 +934,38 @@ mod fuzz {
         }
     }
 }
+
+/// Two handles on one directory, as `serve` and a CLI import have: each write holds the
+/// writer only while it runs, and each handle sees the other's commits.
+#[test]
+fn two_handles_share_one_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("index");
+    let one = Index::open(&path).unwrap();
+    let two = Index::open(&path).unwrap();
+    assert!(
+        !two.was_recreated(),
+        "the second handle opens the first one's index"
+    );
+    let spec = |desc| Spec {
+        study: (StudyId::new(), "A"),
+        center: CenterId::new(),
+        equipment: None,
+        desc,
+        nature: None,
+        tr: None,
+        sex: "F",
+        age: None,
+        date: None,
+        tags: vec![],
+        grade: None,
+    };
+    one.index_datasets(&[row(&spec("first"))]).unwrap();
+    two.index_datasets(&[row(&spec("second"))]).unwrap();
+    one.index_datasets(&[row(&spec("third"))]).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while (one.doc_count(), two.doc_count()) != (3, 3) {
+        assert!(std::time::Instant::now() < deadline, "commits not seen");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
