@@ -35,6 +35,11 @@ enum Command {
     Stats(cmd::repo::JsonArg),
     /// List datasets.
     Ls(cmd::repo::JsonArg),
+    /// Search the node's datasets (text, filters, facet counts, autocomplete); `--federated`:
+    /// every member of the consortium, through the running node.
+    Search(cmd::search::SearchArgs),
+    /// Rebuild the search index from the catalog.
+    Reindex(cmd::search::ReindexArgs),
     /// Export stored datasets.
     Export(cmd::repo::ExportArgs),
     /// Study cards and quality cards: add, list, re-apply.
@@ -62,8 +67,6 @@ enum Command {
     /// Signed access grants: issue, delegate, verify, revoke, keep.
     #[command(subcommand)]
     Grant(cli::grant::GrantCmd),
-    /// Search the running node (`--federated`: every member of its consortium).
-    Search(cmd::federation::SearchArgs),
     /// Fetch a dataset found by a federated search, through the running node.
     Fetch(cmd::federation::FetchArgs),
     /// A consortium of three centers on this machine, in one command.
@@ -91,6 +94,8 @@ fn main() -> ExitCode {
         Command::Import(a) => cmd::import::run(&home, a),
         Command::Stats(a) => cmd::repo::stats(&home, a),
         Command::Ls(a) => cmd::repo::ls(&home, a),
+        Command::Search(a) => cmd::search::search(&home, a),
+        Command::Reindex(a) => cmd::search::reindex(&home, a),
         Command::Export(a) => cmd::repo::export(&home, a),
         Command::Fsck(a) => cmd::repo::fsck(&home, a),
         Command::Studycard(c) => cmd::studycard::run(&home, c),
@@ -101,7 +106,6 @@ fn main() -> ExitCode {
         Command::Keys(c) => cmd::grants::keys(&home, c),
         Command::Consortium(c) => cmd::grants::consortium(&home, c),
         Command::Grant(c) => cmd::grants::grant(&home, c),
-        Command::Search(a) => cmd::federation::search(a),
         Command::Fetch(a) => cmd::federation::fetch(a),
         Command::Demo(a) => cmd::federation::demo(a),
     };

@@ -38,35 +38,28 @@ use protocol::query::{
 };
 use protocol::signed::Signed;
 
-/// `neurofed search`.
-#[derive(Debug, clap::Args)]
+/// A search sent to the running node (`neurofed search --federated`; the options are those of
+/// `neurofed search`, see `cmd::search`).
+#[derive(Debug)]
 pub struct SearchArgs {
     /// Free text.
-    text: Option<String>,
+    pub text: Option<String>,
     /// Search every member of the consortium, not only this node.
-    #[arg(long)]
-    federated: bool,
-    /// A filter `field:value[,value...]` (fields: modality, nature, sex, study, center, ...);
-    /// repeatable, all must hold.
-    #[arg(long = "filter", value_name = "FIELD:VALUES")]
-    filters: Vec<String>,
-    /// A facet to count, `field[:size]` (default size 10); repeatable.
-    #[arg(long = "facet", value_name = "FIELD[:SIZE]")]
-    facets: Vec<String>,
-    /// Sort key `key[:asc|desc]` (relevance, exam_date, study, center, subject, modality, ...).
-    #[arg(long)]
-    sort: Option<String>,
+    pub federated: bool,
+    /// Filters, as in the HTTP API.
+    pub filters: Vec<String>,
+    /// Facets, `field[:size]`.
+    pub facets: Vec<String>,
+    /// Sort key `key[:asc|desc]`.
+    pub sort: Option<String>,
     /// Hits skipped.
-    #[arg(long, default_value_t = 0)]
-    offset: u32,
+    pub offset: u32,
     /// Hits shown (0: counts only).
-    #[arg(long, default_value_t = 20)]
-    size: u32,
+    pub size: u32,
     /// Machine-readable output.
-    #[arg(long)]
-    json: bool,
-    #[command(flatten)]
-    api: ApiArgs,
+    pub json: bool,
+    /// Where the running node is.
+    pub api: ApiArgs,
 }
 
 /// Where the running node is, and the caller's token.

@@ -8,6 +8,7 @@ mod corpus;
 mod crash;
 mod nifti;
 mod phi;
+mod search;
 mod serve;
 mod sources;
 mod util;

@@ -79,8 +79,7 @@ pub fn convert_pending(
         node.catalog.set_nifti(o.dataset, o.expression, o.refusal)?;
         done.push(o.dataset);
     }
-    node.index
-        .index_datasets(&node.catalog.dataset_rows_for(&done)?)?;
+    node.index.index_datasets_from(&node.catalog, &done)?;
     Ok(summary)
 }
 

@@ -682,8 +682,7 @@ impl Committer<'_> {
         }
         // The index is derived data: a crash here leaves it behind the catalog, and
         // `neurofed reindex` (or the next start's consistency check) catches up.
-        node.index
-            .index_datasets(&node.catalog.dataset_rows_for(&touched)?)?;
+        node.index.index_datasets_from(&node.catalog, &touched)?;
         Ok(())
     }
 }

@@ -132,8 +132,7 @@ pub fn apply_cards(node: &Node, study: &Study) -> Result<ApplyReport, ApplyError
             grade: state.grade,
         });
     }
-    node.index
-        .index_datasets(&node.catalog.dataset_rows_for(&touched)?)?;
+    node.index.index_datasets_from(&node.catalog, &touched)?;
     report.conformity = grades
         .into_iter()
         .map(|(x, g)| (x, examination_conformity(&g)))

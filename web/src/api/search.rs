@@ -11,7 +11,8 @@
 //! - `limit` (default 20, at most 1000), `offset` (at most 10000).
 //! - `sort`: `key` or `key:asc|desc` (relevance defaults to desc, other keys to asc).
 //!
-//! The parsers are self-contained (no I/O) so that they can move next to the index later.
+//! The parameter language is the index's own (`node::index::{parse_filter, parse_facet,
+//! parse_sort}`), shared with `neurofed search`.
 
 use std::collections::BTreeMap;
 
@@ -20,231 +21,46 @@ use axum::Json;
 use node::access::Right;
 use node::audit::{Audit, AuditAction, NewEvent};
 use protocol::query::{
-    Count, FacetField, FacetRequest, Filter, Hit, Page, RangeField, SearchQuery, SearchResults,
-    Sort, SortKey, SortOrder, MAX_OFFSET, MAX_PAGE_SIZE,
+    Count, FacetRequest, Filter, Hit, Page, SearchQuery, SearchResults, Sort, MAX_OFFSET,
+    MAX_PAGE_SIZE,
 };
-use protocol::time::Date;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{clip, QueryParams};
+use super::QueryParams;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::{blocking, now, AppState};
 
-/// Facet size when `facet=field` gives none.
-pub const DEFAULT_FACET_SIZE: u32 = 10;
 /// Default page size.
 pub const DEFAULT_LIMIT: u32 = 20;
-
-fn valid_fields() -> String {
-    let terms: Vec<&str> = FacetField::ALL.iter().map(|f| f.as_str()).collect();
-    let ranges: Vec<&str> = RangeField::ALL.iter().map(|f| f.as_str()).collect();
-    format!(
-        "term fields: {}; range fields: {}; and exam_date",
-        terms.join(", "),
-        ranges.join(", ")
-    )
-}
 
 fn bad(msg: String) -> ApiError {
     ApiError::invalid_query(msg)
 }
 
-/// Parse one `filter` parameter.
+/// The index's error for a malformed parameter, as a 400.
+fn query_error(e: node::index::IndexError) -> ApiError {
+    match e {
+        node::index::IndexError::Query(m) => bad(m),
+        other => ApiError::internal(other),
+    }
+}
+
+/// Parse one `filter` parameter (the language of `node::index::parse_filter`).
 pub fn parse_filter(s: &str) -> ApiResult<Filter> {
-    let s = s.trim();
-    let (exclude, s) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s),
-    };
-    let Some((field, value)) = s.split_once(':') else {
-        return Err(bad(format!(
-            "filter {:?} must be field:value or field:[min TO max]",
-            clip(s, 60)
-        )));
-    };
-    let (field, value) = (field.trim(), value.trim());
-    if value.is_empty() {
-        return Err(bad(format!("filter {:?} has no value", clip(field, 40))));
-    }
-    let range = parse_range(value)?;
-    if field == "exam_date" {
-        if exclude {
-            return Err(bad("exam_date filters cannot be negated".into()));
-        }
-        let date = |b: Option<&str>| -> ApiResult<Option<Date>> {
-            b.map(|d| {
-                d.parse::<Date>().map_err(|_| {
-                    bad(format!(
-                        "exam_date bound {:?} is not a date (YYYY-MM-DD)",
-                        clip(d, 40)
-                    ))
-                })
-            })
-            .transpose()
-        };
-        let (from, to) = match range {
-            Some((lo, hi)) => (date(lo)?, date(hi)?),
-            None => {
-                let d = date(Some(value))?;
-                (d, d)
-            }
-        };
-        return Ok(Filter::DateRange { from, to });
-    }
-    let term_field = field.parse::<FacetField>().ok();
-    let range_field = field.parse::<RangeField>().ok();
-    if term_field.is_none() && range_field.is_none() {
-        return Err(bad(format!(
-            "unknown filter field {:?} ({})",
-            clip(field, 40),
-            valid_fields()
-        )));
-    }
-    let number = |b: Option<&str>| -> ApiResult<Option<f64>> {
-        b.map(|n| {
-            n.parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| bad(format!("{field} bound {:?} is not a number", clip(n, 40))))
-        })
-        .transpose()
-    };
-    match (range, term_field, range_field) {
-        (Some((lo, hi)), _, Some(rf)) => {
-            if exclude {
-                return Err(bad(format!("range filters on {field} cannot be negated")));
-            }
-            Ok(Filter::Range {
-                field: rf,
-                min: number(lo)?,
-                max: number(hi)?,
-            })
-        }
-        (Some(_), _, None) => Err(bad(format!(
-            "{field} takes values, not ranges (range fields: {})",
-            RangeField::ALL
-                .iter()
-                .map(|f| f.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
-        (None, Some(tf), _) => {
-            let values: Vec<String> =
-                match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
-                    Some(quoted) => vec![quoted.to_string()],
-                    None => value
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|v| !v.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                };
-            Ok(Filter::Term {
-                field: tf,
-                values,
-                exclude,
-            })
-        }
-        (None, None, Some(rf)) => {
-            if exclude {
-                return Err(bad(format!("filters on {field} cannot be negated")));
-            }
-            let v = number(Some(value))?;
-            Ok(Filter::Range {
-                field: rf,
-                min: v,
-                max: v,
-            })
-        }
-        (None, None, None) => Err(bad(format!("unknown filter field {field:?}"))),
-    }
+    node::index::parse_filter(s).map_err(query_error)
 }
 
-/// `[a TO b]` -> bounds (`*` is open); `None` when `value` is not bracketed.
-fn parse_range(value: &str) -> ApiResult<Option<(Option<&str>, Option<&str>)>> {
-    let Some(inner) = value.strip_prefix('[') else {
-        return Ok(None);
-    };
-    let Some(inner) = inner.strip_suffix(']') else {
-        return Err(bad(format!(
-            "range {:?} must be [min TO max]",
-            clip(value, 60)
-        )));
-    };
-    let parts: Vec<&str> = inner.split_whitespace().collect();
-    match parts.as_slice() {
-        [lo, to, hi] if to.eq_ignore_ascii_case("to") => {
-            let (lo, hi): (&str, &str) = (lo, hi);
-            Ok(Some(((lo != "*").then_some(lo), (hi != "*").then_some(hi))))
-        }
-        _ => Err(bad(format!(
-            "range {:?} must be [min TO max] (use * for an open bound)",
-            clip(value, 60)
-        ))),
-    }
-}
-
-/// Parse one `facet` parameter: `field` or `field:size`.
+/// Parse one `facet` parameter.
 pub fn parse_facet(s: &str) -> ApiResult<FacetRequest> {
-    let (name, size) = match s.trim().split_once(':') {
-        Some((n, sz)) => {
-            let size = sz.trim().parse::<u32>().map_err(|_| {
-                bad(format!(
-                    "facet size {:?} is not a positive integer",
-                    clip(sz, 40)
-                ))
-            })?;
-            (n.trim(), size)
-        }
-        None => (s.trim(), DEFAULT_FACET_SIZE),
-    };
-    let field = name.parse::<FacetField>().map_err(|_| {
-        bad(format!(
-            "unknown facet field {:?} (valid: {})",
-            clip(name, 40),
-            FacetField::ALL
-                .iter()
-                .map(|f| f.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })?;
-    Ok(FacetRequest { field, size })
+    node::index::parse_facet(s).map_err(query_error)
 }
 
-/// Parse `sort`: `key` or `key:asc|desc`.
+/// Parse the `sort` parameter.
 pub fn parse_sort(s: &str) -> ApiResult<Sort> {
-    let (key, order) = match s.trim().split_once(':') {
-        Some((k, o)) => (k.trim(), Some(o.trim())),
-        None => (s.trim(), None),
-    };
-    let by = key.parse::<SortKey>().map_err(|_| {
-        bad(format!(
-            "unknown sort key {:?} (valid: {})",
-            clip(key, 40),
-            SortKey::ALL
-                .iter()
-                .map(|k| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })?;
-    let order = match order {
-        None if by == SortKey::Relevance => SortOrder::Desc,
-        None => SortOrder::Asc,
-        Some(o) if o.eq_ignore_ascii_case("asc") => SortOrder::Asc,
-        Some(o) if o.eq_ignore_ascii_case("desc") => SortOrder::Desc,
-        Some(o) => {
-            return Err(bad(format!(
-                "sort order {:?} must be asc or desc",
-                clip(o, 20)
-            )))
-        }
-    };
-    Ok(Sort { by, order })
+    node::index::parse_sort(s).map_err(query_error)
 }
 
 /// The whole query string of `GET /search` as a validated [`SearchQuery`].
