@@ -286,6 +286,7 @@ pub async fn suggest(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use protocol::query::{FacetField, RangeField};
 
     fn q(pairs: &[(&str, &str)]) -> QueryParams {
         QueryParams(
