@@ -19,12 +19,14 @@ pub mod access;
 pub mod audit;
 pub mod catalog;
 pub mod export;
+pub mod fetched;
 pub mod fsck;
 pub mod home;
 pub mod index;
 pub mod ingest;
 pub mod keys;
 pub mod nifti;
+pub mod outboard;
 pub mod store;
 pub mod studycard;
 
