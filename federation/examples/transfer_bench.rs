@@ -4,6 +4,8 @@
 //!
 //! - `bare noise`, `bare tls`: a libp2p stream (TCP + noise or TLS + yamux) carrying the blob's
 //!   bytes read from its file; the receiver discards them. No store, no verification.
+//! - `bare noise written to a file`: the same, the receiver writing the bytes to a new file
+//!   (what storing costs, without verification).
 //! - `verified noise`, `verified tls`: `transfer::fetch_blob` of the same blob over the same
 //!   swarms, into a fresh store (partial file, every group verified, committed; durability
 //!   none, so no disk flush is timed).
@@ -13,7 +15,7 @@
 //!
 //! `socat` is measured by `scripts/bench/federation-transfer`, which runs this.
 //!
-//! usage: transfer_bench [--mib N] [--runs N] [--json]
+//! usage: transfer_bench [--mib N] [--runs N] [--only MODE,...]
 //! Prints a Markdown table (median, min, max MB/s over the runs; CPU seconds per GiB of the
 //! whole process, both ends), then one JSON line.
 
@@ -70,6 +72,22 @@ async fn drain<R: AsyncRead + Unpin>(r: &mut R) -> io::Result<u64> {
         if n == 0 {
             return Ok(total);
         }
+        total += n as u64;
+    }
+}
+
+/// Read a stream to its end into a new file, 256 KiB writes (storage without verification).
+async fn to_file<R: AsyncRead + Unpin>(r: &mut R, path: &std::path::Path) -> io::Result<u64> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path)?;
+    let mut buf = vec![0u8; CHUNK];
+    let mut total = 0;
+    loop {
+        let n = r.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(total);
+        }
+        f.write_all(&buf[..n])?;
         total += n as u64;
     }
 }
@@ -233,6 +251,7 @@ async fn tcp_servers(src: Arc<Source>) -> Res<(SocketAddr, SocketAddr)> {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Mode {
     BareNoise,
+    BareNoiseFile,
     BareTls,
     VerifiedNoise,
     VerifiedTls,
@@ -242,8 +261,9 @@ enum Mode {
 }
 
 impl Mode {
-    const ALL: [Mode; 7] = [
+    const ALL: [Mode; 8] = [
         Mode::BareNoise,
+        Mode::BareNoiseFile,
         Mode::BareTls,
         Mode::VerifiedNoise,
         Mode::VerifiedTls,
@@ -255,6 +275,7 @@ impl Mode {
     fn name(self) -> &'static str {
         match self {
             Mode::BareNoise => "bare libp2p stream, TCP+noise+yamux",
+            Mode::BareNoiseFile => "bare libp2p stream written to a file, TCP+noise+yamux",
             Mode::BareTls => "bare libp2p stream, TCP+TLS+yamux",
             Mode::VerifiedNoise => "verified transfer into a store, TCP+noise+yamux",
             Mode::VerifiedTls => "verified transfer into a store, TCP+TLS+yamux",
@@ -267,6 +288,7 @@ impl Mode {
     fn key(self) -> &'static str {
         match self {
             Mode::BareNoise => "bare_noise",
+            Mode::BareNoiseFile => "bare_noise_file",
             Mode::BareTls => "bare_tls",
             Mode::VerifiedNoise => "verified_noise",
             Mode::VerifiedTls => "verified_tls",
@@ -292,11 +314,11 @@ async fn measure(setup: &Setup, mode: Mode) -> Res<(f64, f64)> {
     let cpu = ProcessTime::now();
     let t = Instant::now();
     match mode {
-        Mode::BareNoise | Mode::BareTls => {
-            let p = if mode == Mode::BareNoise {
-                &setup.noise
-            } else {
+        Mode::BareNoise | Mode::BareTls | Mode::BareNoiseFile => {
+            let p = if mode == Mode::BareTls {
                 &setup.tls
+            } else {
+                &setup.noise
             };
             let mut s = p
                 .control
@@ -305,7 +327,17 @@ async fn measure(setup: &Setup, mode: Mode) -> Res<(f64, f64)> {
                 .await?;
             s.write_all(&[1]).await?;
             s.flush().await?;
-            let n = drain(&mut s).await?;
+            let n = if mode == Mode::BareNoiseFile {
+                let dest = tempfile::tempdir_in(&setup.scratch)?;
+                let n = to_file(&mut s, &dest.path().join("blob")).await?;
+                let (secs, cpu) = (t.elapsed().as_secs_f64(), cpu.elapsed().as_secs_f64());
+                if n != size {
+                    return Err(format!("bare stream moved {n} bytes of {size}").into());
+                }
+                return Ok((secs, cpu));
+            } else {
+                drain(&mut s).await?
+            };
             if n != size {
                 return Err(format!("bare stream moved {n} bytes of {size}").into());
             }
@@ -362,7 +394,7 @@ fn median(v: &[f64]) -> f64 {
     s[s.len() / 2]
 }
 
-async fn run(mib: u64, runs: usize) -> Res<()> {
+async fn run(mib: u64, runs: usize, only: Option<String>) -> Res<()> {
     let scratch = std::env::var_os("BENCH_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(std::env::temp_dir);
@@ -404,8 +436,14 @@ async fn run(mib: u64, runs: usize) -> Res<()> {
     };
     // Warm-up: page cache, connections, allocator.
     measure(&setup, Mode::BareNoise).await?;
-    let mut results: Vec<(Mode, Vec<f64>, Vec<f64>)> =
-        Mode::ALL.iter().map(|m| (*m, vec![], vec![])).collect();
+    let mut results: Vec<(Mode, Vec<f64>, Vec<f64>)> = Mode::ALL
+        .iter()
+        .filter(|m| {
+            only.as_deref()
+                .is_none_or(|o| o.split(',').any(|k| k == m.key()))
+        })
+        .map(|m| (*m, vec![], vec![]))
+        .collect();
     for run in 0..runs {
         for (mode, mbs, cpus) in results.iter_mut() {
             let (secs, cpu) = measure(&setup, *mode).await?;
@@ -428,7 +466,7 @@ async fn run(mib: u64, runs: usize) -> Res<()> {
             .map(|r| median(&r.1))
             .unwrap_or(0.0)
     };
-    let (bare_noise, bare_tls) = (med(Mode::BareNoise), med(Mode::BareTls));
+    let (bare_noise, bare_tls) = (med(Mode::BareNoise).max(1.0), med(Mode::BareTls).max(1.0));
     println!("| mode | MB/s median | min | max | CPU-s/GiB (both ends) | vs bare noise | vs bare, same transport |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut json = serde_json::Map::new();
@@ -464,11 +502,13 @@ async fn run(mib: u64, runs: usize) -> Res<()> {
 fn main() -> Res<()> {
     let mut mib = 1024u64;
     let mut runs = 3usize;
+    let mut only = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--mib" => mib = args.next().ok_or("--mib N")?.parse()?,
             "--runs" => runs = args.next().ok_or("--runs N")?.parse()?,
+            "--only" => only = Some(args.next().ok_or("--only MODE[,MODE]")?),
             _ => {
                 return Err(format!(
                     "unknown argument {a}; usage: transfer_bench [--mib N] [--runs N]"
@@ -482,5 +522,5 @@ fn main() -> Res<()> {
         .worker_threads(2)
         .enable_all()
         .build()?
-        .block_on(run(mib, runs.max(1)))
+        .block_on(run(mib, runs.max(1), only))
 }

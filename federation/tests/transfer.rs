@@ -539,7 +539,7 @@ mod p2p {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn libp2p_dataset_200mb() -> TestResult {
     let source = Home::new();
-    let sizes = vec![40 * MB, 40 * MB, 40 * MB, 40 * MB, 39 * MB, 1 * MB, 12_345];
+    let sizes = vec![40 * MB, 40 * MB, 40 * MB, 40 * MB, 39 * MB, MB, 12_345];
     let (dataset, instances) = source.dataset(&sizes, 2);
     let policy = Policy::default();
     let provider = p2p::connect(&source, policy.clone(), false).await;
@@ -1162,5 +1162,42 @@ async fn authorization_and_audit() -> TestResult {
     );
     let e = r.audit_event(None, None, 5);
     assert!(e.detail.contains(&inst1[1].0.to_hex()) && e.detail.contains("300000 bytes"));
+    Ok(())
+}
+
+/// A dataset fetched into a real node home: recorded outside the local catalog, and its blobs
+/// kept by `fsck --gc` (not garbage), and the node stays consistent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetched_dataset_survives_fsck_gc() -> TestResult {
+    let source = Home::new();
+    let (dataset, instances) = source.dataset(&[300_000, 2 * MB, 5_000], 31);
+    let p = Tcp::new(
+        tcp_server(&source, Faults::default(), Policy::default()).await,
+        "a",
+    );
+    let dir = tempfile::tempdir()?;
+    let node = node::home::Home::new(dir.path()).init("Receiving center", None)?;
+    let outboards = Outboards::open(&node.store)?;
+    fetch_dataset(
+        &node.store,
+        &outboards,
+        node.catalog.db(),
+        dataset,
+        Provenance {
+            origin: key(3),
+            grant: None,
+        },
+        &providers(&[p]),
+        &opts(8),
+    )
+    .await?;
+    let report = node::fsck::fsck(&node, true)?;
+    assert!(report.is_clean(), "{:?}", report.problems);
+    assert_eq!(report.garbage_blobs, 0, "fetched blobs are live");
+    for (id, bytes) in &instances {
+        assert_eq!(&node.store.read(id)?, bytes);
+    }
+    assert!(node.store.contains(&dataset));
+    assert_eq!(node.catalog.stats()?.datasets, 0);
     Ok(())
 }

@@ -158,11 +158,10 @@ impl<'a> Fetched<'a> {
     /// Forget a fetched dataset (its blobs become garbage for `fsck --gc`).
     pub fn remove(&self, content: &ContentId) -> Result<bool, FetchedError> {
         let txn = self.db.begin_write()?;
-        let found = {
-            let mut t = txn.open_table(FETCHED)?;
-            let found = t.remove(content.as_bytes())?.is_some();
-            found
-        };
+        let found = txn
+            .open_table(FETCHED)?
+            .remove(content.as_bytes())?
+            .is_some();
         txn.commit()?;
         Ok(found)
     }
