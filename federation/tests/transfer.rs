@@ -2,6 +2,8 @@
 //! (TCP + noise + yamux, TCP + TLS + yamux). Data is generated (blake3 output stream); faults
 //! (a flipped byte, a cut or stalled stream, lies, garbage) are injected into real streams.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -686,7 +688,7 @@ async fn aborted_fetch_resumes_from_disk() -> TestResult {
     let (store, outboards, list) = (
         dest.store.clone(),
         dest.outboards.clone(),
-        providers(&[p.clone()]),
+        providers(std::slice::from_ref(&p)),
     );
     let size = bytes.len() as u64;
     let task = tokio::spawn(async move {
@@ -757,7 +759,7 @@ async fn corrupting_provider_is_dropped_within_one_group() -> TestResult {
         id,
         Some(size),
         None,
-        &providers(&[bad.clone()]),
+        &providers(std::slice::from_ref(&bad)),
         &opts(8),
     )
     .await
@@ -931,7 +933,7 @@ async fn lying_and_garbage_providers_fail_cleanly() -> TestResult {
                 id,
                 Some(size),
                 None,
-                &providers(&[p.clone()]),
+                &providers(std::slice::from_ref(&p)),
                 &o,
             ),
         )
@@ -985,7 +987,7 @@ async fn outboard_mismatch_is_refused() -> TestResult {
         id,
         None,
         None,
-        &providers(&[p.clone()]),
+        &providers(std::slice::from_ref(&p)),
         &opts(8),
     )
     .await?;
@@ -1005,7 +1007,7 @@ async fn outboard_mismatch_is_refused() -> TestResult {
         id,
         Some(bytes.len() as u64),
         None,
-        &providers(&[p.clone()]),
+        &providers(std::slice::from_ref(&p)),
         &opts(8),
     )
     .await?;

@@ -66,7 +66,6 @@ enum Item {
         size: usize,
         got: usize,
         is_root: bool,
-        hasher: blake3::Hasher,
     },
 }
 
@@ -75,6 +74,8 @@ pub(crate) struct Decoder {
     iter: ResponseIter,
     stack: Vec<blake3::Hash>,
     item: Option<Item>,
+    /// Hashes the group being received (one hasher, reset per group).
+    hasher: blake3::Hasher,
 }
 
 impl std::fmt::Debug for Decoder {
@@ -92,6 +93,7 @@ impl Decoder {
             iter: ResponseIter::new(tree, ranges),
             stack: vec![root],
             item: None,
+            hasher: blake3::Hasher::new(),
         };
         d.advance();
         d
@@ -124,17 +126,16 @@ impl Decoder {
                 is_root,
                 ..
             } => {
-                let mut hasher = blake3::Hasher::new();
+                self.hasher = blake3::Hasher::new();
                 if !is_root {
                     use blake3::hazmat::HasherExt;
-                    hasher.set_input_offset(start_chunk.to_bytes());
+                    self.hasher.set_input_offset(start_chunk.to_bytes());
                 }
                 Item::Leaf {
                     offset: start_chunk.to_bytes(),
                     size,
                     got: 0,
                     is_root,
-                    hasher,
                 }
             }
         });
@@ -190,11 +191,10 @@ impl Decoder {
                     size,
                     got,
                     is_root,
-                    hasher,
                 } => {
                     let n = rest.len().min(*size - *got);
                     let piece = &rest[..n];
-                    hasher.update(piece);
+                    self.hasher.update(piece);
                     sink.data(*offset + *got as u64, piece)?;
                     *got += n;
                     used += n;
@@ -202,10 +202,10 @@ impl Decoder {
                         continue;
                     }
                     let actual = if *is_root {
-                        hasher.finalize()
+                        self.hasher.finalize()
                     } else {
                         use blake3::hazmat::HasherExt;
-                        blake3::Hash::from(hasher.finalize_non_root())
+                        blake3::Hash::from(self.hasher.finalize_non_root())
                     };
                     let expected = self.stack.pop().ok_or(VerifyError::Shape)?;
                     if actual != expected {

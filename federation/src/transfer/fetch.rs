@@ -690,7 +690,7 @@ async fn worker(shared: Arc<Shared>, provider: Arc<dyn Provider>) -> WorkerRepor
             id: blob.want.id,
             within: blob.want.within,
             size: Some(size),
-            ranges: byte_ranges(&[slice.groups.clone()], size),
+            ranges: byte_ranges(std::slice::from_ref(&slice.groups), size),
         };
         let request_id = shared.next_request.fetch_add(1, Ordering::Relaxed);
         let before = c.read_total;

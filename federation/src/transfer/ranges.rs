@@ -29,7 +29,7 @@ pub(crate) const SIZE_PROOF: ByteRange = ByteRange {
 pub(crate) fn covered_groups(requested: &[ByteRange], size: u64) -> Vec<Range<u64>> {
     let n = group_count(size);
     if requested.is_empty() {
-        return vec![0..n];
+        return std::iter::once(0..n).collect();
     }
     let mut out: Vec<Range<u64>> = requested
         .iter()
@@ -90,6 +90,7 @@ pub(crate) fn truncated(ranges: &ChunkRanges, size: u64) -> ChunkRanges {
 }
 
 #[cfg(test)]
+#[allow(clippy::single_range_in_vec_init)]
 mod tests {
     use super::*;
 
