@@ -40,6 +40,7 @@ mod results;
 mod search;
 pub mod state;
 mod status;
+pub mod transfer;
 
 use std::collections::HashSet;
 use std::path::Path;

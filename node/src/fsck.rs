@@ -138,7 +138,13 @@ pub fn fsck(node: &Node, gc: bool) -> Result<FsckReport, FsckError> {
         }
     }
 
-    let recorded = node.catalog.recorded_blobs()?;
+    let mut recorded = node.catalog.recorded_blobs()?;
+    // Datasets fetched from other nodes keep their blobs alive too (node/src/fetched.rs).
+    recorded.extend(
+        crate::fetched::Fetched::new(node.catalog.db())
+            .referenced_blobs(&node.store)
+            .map_err(|e| CatalogError::Invalid(e.to_string()))?,
+    );
     let garbage: Vec<(ContentId, u64)> = present
         .iter()
         .filter(|(id, _)| !recorded.contains(id))

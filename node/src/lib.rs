@@ -43,12 +43,14 @@ pub fn unix_now() -> i64 {
 
 pub mod catalog;
 pub mod export;
+pub mod fetched;
 pub mod fsck;
 pub mod home;
 pub mod index;
 pub mod ingest;
 pub mod keys;
 pub mod nifti;
+pub mod outboard;
 pub mod store;
 pub mod studycard;
 

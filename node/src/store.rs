@@ -177,6 +177,26 @@ impl BlobStore {
         })
     }
 
+    /// Stage a file already written inside the store's folder (a download verified against
+    /// `id` as it arrived, under `tmp/fetch/`): the caller vouches that its bytes hash to `id`
+    /// and, with [`Durability::FsyncEach`], that they are synced. Committed like [`Self::stage`]d
+    /// bytes; when the store already holds the blob, the file is removed.
+    pub fn stage_file(&self, path: PathBuf, id: ContentId, size: u64) -> Staged {
+        if self.contains(&id) {
+            let _ = fs::remove_file(&path);
+            return Staged {
+                id,
+                size,
+                tmp: None,
+            };
+        }
+        Staged {
+            id,
+            size,
+            tmp: Some(path),
+        }
+    }
+
     /// Make a batch of staged blobs durable under their final names (see the module doc).
     /// When this returns `Ok`, every blob of the batch survives a power cut.
     pub fn commit(&self, batch: Vec<Staged>) -> Result<(), StoreError> {

@@ -249,6 +249,11 @@ pub struct ContentRequest {
     /// Ranges wanted, sorted, non-overlapping, non-empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ranges: Vec<ByteRange>,
+    /// The dataset (content id of its manifest) through which the blob is asked for: access is
+    /// checked on that dataset, and the blob must be listed in its manifest. Absent: the blob
+    /// is itself a dataset's manifest. (Added for content transfer, see docs/transfer.md.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<ContentId>,
     /// The capability used (download action).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<Authorization>,
@@ -265,10 +270,14 @@ impl ContentRequest {
         struct What<'a> {
             content: &'a ContentId,
             ranges: &'a [ByteRange],
+            // Skipped when absent, so digests of requests without it are unchanged.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            within: Option<&'a ContentId>,
         }
         let what = What {
             content: &self.content,
             ranges: &self.ranges,
+            within: self.within.as_ref(),
         };
         invocation_digest(target, self.id, 0, &what, chain)
     }

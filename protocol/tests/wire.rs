@@ -55,6 +55,7 @@ fn every_request_round_trips() {
                 ByteRange { start: 0, end: 10 },
                 ByteRange { start: 20, end: 30 },
             ],
+            within: None,
             auth: None,
         }),
         Request::Push(Push::Revocation(Signed::sign(rev, &c.pi).unwrap())),
@@ -149,6 +150,7 @@ fn versions_sizes_and_limits_are_enforced() {
             ByteRange { start: 0, end: 10 },
             ByteRange { start: 5, end: 30 },
         ],
+        within: None,
         auth: None,
     });
     assert!(decode_request(&encode_request(&req).unwrap()).is_err());
