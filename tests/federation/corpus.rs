@@ -24,7 +24,6 @@ fn import(home: &std::path::Path, center: &str, paths: &[PathBuf]) -> Arc<Node> 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the tantivy index: node::index::Index::search is a stub until the search branch merges"]
 async fn federated_facets_over_the_corpus_equal_one_node_with_everything() {
     let corpus = testkit::synth_corpus();
     let mut subjects: Vec<PathBuf> = std::fs::read_dir(&corpus)

@@ -365,7 +365,7 @@ mod tests {
         assert!(msg("tr:[1 TO").contains("[min TO max]"));
         assert!(msg("tr:[a TO 2]").contains("not a number"));
         assert!(msg("tr:[1 2]").contains("[min TO max]"));
-        assert!(msg("modality:[1 TO 2]").contains("not ranges"));
+        assert!(msg("modality:[1 TO 2]").contains("not a range field"));
         assert!(msg("exam_date:[2019-13-01 TO *]").contains("not a date"));
         assert!(msg("tr:[NaN TO 1]").contains("not a number"));
         assert!(msg("tr:[inf TO *]").contains("not a number"));

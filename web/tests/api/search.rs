@@ -22,7 +22,6 @@ fn visible(user: &str) -> Vec<StudyId> {
 }
 
 #[tokio::test]
-#[ignore = "needs the tantivy index (search branch)"]
 async fn rights_matrix_for_hits_and_facet_counts() {
     let s = shared();
     let names: BTreeMap<StudyId, String> = s
@@ -84,7 +83,6 @@ async fn rights_matrix_for_hits_and_facet_counts() {
 }
 
 #[tokio::test]
-#[ignore = "needs the tantivy index (search branch)"]
 async fn filters_sort_and_pages() {
     let s = shared();
     let t = Some(s.token("admin"));
@@ -121,7 +119,6 @@ async fn filters_sort_and_pages() {
 }
 
 #[tokio::test]
-#[ignore = "needs the tantivy index (search branch)"]
 async fn searches_are_audited_without_their_text() {
     let s = shared();
     let r = get(
