@@ -7,7 +7,7 @@ use std::path::Path;
 use node::keys::{user_key_path, KeyFile};
 use protocol::grant::{Action, CapabilityChain};
 use protocol::keys::{PublicKey, SecretKey};
-use protocol::wire::{self, SearchRequest};
+use protocol::wire::{self, ContentRequest, SearchRequest};
 
 use crate::{state, FedError};
 
@@ -71,6 +71,46 @@ impl Authorization {
             .filter(|(_, b)| b.resource.node() == target)
             .max_by_key(|(_, b)| (b.actions.contains(Action::Search), b.expires))
             .map(|(c, _)| c)
+    }
+
+    /// The chain that lets this caller download from `target`, if any: the latest expiry.
+    pub fn download_chain_for(&self, target: &PublicKey) -> Option<&CapabilityChain> {
+        self.chains
+            .iter()
+            .filter_map(|c| c.leaf().map(|l| (c, l.body())))
+            .filter(|(_, b)| b.resource.node() == target && b.actions.contains(Action::Download))
+            .max_by_key(|(_, b)| b.expires)
+            .map(|(c, _)| c)
+    }
+
+    /// These chains and those of `other`, invoked by this one's key (or else `other`'s).
+    pub fn merged(mut self, other: Authorization) -> Self {
+        self.chains.extend(other.chains);
+        if self.invoker.is_none() {
+            self.invoker = other.invoker;
+        }
+        self
+    }
+
+    /// Attach the download chain for `target` to a content request, with the invocation
+    /// signature when the chain's audience is the invoking user (over this very request).
+    pub fn authorize_content(&self, req: &mut ContentRequest, target: &PublicKey) {
+        let Some(chain) = self.download_chain_for(target) else {
+            req.auth = None;
+            return;
+        };
+        let audience = chain.leaf().map(|l| l.body().audience);
+        let invocation = match &self.invoker {
+            Some(k) if Some(k.public()) == audience => req
+                .invocation_digest(target, chain)
+                .ok()
+                .map(|d| k.sign(protocol::signed::tag::INVOCATION, &d)),
+            _ => None,
+        };
+        req.auth = Some(wire::Authorization {
+            chain: chain.clone(),
+            invocation,
+        });
     }
 
     /// The authorization of `req` at `target`, if a chain names it.

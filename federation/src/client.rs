@@ -31,6 +31,7 @@ pub(crate) struct Inner {
     pub(crate) deadline: Duration,
     pub(crate) control: Mutex<libp2p_stream::Control>,
     pub(crate) providers: Mutex<HashMap<ContentId, Vec<PublicKey>>>,
+    pub(crate) responder: Arc<crate::member::Responder>,
 }
 
 /// A handle on a running federation. Clone it freely.

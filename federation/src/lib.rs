@@ -18,6 +18,10 @@
 //! signed answer, and merges them ([`merge`], a pure function). Each member verifies the chain,
 //! turns it into an access scope, and answers ([`member`](crate::member)).
 //!
+//! [`content`] wires content transfer to a node: [`content::serve_node`] answers members'
+//! streams from the store (the capability checked per request, every transfer audited), and
+//! [`content::MemberProvider`] fetches from members over libp2p streams.
+//!
 //! What this crate never does: run anything for a peer that is not a verified member; panic on a
 //! peer's bytes (every frame is size-checked before it is read and decoded by the protocol
 //! crate's strict decoder); wait on an unbounded queue.
@@ -31,6 +35,7 @@ pub mod backend;
 mod client;
 pub mod codec;
 mod config;
+pub mod content;
 mod error;
 mod event_loop;
 pub mod identity;
@@ -51,7 +56,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{identify, noise, request_response, tcp, yamux, Multiaddr};
+use libp2p::{identify, noise, request_response, tcp, yamux};
 use protocol::keys::PublicKey;
 use tokio::sync::mpsc;
 
@@ -64,7 +69,7 @@ pub use results::{Coverage, FederatedResults, NodeOutcome, NodeReport};
 pub use status::{ConsortiumStatus, MemberState, MemberStatus};
 
 /// Re-exported for the transfer code: streams opened with [`Client::open_stream`].
-pub use libp2p::{PeerId, Stream};
+pub use libp2p::{Multiaddr, PeerId, Stream};
 
 /// Something that happened in the federation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,7 +219,7 @@ impl Federation {
             roster: joined.roster,
             membership: joined.membership,
             revocations,
-            responder,
+            responder: responder.clone(),
             listen_addrs,
         });
         tracing::info!(node = %me, %center, "federation started");
@@ -228,6 +233,7 @@ impl Federation {
                 deadline: config.deadline,
                 control: Mutex::new(control),
                 providers: Mutex::new(Default::default()),
+                responder,
             }),
         };
         // The first status snapshot is published by the loop's first turn.

@@ -9,11 +9,13 @@ use std::sync::{Arc, RwLock};
 
 use node::access::{AccessScope, StudyScope};
 use protocol::grant::{Action, Resource};
+use protocol::id::StudyId;
 use protocol::keys::{PublicKey, SecretKey};
 use protocol::query::{Count, FacetField, Filter, Page, SearchQuery, SearchResults};
 use protocol::signed::Signed;
 use protocol::verify::{Policy, Refusal, Revocations, RootAuthority, VerifiedCache, Verifier};
-use protocol::wire::{self, NodeStatus, Response, SearchRequest, WireError};
+use protocol::wire::{self, ContentRequest, NodeStatus, Response, SearchRequest, WireError};
+use protocol::GrantHash;
 
 use crate::backend::SearchBackend;
 
@@ -167,6 +169,59 @@ impl Responder {
             count_only,
             query,
         })
+    }
+
+    /// Check a content request's capability for `download` on `study` of this node (the study
+    /// of the dataset it is asked through); who it is granted to and under which grant.
+    /// `public`: whether that study is public here (for `public` grants).
+    pub(crate) fn permit_download(
+        &self,
+        peer: &PublicKey,
+        req: &ContentRequest,
+        study: Option<&StudyId>,
+        public: bool,
+        now: u64,
+    ) -> Result<(PublicKey, GrantHash), Refusal> {
+        let Some(auth) = &req.auth else {
+            return Err(Refusal::EmptyChain);
+        };
+        let digest = req.invocation_digest(&self.me, &auth.chain).map_err(|e| {
+            Refusal::Malformed(protocol::cbor::DecodeError::Invalid {
+                what: "content request",
+                reason: e.to_string(),
+            })
+        })?;
+        let requester = auth.requester(peer, &digest)?;
+        let revocations = self.revocations.read().unwrap_or_else(|e| e.into_inner());
+        let authority = LocalAuthority {
+            me: &self.me,
+            backend: self.backend.as_ref(),
+        };
+        let verifier = Verifier {
+            policy: &self.policy,
+            revocations: &revocations,
+            authority: &authority,
+            cache: Some(&self.cache),
+        };
+        let v = verifier.verify(&auth.chain, &requester, now)?;
+        drop(revocations);
+        let refuse = |what: String| Refusal::NotPermitted {
+            grant: v.leaf(),
+            action: Action::Download,
+            what,
+        };
+        // Only after the chain verified: whether the dataset exists is not told to strangers.
+        let Some(study) = study else {
+            return Err(refuse(format!(
+                "on dataset {} (not a dataset of this node)",
+                req.within.unwrap_or(req.content)
+            )));
+        };
+        v.permits(Action::Download, &self.me, Some(study))?;
+        if matches!(v.resource, Resource::Public { .. }) && !public {
+            return Err(refuse(format!("on study {study} (not public)")));
+        }
+        Ok((requester, v.leaf()))
     }
 
     /// The answer to a verified member's search request, at `now_ms` (unix milliseconds).

@@ -28,7 +28,7 @@ pub use cards::StoredCard;
 pub use model::*;
 
 /// Version of the catalog's layout. Bump it, and write the migration, when tables change.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 type Id = [u8; 16];
 
@@ -43,7 +43,8 @@ const ACQS: TableDefinition<Id, &[u8]> = TableDefinition::new("acquisitions");
 const DATASETS: TableDefinition<Id, &[u8]> = TableDefinition::new("datasets");
 /// Natural keys -> ids: `study:<name>`, `subject:<study id hex>:<pseudonym>`,
 /// `exam:<study id hex>:<study uid>`, `acq:<study id hex>:<series uid>`,
-/// `equipment:<center>\0<manufacturer>\0<model>\0<serial hash>`.
+/// `equipment:<center>\0<manufacturer>\0<model>\0<serial hash>`,
+/// `content:<manifest content id hex>` -> dataset id (schema 2).
 const KEYS: TableDefinition<&str, Id> = TableDefinition::new("keys");
 /// De-identified SOPInstanceUID -> dataset id (16 bytes) + instance blob id (32 bytes).
 const INSTANCES: TableDefinition<&str, &[u8]> = TableDefinition::new("instances");
@@ -297,6 +298,17 @@ impl Catalog {
             if found < SCHEMA_VERSION {
                 // Version 0 is an empty catalog: create every table.
                 meta.insert("schema_version", SCHEMA_VERSION.to_be_bytes().as_slice())?;
+            }
+            if found == 1 {
+                // Version 2 added `content:` keys (dataset by content id, for serving
+                // transfers): fill them from the datasets, in this same transaction.
+                let datasets = txn.open_table(DATASETS)?;
+                let mut keys = txn.open_table(KEYS)?;
+                for row in datasets.iter()? {
+                    let (k, v) = row?;
+                    let d: Dataset = dec("dataset", &k.value(), v.value())?;
+                    keys.insert(content_key(&d.dicom.manifest).as_str(), k.value())?;
+                }
             }
             txn.open_table(COUNTERS)?;
             txn.open_table(CENTERS)?;
@@ -745,6 +757,12 @@ impl Catalog {
             }
         };
         datasets.insert(dataset.id.to_bytes(), enc(&dataset).as_slice())?;
+        if c.manifest_base != Some(c.manifest) {
+            if let Some(old) = &c.manifest_base {
+                keys.remove(content_key(old).as_str())?;
+            }
+            keys.insert(content_key(&c.manifest).as_str(), dataset.id.to_bytes())?;
+        }
 
         // Instances and blob references.
         let mut new_instances = 0u32;
@@ -853,6 +871,15 @@ impl Catalog {
     pub fn dataset(&self, id: DatasetId) -> Result<Option<Dataset>> {
         let txn = self.db.begin_read()?;
         get(&txn.open_table(DATASETS)?, "dataset", id.to_bytes())
+    }
+
+    /// The local dataset whose content id (DICOM manifest) is `content`, if any.
+    pub fn dataset_by_content(&self, content: &ContentId) -> Result<Option<Dataset>> {
+        let txn = self.db.begin_read()?;
+        match key_get(&txn.open_table(KEYS)?, &content_key(content))? {
+            Some(id) => get(&txn.open_table(DATASETS)?, "dataset", id),
+            None => Ok(None),
+        }
     }
 
     /// An acquisition by id.
@@ -1099,6 +1126,10 @@ fn dataset_blobs(d: &Dataset) -> Vec<(ContentId, u64)> {
     v
 }
 
+fn content_key(content: &ContentId) -> String {
+    format!("content:{}", content.to_hex())
+}
+
 fn key_get(keys: &impl ReadableTable<&'static str, Id>, k: &str) -> Result<Option<Id>> {
     Ok(keys.get(k)?.map(|v| v.value()))
 }
@@ -1167,4 +1198,96 @@ fn bump(counters: &mut redb::Table<&str, u64>, key: &str, delta: i128) -> Result
     let next = (i128::from(cur) + delta).clamp(0, i128::from(u64::MAX)) as u64;
     counters.insert(key, next)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commit(study: StudyId, uids: &[&str], base: Option<ContentId>) -> SeriesCommit {
+        let instances: Vec<ManifestEntry> = uids
+            .iter()
+            .map(|u| ManifestEntry {
+                sop_instance_uid: (*u).into(),
+                instance_number: None,
+                content: ContentId::of(u.as_bytes()),
+                size: u.len() as u64,
+            })
+            .collect();
+        SeriesCommit {
+            study,
+            pseudonym: "sub-0001".into(),
+            sex: None,
+            birth_year: None,
+            study_uid: "2.25.1".into(),
+            exam_date: None,
+            age_years: None,
+            equipment: None,
+            series_uid: "2.25.2".into(),
+            modality: "MR".into(),
+            sop_class_uid: "1.2.840.10008.5.1.4.1.1.4".into(),
+            series_number: None,
+            series_description: None,
+            protocol_name: None,
+            protocol: Protocol::default(),
+            manifest: ContentId::of(uids.concat().as_bytes()),
+            manifest_size: 10,
+            manifest_base: base,
+            total_instances: uids.len() as u32,
+            total_bytes: 10,
+            instances,
+            nifti: None,
+            nifti_refusal: None,
+            cards: None,
+        }
+    }
+
+    #[test]
+    fn datasets_are_found_by_content_id_as_their_manifest_changes_and_after_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.redb");
+        let cat = Catalog::open(&path).unwrap();
+        cat.init_center("Rennes").unwrap();
+        let (study, _) = cat.ensure_study("MS cohort", None).unwrap();
+        let first = commit(study.id, &["1.1"], None);
+        let d = cat.commit_series(&first).unwrap().dataset;
+        assert_eq!(
+            cat.dataset_by_content(&first.manifest).unwrap().unwrap().id,
+            d
+        );
+
+        // The series grows: the new manifest names the dataset, the old one nothing.
+        let grown = commit(study.id, &["1.1", "1.2"], Some(first.manifest));
+        assert_eq!(cat.commit_series(&grown).unwrap().dataset, d);
+        assert_eq!(
+            cat.dataset_by_content(&grown.manifest).unwrap().unwrap().id,
+            d
+        );
+        assert!(cat.dataset_by_content(&first.manifest).unwrap().is_none());
+        assert!(cat
+            .dataset_by_content(&ContentId::of(b"nothing"))
+            .unwrap()
+            .is_none());
+
+        // A schema-1 catalog (no content keys) gets them when opened.
+        {
+            let txn = cat.db.begin_write().unwrap();
+            {
+                let mut meta = txn.open_table(META).unwrap();
+                meta.insert("schema_version", 1u64.to_be_bytes().as_slice())
+                    .unwrap();
+                let mut keys = txn.open_table(KEYS).unwrap();
+                keys.remove(content_key(&grown.manifest).as_str()).unwrap();
+            }
+            txn.commit().unwrap();
+        }
+        assert!(cat.dataset_by_content(&grown.manifest).unwrap().is_none());
+        drop(cat);
+        let cat = Catalog::open(&path).unwrap();
+        assert_eq!(cat.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(
+            cat.dataset_by_content(&grown.manifest).unwrap().unwrap().id,
+            d
+        );
+    }
 }

@@ -82,6 +82,10 @@ pub enum ConsortiumCmd {
         roster: PathBuf,
         /// This node's membership grant file.
         membership: PathBuf,
+        /// The coordinator's revocation list (`consortium revocations`): a serving node refuses
+        /// every grant until it holds one less than a day old (members then spread newer ones).
+        #[arg(long)]
+        revocations: Option<PathBuf>,
     },
 }
 
@@ -254,7 +258,11 @@ pub fn run(
             );
             Ok(0)
         }
-        ConsortiumCmd::Join { roster, membership } => {
+        ConsortiumCmd::Join {
+            roster,
+            membership,
+            revocations,
+        } => {
             let roster = Signed::<Roster>::from_bytes(&read(&roster)?)
                 .with_context(|| format!("{} is not a roster", roster.display()))?;
             let membership = Signed::<Membership>::from_bytes(&read(&membership)?)
@@ -287,6 +295,21 @@ pub fn run(
             }
             if let Err(e) = accept_roster(&roster, held.as_ref().map(|h| h.body()), &consortium) {
                 return refused("roster", e);
+            }
+            if let Some(path) = &revocations {
+                let list = Signed::<RevocationList>::from_bytes(&read(path)?)
+                    .with_context(|| format!("{} is not a revocation list", path.display()))?;
+                let target = revocations_dir(home).join("list.cbor");
+                let mut held = Revocations::new();
+                if let Ok(bytes) = fs::read(&target) {
+                    if let Ok(l) = Signed::<RevocationList>::from_bytes(&bytes) {
+                        let _ = held.apply_list(&l, &consortium);
+                    }
+                }
+                if let Err(e) = held.apply_list(&list, &consortium) {
+                    return refused("revocation list", e);
+                }
+                write_atomic(&target, list.bytes())?;
             }
             let dir = joined_dir(home);
             write_atomic(&dir.join("roster.cbor"), roster.bytes())?;

@@ -15,7 +15,7 @@
 //! each holding a third of the generated corpus), connects them on 127.0.0.1 and runs one
 //! federated search as center A's user.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -94,9 +94,12 @@ pub struct DemoArgs {
     /// The generated corpus (default: $NEUROFED_SYNTH, else target/corpus/synth).
     #[arg(long)]
     corpus: Option<PathBuf>,
-    /// Keep the three nodes running until Ctrl-C.
+    /// Where center A's HTTP API listens (port 0: any free port; the `ready` line says which).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    http: std::net::SocketAddr,
+    /// Run the federated search once and exit, instead of serving center A's API until Ctrl-C.
     #[arg(long)]
-    keep_running: bool,
+    once: bool,
 }
 
 /// Parse `field:v1,v2` into a term filter.
@@ -204,7 +207,7 @@ pub fn search(a: SearchArgs) -> Result<ExitCode> {
     }
     let req = req
         .query("offset", a.offset.to_string())
-        .query("size", a.size.to_string());
+        .query("limit", a.size.to_string());
     let mut resp = with_token(req, &a.api)
         .call()
         .map_err(|e| api_error(e, &a.api.node))?;
@@ -216,24 +219,65 @@ pub fn search(a: SearchArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(ExitCode::SUCCESS);
     }
-    if a.federated {
-        let fed: FederatedResultsView =
-            serde_json::from_value(value).context("the node's answer is not a federated result")?;
-        print_federated(&fed.results, &fed.nodes, fed.coverage);
-    } else {
-        let r: SearchResults = serde_json::from_value(value).context("not a search result")?;
-        print_results(&r);
-    }
+    print_http_results(&value);
     Ok(ExitCode::SUCCESS)
 }
 
-/// The JSON of [`FederatedResults`], read back.
-#[derive(Debug, serde::Deserialize)]
-struct FederatedResultsView {
-    #[serde(flatten)]
-    results: SearchResults,
-    nodes: Vec<serde_json::Value>,
-    coverage: Option<serde_json::Value>,
+/// Print the JSON of `GET /api/v1/search` (local or federated) for people.
+fn print_http_results(v: &serde_json::Value) {
+    let count = |c: &serde_json::Value| match c {
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    println!("{} datasets", count(&v["total"]));
+    if let Some(facets) = v["facets"].as_object() {
+        for (field, values) in facets {
+            let values: Vec<String> = values
+                .as_object()
+                .map(|m| m.iter().map(|(k, c)| format!("{k} {}", count(c))).collect())
+                .unwrap_or_default();
+            let bound = v["facet_error_bound"][field]
+                .as_u64()
+                .map(|b| format!(" (each within {b})"))
+                .unwrap_or_default();
+            println!("  {field:<14} {}{bound}", values.join(", "));
+        }
+    }
+    for h in v["hits"].as_array().into_iter().flatten() {
+        let s = |k: &str| h[k].as_str().unwrap_or("-").to_string();
+        let content = s("content");
+        println!(
+            "  {}  {:<12} {:<10} {:<4} {:<8} {}",
+            content.get(..12).unwrap_or(&content),
+            s("center"),
+            s("subject"),
+            s("modality"),
+            s("nature"),
+            h["node"].as_str().unwrap_or(""),
+        );
+    }
+    if let Some(c) = v.get("coverage") {
+        println!("coverage: {}/{} nodes", c["answered"], c["members"]);
+    }
+    for n in v["nodes"].as_array().into_iter().flatten() {
+        let detail = n["code"]
+            .as_str()
+            .or(n["reason"].as_str())
+            .or(n["message"].as_str())
+            .unwrap_or("");
+        println!(
+            "  {:<14} {:<12} {:>6} ms  {:>5} hits  {}",
+            n["center"].as_str().unwrap_or("?"),
+            n["status"].as_str().unwrap_or("?"),
+            n["latency_ms"]
+                .as_u64()
+                .map(|l| l.to_string())
+                .unwrap_or_else(|| "-".into()),
+            n["hits"].as_u64().unwrap_or(0),
+            detail,
+        );
+    }
 }
 
 fn print_results(r: &SearchResults) {
@@ -263,35 +307,6 @@ fn print_results(r: &SearchResults) {
     }
 }
 
-fn print_federated(
-    r: &SearchResults,
-    nodes: &[serde_json::Value],
-    coverage: Option<serde_json::Value>,
-) {
-    print_results(r);
-    if let Some(c) = coverage {
-        println!("coverage: {}/{} nodes", c["answered"], c["members"]);
-    }
-    for n in nodes {
-        let detail = n["code"]
-            .as_str()
-            .or(n["reason"].as_str())
-            .or(n["message"].as_str())
-            .unwrap_or("");
-        println!(
-            "  {:<14} {:<12} {:>6} ms  {:>5} hits  {}",
-            n["center"].as_str().unwrap_or("?"),
-            n["status"].as_str().unwrap_or("?"),
-            n["latency_ms"]
-                .as_u64()
-                .map(|l| l.to_string())
-                .unwrap_or_else(|| "-".into()),
-            n["hits"].as_u64().unwrap_or(0),
-            detail,
-        );
-    }
-}
-
 /// A relative path inside the output folder (no `..`, no root).
 fn safe_relative(p: &str) -> Option<PathBuf> {
     let path = Path::new(p);
@@ -309,6 +324,7 @@ pub fn fetch(a: FetchArgs) -> Result<ExitCode> {
     }
     #[derive(serde::Deserialize)]
     struct Fetched {
+        origin: String,
         files: Vec<File>,
     }
     let base = a.api.node.trim_end_matches('/');
@@ -333,22 +349,45 @@ pub fn fetch(a: FetchArgs) -> Result<ExitCode> {
         if let Some(dir) = dest.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let req = ureq::get(&format!("{base}/api/v1/blobs/{}", f.content.to_hex()));
+        let req = ureq::get(&format!("{base}/api/v1/blobs/{}", f.content.to_hex()))
+            .query("dataset", a.content_id.to_hex());
         let resp = with_token(req, &a.api)
             .call()
             .map_err(|e| api_error(e, &a.api.node))?;
         let mut reader = resp.into_body().into_reader();
-        let mut out = std::fs::File::create(&dest)
-            .with_context(|| format!("cannot create {}", dest.display()))?;
-        let n = std::io::copy(&mut reader, &mut out)?;
-        if n != f.size {
-            bail!("{}: got {n} bytes, expected {}", f.path, f.size);
+        // Written beside its destination, checked against its content id, then renamed.
+        let tmp = dest.with_extension("part");
+        let mut out = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        let mut hasher = blake3::Hasher::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut n = 0u64;
+        loop {
+            let k = reader.read(&mut buf)?;
+            if k == 0 {
+                break;
+            }
+            hasher.update(&buf[..k]);
+            out.write_all(&buf[..k])?;
+            n += k as u64;
         }
+        out.sync_all()?;
+        drop(out);
+        if n != f.size || protocol::ContentId::from_hasher(&hasher) != f.content {
+            let _ = std::fs::remove_file(&tmp);
+            bail!(
+                "{}: the node sent {n} bytes that do not hash to {}",
+                f.path,
+                f.content
+            );
+        }
+        std::fs::rename(&tmp, &dest)?;
         total += n;
     }
     println!(
-        "fetched {} ({} files, {}) into {}",
+        "fetched {} from {} ({} files, {}) into {}",
         a.content_id.short(12),
+        fetched.origin,
         fetched.files.len(),
         super::human_bytes(total),
         a.out.display()
@@ -562,10 +601,30 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
         let r = clients[0].search(query, &auth, Some(AccessScope::All)).await?;
         println!("\nfederated search from {} as user \"demo\" ({} ms):", centers[0].name, r.elapsed_ms);
         print_report(&r);
-        if a.keep_running {
-            println!("\nthe three nodes run until Ctrl-C (homes in {})", root.display());
-            println!("(the HTTP API of center A is served here once `neurofed serve` is wired to the federation)");
-            tokio::signal::ctrl_c().await?;
+        if !a.once {
+            for (c, center) in clients.iter().zip(&centers) {
+                federation::content::serve_node(c, center.node.clone())?;
+            }
+            let token = demo_account(&centers[0].node)?;
+            let listener = tokio::net::TcpListener::bind(a.http)
+                .await
+                .with_context(|| format!("binding {}", a.http))?;
+            let addr = listener.local_addr()?;
+            let state = web::AppState::new(centers[0].node.clone())?.with_federation(clients[0].clone());
+            println!("\n{}'s HTTP API: http://{addr}/api/v1 (homes in {})", centers[0].name, root.display());
+            println!("user \"demo\", API token: {token}");
+            println!("try:");
+            println!("  curl -H 'Authorization: Bearer {token}' 'http://{addr}/api/v1/search?scope=federated&facet=center&facet=nature&limit=3'");
+            println!("  curl -H 'Authorization: Bearer {token}' http://{addr}/api/v1/consortium");
+            println!("  NEUROFED_TOKEN={token} neurofed search --federated --node http://{addr} --facet center");
+            println!("  NEUROFED_TOKEN={token} neurofed fetch CONTENT_ID --node http://{addr} --out fetched");
+            println!("ready http={addr} p2p={}", addrs_text(&clients[0]).replace(' ', ","));
+            std::io::stdout().flush()?;
+            axum::serve(listener, web::app(state))
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
         }
         for c in &clients {
             c.shutdown().await;
@@ -576,6 +635,40 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
         println!("\n(temporary homes removed; pass --dir DIR to keep them)");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Center A's web account "demo" (the same name as its federation key), with `see` and
+/// `download` on A's study; a new API token for it.
+fn demo_account(node: &Node) -> Result<String> {
+    use node::access::{self, Access, Grant, NewUser, PasswordCost, Principal, Role};
+    let access = Access::with_password_cost(&node.catalog, PasswordCost::DEFAULT);
+    let op = Principal::Operator;
+    let now = access::now();
+    if access.users().get("demo")?.is_none() {
+        let password = format!("demo-{}", now);
+        access
+            .users()
+            .add(&op, NewUser::new("demo", Role::User), &password, now)?;
+    }
+    let study = node
+        .catalog
+        .study_by_name("MS cohort")?
+        .context("the import created the study")?;
+    access.rights().grant(
+        &op,
+        "demo",
+        study.id,
+        Grant {
+            rights: "see,download".parse()?,
+            until: None,
+            centers: None,
+        },
+        now,
+    )?;
+    let (token, _) = access
+        .tokens()
+        .create(&op, "demo", "neurofed demo", None, now)?;
+    Ok(token)
 }
 
 fn addrs_text(c: &federation::Client) -> String {
@@ -615,9 +708,6 @@ fn print_report(r: &FederatedResults) {
     }
     drop(out);
     print_results(&r.results);
-    if r.coverage.answered == 0 {
-        println!("(no node could search: the search index is not built in this version yet)");
-    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,11 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (when served behind HTTPS).
     #[arg(long)]
     secure_cookie: bool,
+    /// Join the consortium recorded in the home (`neurofed consortium join`) and listen for its
+    /// members on this libp2p address, e.g. `/ip4/0.0.0.0/tcp/4001` (`tcp/0`: any free port;
+    /// the `ready` line says which).
+    #[arg(long, value_name = "MULTIADDR")]
+    p2p: Option<federation::Multiaddr>,
 }
 
 pub fn run(home: &Home, a: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -38,7 +43,7 @@ pub fn run(home: &Home, a: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(d) = a.upload_dir {
         config.upload_dir = d;
     }
-    let state = AppState::with_config(node, config)?;
+    let state = AppState::with_config(node.clone(), config)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -48,9 +53,33 @@ pub fn run(home: &Home, a: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("binding {}", a.http))?;
         let addr = listener.local_addr().context("local address")?;
+        let (state, fed) = match a.p2p {
+            None => (state, None),
+            Some(p2p) => {
+                let fed_config = federation::FedConfig {
+                    listen: vec![p2p],
+                    ..federation::FedConfig::default()
+                };
+                let (client, events, _loop) =
+                    federation::Federation::start(node.clone(), fed_config)
+                        .await
+                        .context("joining the consortium")?;
+                federation::content::serve_node(&client, node.clone())
+                    .context("serving content transfers")?;
+                tokio::spawn(log_events(events));
+                (state.with_federation(client.clone()), Some(client))
+            }
+        };
         {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "ready http={addr}")?;
+            match &fed {
+                Some(c) => {
+                    let p2p: Vec<String> =
+                        c.listen_addrs().iter().map(ToString::to_string).collect();
+                    writeln!(out, "ready http={addr} p2p={}", p2p.join(","))?;
+                }
+                None => writeln!(out, "ready http={addr}")?,
+            }
             out.flush()?;
         }
         tracing::info!(%addr, "serving the HTTP API");
@@ -58,9 +87,20 @@ pub fn run(home: &Home, a: ServeArgs) -> anyhow::Result<ExitCode> {
             .with_graceful_shutdown(shutdown())
             .await
             .context("serving HTTP")?;
+        if let Some(c) = fed {
+            c.shutdown().await;
+        }
         tracing::info!("stopped");
         anyhow::Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The federation's events, logged.
+async fn log_events(mut events: federation::Events) {
+    use futures::StreamExt;
+    while let Some(e) = events.next().await {
+        tracing::info!(event = ?e, "federation");
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -6,6 +6,7 @@ mod access;
 mod cards;
 mod corpus;
 mod crash;
+mod federation;
 mod nifti;
 mod phi;
 mod search;

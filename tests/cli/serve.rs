@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::util::{neurofed, new_home};
 
 /// Kills the server if the test fails before stopping it.
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -21,7 +21,7 @@ impl Drop for Server {
     }
 }
 
-fn with_stdin(home: &Path, args: &[&str], stdin: &str) -> String {
+pub(crate) fn with_stdin(home: &Path, args: &[&str], stdin: &str) -> String {
     let mut child = neurofed(home)
         .args(args)
         .stdin(Stdio::piped())
@@ -45,7 +45,7 @@ fn with_stdin(home: &Path, args: &[&str], stdin: &str) -> String {
 }
 
 /// One HTTP/1.1 request; returns the status and the body.
-fn http(
+pub(crate) fn http(
     addr: &str,
     method: &str,
     path: &str,
@@ -96,7 +96,7 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     }
 }
 
-fn json(body: &[u8]) -> Value {
+pub(crate) fn json(body: &[u8]) -> Value {
     serde_json::from_slice(body)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
 }

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod audit;
 pub mod datasets;
 pub mod download;
+pub mod federation;
 pub mod import;
 pub mod rights;
 pub mod search;

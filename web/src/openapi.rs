@@ -48,6 +48,9 @@ use crate::api;
         api::rights::set_agreement,
         api::rights::accept,
         api::audit::list,
+        api::federation::consortium,
+        api::federation::fetch,
+        api::federation::blob,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session" = []))

@@ -58,6 +58,8 @@ pub struct AppState {
     pub import_lock: Arc<tokio::sync::Mutex<()>>,
     /// Settings.
     pub config: Arc<WebConfig>,
+    /// The node's federation, when it runs one (`neurofed serve --p2p`).
+    pub federation: Option<federation::Client>,
 }
 
 impl AppState {
@@ -78,7 +80,14 @@ impl AppState {
             node,
             import_lock: Arc::new(tokio::sync::Mutex::new(())),
             config: Arc::new(config),
+            federation: None,
         })
+    }
+
+    /// This state, answering the consortium routes through `client`.
+    pub fn with_federation(mut self, client: federation::Client) -> Self {
+        self.federation = Some(client);
+        self
     }
 
     /// Access control over the node's catalog, hashing new passwords at the configured cost.

@@ -65,7 +65,7 @@ pub fn parse_sort(s: &str) -> ApiResult<Sort> {
 
 /// The whole query string of `GET /search` as a validated [`SearchQuery`].
 pub fn parse_query(q: &QueryParams) -> ApiResult<SearchQuery> {
-    q.allow(&["q", "filter", "facet", "limit", "offset", "sort"])?;
+    q.allow(&["q", "filter", "facet", "limit", "offset", "sort", "scope"])?;
     let text = q
         .one("q")?
         .map(str::trim)
@@ -214,9 +214,11 @@ impl From<SearchResults> for SearchBody {
         ("limit" = Option<u32>, Query, description = "Hits per page, default 20, at most 1000"),
         ("offset" = Option<u32>, Query, description = "Hits skipped, at most 10000"),
         ("sort" = Option<String>, Query, description = "`key` or `key:asc|desc`"),
+        ("scope" = Option<String>, Query, description = "`local` (default) or `federated`: every member of the consortium and this node, merged (the answer then also has `nodes`, `coverage`, `facet_error_bound`, `elapsed_ms`)"),
     ),
     responses(
         (status = 200, body = SearchBody),
+        (status = 503, description = "`scope=federated` on a node that does not run its federation", body = ErrorBody),
         (status = 400, description = "Malformed query, unknown field, limit too large", body = ErrorBody),
         (status = 401, body = ErrorBody),
     ))]
@@ -224,8 +226,22 @@ pub async fn search(
     State(st): State<AppState>,
     auth: Auth,
     q: QueryParams,
-) -> ApiResult<Json<SearchBody>> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let query = parse_query(&q)?;
+    match q.one("scope")? {
+        None | Some("local") => {}
+        Some("federated") => {
+            return Ok(super::federation::federated(st, auth, query)
+                .await?
+                .into_response())
+        }
+        Some(other) => {
+            return Err(bad(format!(
+                "scope {other:?}: expected \"local\" or \"federated\""
+            )))
+        }
+    }
     blocking(move || {
         let t = now();
         let scope = st.access().scope(&auth.principal(), Right::See, t)?;
@@ -234,7 +250,7 @@ pub async fn search(
             NewEvent::new(auth.who(), AuditAction::Search, t)
                 .detail(summary(&query, results.total)),
         )?;
-        Ok(Json(SearchBody::from(results)))
+        Ok(Json(SearchBody::from(results)).into_response())
     })
     .await
 }

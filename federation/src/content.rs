@@ -1,0 +1,232 @@
+//! Content transfer wired to a running node and its federation.
+//!
+//! - [`serve_node`]: accept the content streams ([`transfer::PROTOCOL`]) of verified members
+//!   and answer them from the node's store. Each request must carry a capability chain that
+//!   verifies here and permits `download` on the study of the dataset it is asked through (a
+//!   dataset of this node, found by its content id); every transfer is written to the node's
+//!   audit log (who, which blob of which dataset, bytes, under which grant).
+//! - [`MemberProvider`]: a member as a [`Provider`] for [`transfer::fetch_dataset`]: streams
+//!   opened through the swarm, requests authorized with the caller's download chain for that
+//!   member.
+//! - [`fetch_dataset`]: fetch a dataset by content id from the members whose hits named it
+//!   (then any verified member), recording its origin and grant.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use libp2p::StreamProtocol;
+use node::audit::Audit;
+use node::outboard::Outboards;
+use node::Node;
+use protocol::keys::PublicKey;
+use protocol::wire::ContentRequest;
+use protocol::ContentId;
+
+use crate::transfer::{
+    self, Authorized, BoxFuture, BoxStream, DatasetReport, FetchOptions, Provenance, Provider,
+    ServeOptions, TransferRecord,
+};
+use crate::{identity, Authorization, Client, FedError};
+
+/// Serve members' content streams from `node` until the federation stops. Call once.
+pub fn serve_node(
+    client: &Client,
+    node: Arc<Node>,
+) -> Result<tokio::task::JoinHandle<()>, FedError> {
+    let mut incoming = client.accept_streams(StreamProtocol::new(transfer::PROTOCOL))?;
+    let outboards = Arc::new(Outboards::open(&node.store).map_err(|e| FedError::State {
+        path: node.store.root().to_path_buf(),
+        detail: e.to_string(),
+    })?);
+    let client = client.clone();
+    Ok(tokio::spawn(async move {
+        while let Some((peer_id, stream)) = incoming.next().await {
+            // Streams only come over connections, and only members keep theirs; a peer whose
+            // membership lapsed since is refused here.
+            let Some(peer) = identity::public_key(&peer_id).filter(|_| client.is_member(&peer_id))
+            else {
+                tracing::info!(%peer_id, "content stream from a non-member dropped");
+                continue;
+            };
+            let (node, outboards, client) = (node.clone(), outboards.clone(), client.clone());
+            tokio::spawn(async move {
+                let authorize =
+                    |a: &transfer::Access<'_>| authorize_request(&client, &node, peer, a);
+                let audit = |r: TransferRecord| audit_transfer(&node, r);
+                match transfer::serve(
+                    stream,
+                    peer,
+                    &node.store,
+                    &outboards,
+                    &ServeOptions::default(),
+                    authorize,
+                    audit,
+                )
+                .await
+                {
+                    Ok(s) => {
+                        tracing::debug!(%peer, requests = s.requests, bytes = s.bytes, "content stream served")
+                    }
+                    Err(e) => tracing::info!(%peer, "content stream ended: {e}"),
+                }
+            });
+        }
+    }))
+}
+
+fn authorize_request(
+    client: &Client,
+    node: &Node,
+    peer: PublicKey,
+    a: &transfer::Access<'_>,
+) -> Result<Authorized, protocol::verify::Refusal> {
+    let dataset = node
+        .catalog
+        .dataset_by_content(&a.dataset)
+        .unwrap_or_else(|e| {
+            tracing::error!("catalog lookup of {}: {e}", a.dataset);
+            None
+        });
+    let study = dataset.as_ref().map(|d| d.study);
+    let public = match &study {
+        Some(s) => client
+            .inner
+            .backend
+            .public_studies()
+            .is_ok_and(|p| p.contains(s)),
+        None => false,
+    };
+    let now = crate::now_ms() / 1000;
+    let (requester, grant) =
+        client
+            .inner
+            .responder
+            .permit_download(&peer, a.request, study.as_ref(), public, now)?;
+    Ok(Authorized {
+        requester,
+        grant: Some(grant),
+    })
+}
+
+/// Append a transfer's record to the audit log now (records are written when a blob's requests
+/// end, and also when the stream breaks or the server stops: a queued write could be lost).
+/// The write is short (no fsync: `append_lazy`) but may wait for an import's transaction, so on
+/// a multi-threaded runtime the worker is handed over while it runs.
+fn audit_transfer(node: &Arc<Node>, r: TransferRecord) {
+    let write = || {
+        let d = node.catalog.dataset_by_content(&r.dataset).ok().flatten();
+        let event = r.audit_event(
+            d.as_ref().map(|d| d.study),
+            d.as_ref().map(|d| d.id),
+            crate::now_ms() as i64 / 1000,
+        );
+        if let Err(e) = Audit::new(node.catalog.db()).append_lazy(event) {
+            tracing::error!("cannot audit a transfer: {e}");
+        }
+    };
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(write),
+        _ => write(),
+    }
+}
+
+/// A verified member, as a source of blobs.
+pub struct MemberProvider {
+    client: Client,
+    peer: PublicKey,
+    auth: Arc<Authorization>,
+}
+
+impl std::fmt::Debug for MemberProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemberProvider")
+            .field("peer", &self.peer)
+            .finish()
+    }
+}
+
+impl MemberProvider {
+    /// Member `peer`, asked with `auth`'s download chain for it.
+    pub fn new(client: Client, peer: PublicKey, auth: Arc<Authorization>) -> Self {
+        MemberProvider { client, peer, auth }
+    }
+}
+
+impl Provider for MemberProvider {
+    fn name(&self) -> String {
+        self.peer.to_string()
+    }
+
+    fn open(&self) -> BoxFuture<'_, std::io::Result<BoxStream>> {
+        Box::pin(async move {
+            let s = self
+                .client
+                .open_stream(&self.peer, StreamProtocol::new(transfer::PROTOCOL))
+                .await
+                .map_err(std::io::Error::other)?;
+            Ok(Box::new(s) as BoxStream)
+        })
+    }
+
+    fn authorize(&self, request: &mut ContentRequest) {
+        self.auth.authorize_content(request, &self.peer);
+    }
+}
+
+/// Why [`fetch_dataset`] could not start or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ContentError {
+    /// No member is connected, or the caller holds no download grant for any that may have it.
+    #[error("no connected member to fetch {content} from, with a download grant held for it")]
+    NoProvider {
+        /// The dataset.
+        content: ContentId,
+    },
+    /// The fetch failed.
+    #[error(transparent)]
+    Dataset(#[from] transfer::DatasetError),
+    /// The node's store could not be opened for it.
+    #[error("store: {0}")]
+    Store(String),
+}
+
+/// Fetch dataset `content` into `node`'s store from the members that may hold it (those whose
+/// search hits named it first) for which `auth` holds a download chain; record it with its
+/// provenance (the first such member, which named it in a hit, and the chain's leaf grant).
+pub async fn fetch_dataset(
+    client: &Client,
+    node: &Node,
+    content: ContentId,
+    auth: Authorization,
+    options: &FetchOptions,
+) -> Result<DatasetReport, ContentError> {
+    let auth = Arc::new(auth);
+    let members: Vec<PublicKey> = client
+        .providers(&content)
+        .into_iter()
+        .filter(|p| auth.download_chain_for(p).is_some())
+        .collect();
+    let Some(origin) = members.first().copied() else {
+        return Err(ContentError::NoProvider { content });
+    };
+    let grant = auth
+        .download_chain_for(&origin)
+        .and_then(|c| c.leaf().map(|l| l.hash()));
+    let providers: Vec<Arc<dyn Provider>> = members
+        .into_iter()
+        .map(|p| {
+            Arc::new(MemberProvider::new(client.clone(), p, auth.clone())) as Arc<dyn Provider>
+        })
+        .collect();
+    let outboards = Outboards::open(&node.store).map_err(|e| ContentError::Store(e.to_string()))?;
+    Ok(transfer::fetch_dataset(
+        &node.store,
+        &outboards,
+        node.catalog.db(),
+        content,
+        Provenance { origin, grant },
+        &providers,
+        options,
+    )
+    .await?)
+}

@@ -1,0 +1,309 @@
+//! Two centers, each its own `neurofed serve --p2p` process on 127.0.0.1, joined with the CLI
+//! only (consortium create/admit/roster/revocations, join, grant issue/add): a federated search
+//! through center A's HTTP API sees B's datasets with merged facets, `neurofed fetch` brings one
+//! of B's datasets to A verified, and B's audit log names the transfer and its grant.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::serve::{http, json as body_json, with_stdin, Server};
+use crate::util::{files_under, json, neurofed, new_home, ok};
+
+fn node_peer_id(home: &Path) -> String {
+    let keys = json(neurofed(home).args(["keys", "show"]));
+    keys.as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key"] == "node")
+        .unwrap()["public"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `neurofed serve --p2p`; the server and its `ready` line's HTTP address and p2p address.
+fn serve(home: &Path, port: u16) -> (Server, String, String) {
+    let mut child = Command::new(crate::util::bin())
+        .arg("--home")
+        .arg(home)
+        .env_remove("NEUROFED_HOME")
+        .args(["serve", "--http", "127.0.0.1:0", "--p2p"])
+        .arg(format!("/ip4/127.0.0.1/tcp/{port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let rest = line
+        .trim()
+        .strip_prefix("ready http=")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let (http, p2p) = rest.split_once(" p2p=").expect("a p2p address");
+    (server, http.to_string(), p2p.to_string())
+}
+
+fn get(addr: &str, path: &str, token: &str) -> (u16, Value) {
+    let (status, body) = http(addr, "GET", path, Some(token), b"", "text/plain");
+    (status, body_json(&body))
+}
+
+#[test]
+fn two_served_centers_search_and_fetch_through_the_consortium() {
+    let corpus = testkit::synth_corpus();
+    let mut subjects: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    subjects.sort();
+    let (_da, a) = new_home("Center A");
+    let (_db, b) = new_home("Center B");
+    let (_dc, coord) = new_home("Coordination");
+    ok(neurofed(&a)
+        .args(["import", "--study", "MS cohort"])
+        .arg(&subjects[0]));
+    ok(neurofed(&b)
+        .args(["import", "--study", "MS cohort"])
+        .arg(&subjects[1]));
+    let b_datasets = json(neurofed(&b).args(["stats"]))["datasets"]
+        .as_u64()
+        .unwrap();
+    let a_datasets = json(neurofed(&a).args(["stats"]))["datasets"]
+        .as_u64()
+        .unwrap();
+    assert!(a_datasets > 0 && b_datasets > 0);
+
+    // The coordinator admits both centers and publishes the roster and revocation list.
+    let files = tempfile::tempdir().unwrap();
+    let f = |n: &str| files.path().join(n);
+    ok(neurofed(&coord).args(["consortium", "create", "Test consortium"]));
+    let (pa, pb) = (node_peer_id(&a), node_peer_id(&b));
+    let (port_a, port_b) = (free_port(), free_port());
+    for (peer, center, port, out) in [
+        (&pa, "Center A", port_a, "a.membership"),
+        (&pb, "Center B", port_b, "b.membership"),
+    ] {
+        ok(neurofed(&coord)
+            .args(["consortium", "admit", "--node", peer, "--center", center])
+            .args(["--addr", &format!("/ip4/127.0.0.1/tcp/{port}")])
+            .args(["--expires", "2099-12-31", "--out"])
+            .arg(f(out)));
+    }
+    ok(neurofed(&coord)
+        .args(["consortium", "roster", "--out"])
+        .arg(f("roster")));
+    ok(neurofed(&coord)
+        .args(["consortium", "revocations", "--out"])
+        .arg(f("revocations")));
+    for (home, m) in [(&a, "a.membership"), (&b, "b.membership")] {
+        ok(neurofed(home)
+            .args(["consortium", "join"])
+            .arg(f("roster"))
+            .arg(f(m))
+            .arg("--revocations")
+            .arg(f("revocations")));
+    }
+
+    // B grants center A's node search and download on its study; A keeps the grant.
+    ok(neurofed(&b)
+        .args(["grant", "issue", "--to", &pa, "--study", "MS cohort"])
+        .args([
+            "--actions",
+            "search,download",
+            "--expires",
+            "2099-12-31",
+            "--out",
+        ])
+        .arg(f("b-to-a.grant")));
+    ok(neurofed(&a).args(["grant", "add"]).arg(f("b-to-a.grant")));
+
+    // Alice, a user of A, may see A's study.
+    with_stdin(&a, &["user", "add", "alice"], "correct horse battery\n");
+    ok(neurofed(&a).args([
+        "rights",
+        "grant",
+        "alice",
+        "--study",
+        "MS cohort",
+        "--rights",
+        "see,download",
+    ]));
+    let token = with_stdin(&a, &["user", "token", "alice", "--label", "e2e"], "")
+        .trim()
+        .to_string();
+
+    let (server_b, _http_b, p2p_b) = serve(&b, port_b);
+    let (server_a, http_a, p2p_a) = serve(&a, port_a);
+    assert!(p2p_a.ends_with(&format!("/tcp/{port_a}")), "{p2p_a}");
+    assert!(p2p_b.ends_with(&format!("/tcp/{port_b}")), "{p2p_b}");
+
+    // A sees B as a verified member.
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, c) = get(&http_a, "/api/v1/consortium", &token);
+        assert_eq!(status, 200, "{c}");
+        let verified = c["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["node"] == pb.as_str() && m["state"] == "verified");
+        if verified {
+            assert_eq!(c["roster_serial"], 1);
+            break;
+        }
+        assert!(Instant::now() < until, "B never verified: {c}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Federated search: both centers answer; counts add up to both nodes' datasets.
+    let (status, r) = get(
+        &http_a,
+        "/api/v1/search?scope=federated&facet=center&limit=1000",
+        &token,
+    );
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["coverage"]["answered"], 2, "{r}");
+    assert_eq!(r["coverage"]["members"], 2, "{r}");
+    assert_eq!(r["total"].as_u64(), Some(a_datasets + b_datasets), "{r}");
+    assert_eq!(r["facets"]["center"]["Center A"].as_u64(), Some(a_datasets));
+    assert_eq!(r["facets"]["center"]["Center B"].as_u64(), Some(b_datasets));
+    let nodes = r["nodes"].as_array().unwrap();
+    assert!(nodes.iter().all(|n| n["status"] == "ok"), "{r}");
+    let from_b: Vec<&Value> = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["node"] == pb.as_str())
+        .collect();
+    assert_eq!(from_b.len() as u64, b_datasets);
+    let hit = from_b[0];
+    let content = hit["content"].as_str().unwrap().to_string();
+    let instances = hit["instances"].as_u64().unwrap();
+
+    // The same through the CLI.
+    let out = ok(neurofed(&a)
+        .args(["search", "--federated", "--node"])
+        .arg(format!("http://{http_a}"))
+        .args(["--facet", "center"])
+        .env("NEUROFED_TOKEN", &token));
+    assert!(out.contains("coverage: 2/2 nodes"), "{out}");
+    assert!(out.contains("Center B"), "{out}");
+
+    // A local-only node refuses federated routes clearly: here, an unknown scope.
+    let (status, e) = get(&http_a, "/api/v1/search?scope=everywhere", &token);
+    assert_eq!(status, 400, "{e}");
+
+    // Fetch one of B's datasets through A: verified files in the output folder.
+    let dest = files.path().join("fetched");
+    let out = ok(neurofed(&a)
+        .args(["fetch", &content, "--node"])
+        .arg(format!("http://{http_a}"))
+        .arg("--out")
+        .arg(&dest)
+        .env("NEUROFED_TOKEN", &token));
+    assert!(out.contains(&format!("from {pb}")), "{out}");
+    let got = files_under(&dest);
+    assert_eq!(got.len() as u64, instances, "{got:?}");
+    for p in &got {
+        let bytes = std::fs::read(p).unwrap();
+        assert_eq!(bytes.get(128..132), Some(&b"DICM"[..]), "{}", p.display());
+    }
+    // Fetching again moves no bytes.
+    let (status, again) = http(
+        &http_a,
+        "POST",
+        "/api/v1/fetch",
+        Some(&token),
+        format!("{{\"content_id\":\"{content}\"}}").as_bytes(),
+        "application/json",
+    );
+    let again = body_json(&again);
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["bytes_fetched"], 0, "{again}");
+
+    // A content id B does not hold as a dataset: B refuses it (after checking the grant), and
+    // the fetch fails saying so; nothing is recorded as fetched.
+    let unknown = "ab".repeat(32);
+    let (status, e) = http(
+        &http_a,
+        "POST",
+        "/api/v1/fetch",
+        Some(&token),
+        format!("{{\"content_id\":\"{unknown}\"}}").as_bytes(),
+        "application/json",
+    );
+    let e = body_json(&e);
+    assert_eq!(status, 502, "{e}");
+    assert_eq!(e["error"]["code"], "fetch_failed", "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not_permitted"),
+        "{e}"
+    );
+
+    // Without a token nothing is answered.
+    let (status, _) = http(
+        &http_a,
+        "GET",
+        "/api/v1/consortium",
+        None,
+        b"",
+        "text/plain",
+    );
+    assert_eq!(status, 401);
+
+    // Stopped as an operator would (SIGTERM: graceful), so that every record is written.
+    for mut server in [server_a, server_b] {
+        let pid = server.0.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let status = server.0.wait().unwrap();
+        assert!(status.success(), "{status}");
+    }
+    // B's audit log names the transfer: served, to A's node, under the grant.
+    let audit = json(neurofed(&b).args(["audit"]));
+    let served: Vec<&Value> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["action"] == "download"
+                && e["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("transfer served") && d.contains(&content))
+        })
+        .collect();
+    assert!(!served.is_empty(), "no transfer served in B's audit log");
+    assert!(served.iter().all(|e| e["who"] == pa.as_str()), "{served:?}");
+    assert!(served
+        .iter()
+        .all(|e| e["detail"].as_str().unwrap().contains("grant ")));
+    assert!(
+        audit.as_array().unwrap().iter().any(|e| e["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("transfer denied not_permitted") && d.contains(&unknown))),
+        "the refused request is not in B's audit log"
+    );
+}

@@ -1,0 +1,352 @@
+//! The consortium from the HTTP side: `GET /search?scope=federated` (see [`federated`]),
+//! `GET /consortium`, `POST /fetch` and `GET /blobs/{id}`. They need the node to run its
+//! federation (`neurofed serve --p2p`); otherwise they answer `503 federation_off`.
+//!
+//! A caller presents to the members the grants kept on this node for their own key (a local
+//! user with a key, `neurofed keys`/`neurofed grant add`) and those given to this node as a
+//! whole; the members check them, this node does not widen them.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::header;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use bytes::Bytes;
+use federation::{Authorization, Client, ConsortiumStatus, Coverage, NodeReport};
+use node::access::Right;
+use node::audit::{Audit, AuditAction, NewEvent};
+use node::fetched::{read_manifest, Fetched};
+use protocol::query::SearchQuery;
+use protocol::ContentId;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::search::{summary, SearchBody};
+use super::{JsonBody, PathParams, QueryParams};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::{blocking, now, AppState};
+
+fn federation(st: &AppState) -> ApiResult<Client> {
+    st.federation.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "federation_off",
+            "this node does not run its federation (start it with `neurofed serve --p2p ADDR` after `neurofed consortium join`)",
+        )
+    })
+}
+
+/// The grants `auth`'s user may present: their own (when they have a key on this node) and the
+/// node's.
+fn authorization(home: &Path, auth: &Auth) -> ApiResult<Authorization> {
+    let node = Authorization::for_node(home).map_err(ApiError::internal)?;
+    let user_key = node::keys::user_key_path(home, auth.who())
+        .map(|p| p.is_file())
+        .unwrap_or(false);
+    if !user_key {
+        return Ok(node);
+    }
+    let user = Authorization::for_user(home, auth.who()).map_err(ApiError::internal)?;
+    Ok(user.merged(node))
+}
+
+/// The answer of `GET /search?scope=federated`: the merged results, shaped as a local search's,
+/// and how each member fared.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FederatedBody {
+    /// Merged total, hits (each naming its `node` and `center`, with its `content` id to fetch)
+    /// and facets, as in a local search.
+    #[serde(flatten)]
+    pub results: SearchBody,
+    /// Per facet whose top values may be inexact (a member listed only part of its values),
+    /// the largest error of any count.
+    #[schema(value_type = Object)]
+    pub facet_error_bound: BTreeMap<String, u64>,
+    /// One line per member (this node first): status (`ok`, `timeout`, `unreachable`,
+    /// `denied` with a code, `error`), latency, hits, total.
+    #[schema(value_type = Vec<Object>)]
+    pub nodes: Vec<NodeReport>,
+    /// Members answered / members.
+    #[schema(value_type = Object)]
+    pub coverage: Coverage,
+    /// Milliseconds the search took.
+    pub elapsed_ms: u64,
+}
+
+/// Run `query` on every member and here, merged. Audited here (structure and coverage).
+pub(crate) async fn federated(
+    st: AppState,
+    auth: Auth,
+    query: SearchQuery,
+) -> ApiResult<Json<FederatedBody>> {
+    let client = federation(&st)?;
+    let (scope, fed_auth) = {
+        let st = st.clone();
+        let auth = auth.clone();
+        blocking(move || {
+            let scope = st.access().scope(&auth.principal(), Right::See, now())?;
+            Ok((scope, authorization(st.node.home.root(), &auth)?))
+        })
+        .await?
+    };
+    let r = client
+        .search(query.clone(), &fed_auth, Some(scope))
+        .await
+        .map_err(ApiError::internal)?;
+    let detail = format!(
+        "federated {} coverage={}/{}",
+        summary(&query, r.results.total),
+        r.coverage.answered,
+        r.coverage.members
+    );
+    let who = auth.who().to_string();
+    blocking(move || {
+        Audit::new(st.node.catalog.db())
+            .append_lazy(NewEvent::new(&who, AuditAction::Search, now()).detail(detail))?;
+        Ok(())
+    })
+    .await?;
+    let facet_error_bound = r
+        .results
+        .facets
+        .iter()
+        .filter_map(|f| f.error_bound.map(|b| (f.field.to_string(), b)))
+        .collect();
+    Ok(Json(FederatedBody {
+        results: SearchBody::from(r.results),
+        facet_error_bound,
+        nodes: r.nodes,
+        coverage: r.coverage,
+        elapsed_ms: r.elapsed_ms,
+    }))
+}
+
+/// The consortium as this node sees it: members, their state, when last seen, roster and
+/// revocation list versions.
+#[utoipa::path(get, path = "/api/v1/consortium", tag = "federation",
+    responses(
+        (status = 200, description = "Members and their status", body = Object),
+        (status = 401, body = ErrorBody),
+        (status = 503, description = "The node does not run its federation", body = ErrorBody),
+    ))]
+pub async fn consortium(
+    State(st): State<AppState>,
+    _auth: Auth,
+) -> ApiResult<Json<ConsortiumStatus>> {
+    Ok(Json(federation(&st)?.status()))
+}
+
+/// What `POST /fetch` takes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FetchBody {
+    /// The dataset's content id (64 hex digits), from a federated search hit.
+    pub content_id: String,
+}
+
+/// One file of a fetched dataset.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FetchedFile {
+    /// Where to write it (relative).
+    pub path: String,
+    /// Its blob, for `GET /blobs/{content}?dataset=`.
+    pub content: String,
+    /// Bytes.
+    pub size: u64,
+}
+
+/// What `POST /fetch` did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FetchedBody {
+    /// The dataset.
+    pub content_id: String,
+    /// The member that owns it (PeerId).
+    pub origin: String,
+    /// The grant it was downloaded under.
+    pub grant: Option<String>,
+    /// Instances.
+    pub instances: u64,
+    /// Instance bytes.
+    pub bytes: u64,
+    /// Bytes received now (0 when it was here already).
+    pub bytes_fetched: u64,
+    /// Bytes found in partial files of an earlier, interrupted fetch.
+    pub bytes_resumed: u64,
+    /// Its files, in instance order.
+    pub files: Vec<FetchedFile>,
+}
+
+fn parse_content(s: &str) -> ApiResult<ContentId> {
+    s.trim()
+        .parse()
+        .map_err(|_| ApiError::invalid_id(format!("{s:?} is not a content id (64 hex digits)")))
+}
+
+/// Fetch a dataset of another member into this node's store, verified as it streams, from the
+/// members whose hits named it, with the caller's download grant for it; resumed if an earlier
+/// fetch was interrupted. The dataset is kept with its provenance, never indexed as local data.
+#[utoipa::path(post, path = "/api/v1/fetch", tag = "federation",
+    request_body = FetchBody,
+    responses(
+        (status = 200, body = FetchedBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, description = "No connected member holds it, or no download grant for one that does", body = ErrorBody),
+        (status = 502, description = "The members could not deliver it (the message says why)", body = ErrorBody),
+        (status = 503, description = "The node does not run its federation", body = ErrorBody),
+    ))]
+pub async fn fetch(
+    State(st): State<AppState>,
+    auth: Auth,
+    JsonBody(body): JsonBody<FetchBody>,
+) -> ApiResult<Json<FetchedBody>> {
+    let content = parse_content(&body.content_id)?;
+    let client = federation(&st)?;
+    let fed_auth = {
+        let st = st.clone();
+        let auth = auth.clone();
+        blocking(move || authorization(st.node.home.root(), &auth)).await?
+    };
+    let report = federation::content::fetch_dataset(
+        &client,
+        &st.node,
+        content,
+        fed_auth,
+        &federation::transfer::FetchOptions::default(),
+    )
+    .await
+    .map_err(|e| match e {
+        federation::content::ContentError::NoProvider { .. } => ApiError::not_found(e.to_string()),
+        federation::content::ContentError::Dataset(d) => {
+            ApiError::new(StatusCode::BAD_GATEWAY, "fetch_failed", d.to_string())
+        }
+        other => ApiError::internal(other),
+    })?;
+    let who = auth.who().to_string();
+    blocking(move || {
+        let d = &report.dataset;
+        let manifest = read_manifest(&st.node.store, &content).map_err(ApiError::internal)?;
+        Audit::new(st.node.catalog.db()).append_lazy(
+            NewEvent::new(&who, AuditAction::Download, now()).detail(format!(
+                "fetched dataset {content} ({} instances, {} bytes) from node {}{}",
+                d.instances,
+                d.bytes,
+                d.origin.to_peer_id(),
+                d.grant
+                    .map(|g| format!(" under grant {g}"))
+                    .unwrap_or_default()
+            )),
+        )?;
+        let files = manifest
+            .instances
+            .iter()
+            .enumerate()
+            .map(|(i, e)| FetchedFile {
+                path: format!("{}/IM{:05}.dcm", content.short(16), i + 1),
+                content: e.content.to_hex(),
+                size: e.size,
+            })
+            .collect();
+        Ok(Json(FetchedBody {
+            content_id: content.to_hex(),
+            origin: d.origin.to_peer_id(),
+            grant: d.grant.map(|g| g.to_string()),
+            instances: d.instances,
+            bytes: d.bytes,
+            bytes_fetched: report.manifest.bytes_fetched + report.instances.bytes_fetched,
+            bytes_resumed: report.manifest.bytes_resumed + report.instances.bytes_resumed,
+            files,
+        }))
+    })
+    .await
+}
+
+/// Bytes read per chunk of a blob response.
+const BLOB_CHUNK: usize = 256 * 1024;
+
+/// One file of a fetched dataset, streamed. Allowed while the caller holds a download grant
+/// from the dataset's origin; audited.
+#[utoipa::path(get, path = "/api/v1/blobs/{id}", tag = "federation",
+    params(
+        ("id" = String, Path, description = "The blob's content id"),
+        ("dataset" = String, Query, description = "The fetched dataset it belongs to (its content id)"),
+    ),
+    responses(
+        (status = 200, description = "The file, streamed", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "No download grant from the dataset's origin", body = ErrorBody),
+        (status = 404, description = "Not a fetched dataset, or the blob is not one of its files", body = ErrorBody),
+    ))]
+pub async fn blob(
+    State(st): State<AppState>,
+    auth: Auth,
+    path: PathParams,
+    q: QueryParams,
+) -> ApiResult<Response> {
+    q.allow(&["dataset"])?;
+    let blob = parse_content(path.get(0)?)?;
+    let dataset = parse_content(
+        q.one("dataset")?
+            .ok_or_else(|| ApiError::bad_request("query parameter \"dataset\" is required"))?,
+    )?;
+    let (file, size) = blocking(move || {
+        let fetched = Fetched::new(st.node.catalog.db())
+            .get(&dataset)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::not_found(format!("{dataset} is not a fetched dataset")))?;
+        let grants = authorization(st.node.home.root(), &auth)?;
+        if grants.download_chain_for(&fetched.origin).is_none() {
+            return Err(ApiError::forbidden(format!(
+                "you hold no download grant from {}, the owner of this dataset",
+                fetched.origin.to_peer_id()
+            )));
+        }
+        let manifest = read_manifest(&st.node.store, &dataset).map_err(ApiError::internal)?;
+        let entry = manifest
+            .instances
+            .iter()
+            .find(|e| e.content == blob)
+            .ok_or_else(|| ApiError::not_found(format!("{blob} is not a file of {dataset}")))?;
+        let file = st.node.store.open_blob(&blob).map_err(ApiError::internal)?;
+        Audit::new(st.node.catalog.db()).append_lazy(
+            NewEvent::new(auth.who(), AuditAction::Download, now())
+                .detail(format!("read blob {blob} of fetched dataset {dataset}")),
+        )?;
+        Ok((file, entry.size))
+    })
+    .await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut file = file;
+        loop {
+            let mut buf = vec![0u8; BLOB_CHUNK];
+            match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    buf.truncate(n);
+                    if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    break;
+                }
+            }
+        }
+    });
+    let body = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, size.to_string()),
+        ],
+        body,
+    )
+        .into_response())
+}
