@@ -454,16 +454,33 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
 
     // Three centers, each with a third of the subjects.
     let names = ["Center A", "Center B", "Center C"];
-    let cards = Path::new("docs/cards/mr-natures.toml");
+    // The example study cards, built in, so that the demo runs from any folder.
+    let cards_dir = root.join("cards");
+    std::fs::create_dir_all(&cards_dir)?;
+    let mut cards = Vec::new();
+    for (name, text) in [
+        (
+            "mr-natures.toml",
+            include_str!("../../docs/cards/mr-natures.toml"),
+        ),
+        (
+            "mr-quality.toml",
+            include_str!("../../docs/cards/mr-quality.toml"),
+        ),
+    ] {
+        let path = cards_dir.join(name);
+        std::fs::write(&path, text)?;
+        cards.push(path);
+    }
     let mut centers = Vec::new();
     for (i, name) in names.into_iter().enumerate() {
         let home = Home::new(root.join(format!("center-{}", (b'a' + i as u8) as char)));
         drop(home.init(name, Some([42; 32]))?);
-        if cards.is_file() {
+        for card in &cards {
             super::studycard::run(
                 &home,
                 super::studycard::StudycardCmd::Add {
-                    file: cards.to_path_buf(),
+                    file: card.clone(),
                     study: Some("MS cohort".into()),
                 },
             )?;

@@ -307,3 +307,67 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
         "the refused request is not in B's audit log"
     );
 }
+
+/// The README's run command: `neurofed demo` builds three centers, searches, and serves center
+/// A's API with a token it prints; a federated search through that API covers all three.
+#[test]
+fn demo_serves_center_a_with_a_federated_search() {
+    let corpus = testkit::synth_corpus();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(crate::util::bin())
+        .args(["demo", "--http", "127.0.0.1:0", "--corpus"])
+        .arg(&corpus)
+        .arg("--dir")
+        .arg(dir.path().join("demo"))
+        .current_dir(dir.path())
+        .env_remove("NEUROFED_HOME")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut server = Server(child);
+    let (mut token, mut addr, mut printed) = (None, None, String::new());
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(t) = line.strip_prefix("user \"demo\", API token: ") {
+            token = Some(t.trim().to_string());
+        }
+        if let Some(rest) = line.strip_prefix("ready http=") {
+            addr = Some(rest.split(' ').next().unwrap().to_string());
+            break;
+        }
+    }
+    let (token, addr) = (
+        token.unwrap_or_else(|| panic!("no token in {printed}")),
+        addr.unwrap_or_else(|| panic!("no ready line in {printed}")),
+    );
+    assert!(
+        printed.contains("coverage: 3/3 nodes answered"),
+        "{printed}"
+    );
+    let (status, r) = get(
+        &addr,
+        "/api/v1/search?scope=federated&facet=center&facet=nature",
+        &token,
+    );
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["coverage"]["answered"], 3, "{r}");
+    let centers = r["facets"]["center"].as_object().unwrap();
+    assert_eq!(centers.len(), 3, "{r}");
+    // The built-in example study card named the T1 series at every center.
+    assert!(
+        r["facets"]["nature"]["T1w"].as_u64().unwrap_or(0) >= 3,
+        "{r}"
+    );
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = server.0.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
