@@ -282,6 +282,17 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
         let status = server.0.wait().unwrap();
         assert!(status.success(), "{status}");
     }
+    // Both homes are consistent: A's fetched blobs are referenced by its provenance record,
+    // B's outboards (built to serve) are not mistaken for blobs.
+    for home in [&a, &b] {
+        ok(neurofed(home).args(["fsck"]));
+    }
+    // The fetched dataset is A's copy with provenance, not A's own data.
+    assert_eq!(
+        json(neurofed(&a).args(["stats"]))["datasets"].as_u64(),
+        Some(a_datasets)
+    );
+
     // B's audit log names the transfer: served, to A's node, under the grant.
     let audit = json(neurofed(&b).args(["audit"]));
     let served: Vec<&Value> = audit

@@ -3,22 +3,28 @@
 //! index rebuilt from it with `Index::rebuild`, then
 //! - single-client latency (p50/p99) of a mix of text, filter, filter+facets, range and
 //!   date-sorted queries, and of each kind;
-//! - throughput with 4 clients: 4 threads calling `Index::search` in-process on the shared
-//!   index (the HTTP server is not in this branch; see docs/BENCHMARKS.md).
+//! - throughput with 4 clients, twice: 4 threads calling `Index::search` in-process on the
+//!   shared index, and 4 HTTP clients (keep-alive connections, one thread each) sending the same
+//!   mix to `GET /api/v1/search` of the real API (`web::app`, tokens, rights, audit) served on
+//!   127.0.0.1 by this process.
 //!
 //! usage: search_bench [--datasets N] [--queries Q] [--seconds S] [--dir DIR]
 //! (default DIR: a temporary directory in /dev/shm when it exists, removed at the end)
-//! The last line printed is one JSON object: {"datasets", "p50_ms", "p99_ms", "qps_4_clients"}.
+//! The last line printed is one JSON object: {"datasets", "p50_ms", "p99_ms", "qps_4_clients"}
+//! (`qps_4_clients`: over HTTP; `qps_4_threads_in_process` also given).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use node::access::{AccessScope, StudyScope};
 use node::catalog::{Catalog, NewEquipment, Protocol, SeriesCommit};
-use node::index::{parse_facet, parse_filter, parse_sort, Index};
+use node::index::{parse_facet, parse_filter, parse_sort};
 use node::studycard::model::{BidsDatatype, Grade, Nature};
 use node::studycard::AcquisitionCards;
 use protocol::query::{Page, SearchQuery};
@@ -289,43 +295,44 @@ fn build_catalog(catalog: &Catalog, n: usize, rng: &mut Rng) -> Vec<protocol::id
 }
 
 /// A query of each kind, with varying values.
-fn query(kind: usize, rng: &mut Rng) -> SearchQuery {
-    let f = |s: &str| parse_filter(s).unwrap();
-    let facets = |names: &[&str]| names.iter().map(|n| parse_facet(n).unwrap()).collect();
+/// One query of the mix as HTTP query parameters (the API's language); [`query`] parses the same
+/// parameters with the index's parsers, so both paths run the very same queries.
+fn params(kind: usize, rng: &mut Rng) -> Vec<(&'static str, String)> {
     let nature = *rng.pick(&["T1w", "T2w", "FLAIR", "bold", "dwi"]);
+    let mut p: Vec<(&'static str, String)> = Vec::new();
     match kind {
         // Text.
-        0 => SearchQuery::text(*rng.pick(&[
-            "mprage",
-            "flair",
-            "bold rest",
-            "prisma",
-            "siemens 3d",
-            "t1_mprage_sag_1mm",
-            "ms cohort",
-            "dwi 64dir",
-        ])),
+        0 => p.push((
+            "q",
+            rng.pick(&[
+                "mprage",
+                "flair",
+                "bold rest",
+                "prisma",
+                "siemens 3d",
+                "t1_mprage_sag_1mm",
+                "ms cohort",
+                "dwi 64dir",
+            ])
+            .to_string(),
+        )),
         // Filters.
         1 => {
-            SearchQuery {
-                filters: vec![
-                    f(&format!("nature:{nature}")),
-                    f(rng.pick::<&str>(&[
-                        "field_strength:3",
-                        "field_strength:1.5",
-                        "manufacturer:GE",
-                    ])),
-                ],
-                ..Default::default()
-            }
+            p.push(("filter", format!("nature:{nature}")));
+            p.push((
+                "filter",
+                rng.pick(&["field_strength:3", "field_strength:1.5", "manufacturer:GE"])
+                    .to_string(),
+            ));
         }
         // Filtered facet query (the target).
-        2 => SearchQuery {
-            filters: vec![
-                f(&format!("nature:{nature}")),
-                f(rng.pick::<&str>(&["sex:F", "sex:M", "qc_grade:pass"])),
-            ],
-            facets: facets(&[
+        2 => {
+            p.push(("filter", format!("nature:{nature}")));
+            p.push((
+                "filter",
+                rng.pick(&["sex:F", "sex:M", "qc_grade:pass"]).to_string(),
+            ));
+            for f in [
                 "study",
                 "center",
                 "manufacturer",
@@ -334,36 +341,204 @@ fn query(kind: usize, rng: &mut Rng) -> SearchQuery {
                 "exam_year",
                 "age_band",
                 "sex",
-            ]),
-            ..Default::default()
-        },
+            ] {
+                p.push(("facet", f.to_string()));
+            }
+        }
         // Ranges.
-        3 => SearchQuery {
-            filters: vec![
-                f("tr:[1000 TO 2500]"),
-                f(rng.pick::<&str>(&[
+        3 => {
+            p.push(("filter", "tr:[1000 TO 2500]".to_string()));
+            p.push((
+                "filter",
+                rng.pick(&[
                     "age:[30 TO 50]",
                     "te:[* TO 10]",
                     "slice_thickness:[* TO 1.5]",
-                ])),
-            ],
-            facets: facets(&["nature"]),
-            ..Default::default()
-        },
+                ])
+                .to_string(),
+            ));
+            p.push(("facet", "nature".to_string()));
+        }
         // Sorted by date, with a date range.
-        _ => SearchQuery {
-            filters: vec![f(&format!(
-                "exam_date:[{}-01-01 TO *]",
-                2005 + rng.below(18)
-            ))],
-            sort: parse_sort("exam_date:desc").unwrap(),
-            page: Page {
-                offset: 0,
-                size: 50,
-            },
-            ..Default::default()
-        },
+        _ => {
+            p.push((
+                "filter",
+                format!("exam_date:[{}-01-01 TO *]", 2005 + rng.below(18)),
+            ));
+            p.push(("sort", "exam_date:desc".to_string()));
+            p.push(("limit", "50".to_string()));
+        }
     }
+    p
+}
+
+/// The [`SearchQuery`] of `params`.
+fn query(kind: usize, rng: &mut Rng) -> SearchQuery {
+    let mut q = SearchQuery::default();
+    for (k, v) in params(kind, rng) {
+        match k {
+            "q" => q.text = Some(v),
+            "filter" => q.filters.push(parse_filter(&v).unwrap()),
+            "facet" => q.facets.push(parse_facet(&v).unwrap()),
+            "sort" => q.sort = parse_sort(&v).unwrap(),
+            "limit" => {
+                q.page = Page {
+                    offset: 0,
+                    size: v.parse().unwrap(),
+                }
+            }
+            other => unreachable!("{other}"),
+        }
+    }
+    q
+}
+
+/// The request path of `params`.
+fn path(params: &[(&'static str, String)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        s.append_pair(k, v);
+    }
+    format!("/api/v1/search?{}", s.finish())
+}
+
+/// A keep-alive HTTP/1.1 client of one connection.
+struct HttpClient {
+    stream: BufReader<TcpStream>,
+    addr: String,
+    token: String,
+}
+
+impl HttpClient {
+    fn connect(addr: &str, token: &str) -> Self {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream.set_nodelay(true).unwrap();
+        HttpClient {
+            stream: BufReader::new(stream),
+            addr: addr.to_string(),
+            token: token.to_string(),
+        }
+    }
+
+    /// GET `path`; the body length. Panics unless the answer is 200.
+    fn get(&mut self, path: &str) -> usize {
+        write!(
+            self.stream.get_mut(),
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\r\n",
+            self.addr,
+            self.token
+        )
+        .unwrap();
+        let mut status = String::new();
+        self.stream.read_line(&mut status).unwrap();
+        let mut len = 0usize;
+        loop {
+            let mut line = String::new();
+            self.stream.read_line(&mut line).unwrap();
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    len = v.trim().parse().unwrap();
+                }
+            }
+        }
+        let mut body = vec![0u8; len];
+        self.stream.read_exact(&mut body).unwrap();
+        assert!(
+            status.starts_with("HTTP/1.1 200"),
+            "{path}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        len
+    }
+}
+
+/// Two accounts: an admin (sees everything) and a user with `see` on 3 studies; their tokens.
+fn accounts(node: &node::Node, studies: &[protocol::id::StudyId]) -> [String; 2] {
+    use node::access::{Access, Grant, NewUser, PasswordCost, Principal, Role};
+    let access = Access::with_password_cost(&node.catalog, PasswordCost::INSECURE_FAST);
+    let (op, now) = (Principal::Operator, node::access::now());
+    let mut tokens = Vec::new();
+    for (name, role) in [("bench-admin", Role::Admin), ("bench-user", Role::User)] {
+        access
+            .users()
+            .add(&op, NewUser::new(name, role), "bench password", now)
+            .unwrap();
+        tokens.push(
+            access
+                .tokens()
+                .create(&op, name, "bench", None, now)
+                .unwrap()
+                .0,
+        );
+    }
+    for s in &studies[..3] {
+        access
+            .rights()
+            .grant(
+                &op,
+                "bench-user",
+                *s,
+                Grant {
+                    rights: "see".parse().unwrap(),
+                    until: None,
+                    centers: None,
+                },
+                now,
+            )
+            .unwrap();
+    }
+    [tokens[0].clone(), tokens[1].clone()]
+}
+
+/// Queries/s of 4 HTTP clients over `secs`, two connections as each account.
+fn http_throughput(node: Arc<node::Node>, studies: &[protocol::id::StudyId], secs: f64) -> f64 {
+    let tokens = accounts(&node, studies);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let state = web::AppState::new(node).unwrap();
+    rt.spawn(async move { axum::serve(listener, web::app(state)).await });
+    // Warm the server.
+    for (c, token) in tokens.iter().enumerate() {
+        let mut client = HttpClient::connect(&addr, token);
+        let mut rng = Rng(500 + c as u64);
+        for i in 0..50 {
+            client.get(&path(&params(i % 5, &mut rng)));
+        }
+    }
+    let stop = AtomicBool::new(false);
+    let done = AtomicU64::new(0);
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for c in 0..4u64 {
+            let (stop, done, addr, token) = (&stop, &done, &addr, &tokens[c as usize % 2]);
+            s.spawn(move || {
+                let mut client = HttpClient::connect(addr, token);
+                let mut rng = Rng(2000 + c);
+                let mut i = 0usize;
+                while !stop.load(Ordering::Relaxed) {
+                    client.get(&path(&params(i % 5, &mut rng)));
+                    done.fetch_add(1, Ordering::Relaxed);
+                    i += 1;
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_secs_f64(secs));
+        stop.store(true, Ordering::Relaxed);
+    });
+    let qps = done.load(Ordering::Relaxed) as f64 / t.elapsed().as_secs_f64();
+    drop(rt);
+    qps
 }
 
 const KIND_NAMES: [&str; 5] = ["text", "filter", "filter+facets", "range", "date sort"];
@@ -393,12 +568,18 @@ fn main() {
     let mut rng = Rng(42);
 
     let t = Instant::now();
-    let catalog = Catalog::open(&dir.join("catalog/catalog.redb")).unwrap();
-    let studies = build_catalog(&catalog, n, &mut rng);
+    // A real node home (config, keys, catalog, index), so that the HTTP API can serve it.
+    let node = Arc::new(
+        node::Home::new(dir.join("home"))
+            .init("Bench center", Some([7; 32]))
+            .unwrap(),
+    );
+    let catalog = &node.catalog;
+    let studies = build_catalog(catalog, n, &mut rng);
     let catalog_s = t.elapsed().as_secs_f64();
-    let index = Index::open(&dir.join("index")).unwrap();
+    let index = &node.index;
     let t = Instant::now();
-    let indexed = index.rebuild(&catalog).unwrap();
+    let indexed = index.rebuild(catalog).unwrap();
     let index_s = t.elapsed().as_secs_f64();
     assert_eq!(indexed, n);
     println!(
@@ -459,7 +640,7 @@ fn main() {
     let t = Instant::now();
     std::thread::scope(|s| {
         for c in 0..4u64 {
-            let (index, stop, done, scopes) = (&index, &stop, &done, &scopes);
+            let (index, stop, done, scopes) = (index, &stop, &done, &scopes);
             s.spawn(move || {
                 let mut rng = Rng(1000 + c);
                 let mut i = 0usize;
@@ -474,15 +655,18 @@ fn main() {
         std::thread::sleep(Duration::from_secs_f64(secs));
         stop.store(true, Ordering::Relaxed);
     });
-    let qps = done.load(Ordering::Relaxed) as f64 / t.elapsed().as_secs_f64();
-    println!("4 clients (threads calling Index::search in-process, not HTTP): {qps:.0} queries/s");
+    let qps_threads = done.load(Ordering::Relaxed) as f64 / t.elapsed().as_secs_f64();
+    println!("4 threads calling Index::search in-process: {qps_threads:.0} queries/s");
+    let qps_http = http_throughput(node.clone(), &studies, secs);
+    println!("4 HTTP clients, GET /api/v1/search (keep-alive, same mix, audited): {qps_http:.0} queries/s");
     println!(
         "{}",
         serde_json::json!({
             "datasets": n,
             "p50_ms": (p50 * 1000.0).round() / 1000.0,
             "p99_ms": (p99 * 1000.0).round() / 1000.0,
-            "qps_4_clients": qps.round(),
+            "qps_4_clients": qps_http.round(),
+            "qps_4_threads_in_process": qps_threads.round(),
         })
     );
 }
