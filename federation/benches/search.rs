@@ -3,7 +3,11 @@
 //! grant on every other node; p50/p99 of the whole `Client::search` (fan-out, members' verify +
 //! search + sign, answer checks, merge).
 //!
-//! usage: cargo bench -p neurofed-federation --bench search -- [NODES] [DATASETS] [QUERIES]
+//! Two backends: `synthetic` (a flat table scanned on every query: the network and protocol
+//! cost alone) and `index` (a real node per member: its home, catalog of synthetic datasets
+//! from `node::synthetic` and tantivy index, answered through `NodeBackend` as in production).
+//!
+//! usage: cargo bench -p neurofed-federation --bench search -- [NODES] [DATASETS] [QUERIES] [synthetic|index]
 //! Prints one line of JSON. `scripts/bench/federation-search` runs 3 and 32 nodes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -13,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use federation::state::{self, Joined};
-use federation::{Authorization, FedConfig, Federation, NodeOutcome, SearchBackend};
+use federation::{Authorization, FedConfig, Federation, NodeBackend, NodeOutcome, SearchBackend};
 use node::access::AccessScope;
 use protocol::grant::{
     ActionSet, Capability, CapabilityChain, Membership, Resource, RevocationList, Roster,
@@ -194,13 +198,37 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-async fn run(nodes: usize, datasets: usize, queries: usize) -> serde_json::Value {
-    let dir = tempfile::tempdir().unwrap();
+async fn run(nodes: usize, datasets: usize, queries: usize, real_index: bool) -> serde_json::Value {
+    // Memory-backed when possible: catalog commits are durable (one sync per series).
+    let shm = std::path::Path::new("/dev/shm");
+    let dir = if real_index && shm.is_dir() {
+        tempfile::tempdir_in(shm).unwrap()
+    } else {
+        tempfile::tempdir().unwrap()
+    };
     let coord = SecretKey::from_seed(&[250; 32]);
     let t = now();
     let homes: Vec<_> = (0..nodes)
         .map(|i| dir.path().join(format!("n{i}")))
         .collect();
+    // Real nodes: catalog of synthetic datasets (`node::synthetic`) and tantivy index.
+    let build = Instant::now();
+    let mut real: Vec<Option<node::Node>> = homes
+        .iter()
+        .enumerate()
+        .map(|(i, home)| {
+            real_index.then(|| {
+                let node = node::Home::new(home)
+                    .init(&format!("C{i}"), Some([7; 32]))
+                    .unwrap();
+                let mut rng = node::synthetic::Rng(1000 + i as u64);
+                node::synthetic::build_catalog(&node.catalog, datasets, &mut rng);
+                node.index.rebuild(&node.catalog).unwrap();
+                node
+            })
+        })
+        .collect();
+    let build_s = build.elapsed().as_secs_f64();
     let keys: Vec<SecretKey> = homes
         .iter()
         .map(|h| state::node_key(h).unwrap().secret().clone())
@@ -248,8 +276,21 @@ async fn run(nodes: usize, datasets: usize, queries: usize) -> serde_json::Value
         )
         .unwrap();
         state::store_revocation_list(home, &list).unwrap();
-        let backend = Arc::new(Synthetic::new(datasets, 1000 + i as u64, &format!("C{i}")));
-        studies.push(backend.study);
+        let backend: Arc<dyn SearchBackend> = if let Some(node) = real[i].take() {
+            let ids: Vec<StudyId> = node
+                .catalog
+                .studies()
+                .unwrap()
+                .iter()
+                .map(|s| s.id)
+                .collect();
+            studies.push(ids);
+            Arc::new(NodeBackend::new(Arc::new(node)))
+        } else {
+            let b = Synthetic::new(datasets, 1000 + i as u64, &format!("C{i}"));
+            studies.push(vec![b.study]);
+            Arc::new(b)
+        };
         let config = FedConfig {
             max_concurrent_searches: 256,
             ..FedConfig::loopback()
@@ -291,7 +332,7 @@ async fn run(nodes: usize, datasets: usize, queries: usize) -> serde_json::Value
                 keys[i].public(),
                 me,
                 Resource::Studies {
-                    ids: [studies[i]].into(),
+                    ids: studies[i].iter().copied().collect(),
                     node: keys[i].public(),
                 },
                 "count,search".parse::<ActionSet>().unwrap(),
@@ -352,6 +393,8 @@ async fn run(nodes: usize, datasets: usize, queries: usize) -> serde_json::Value
         "mean_ms": ((lat.iter().sum::<f64>() / lat.len() as f64) * 100.0).round() / 100.0,
         "max_ms": (lat[lat.len() - 1] * 100.0).round() / 100.0,
         "mesh_setup_ms": mesh_ms,
+        "backend": if real_index { "index" } else { "synthetic" },
+        "build_s": (build_s * 10.0).round() / 10.0,
     })
 }
 
@@ -362,11 +405,16 @@ fn main() {
         .collect();
     let arg = |i: usize, d: usize| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
     let (nodes, datasets, queries) = (arg(0, 3).max(2), arg(1, 2000), arg(2, 200).max(10));
+    let real_index = match args.get(3).map(String::as_str) {
+        None | Some("synthetic") => false,
+        Some("index") => true,
+        Some(other) => panic!("backend {other:?}: synthetic or index"),
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let out = rt.block_on(run(nodes, datasets, queries));
+    let out = rt.block_on(run(nodes, datasets, queries, real_index));
     println!("{out}");
 }

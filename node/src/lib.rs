@@ -53,6 +53,8 @@ pub mod nifti;
 pub mod outboard;
 pub mod store;
 pub mod studycard;
+#[cfg(feature = "synthetic")]
+pub mod synthetic;
 
 pub use catalog::Catalog;
 pub use home::{Home, Node};
