@@ -34,16 +34,18 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// `neurofed serve --p2p`; the server and its `ready` line's HTTP address and p2p address.
-fn serve(home: &Path, port: u16) -> (Server, String, String) {
+/// `neurofed serve --p2p` logging to `log`; the server and its `ready` line's HTTP address and
+/// p2p address.
+fn serve(home: &Path, port: u16, log: &Path) -> (Server, String, String) {
     let mut child = Command::new(crate::util::bin())
         .arg("--home")
         .arg(home)
         .env_remove("NEUROFED_HOME")
         .args(["serve", "--http", "127.0.0.1:0", "--p2p"])
         .arg(format!("/ip4/127.0.0.1/tcp/{port}"))
+        .env("NEUROFED_LOG", "debug")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -149,8 +151,14 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
         .trim()
         .to_string();
 
-    let (server_b, _http_b, p2p_b) = serve(&b, port_b);
-    let (server_a, http_a, p2p_a) = serve(&a, port_a);
+    // What crosses the wire or reaches a log is kept here and scanned for planted PHI at the end.
+    let seen = files.path().join("seen");
+    std::fs::create_dir_all(&seen).unwrap();
+    let keep = |name: &str, v: &Value| {
+        std::fs::write(seen.join(name), serde_json::to_vec_pretty(v).unwrap()).unwrap()
+    };
+    let (server_b, _http_b, p2p_b) = serve(&b, port_b, &seen.join("b.log"));
+    let (server_a, http_a, p2p_a) = serve(&a, port_a, &seen.join("a.log"));
     assert!(p2p_a.ends_with(&format!("/tcp/{port_a}")), "{p2p_a}");
     assert!(p2p_b.ends_with(&format!("/tcp/{port_b}")), "{p2p_b}");
 
@@ -179,6 +187,7 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
         &token,
     );
     assert_eq!(status, 200, "{r}");
+    keep("federated-search.json", &r);
     assert_eq!(r["coverage"]["answered"], 2, "{r}");
     assert_eq!(r["coverage"]["members"], 2, "{r}");
     assert_eq!(r["total"].as_u64(), Some(a_datasets + b_datasets), "{r}");
@@ -236,6 +245,7 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
     );
     let again = body_json(&again);
     assert_eq!(status, 200, "{again}");
+    keep("fetch.json", &again);
     assert_eq!(again["bytes_fetched"], 0, "{again}");
 
     // A content id B does not hold as a dataset: B refuses it (after checking the grant), and
@@ -291,6 +301,23 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
     assert_eq!(
         json(neurofed(&a).args(["stats"]))["datasets"].as_u64(),
         Some(a_datasets)
+    );
+
+    // No planted PHI in anything that crossed the wire or was logged, in the fetched files, or
+    // in either home (B's audit of the transfers, A's fetched copy and its provenance).
+    let needles = testkit::planted_phi(&corpus);
+    assert!(
+        !testkit::scan_for_phi(&subjects[1], &needles).is_empty(),
+        "the scan finds the planted PHI in the source files"
+    );
+    let mut leaks = testkit::scan_for_phi(&seen, &needles);
+    leaks.extend(testkit::scan_for_phi(&dest, &needles));
+    leaks.extend(testkit::scan_for_phi(&a, &needles));
+    leaks.extend(testkit::scan_for_phi(&b, &needles));
+    assert!(leaks.is_empty(), "planted PHI found: {leaks:?}");
+    assert!(
+        std::fs::metadata(seen.join("a.log")).unwrap().len() > 0,
+        "the servers logged something to scan"
     );
 
     // B's audit log names the transfer: served, to A's node, under the grant.
