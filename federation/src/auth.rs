@@ -92,10 +92,16 @@ impl Authorization {
         self
     }
 
-    /// Attach the download chain for `target` to a content request, with the invocation
-    /// signature when the chain's audience is the invoking user (over this very request).
-    pub fn authorize_content(&self, req: &mut ContentRequest, target: &PublicKey) {
-        let Some(chain) = self.download_chain_for(target) else {
+    /// Attach the download chain for `owner`'s data to a content request sent to `target`
+    /// (the owner, or a member holding a copy), with the invocation signature when the chain's
+    /// audience is the invoking user (over this very request, for `target`).
+    pub fn authorize_content(
+        &self,
+        req: &mut ContentRequest,
+        owner: &PublicKey,
+        target: &PublicKey,
+    ) {
+        let Some(chain) = self.download_chain_for(owner) else {
             req.auth = None;
             return;
         };

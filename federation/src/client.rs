@@ -8,6 +8,7 @@ use std::time::Duration;
 use libp2p::{Multiaddr, Stream, StreamProtocol};
 use node::access::AccessScope;
 use protocol::grant::{Revocation, RevocationList, Roster};
+use protocol::id::StudyId;
 use protocol::keys::{PublicKey, SecretKey};
 use protocol::query::SearchQuery;
 use protocol::signed::Signed;
@@ -31,6 +32,8 @@ pub(crate) struct Inner {
     pub(crate) deadline: Duration,
     pub(crate) control: Mutex<libp2p_stream::Control>,
     pub(crate) providers: Mutex<HashMap<ContentId, Vec<PublicKey>>>,
+    /// Content id -> the node whose hit named it as its own dataset, and its study there.
+    pub(crate) origins: Mutex<HashMap<ContentId, (PublicKey, StudyId)>>,
     pub(crate) responder: Arc<crate::member::Responder>,
 }
 
@@ -223,7 +226,28 @@ impl Client {
         out
     }
 
+    /// The node that owns `content` and its study there, as a search hit named them.
+    pub fn origin_of(&self, content: &ContentId) -> Option<(PublicKey, StudyId)> {
+        self.inner
+            .origins
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(content)
+            .copied()
+    }
+
     pub(crate) fn remember_providers(&self, hits: &[protocol::query::Hit]) {
+        {
+            let mut origins = self.inner.origins.lock().unwrap_or_else(|e| e.into_inner());
+            if origins.len() + hits.len() > MAX_PROVIDER_ENTRIES {
+                origins.clear();
+            }
+            for h in hits {
+                if let Some(node) = h.node {
+                    origins.insert(h.content, (node, h.study.id));
+                }
+            }
+        }
         let mut map = self
             .inner
             .providers

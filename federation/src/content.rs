@@ -16,6 +16,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use libp2p::StreamProtocol;
 use node::audit::Audit;
+use node::fetched::Fetched;
 use node::outboard::Outboards;
 use node::Node;
 use protocol::keys::PublicKey;
@@ -87,6 +88,31 @@ fn authorize_request(
             tracing::error!("catalog lookup of {}: {e}", a.dataset);
             None
         });
+    let now = crate::now_ms() / 1000;
+    if dataset.is_none() {
+        // A copy fetched from another member, whose study there is known: served under that
+        // member's grant.
+        let copy = Fetched::new(node.catalog.db())
+            .get(&a.dataset)
+            .unwrap_or_else(|e| {
+                tracing::error!("fetched lookup of {}: {e}", a.dataset);
+                None
+            });
+        if let Some((origin, study)) = copy.and_then(|f| f.study.map(|s| (f.origin, s))) {
+            let (requester, grant) = client.inner.responder.permit_download_of(
+                &peer,
+                a.request,
+                &origin,
+                Some(&study),
+                false,
+                now,
+            )?;
+            return Ok(Authorized {
+                requester,
+                grant: Some(grant),
+            });
+        }
+    }
     let study = dataset.as_ref().map(|d| d.study);
     let public = match &study {
         Some(s) => client
@@ -96,7 +122,6 @@ fn authorize_request(
             .is_ok_and(|p| p.contains(s)),
         None => false,
     };
-    let now = crate::now_ms() / 1000;
     let (requester, grant) =
         client
             .inner
@@ -130,10 +155,12 @@ fn audit_transfer(node: &Arc<Node>, r: TransferRecord) {
     }
 }
 
-/// A verified member, as a source of blobs.
+/// A verified member, as a source of blobs: the dataset's owner, or a member that may hold a
+/// copy (asked with the owner's grant).
 pub struct MemberProvider {
     client: Client,
     peer: PublicKey,
+    owner: PublicKey,
     auth: Arc<Authorization>,
 }
 
@@ -146,9 +173,20 @@ impl std::fmt::Debug for MemberProvider {
 }
 
 impl MemberProvider {
-    /// Member `peer`, asked with `auth`'s download chain for it.
-    pub fn new(client: Client, peer: PublicKey, auth: Arc<Authorization>) -> Self {
-        MemberProvider { client, peer, auth }
+    /// Member `peer`, asked with `auth`'s download chain for `owner` (the dataset's owner:
+    /// `peer` itself, or the node whose dataset `peer` holds a copy of).
+    pub fn new(
+        client: Client,
+        peer: PublicKey,
+        owner: PublicKey,
+        auth: Arc<Authorization>,
+    ) -> Self {
+        MemberProvider {
+            client,
+            peer,
+            owner,
+            auth,
+        }
     }
 }
 
@@ -169,7 +207,8 @@ impl Provider for MemberProvider {
     }
 
     fn authorize(&self, request: &mut ContentRequest) {
-        self.auth.authorize_content(request, &self.peer);
+        self.auth
+            .authorize_content(request, &self.owner, &self.peer);
     }
 }
 
@@ -190,9 +229,11 @@ pub enum ContentError {
     Store(String),
 }
 
-/// Fetch dataset `content` into `node`'s store from the members that may hold it (those whose
-/// search hits named it first) for which `auth` holds a download chain; record it with its
-/// provenance (the first such member, which named it in a hit, and the chain's leaf grant).
+/// Fetch dataset `content` into `node`'s store. Its owner is the member whose search hit named
+/// it (else the first member for which `auth` holds a download chain); the providers are the
+/// owner and every other verified member (one may hold a copy: it is asked with the owner's
+/// grant, and answers "not found" otherwise). The record keeps the owner, the grant and, when
+/// the hit gave it, the study, so that this node can serve its copy in turn.
 pub async fn fetch_dataset(
     client: &Client,
     node: &Node,
@@ -201,21 +242,37 @@ pub async fn fetch_dataset(
     options: &FetchOptions,
 ) -> Result<DatasetReport, ContentError> {
     let auth = Arc::new(auth);
-    let members: Vec<PublicKey> = client
-        .providers(&content)
-        .into_iter()
-        .filter(|p| auth.download_chain_for(p).is_some())
-        .collect();
-    let Some(origin) = members.first().copied() else {
+    let members = client.providers(&content);
+    let (origin, study) = match client.origin_of(&content) {
+        Some((origin, study)) => (origin, Some(study)),
+        None => match members
+            .iter()
+            .find(|p| auth.download_chain_for(p).is_some())
+        {
+            Some(p) => (*p, None),
+            None => return Err(ContentError::NoProvider { content }),
+        },
+    };
+    let Some(grant) = auth
+        .download_chain_for(&origin)
+        .map(|c| c.leaf().map(|l| l.hash()))
+    else {
         return Err(ContentError::NoProvider { content });
     };
-    let grant = auth
-        .download_chain_for(&origin)
-        .and_then(|c| c.leaf().map(|l| l.hash()));
-    let providers: Vec<Arc<dyn Provider>> = members
+    let mut peers = members;
+    peers.retain(|p| *p != origin);
+    // The owner first, when it is connected (else only members that may hold a copy).
+    if client.is_member(&crate::identity::peer_id(&origin)) {
+        peers.insert(0, origin);
+    }
+    if peers.is_empty() {
+        return Err(ContentError::NoProvider { content });
+    }
+    let providers: Vec<Arc<dyn Provider>> = peers
         .into_iter()
         .map(|p| {
-            Arc::new(MemberProvider::new(client.clone(), p, auth.clone())) as Arc<dyn Provider>
+            Arc::new(MemberProvider::new(client.clone(), p, origin, auth.clone()))
+                as Arc<dyn Provider>
         })
         .collect();
     let outboards = Outboards::open(&node.store).map_err(|e| ContentError::Store(e.to_string()))?;
@@ -224,7 +281,11 @@ pub async fn fetch_dataset(
         &outboards,
         node.catalog.db(),
         content,
-        Provenance { origin, grant },
+        Provenance {
+            origin,
+            grant,
+            study,
+        },
         &providers,
         options,
     )

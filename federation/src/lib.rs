@@ -233,6 +233,7 @@ impl Federation {
                 deadline: config.deadline,
                 control: Mutex::new(control),
                 providers: Mutex::new(Default::default()),
+                origins: Mutex::new(Default::default()),
                 responder,
             }),
         };

@@ -13,7 +13,9 @@ use protocol::id::StudyId;
 use protocol::keys::{PublicKey, SecretKey};
 use protocol::query::{Count, FacetField, Filter, Page, SearchQuery, SearchResults};
 use protocol::signed::Signed;
-use protocol::verify::{Policy, Refusal, Revocations, RootAuthority, VerifiedCache, Verifier};
+use protocol::verify::{
+    Policy, Refusal, Revocations, RootAuthority, RootCheck, VerifiedCache, Verifier,
+};
 use protocol::wire::{self, ContentRequest, NodeStatus, Response, SearchRequest, WireError};
 use protocol::GrantHash;
 
@@ -182,6 +184,23 @@ impl Responder {
         public: bool,
         now: u64,
     ) -> Result<(PublicKey, GrantHash), Refusal> {
+        self.permit_download_of(peer, req, &self.me, study, public, now)
+    }
+
+    /// [`Self::permit_download`] for a dataset of `owner`: this node's own (`owner` is this
+    /// node), or a copy it fetched from `owner`. A copy is served only under a grant whose root
+    /// the owner node itself issued (`RootCheck::OwnerNode`: whether one of its users
+    /// administers the study cannot be told here) and never under a `public` grant (whether the
+    /// owner's study is public cannot be told either).
+    pub(crate) fn permit_download_of(
+        &self,
+        peer: &PublicKey,
+        req: &ContentRequest,
+        owner: &PublicKey,
+        study: Option<&StudyId>,
+        public: bool,
+        now: u64,
+    ) -> Result<(PublicKey, GrantHash), Refusal> {
         let Some(auth) = &req.auth else {
             return Err(Refusal::EmptyChain);
         };
@@ -217,9 +236,14 @@ impl Responder {
                 req.within.unwrap_or(req.content)
             )));
         };
-        v.permits(Action::Download, &self.me, Some(study))?;
+        v.permits(Action::Download, owner, Some(study))?;
         if matches!(v.resource, Resource::Public { .. }) && !public {
             return Err(refuse(format!("on study {study} (not public)")));
+        }
+        if owner != &self.me && v.root != RootCheck::OwnerNode {
+            return Err(refuse(format!(
+                "on a copy of a dataset of {owner} (only grants issued by that node itself are checkable here)"
+            )));
         }
         Ok((requester, v.leaf()))
     }

@@ -356,6 +356,7 @@ async fn tcp_dataset_200mb_from_two_providers() -> TestResult {
         Provenance {
             origin,
             grant: None,
+            study: None,
         },
         &providers(&[a.clone(), b.clone()]),
         &opts(4),
@@ -413,6 +414,7 @@ async fn tcp_dataset_200mb_from_two_providers() -> TestResult {
         Provenance {
             origin,
             grant: None,
+            study: None,
         },
         &providers(&[a, b]),
         &opts(4),
@@ -555,6 +557,7 @@ async fn libp2p_dataset_200mb() -> TestResult {
         Provenance {
             origin: key(2),
             grant: None,
+            study: None,
         },
         &[provider.clone() as Arc<dyn Provider>],
         &FetchOptions::default(),
@@ -1188,6 +1191,7 @@ async fn fetched_dataset_survives_fsck_gc() -> TestResult {
         Provenance {
             origin: key(3),
             grant: None,
+            study: None,
         },
         &providers(&[p]),
         &opts(8),

@@ -39,6 +39,10 @@ pub struct FetchedDataset {
     /// The capability used, if any.
     #[serde(default)]
     pub grant: Option<GrantHash>,
+    /// The dataset's study at its origin, when known (from the search hit that named it): a
+    /// node holding this copy serves it to members whose grant from the origin covers it.
+    #[serde(default)]
+    pub study: Option<protocol::id::StudyId>,
     /// When it was completed, unix seconds.
     pub fetched_at: i64,
     /// De-identified SeriesInstanceUID, from the manifest.
@@ -287,6 +291,7 @@ mod tests {
             content: mid,
             origin,
             grant: None,
+            study: None,
             fetched_at: 1,
             series_uid: "1.2.3".into(),
             instances: 2,

@@ -409,3 +409,204 @@ fn demo_serves_center_a_with_a_federated_search() {
     let status = server.0.wait().unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// A joined, served center: its home, server, HTTP address and PeerId.
+struct Center {
+    home: PathBuf,
+    server: Option<Server>,
+    http: String,
+    peer: String,
+    token: String,
+}
+
+fn stop(server: Server) {
+    let mut server = server;
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert!(server.0.wait().unwrap().success());
+}
+
+fn post_fetch(addr: &str, token: &str, content: &str) -> (u16, Value) {
+    let (status, body) = http(
+        addr,
+        "POST",
+        "/api/v1/fetch",
+        Some(token),
+        format!("{{\"content_id\":\"{content}\"}}").as_bytes(),
+        "application/json",
+    );
+    (status, body_json(&body))
+}
+
+/// "From whichever member holds it": C fetches one of B's datasets, B goes away, and A fetches
+/// the same dataset from C's copy under B's grant; C serves it only because B's own node issued
+/// that grant, and audits it.
+#[test]
+fn a_copy_is_served_by_the_member_holding_it_when_the_owner_is_gone() {
+    let corpus = testkit::synth_corpus();
+    let mut subjects: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    subjects.sort();
+    let files = tempfile::tempdir().unwrap();
+    let f = |n: &str| files.path().join(n);
+    let dirs: Vec<_> = ["Center A", "Center B", "Center C", "Coordination"]
+        .iter()
+        .map(|c| new_home(c))
+        .collect();
+    let (a, b, c, coord) = (&dirs[0].1, &dirs[1].1, &dirs[2].1, &dirs[3].1);
+    ok(neurofed(b)
+        .args(["import", "--study", "MS cohort"])
+        .arg(&subjects[1]));
+    ok(neurofed(coord).args(["consortium", "create", "Test consortium"]));
+    let homes = [a, b, c];
+    let ports: Vec<u16> = homes.iter().map(|_| free_port()).collect();
+    let peers: Vec<String> = homes.iter().map(|h| node_peer_id(h)).collect();
+    for (i, name) in ["Center A", "Center B", "Center C"].iter().enumerate() {
+        ok(neurofed(coord)
+            .args(["consortium", "admit", "--node", &peers[i], "--center", name])
+            .args(["--addr", &format!("/ip4/127.0.0.1/tcp/{}", ports[i])])
+            .args(["--expires", "2099-12-31", "--out"])
+            .arg(f(&format!("{i}.membership"))));
+    }
+    ok(neurofed(coord)
+        .args(["consortium", "roster", "--out"])
+        .arg(f("roster")));
+    ok(neurofed(coord)
+        .args(["consortium", "revocations", "--out"])
+        .arg(f("revocations")));
+    for (i, home) in homes.iter().enumerate() {
+        ok(neurofed(home)
+            .args(["consortium", "join"])
+            .arg(f("roster"))
+            .arg(f(&format!("{i}.membership")))
+            .arg("--revocations")
+            .arg(f("revocations")));
+    }
+    // B's node grants A's and C's nodes search and download on its study.
+    for (i, home) in [(0, a), (2, c)] {
+        let grant = f(&format!("b-to-{i}.grant"));
+        ok(neurofed(b)
+            .args(["grant", "issue", "--to", &peers[i], "--study", "MS cohort"])
+            .args([
+                "--actions",
+                "search,download",
+                "--expires",
+                "2099-12-31",
+                "--out",
+            ])
+            .arg(&grant));
+        ok(neurofed(home).args(["grant", "add"]).arg(&grant));
+    }
+    let mut centers: Vec<Center> = homes
+        .iter()
+        .enumerate()
+        .map(|(i, home)| {
+            with_stdin(home, &["user", "add", "user"], "correct horse battery\n");
+            let token = with_stdin(home, &["user", "token", "user", "--label", "e2e"], "")
+                .trim()
+                .to_string();
+            let (server, http, _) = serve(home, ports[i], &f(&format!("{i}.log")));
+            Center {
+                home: home.to_path_buf(),
+                server: Some(server),
+                http,
+                peer: peers[i].clone(),
+                token,
+            }
+        })
+        .collect();
+    // Everyone connected to everyone.
+    let until = Instant::now() + Duration::from_secs(30);
+    for center in &centers {
+        loop {
+            let (_, s) = get(&center.http, "/api/v1/consortium", &center.token);
+            let verified = s["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["state"] == "verified")
+                .count();
+            if verified == 2 {
+                break;
+            }
+            assert!(Instant::now() < until, "mesh incomplete: {s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    // A and C search (which tells each node who owns which dataset, in which study).
+    let search = |c: &Center| {
+        let (status, r) = get(
+            &c.http,
+            "/api/v1/search?scope=federated&limit=100",
+            &c.token,
+        );
+        assert_eq!(status, 200, "{r}");
+        r
+    };
+    let r = search(&centers[2]);
+    let hit = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["node"] == centers[1].peer.as_str())
+        .expect("a hit of B")
+        .clone();
+    let content = hit["content"].as_str().unwrap().to_string();
+    search(&centers[0]);
+
+    // C fetches it from B.
+    let (status, got) = post_fetch(&centers[2].http, &centers[2].token, &content);
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["origin"], centers[1].peer.as_str());
+
+    // B goes away; A fetches the same dataset: from C's copy.
+    stop(centers[1].server.take().unwrap());
+    let (status, got) = post_fetch(&centers[0].http, &centers[0].token, &content);
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["origin"], centers[1].peer.as_str(), "{got}");
+    assert_eq!(got["instances"], hit["instances"], "{got}");
+    assert!(got["bytes_fetched"].as_u64().unwrap() > 0, "{got}");
+    let dest = f("fetched-by-a");
+    ok(neurofed(a)
+        .args(["fetch", &content, "--node"])
+        .arg(format!("http://{}", centers[0].http))
+        .arg("--out")
+        .arg(&dest)
+        .env("NEUROFED_TOKEN", &centers[0].token));
+    assert_eq!(
+        files_under(&dest).len() as u64,
+        hit["instances"].as_u64().unwrap()
+    );
+
+    for center in &mut centers {
+        if let Some(s) = center.server.take() {
+            stop(s);
+        }
+    }
+    // C served the copy to A's node, under B's grant to A, and says so.
+    let audit = json(neurofed(&centers[2].home).args(["audit"]));
+    let served = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["action"] == "download"
+                && e["who"] == centers[0].peer.as_str()
+                && e["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("transfer served") && d.contains(&content))
+        })
+        .count();
+    assert!(served > 0, "C's audit log has no transfer to A");
+    for home in [a, b, c] {
+        ok(neurofed(home).args(["fsck"]));
+    }
+}

@@ -22,6 +22,8 @@ pub struct Provenance {
     pub origin: PublicKey,
     /// The capability the download was made under, if any.
     pub grant: Option<GrantHash>,
+    /// The dataset's study at the origin, when known (lets this node serve its copy).
+    pub study: Option<protocol::id::StudyId>,
 }
 
 /// What [`fetch_dataset`] did.
@@ -121,6 +123,7 @@ pub async fn fetch_dataset(
         content,
         origin: provenance.origin,
         grant: provenance.grant,
+        study: provenance.study,
         fetched_at: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
