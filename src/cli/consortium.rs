@@ -87,6 +87,19 @@ pub enum ConsortiumCmd {
         #[arg(long)]
         revocations: Option<PathBuf>,
     },
+    /// Hand a newer roster, revocation list or revocation (`grant revoke` writes those under
+    /// `<home>/revocations/`) to the running node (`neurofed serve --p2p`), which applies it and
+    /// spreads it to every member. Needs an admin's API token.
+    Push {
+        /// The signed document.
+        file: PathBuf,
+        /// The running node's HTTP API.
+        #[arg(long, env = "NEUROFED_NODE", default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// An admin's API token (`neurofed user token`).
+        #[arg(long, env = "NEUROFED_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
 }
 
 /// A consortium name as a file name: lowercase letters and digits, other runs become `-`.
@@ -258,6 +271,7 @@ pub fn run(
             );
             Ok(0)
         }
+        ConsortiumCmd::Push { file, node, token } => push(&file, &node, token.as_deref()),
         ConsortiumCmd::Join {
             roster,
             membership,
@@ -328,4 +342,41 @@ pub fn run(
             Ok(0)
         }
     }
+}
+
+/// `consortium push`: POST the document to the running node.
+fn push(file: &Path, node: &str, token: Option<&str>) -> Result<i32> {
+    let bytes = read(file)?;
+    let url = format!("{}/api/v1/consortium/push", node.trim_end_matches('/'));
+    let mut req = ureq::post(&url).header("Content-Type", "application/cbor");
+    if let Some(t) = token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    let resp = req
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .send(&bytes[..])
+        .map_err(|e| {
+            anyhow::anyhow!("cannot reach {node}: {e} (is `neurofed serve --p2p` running?)")
+        })?;
+    let status = resp.status().as_u16();
+    let body: serde_json::Value = resp
+        .into_body()
+        .read_json()
+        .context("the node's answer is not JSON")?;
+    if status != 200 {
+        eprintln!(
+            "{node} refused it (HTTP {status}): {}",
+            body["error"]["message"].as_str().unwrap_or("")
+        );
+        return Ok(1);
+    }
+    let kind = body["kind"].as_str().unwrap_or("document");
+    if body["applied"] == true {
+        println!("{node} applied the {kind} and spreads it to the consortium");
+    } else {
+        println!("{node} already holds this {kind} or a newer one: nothing changed");
+    }
+    Ok(0)
 }

@@ -150,6 +150,15 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
     let token = with_stdin(&a, &["user", "token", "alice", "--label", "e2e"], "")
         .trim()
         .to_string();
+    // B's administrator, who will push a revocation into the running node.
+    with_stdin(
+        &b,
+        &["user", "add", "root", "--admin"],
+        "correct horse battery\n",
+    );
+    let b_admin = with_stdin(&b, &["user", "token", "root", "--label", "e2e"], "")
+        .trim()
+        .to_string();
 
     // What crosses the wire or reaches a log is kept here and scanned for planted PHI at the end.
     let seen = files.path().join("seen");
@@ -157,7 +166,7 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
     let keep = |name: &str, v: &Value| {
         std::fs::write(seen.join(name), serde_json::to_vec_pretty(v).unwrap()).unwrap()
     };
-    let (server_b, _http_b, p2p_b) = serve(&b, port_b, &seen.join("b.log"));
+    let (server_b, http_b, p2p_b) = serve(&b, port_b, &seen.join("b.log"));
     let (server_a, http_a, p2p_a) = serve(&a, port_a, &seen.join("a.log"));
     assert!(p2p_a.ends_with(&format!("/tcp/{port_a}")), "{p2p_a}");
     assert!(p2p_b.ends_with(&format!("/tcp/{port_b}")), "{p2p_b}");
@@ -280,6 +289,64 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
         "text/plain",
     );
     assert_eq!(status, 401);
+
+    // B's administrator pushes the coordinator's next revocation list into running B, which
+    // applies it and spreads it to A. Alice, not an administrator, may not push.
+    ok(neurofed(&coord)
+        .args(["consortium", "revocations", "--out"])
+        .arg(f("revocations-2")));
+    let push = |home: &Path, file: &Path, addr: &str, token: &str| {
+        neurofed(home)
+            .args(["consortium", "push"])
+            .arg(file)
+            .args(["--node", &format!("http://{addr}")])
+            .env("NEUROFED_TOKEN", token)
+            .output()
+            .unwrap()
+    };
+    let refused = push(&a, &f("revocations-2"), &http_a, &token);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let pushed = push(&b, &f("revocations-2"), &http_b, &b_admin);
+    assert!(pushed.status.success(), "{pushed:?}");
+    assert!(
+        String::from_utf8_lossy(&pushed.stdout).contains("applied the revocation_list"),
+        "{pushed:?}"
+    );
+    let list2 = std::fs::read(f("revocations-2")).unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    while std::fs::read(a.join("revocations").join("list.cbor")).ok() != Some(list2.clone()) {
+        assert!(Instant::now() < until, "the list never reached A");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // B revokes its grant to A and pushes the revocation: from then on B refuses A's searches.
+    ok(neurofed(&b)
+        .args(["grant", "revoke"])
+        .arg(f("b-to-a.grant")));
+    let rev = std::fs::read_dir(b.join("revocations"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "rev"))
+        .expect("the revocation file");
+    let pushed = push(&b, &rev, &http_b, &b_admin);
+    assert!(pushed.status.success(), "{pushed:?}");
+    let (status, r) = get(
+        &http_a,
+        "/api/v1/search?scope=federated&facet=center",
+        &token,
+    );
+    assert_eq!(status, 200, "{r}");
+    let b_line = r["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["node"] == pb.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(b_line["status"], "denied", "{r}");
+    assert_eq!(b_line["code"], "revoked", "{r}");
+    assert_eq!(r["total"].as_u64(), Some(a_datasets), "{r}");
 
     // Stopped as an operator would (SIGTERM: graceful), so that every record is written.
     for mut server in [server_a, server_b] {

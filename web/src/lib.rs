@@ -158,6 +158,7 @@ pub fn routes() -> Routes {
         .add(Post, "/api/v1/account-requests", accounts::request_account)
         .add(Get, "/api/v1/audit", audit::list)
         .add(Get, "/api/v1/consortium", federation::consortium)
+        .add(Post, "/api/v1/consortium/push", federation::push)
         .add(Post, "/api/v1/fetch", federation::fetch)
         .add(Get, "/api/v1/blobs/{id}", federation::blob)
 }

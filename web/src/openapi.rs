@@ -49,6 +49,7 @@ use crate::api;
         api::rights::accept,
         api::audit::list,
         api::federation::consortium,
+        api::federation::push,
         api::federation::fetch,
         api::federation::blob,
     ),

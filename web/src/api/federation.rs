@@ -21,7 +21,9 @@ use federation::{Authorization, Client, ConsortiumStatus, Coverage, NodeReport};
 use node::access::Right;
 use node::audit::{Audit, AuditAction, NewEvent};
 use node::fetched::{read_manifest, Fetched};
+use protocol::grant::{Revocation, RevocationList, Roster};
 use protocol::query::SearchQuery;
+use protocol::signed::Signed;
 use protocol::ContentId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -349,4 +351,58 @@ pub async fn blob(
         body,
     )
         .into_response())
+}
+
+/// What `POST /consortium/push` did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PushedBody {
+    /// `roster`, `revocation_list` or `revocation`.
+    pub kind: &'static str,
+    /// Whether it was newer and is now applied here (and spreading); `false`: already held.
+    pub applied: bool,
+}
+
+/// Apply a newer signed roster, revocation list or revocation here and spread it to every
+/// member. Admins only. The body is the document's CBOR bytes, as the CLI writes them.
+#[utoipa::path(post, path = "/api/v1/consortium/push", tag = "federation",
+    request_body(content = Vec<u8>, content_type = "application/cbor", description = "A signed roster, revocation list or revocation"),
+    responses(
+        (status = 200, body = PushedBody),
+        (status = 400, description = "Not such a document, or refused (bad signature, other consortium)", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 503, description = "The node does not run its federation", body = ErrorBody),
+    ))]
+pub async fn push(
+    State(st): State<AppState>,
+    auth: Auth,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<Json<PushedBody>> {
+    auth.require_admin()?;
+    let client = federation(&st)?;
+    let body = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let refused = |e: federation::FedError| ApiError::bad_request(format!("refused: {e}"));
+    let (kind, applied) = if let Ok(r) = Signed::<Roster>::from_bytes(&body) {
+        ("roster", client.push_roster(r).await.map_err(refused)?)
+    } else if let Ok(l) = Signed::<RevocationList>::from_bytes(&body) {
+        (
+            "revocation_list",
+            client.push_revocation_list(l).await.map_err(refused)?,
+        )
+    } else if let Ok(r) = Signed::<Revocation>::from_bytes(&body) {
+        (
+            "revocation",
+            client.push_revocation(r).await.map_err(refused)?,
+        )
+    } else {
+        return Err(ApiError::bad_request(
+            "the body is not a signed roster, revocation list or revocation",
+        ));
+    };
+    tracing::info!(
+        who = auth.who(),
+        kind,
+        applied,
+        "consortium document pushed"
+    );
+    Ok(Json(PushedBody { kind, applied }))
 }
