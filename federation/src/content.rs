@@ -104,7 +104,7 @@ fn authorize_request(
                 a.request,
                 &origin,
                 Some(&study),
-                false,
+                |_| false,
                 now,
             )?;
             return Ok(Authorized {
@@ -114,19 +114,18 @@ fn authorize_request(
         }
     }
     let study = dataset.as_ref().map(|d| d.study);
-    let public = match &study {
-        Some(s) => client
+    let is_public = |s: &protocol::id::StudyId| {
+        client
             .inner
             .backend
             .public_studies()
-            .is_ok_and(|p| p.contains(s)),
-        None => false,
+            .is_ok_and(|p| p.contains(s))
     };
     let (requester, grant) =
         client
             .inner
             .responder
-            .permit_download(&peer, a.request, study.as_ref(), public, now)?;
+            .permit_download(&peer, a.request, study.as_ref(), is_public, now)?;
     Ok(Authorized {
         requester,
         grant: Some(grant),

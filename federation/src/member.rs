@@ -14,7 +14,8 @@ use protocol::keys::{PublicKey, SecretKey};
 use protocol::query::{Count, FacetField, Filter, Page, SearchQuery, SearchResults};
 use protocol::signed::Signed;
 use protocol::verify::{
-    Policy, Refusal, Revocations, RootAuthority, RootCheck, VerifiedCache, Verifier,
+    Policy, Refusal, Revocations, RootAuthority, RootCheck, VerifiedCache, VerifiedCapability,
+    Verifier,
 };
 use protocol::wire::{self, ContentRequest, NodeStatus, Response, SearchRequest, WireError};
 use protocol::GrantHash;
@@ -88,19 +89,18 @@ impl Responder {
         }
     }
 
-    /// Check the request's capability; the scope, mode and query to run.
-    pub(crate) fn permit(
+    /// Verify a request's chain and invocation: who it is granted to, and the capability.
+    fn verify(
         &self,
         peer: &PublicKey,
-        req: &SearchRequest,
+        auth: &wire::Authorization,
+        digest: Result<[u8; 32], protocol::cbor::EncodeError>,
+        what: &'static str,
         now: u64,
-    ) -> Result<Permit, Refusal> {
-        let Some(auth) = &req.auth else {
-            return Err(Refusal::EmptyChain);
-        };
-        let digest = req.invocation_digest(&self.me, &auth.chain).map_err(|e| {
+    ) -> Result<(PublicKey, Arc<VerifiedCapability>), Refusal> {
+        let digest = digest.map_err(|e| {
             Refusal::Malformed(protocol::cbor::DecodeError::Invalid {
-                what: "search request",
+                what,
                 reason: e.to_string(),
             })
         })?;
@@ -117,7 +117,21 @@ impl Responder {
             cache: Some(&self.cache),
         };
         let v = verifier.verify(&auth.chain, &requester, now)?;
-        drop(revocations);
+        Ok((requester, v))
+    }
+
+    /// Check the request's capability; the scope, mode and query to run.
+    pub(crate) fn permit(
+        &self,
+        peer: &PublicKey,
+        req: &SearchRequest,
+        now: u64,
+    ) -> Result<Permit, Refusal> {
+        let Some(auth) = &req.auth else {
+            return Err(Refusal::EmptyChain);
+        };
+        let digest = req.invocation_digest(&self.me, &auth.chain);
+        let (_, v) = self.verify(peer, auth, digest, "search request", now)?;
         let count_only = if v.permits(Action::Search, &self.me, None).is_ok() {
             false
         } else {
@@ -181,10 +195,10 @@ impl Responder {
         peer: &PublicKey,
         req: &ContentRequest,
         study: Option<&StudyId>,
-        public: bool,
+        is_public: impl FnOnce(&StudyId) -> bool,
         now: u64,
     ) -> Result<(PublicKey, GrantHash), Refusal> {
-        self.permit_download_of(peer, req, &self.me, study, public, now)
+        self.permit_download_of(peer, req, &self.me, study, is_public, now)
     }
 
     /// [`Self::permit_download`] for a dataset of `owner`: this node's own (`owner` is this
@@ -198,32 +212,14 @@ impl Responder {
         req: &ContentRequest,
         owner: &PublicKey,
         study: Option<&StudyId>,
-        public: bool,
+        is_public: impl FnOnce(&StudyId) -> bool,
         now: u64,
     ) -> Result<(PublicKey, GrantHash), Refusal> {
         let Some(auth) = &req.auth else {
             return Err(Refusal::EmptyChain);
         };
-        let digest = req.invocation_digest(&self.me, &auth.chain).map_err(|e| {
-            Refusal::Malformed(protocol::cbor::DecodeError::Invalid {
-                what: "content request",
-                reason: e.to_string(),
-            })
-        })?;
-        let requester = auth.requester(peer, &digest)?;
-        let revocations = self.revocations.read().unwrap_or_else(|e| e.into_inner());
-        let authority = LocalAuthority {
-            me: &self.me,
-            backend: self.backend.as_ref(),
-        };
-        let verifier = Verifier {
-            policy: &self.policy,
-            revocations: &revocations,
-            authority: &authority,
-            cache: Some(&self.cache),
-        };
-        let v = verifier.verify(&auth.chain, &requester, now)?;
-        drop(revocations);
+        let digest = req.invocation_digest(&self.me, &auth.chain);
+        let (requester, v) = self.verify(peer, auth, digest, "content request", now)?;
         let refuse = |what: String| Refusal::NotPermitted {
             grant: v.leaf(),
             action: Action::Download,
@@ -237,7 +233,8 @@ impl Responder {
             )));
         };
         v.permits(Action::Download, owner, Some(study))?;
-        if matches!(v.resource, Resource::Public { .. }) && !public {
+        // Asked only of `public` grants: listing the public studies reads the catalog.
+        if matches!(v.resource, Resource::Public { .. }) && !is_public(study) {
             return Err(refuse(format!("on study {study} (not public)")));
         }
         if owner != &self.me && v.root != RootCheck::OwnerNode {

@@ -26,6 +26,18 @@ fn node_peer_id(home: &Path) -> String {
         .to_string()
 }
 
+/// The generated corpus's subject folders, sorted.
+fn subject_dirs(corpus: &Path) -> Vec<PathBuf> {
+    let mut subjects: Vec<PathBuf> = std::fs::read_dir(corpus)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    subjects.sort();
+    subjects
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -68,13 +80,7 @@ fn get(addr: &str, path: &str, token: &str) -> (u16, Value) {
 #[test]
 fn two_served_centers_search_and_fetch_through_the_consortium() {
     let corpus = testkit::synth_corpus();
-    let mut subjects: Vec<PathBuf> = std::fs::read_dir(&corpus)
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    subjects.sort();
+    let subjects = subject_dirs(&corpus);
     let (_da, a) = new_home("Center A");
     let (_db, b) = new_home("Center B");
     let (_dc, coord) = new_home("Coordination");
@@ -515,13 +521,7 @@ fn post_fetch(addr: &str, token: &str, content: &str) -> (u16, Value) {
 #[test]
 fn a_copy_is_served_by_the_member_holding_it_when_the_owner_is_gone() {
     let corpus = testkit::synth_corpus();
-    let mut subjects: Vec<PathBuf> = std::fs::read_dir(&corpus)
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    subjects.sort();
+    let subjects = subject_dirs(&corpus);
     let files = tempfile::tempdir().unwrap();
     let f = |n: &str| files.path().join(n);
     let dirs: Vec<_> = ["Center A", "Center B", "Center C", "Coordination"]
