@@ -25,12 +25,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cpu_time::ProcessTime;
+use federation::outboard::Outboards;
 use federation::transfer::{self, BoxFuture, BoxStream, FetchOptions, Provider, ServeOptions};
 use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{noise, tcp, tls, yamux, PeerId, StreamProtocol, Swarm};
-use node::outboard::Outboards;
 use node::store::{BlobStore, Durability};
 use protocol::{ContentId, PublicKey};
 use tokio_util::compat::TokioAsyncReadCompatExt;

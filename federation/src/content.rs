@@ -13,11 +13,11 @@
 
 use std::sync::Arc;
 
+use crate::outboard::Outboards;
 use futures::StreamExt;
 use libp2p::StreamProtocol;
 use node::audit::Audit;
 use node::fetched::Fetched;
-use node::outboard::Outboards;
 use node::Node;
 use protocol::keys::PublicKey;
 use protocol::wire::ContentRequest;

@@ -41,6 +41,7 @@ mod event_loop;
 pub mod identity;
 mod member;
 pub mod merge;
+pub mod outboard;
 mod results;
 mod search;
 pub mod state;

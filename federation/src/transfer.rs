@@ -29,20 +29,18 @@
 //! thread would.
 
 mod dataset;
-mod decode;
 mod fetch;
 mod frame;
 mod partial;
-mod ranges;
 mod serve;
 
 pub use dataset::{fetch_dataset, DatasetError, DatasetReport, Provenance, MAX_INSTANCES};
-pub use decode::VerifyError;
 pub use fetch::{
     fetch_blob, fetch_blobs, probe_size, read_range, BoxFuture, BoxStream, ContentStream,
     FetchError, FetchOptions, FetchReport, Provider, ProviderReport, Want, MAX_RANGE_READ,
 };
 pub use partial::FinishError;
+pub use protocol::bao::VerifyError;
 pub use serve::{
     serve, Access, Authorized, Outcome, ServeError, ServeOptions, ServeSummary, TransferRecord,
 };

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use federation::outboard::Outboards;
 use federation::transfer::{
     self, fetch_blob, fetch_dataset, probe_size, read_range, serve, Authorized, BoxFuture,
     BoxStream, FetchError, FetchOptions, Outcome, Provenance, Provider, ServeOptions,
@@ -21,8 +22,8 @@ use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use futures::StreamExt;
 use node::catalog::{Catalog, Manifest, ManifestEntry};
 use node::fetched::{export_dicom, Fetched};
-use node::outboard::{Outboards, GROUP_BYTES};
 use node::store::{BlobStore, Durability};
+use protocol::bao::GROUP_BYTES;
 use protocol::verify::Refusal;
 use protocol::wire::{self, ByteRange, ContentResponseHeader, ContentStatus, Request, Response};
 use protocol::{ContentId, PublicKey, SecretKey};

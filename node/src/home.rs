@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, CatalogError};
 use crate::index::{Index, IndexError};
-use crate::ingest::deid::{DeidError, DeidKeys, Profile};
 use crate::store::{BlobStore, Durability, StoreError};
+use dicom::deid::{DeidError, DeidKeys, Profile};
 
 /// Settings of a node (`config.toml`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -11,13 +11,8 @@
 //!   blobs durable, then commits one catalog transaction per series.
 
 pub mod convert;
-pub mod deid;
-pub mod dicom;
-pub mod extract;
-pub mod guard;
 pub mod pipeline;
 pub mod reapply;
 pub mod source;
-pub mod un;
 
 pub use pipeline::{ImportOptions, ImportSummary, Importer, Progress, SkippedFile};

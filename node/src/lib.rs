@@ -49,10 +49,7 @@ pub mod home;
 pub mod index;
 pub mod ingest;
 pub mod keys;
-pub mod nifti;
-pub mod outboard;
 pub mod store;
-pub mod studycard;
 #[cfg(feature = "synthetic")]
 pub mod synthetic;
 

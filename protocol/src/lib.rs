@@ -18,6 +18,7 @@
 //! - [`query`]: the federated search query and its results.
 //! - [`wire`]: the request and response messages nodes exchange.
 //! - [`time`]: unix seconds and calendar dates.
+//! - [`bao`]: verified streaming (blake3 trees, outboards, the verifying decoder), no I/O.
 //!
 //! Every decoder is bounded (size and nesting limits, no allocation sized by a declared length)
 //! and returns an error value on any input: none panics.
@@ -26,6 +27,7 @@
 #![deny(clippy::unwrap_used)]
 #![warn(missing_docs)]
 
+pub mod bao;
 mod base58;
 pub mod cbor;
 pub mod content;

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::outboard::Outboards;
 use node::fetched::{read_manifest, Fetched, FetchedDataset, FetchedError, MAX_MANIFEST_BYTES};
-use node::outboard::Outboards;
 use node::BlobStore;
 use protocol::{ContentId, GrantHash, PublicKey};
 

@@ -17,19 +17,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::outboard::Outboards;
 use futures::io::{AsyncRead, AsyncWrite};
-use node::outboard::{Outboards, GROUP_BYTES};
 use node::store::Staged;
 use node::BlobStore;
+use protocol::bao::GROUP_BYTES;
 use protocol::wire::{self, ByteRange, ContentRequest, ContentStatus, Request, Response};
 use protocol::ContentId;
 use tokio::sync::Notify;
 
-use super::decode::{DecodeError, Decoder, Sink};
 use super::frame::Conn;
 use super::partial::{fetch_dir, Discard, FinishError, PartialBlob};
-use super::ranges::{byte_ranges, chunk_ranges, covered_groups, group_count, SIZE_PROOF};
 use super::{MAX_BLOB_BYTES, MAX_RESPONSE_HEADER};
+use protocol::bao::{byte_ranges, chunk_ranges, covered_groups, group_count, SIZE_PROOF};
+use protocol::bao::{DecodeError, Decoder, Sink};
 
 /// A byte stream to a provider.
 pub trait ContentStream: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -608,7 +609,7 @@ async fn request<S: AsyncRead + AsyncWrite + Unpin>(
     let root = blake3::Hash::from(*want.id.as_bytes());
     let mut decoder = Decoder::new(
         root,
-        node::outboard::tree(size),
+        protocol::bao::tree(size),
         &chunk_ranges(&groups, size),
     );
     let fed = |decoder: &mut Decoder, input: &[u8], sink: &mut _| {

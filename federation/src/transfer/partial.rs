@@ -19,13 +19,13 @@ use std::path::{Path, PathBuf};
 
 use bao_tree::io::outboard::PreOrderOutboard;
 use bao_tree::{BaoTree, ChunkRanges, TreeNode};
-use node::outboard::{self, GROUP_BYTES, PAIR_BYTES};
 use node::store::{Durability, Staged};
 use node::BlobStore;
+use protocol::bao::{GROUP_BYTES, PAIR_BYTES};
 use protocol::ContentId;
 
-use super::decode::Sink;
-use super::ranges::group_count;
+use protocol::bao::group_count;
+use protocol::bao::Sink;
 
 /// The on-disk state of one blob being fetched.
 #[derive(Debug)]
@@ -62,7 +62,7 @@ impl PartialBlob {
                 let _ = fs::remove_file(dir.join(name.as_ref()));
             }
         }
-        let tree = outboard::tree(size);
+        let tree = protocol::bao::tree(size);
         let p = PartialBlob {
             id,
             size,
@@ -177,7 +177,7 @@ impl PartialBlob {
     pub(crate) fn finish(
         self,
         store: &BlobStore,
-        outboards: &node::outboard::Outboards,
+        outboards: &crate::outboard::Outboards,
     ) -> Result<Staged, FinishError> {
         if store.durability() == Durability::FsyncEach {
             File::open(&self.data)
@@ -199,7 +199,7 @@ pub enum FinishError {
     Io(PathBuf, io::Error),
     /// The received outboard was refused.
     #[error(transparent)]
-    Outboard(#[from] node::outboard::OutboardError),
+    Outboard(#[from] crate::outboard::OutboardError),
 }
 
 /// Writes a response's bytes into a partial blob.

@@ -5,12 +5,13 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 
+use crate::outboard::{BlobOutboard, OutboardError, Outboards};
 use bao_tree::iter::{BaoChunk, ResponseIter};
 use bao_tree::ChunkRanges;
 use futures::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use node::catalog::Manifest;
-use node::outboard::{leaf_hash, parent_hash, split_pair, BlobOutboard, OutboardError, Outboards};
 use node::BlobStore;
+use protocol::bao::{leaf_hash, parent_hash, split_pair};
 use protocol::verify::Refusal;
 use protocol::wire::{
     self, ByteRange, ContentRequest, ContentResponseHeader, ContentStatus, Request, Response,
@@ -19,8 +20,8 @@ use protocol::wire::{
 use protocol::{ContentId, GrantHash, PublicKey};
 
 use super::frame::Conn;
-use super::ranges::{byte_ranges, chunk_ranges, covered_groups, truncated};
 use super::{MAX_MANIFEST_BYTES, MAX_REQUEST_FRAME};
+use protocol::bao::{byte_ranges, chunk_ranges, covered_groups, truncated};
 
 /// Bytes gathered before each write to the transport.
 const OUT_BUFFER: usize = 256 * 1024;

@@ -6,7 +6,7 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use super::{dec, enc, get, now, Acquisition, Catalog, CatalogError, Result, ACQS};
-use crate::studycard::{AcquisitionCards, StudyCard, VersionedCard};
+use dicom::studycard::{AcquisitionCards, StudyCard, VersionedCard};
 
 /// `<study id hex>\0<card name>\0<version, 10 digits>` -> [`StoredCard`].
 pub(super) const CARDS: TableDefinition<&str, &[u8]> = TableDefinition::new("studycards");

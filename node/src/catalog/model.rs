@@ -11,7 +11,8 @@ use protocol::id::{
 use protocol::ContentId;
 use serde::{Deserialize, Serialize};
 
-pub use crate::studycard::AcquisitionCards;
+pub use dicom::extract::Protocol;
+pub use dicom::studycard::AcquisitionCards;
 
 /// A center: this node's own, or one its data was acquired at.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,53 +123,6 @@ pub struct Examination {
     /// Free comment (set by users, not by import).
     #[serde(default)]
     pub comment: Option<String>,
-}
-
-/// Acquisition parameters summarized from the series' headers.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Protocol {
-    /// RepetitionTime, ms.
-    #[serde(default)]
-    pub repetition_time: Option<f64>,
-    /// EchoTime, ms.
-    #[serde(default)]
-    pub echo_time: Option<f64>,
-    /// InversionTime, ms.
-    #[serde(default)]
-    pub inversion_time: Option<f64>,
-    /// FlipAngle, degrees.
-    #[serde(default)]
-    pub flip_angle: Option<f64>,
-    /// MagneticFieldStrength, tesla.
-    #[serde(default)]
-    pub field_strength: Option<f64>,
-    /// ScanningSequence values joined with `\`.
-    #[serde(default)]
-    pub scanning_sequence: Option<String>,
-    /// SequenceName.
-    #[serde(default)]
-    pub sequence_name: Option<String>,
-    /// SliceThickness, mm.
-    #[serde(default)]
-    pub slice_thickness: Option<f64>,
-    /// PixelSpacing (row, column), mm.
-    #[serde(default)]
-    pub pixel_spacing: Option<[f64; 2]>,
-    /// Rows of each image.
-    #[serde(default)]
-    pub rows: Option<u32>,
-    /// Columns of each image.
-    #[serde(default)]
-    pub columns: Option<u32>,
-    /// Total frames over the series (1 per classic instance, NumberOfFrames for multi-frame).
-    #[serde(default)]
-    pub frames: u32,
-    /// ImageType values joined with `\`.
-    #[serde(default)]
-    pub image_type: Option<String>,
-    /// Volume shape once known (from NIfTI conversion): x, y, z[, t].
-    #[serde(default)]
-    pub dims: Option<Vec<u32>>,
 }
 
 /// One DICOM series.

@@ -13,7 +13,7 @@ use tantivy::TantivyDocument;
 
 use super::schema::Fields;
 use crate::catalog::{Catalog, CatalogError, Center, DatasetRow, Equipment};
-use crate::studycard::model::Grade;
+use dicom::studycard::model::Grade;
 
 /// Longest value indexed for a facet or offered as a completion, in bytes (the longest term a
 /// filter may name is 256 bytes as well).

@@ -19,7 +19,7 @@ use crate::catalog::{
     Acquisition, Center, Dataset, DicomExpression, Equipment, Examination, Protocol, Study,
     StudyStatus, Subject,
 };
-use crate::studycard::model::{Grade, Nature};
+use dicom::studycard::model::{Grade, Nature};
 
 /// One synthetic dataset.
 #[derive(Clone)]

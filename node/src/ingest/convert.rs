@@ -12,12 +12,11 @@ use rayon::prelude::*;
 use dicom_object::DefaultDicomObject;
 use protocol::id::{DatasetId, StudyId};
 
-use super::dicom;
 use super::pipeline::ImportError;
 use crate::catalog::{Dataset, Manifest, NiftiExpression};
 use crate::home::Node;
-use crate::nifti::{convert_series, NiftiOptions};
 use crate::store::{Staged, StoreError};
+use dicom::nifti::{convert_series, NiftiOptions};
 
 /// What the conversion phase did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -31,18 +31,17 @@ use serde::Serialize;
 
 use dicom_object::InMemDicomObject;
 
-use super::deid::Deidentifier;
-use super::dicom;
-use super::extract::{self, InstanceMeta};
 use super::reapply::series_fields;
 use super::source::{self, Input, Unreadable};
+use dicom::deid::Deidentifier;
+use dicom::extract::{self, InstanceMeta};
 use protocol::id::DatasetId;
 
 use crate::catalog::{CatalogError, Manifest, ManifestEntry, NewEquipment, SeriesCommit};
 use crate::home::{Node, NodeError};
-use crate::nifti::NiftiOptions;
 use crate::store::{Staged, StoreError};
-use crate::studycard::{evaluate_study, reject, AcquisitionCards, Assignments, VersionedCard};
+use dicom::nifti::NiftiOptions;
+use dicom::studycard::{evaluate_study, reject, AcquisitionCards, Assignments, VersionedCard};
 
 use crate::unix_now;
 

@@ -8,12 +8,11 @@ use std::collections::BTreeMap;
 
 use protocol::id::{AcquisitionId, ExaminationId};
 
-use super::dicom;
-use super::extract;
 use crate::catalog::{CatalogError, Manifest, Study};
 use crate::home::Node;
 use crate::store::StoreError;
-use crate::studycard::{
+use dicom::extract;
+use dicom::studycard::{
     evaluate_study, examination_conformity, CatalogField, CatalogFields, FieldChange, Grade,
 };
 

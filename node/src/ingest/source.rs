@@ -365,7 +365,6 @@ fn is_junk_path(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::dicom;
     use std::fs;
     use std::io::Write;
 

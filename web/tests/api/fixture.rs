@@ -58,7 +58,7 @@ fn add_cards(node: &Node, study: StudyId) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/cards");
     for f in ["mr-natures.toml", "mr-quality.toml"] {
         let text = std::fs::read_to_string(root.join(f)).unwrap();
-        let card = node::studycard::parse_card(&text).unwrap();
+        let card = dicom::studycard::parse_card(&text).unwrap();
         node.catalog.add_card(study, card, &text).unwrap();
     }
 }

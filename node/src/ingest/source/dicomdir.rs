@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use dicom_dictionary_std::tags;
 
 use super::{Input, Unreadable};
-use crate::ingest::dicom;
 
 /// The largest DICOMDIR read (256 MiB: a DICOMDIR of 100,000 images is about 50 MB).
 const MAX_DICOMDIR: u64 = 256 << 20;

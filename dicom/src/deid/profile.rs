@@ -278,7 +278,7 @@ mod tests {
 
     #[test]
     fn the_documented_example_is_the_default_profile() {
-        let doc = include_str!("../../../../docs/deidentification.md");
+        let doc = include_str!("../../../docs/deidentification.md");
         let start = doc.find("```toml\n").unwrap() + "```toml\n".len();
         let end = start + doc[start..].find("```").unwrap();
         let mut p = Profile::from_toml_str(&doc[start..end]).unwrap();

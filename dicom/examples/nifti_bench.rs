@@ -20,9 +20,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use dicom::nifti::{convert_series, NiftiOptions};
 use dicom_dictionary_std::tags;
 use dicom_object::{open_file, DefaultDicomObject};
-use node::nifti::{convert_series, NiftiOptions};
 use rayon::prelude::*;
 
 fn dicom_files(root: &Path) -> Vec<PathBuf> {

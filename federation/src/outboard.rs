@@ -1,8 +1,9 @@
 //! Bao outboards of stored blobs: the blake3 hash tree that lets a node serve any byte range of
 //! a blob so that the receiver verifies every 16 KiB group as it arrives.
 //!
-//! A blob's tree is cut in chunk groups of 16 KiB ([`BLOCK_SIZE`]); its *outboard* is the list
-//! of hash pairs of the tree's inner nodes in pre-order, 64 bytes per group (~0.4% of the blob).
+//! A blob's tree is cut in chunk groups of 16 KiB ([`protocol::bao::BLOCK_SIZE`]); its *outboard*
+//! is the list of hash pairs of the tree's inner nodes in pre-order, 64 bytes per group (~0.4% of
+//! the blob). The tree and hash primitives live in [`protocol::bao`]; this module keeps them.
 //! The root of the tree is the blob's content id, so an outboard proves itself: [`Outboards`]
 //! never hands out one whose root pair does not hash to the id it is stored under, and the
 //! serving side checks every pair it sends against its parent (`federation::transfer`).
@@ -18,28 +19,19 @@
 //! This module never changes a blob.
 
 use std::fs::{self, File};
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-pub use bao_tree;
-use bao_tree::io::outboard::PreOrderOutboard;
 use bao_tree::io::sync::Outboard;
-use bao_tree::{BaoTree, BlockSize, TreeNode};
+use bao_tree::{BaoTree, TreeNode};
+use node::BlobStore;
+use protocol::bao::{compute, parent_hash, split_pair, tree, PAIR_BYTES};
 use protocol::ContentId;
 
-use crate::store::BlobStore;
-
-/// Chunk groups of 2^4 blake3 chunks: 16 KiB.
-pub const BLOCK_SIZE: BlockSize = BlockSize::from_chunk_log(4);
-/// Bytes in one chunk group.
-pub const GROUP_BYTES: u64 = 16 * 1024;
 /// Largest blob whose outboard is computed in memory when needed rather than stored.
 pub const INLINE_MAX: u64 = 1 << 20;
-/// Bytes of one hash pair in an outboard.
-pub const PAIR_BYTES: u64 = 64;
-
 /// An outboard error, with the blob it concerns.
 #[derive(Debug, thiserror::Error)]
 pub enum OutboardError {
@@ -80,47 +72,6 @@ fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Out
         path: path.to_path_buf(),
         source,
     }
-}
-
-/// The tree of a blob of `size` bytes.
-pub fn tree(size: u64) -> BaoTree {
-    BaoTree::new(size, BLOCK_SIZE)
-}
-
-/// The blake3 chaining value of the subtree made of `data` starting at chunk `start_chunk`
-/// (the hash itself when `is_root`).
-pub fn leaf_hash(start_chunk: u64, data: &[u8], is_root: bool) -> blake3::Hash {
-    use blake3::hazmat::HasherExt;
-    if is_root {
-        return blake3::hash(data);
-    }
-    let mut h = blake3::Hasher::new();
-    h.set_input_offset(start_chunk * 1024);
-    h.update(data);
-    blake3::Hash::from(h.finalize_non_root())
-}
-
-/// The chaining value of a parent node from its children (the hash itself when `is_root`).
-pub fn parent_hash(left: &blake3::Hash, right: &blake3::Hash, is_root: bool) -> blake3::Hash {
-    use blake3::hazmat::{merge_subtrees_non_root, merge_subtrees_root, Mode};
-    if is_root {
-        merge_subtrees_root(left.as_bytes(), right.as_bytes(), Mode::Hash)
-    } else {
-        blake3::Hash::from(merge_subtrees_non_root(
-            left.as_bytes(),
-            right.as_bytes(),
-            Mode::Hash,
-        ))
-    }
-}
-
-/// Split 64 bytes into a hash pair.
-pub fn split_pair(bytes: &[u8; 64]) -> (blake3::Hash, blake3::Hash) {
-    let mut l = [0u8; 32];
-    let mut r = [0u8; 32];
-    l.copy_from_slice(&bytes[..32]);
-    r.copy_from_slice(&bytes[32..]);
-    (blake3::Hash::from(l), blake3::Hash::from(r))
 }
 
 /// Where the hash pairs of an outboard are.
@@ -369,19 +320,6 @@ impl Outboards {
     }
 }
 
-/// Hash `data` (exactly `tree.size()` bytes) into its root hash and pre-order outboard.
-pub fn compute(data: impl Read, tree: BaoTree) -> io::Result<(blake3::Hash, Vec<u8>)> {
-    let len = usize::try_from(tree.outboard_size())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "outboard too large"))?;
-    let mut ob = PreOrderOutboard {
-        root: blake3::hash(&[]),
-        tree,
-        data: vec![0u8; len],
-    };
-    let root = bao_tree::io::sync::outboard(data, tree, &mut ob)?;
-    Ok((root, ob.data))
-}
-
 /// An outboard held in memory, for tests and for blobs built in memory.
 pub fn in_memory(id: ContentId, bytes: &[u8]) -> io::Result<BlobOutboard> {
     let tree = tree(bytes.len() as u64);
@@ -396,7 +334,7 @@ pub fn in_memory(id: ContentId, bytes: &[u8]) -> io::Result<BlobOutboard> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Durability;
+    use node::store::Durability;
 
     fn bytes(n: usize, seed: u8) -> Vec<u8> {
         let mut out = vec![0u8; n];

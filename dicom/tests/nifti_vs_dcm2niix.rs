@@ -19,11 +19,11 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use dicom::nifti::{convert_series, NiftiOptions, NotConverted};
 use dicom_core::value::Value;
 use dicom_core::{DataElement, PrimitiveValue, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::{open_file, DefaultDicomObject};
-use node::nifti::{convert_series, NiftiOptions, NotConverted};
 
 fn require_tools() {
     let dcm2niix = Command::new("dcm2niix").arg("-v").output();

@@ -7,26 +7,26 @@
 
 use std::ops::Range;
 
+use crate::bao::GROUP_BYTES;
+use crate::wire::ByteRange;
 use bao_tree::{ChunkNum, ChunkRanges};
-use node::outboard::GROUP_BYTES;
-use protocol::wire::ByteRange;
 
 /// Chunks (1 KiB) per group.
 const CHUNKS_PER_GROUP: u64 = GROUP_BYTES / 1024;
 
 /// Number of groups of a blob of `size` bytes (an empty blob has one, empty).
-pub(crate) fn group_count(size: u64) -> u64 {
+pub fn group_count(size: u64) -> u64 {
     size.div_ceil(GROUP_BYTES).max(1)
 }
 
 /// The range that asks for the last group of a blob of unknown size (its size proof).
-pub(crate) const SIZE_PROOF: ByteRange = ByteRange {
+pub const SIZE_PROOF: ByteRange = ByteRange {
     start: u64::MAX - 1,
     end: u64::MAX,
 };
 
 /// Sorted, disjoint, non-adjacent group ranges covered by `requested` in a blob of `size` bytes.
-pub(crate) fn covered_groups(requested: &[ByteRange], size: u64) -> Vec<Range<u64>> {
+pub fn covered_groups(requested: &[ByteRange], size: u64) -> Vec<Range<u64>> {
     let n = group_count(size);
     if requested.is_empty() {
         return std::iter::once(0..n).collect();
@@ -55,7 +55,7 @@ pub(crate) fn covered_groups(requested: &[ByteRange], size: u64) -> Vec<Range<u6
 }
 
 /// The byte ranges that the groups cover (what a response header announces).
-pub(crate) fn byte_ranges(groups: &[Range<u64>], size: u64) -> Vec<ByteRange> {
+pub fn byte_ranges(groups: &[Range<u64>], size: u64) -> Vec<ByteRange> {
     groups
         .iter()
         .map(|g| ByteRange {
@@ -68,7 +68,7 @@ pub(crate) fn byte_ranges(groups: &[Range<u64>], size: u64) -> Vec<ByteRange> {
 
 /// The chunk ranges for bao-tree: group aligned, open at the end when they reach the last group
 /// (so that no partial group is ever encoded).
-pub(crate) fn chunk_ranges(groups: &[Range<u64>], size: u64) -> ChunkRanges {
+pub fn chunk_ranges(groups: &[Range<u64>], size: u64) -> ChunkRanges {
     let n = group_count(size);
     let mut set = ChunkRanges::empty();
     for g in groups {
@@ -84,7 +84,7 @@ pub(crate) fn chunk_ranges(groups: &[Range<u64>], size: u64) -> ChunkRanges {
 
 /// `ranges` cut to a blob of `size` bytes the way bao-tree reads them (anything past the end
 /// means the last chunk), owned.
-pub(crate) fn truncated(ranges: &ChunkRanges, size: u64) -> ChunkRanges {
+pub fn truncated(ranges: &ChunkRanges, size: u64) -> ChunkRanges {
     let t = bao_tree::io::sync::truncate_ranges(ranges, size);
     ChunkRanges::new(t.boundaries().into()).unwrap_or_else(ChunkRanges::empty)
 }

@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(inst) = node::ingest::dicom::read(data) {
+    if let Ok(inst) = dicom::read(data) {
         let mut out = Vec::new();
         let _ = inst.obj.write_all(&mut out);
     }

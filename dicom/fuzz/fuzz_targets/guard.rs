@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use node::ingest::guard::{check, Encoding};
+use dicom::guard::{check, Encoding};
 
 fuzz_target!(|data: &[u8]| {
     for encoding in [

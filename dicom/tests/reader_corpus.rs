@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use dicom::ReadError;
 use dicom_core::header::Header;
-use node::ingest::dicom::{self, ReadError};
 
 fn corpus() -> PathBuf {
     testkit::reference_corpus()
@@ -379,7 +379,7 @@ fn mutated_corpus_files_never_panic_and_stay_fast() {
 }
 
 /// Single-thread throughput of `dicom::read` on the generated MR corpus (1524 files). Run in
-/// release: `cargo test --release -p neurofed-node --test reader_corpus throughput -- --ignored
+/// release: `cargo test --release -p neurofed-dicom --test reader_corpus throughput -- --ignored
 /// --nocapture` (uses `NEUROFED_SYNTH`, else `/work/corpus/synth`, else generates it).
 #[test]
 #[ignore]
@@ -389,16 +389,11 @@ fn throughput_on_the_synthetic_corpus() {
         .filter(|p| p.is_dir())
         .or_else(|| Some(PathBuf::from("/work/corpus/synth")).filter(|p| p.is_dir()))
         .unwrap_or_else(testkit::synth_corpus);
-    let inputs: Vec<node::ingest::source::Input> =
-        node::ingest::source::expand(std::slice::from_ref(&dir))
-            .map(|r| r.unwrap())
-            .collect();
-    let paths: Vec<PathBuf> = inputs
+    let paths: Vec<PathBuf> = walkdir::WalkDir::new(&dir)
         .into_iter()
-        .filter_map(|i| match i {
-            node::ingest::source::Input::File(p) => Some(p),
-            _ => None,
-        })
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
         .filter(|p| p.extension().is_none_or(|e| e != "tsv"))
         .collect();
     let files: Vec<Vec<u8>> = paths.iter().map(|p| std::fs::read(p).unwrap()).collect();
@@ -411,9 +406,9 @@ fn throughput_on_the_synthetic_corpus() {
     };
     let (ok, ours) = time(&|b| dicom::read(b).is_ok());
     let (_, guard) = time(&|b| {
-        node::ingest::guard::check(
+        dicom::guard::check(
             &b[132.min(b.len())..],
-            node::ingest::guard::Encoding::ExplicitLittle,
+            dicom::guard::Encoding::ExplicitLittle,
         )
         .is_ok()
     });
