@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use dicom::nifti::{convert_series, NiftiOptions};
+use dicom::{convert_series, NiftiOptions};
 use dicom_dictionary_std::tags;
 use dicom_object::{open_file, DefaultDicomObject};
 use rayon::prelude::*;

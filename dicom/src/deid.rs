@@ -17,13 +17,13 @@
 //! hashes, and is never shared.
 
 mod apply;
-pub mod clean;
-pub mod dates;
+mod clean;
+mod dates;
 mod profile;
-pub mod pseudonym;
+mod pseudonym;
 mod rules;
 mod table;
-pub mod uid;
+mod uid;
 
 #[cfg(test)]
 mod corpus_tests;

@@ -189,7 +189,7 @@ pub fn check(bytes: &[u8], encoding: Encoding) -> Result<(), GuardError> {
 
 /// [`check`] for a data set that starts at byte `base` of its file: offsets in errors are file
 /// offsets.
-pub fn check_at(bytes: &[u8], encoding: Encoding, base: usize) -> Result<(), GuardError> {
+pub(crate) fn check_at(bytes: &[u8], encoding: Encoding, base: usize) -> Result<(), GuardError> {
     walk(bytes, encoding).map_err(|e| e.shifted(base))
 }
 

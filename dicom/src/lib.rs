@@ -5,26 +5,53 @@
 //! no I/O) and `node` (store, catalog, index, ingest pipeline), and it never opens a file, a
 //! database or a socket: callers hand it bytes or objects and get objects, values and errors back.
 //!
-//! - [`read`] one input (Part 10 file, bare data set, gzip, deflate) into a DICOM object after
-//!   [`guard`] has checked that no declared length exceeds the bytes that exist; [`un`] resolves
+//! - [`read()`] one input (Part 10 file, bare data set, gzip, deflate) into a DICOM object after
+//!   a length guard ([`check_lengths`]) has checked that no declared length exceeds the bytes that exist; a dictionary pass resolves
 //!   UN-encoded elements through the dictionary.
-//! - [`deid`] de-identifies an object in place (PS3.15 Annex E with a study's profile). Nothing
+//! - [`Deidentifier`] de-identifies an object in place (PS3.15 Annex E with a study's profile). Nothing
 //!   downstream of it ever sees the original values.
-//! - [`extract`] reads the catalog's metadata (series, protocol, geometry keys) out of the
+//! - [`extract()`] reads the catalog's metadata (series, protocol, geometry keys) out of the
 //!   de-identified object.
-//! - [`studycard`] evaluates study cards (metadata assignment) and quality cards (grades).
-//! - [`nifti`] converts a series of de-identified objects to NIfTI-1 with a BIDS sidecar.
+//! - [`evaluate_study`] evaluates study cards (metadata assignment) and quality cards (grades).
+//! - [`convert_series`] converts a series of de-identified objects to NIfTI-1 with a BIDS sidecar.
 //!
 //! Invariants, whatever the input: no panic (a malformed object is an error value with a one-line
 //! reason), no allocation sized by an unchecked declared length, and no PHI in anything derived
-//! after [`deid`] (extracted metadata, card values, NIfTI headers and sidecars).
+//! after de-identification (extracted metadata, card values, NIfTI headers and sidecars).
 
-pub mod deid;
-pub mod extract;
-pub mod guard;
-pub mod nifti;
-pub mod read;
-pub mod studycard;
-pub mod un;
+#![forbid(unsafe_code)]
+#![deny(missing_docs, unreachable_pub, rustdoc::broken_intra_doc_links)]
 
-pub use read::{read, read_object, ReadError, ReadInstance};
+mod deid;
+mod extract;
+mod guard;
+mod nifti;
+mod read;
+mod studycard;
+mod un;
+
+// Reading.
+pub use guard::{check as check_lengths, Encoding, GuardError, MAX_DEPTH};
+pub use read::{read, read_object, ReadError, ReadInstance, MAX_INFLATED};
+
+// De-identification.
+pub use deid::{DeidError, DeidKeys, DeidOutcome, Deidentifier, PrivateBlock, Profile};
+
+// Metadata of a de-identified object.
+pub use extract::{extract, number, numbers, text, ExtractError, InstanceMeta, Protocol};
+
+// Study cards and quality cards.
+pub use studycard::{
+    diff, evaluate, evaluate_study, examination_conformity, holds, in_scope, parse_card,
+    parse_card_at, reapply, reject, to_toml, AcquisitionCards, Assignments, BidsDatatype,
+    CardApplication, CardError, CardOutcome, CatalogField, CatalogFields, Condition,
+    ConditionError, EquipmentScope, FieldChange, FieldRef, Grade, InvalidCard, ItemSelector,
+    Nature, NoCatalogFields, Operator, QualityFinding, QualityRule, Rejection, Rule, StudyCard,
+    StudyOutcome, TagPath, TagPathError, TagStep, UnknownName, Value, ValueKind, VersionedCard,
+};
+
+// DICOM -> NIfTI.
+pub use nifti::{
+    convert_series, series_geometry, Converted, NiftiOptions, NotConverted, SeriesGeometry,
+    SeriesKind,
+};

@@ -130,6 +130,7 @@ impl Converted {
 /// Why a series gets no NIfTI, in one line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NotConverted {
+    /// The series has no instances.
     #[error("no instances")]
     Empty,
     /// No pixel data (SR, KO, PR, ...): the SOP class UID.

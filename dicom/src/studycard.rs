@@ -17,21 +17,23 @@
 //! runs when a card is read (TOML or CBOR); a [`StudyCard`] that exists can be evaluated on any
 //! DICOM object. It reads only the de-identified object it is given and writes nothing.
 
-pub mod condition;
-pub mod eval;
-pub mod file;
-pub mod model;
-pub mod quality;
-pub mod reapply;
-pub mod tag_path;
-pub mod values;
+mod condition;
+mod eval;
+mod file;
+mod model;
+mod quality;
+mod reapply;
+mod tag_path;
+mod values;
 
 pub use condition::{CatalogField, Condition, ConditionError, FieldRef};
 pub use eval::{
     evaluate, evaluate_study, holds, in_scope, CardOutcome, CatalogFields, NoCatalogFields,
     StudyOutcome,
 };
-pub use file::{load_card, parse_card, to_toml, CardError, InvalidCard};
+#[cfg(test)]
+use file::load_card;
+pub use file::{parse_card, parse_card_at, to_toml, CardError, InvalidCard};
 pub use model::{
     Assignments, BidsDatatype, EquipmentScope, Grade, Nature, Operator, QualityRule, Rule,
     StudyCard, UnknownName, Value, VersionedCard,

@@ -15,7 +15,7 @@ use dicom_object::InMemDicomObject;
 
 /// Re-read UN elements of `obj` (and of its sequence items) with their dictionary VR.
 /// `big_endian`: the byte order of the data set.
-pub fn resolve(obj: &mut InMemDicomObject, big_endian: bool) {
+pub(crate) fn resolve(obj: &mut InMemDicomObject, big_endian: bool) {
     let tags: Vec<Tag> = obj.iter().map(|e| e.header().tag).collect();
     for tag in tags {
         let Some(el) = obj.get(tag) else { continue };

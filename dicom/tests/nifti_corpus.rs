@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use dicom::nifti::{convert_series, series_geometry, NiftiOptions, NotConverted, SeriesKind};
+use dicom::{convert_series, series_geometry, NiftiOptions, NotConverted, SeriesKind};
 use dicom_object::{open_file, DefaultDicomObject};
 
 /// Files whose parse is not this module's business: dicom-rs `open_file` spends ~10 s (and

@@ -19,7 +19,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use dicom::nifti::{convert_series, NiftiOptions, NotConverted};
+use dicom::{convert_series, NiftiOptions, NotConverted};
 use dicom_core::value::Value;
 use dicom_core::{DataElement, PrimitiveValue, VR};
 use dicom_dictionary_std::tags;

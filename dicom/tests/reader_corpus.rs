@@ -406,11 +406,7 @@ fn throughput_on_the_synthetic_corpus() {
     };
     let (ok, ours) = time(&|b| dicom::read(b).is_ok());
     let (_, guard) = time(&|b| {
-        dicom::guard::check(
-            &b[132.min(b.len())..],
-            dicom::guard::Encoding::ExplicitLittle,
-        )
-        .is_ok()
+        dicom::check_lengths(&b[132.min(b.len())..], dicom::Encoding::ExplicitLittle).is_ok()
     });
     let (plain, dicom_rs) = time(&|b| {
         dicom_object::OpenFileOptions::new()

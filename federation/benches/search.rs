@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use federation::state::{self, Joined};
 use federation::{Authorization, FedConfig, Federation, NodeBackend, NodeOutcome, SearchBackend};
-use node::access::AccessScope;
+use node::AccessScope;
 use protocol::grant::{
     ActionSet, Capability, CapabilityChain, Membership, Resource, RevocationList, Roster,
     RosterMember,
@@ -209,7 +209,7 @@ async fn run(nodes: usize, datasets: usize, queries: usize, real_index: bool) ->
     let coord = SecretKey::from_seed(&[250; 32]);
     let t = now();
     let homes: Vec<_> = (0..nodes)
-        .map(|i| dir.path().join(format!("n{i}")))
+        .map(|i| node::Home::new(dir.path().join(format!("n{i}"))))
         .collect();
     // Real nodes: catalog of synthetic datasets (`node::synthetic`) and tantivy index.
     let build = Instant::now();
@@ -218,9 +218,7 @@ async fn run(nodes: usize, datasets: usize, queries: usize, real_index: bool) ->
         .enumerate()
         .map(|(i, home)| {
             real_index.then(|| {
-                let node = node::Home::new(home)
-                    .init(&format!("C{i}"), Some([7; 32]))
-                    .unwrap();
+                let node = home.init(&format!("C{i}"), Some([7; 32])).unwrap();
                 let mut rng = node::synthetic::Rng(1000 + i as u64);
                 node::synthetic::build_catalog(&node.catalog, datasets, &mut rng);
                 node.index.rebuild(&node.catalog).unwrap();

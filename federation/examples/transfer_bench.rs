@@ -31,7 +31,7 @@ use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{noise, tcp, tls, yamux, PeerId, StreamProtocol, Swarm};
-use node::store::{BlobStore, Durability};
+use node::{BlobStore, Durability};
 use protocol::{ContentId, PublicKey};
 use tokio_util::compat::TokioAsyncReadCompatExt;
 

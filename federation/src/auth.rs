@@ -2,9 +2,7 @@
 //! most used per search, and the key that signs invocations when the principal is not the node
 //! itself (a local user whose key the node keeps).
 
-use std::path::Path;
-
-use node::keys::{user_key_path, KeyFile};
+use node::{Home, KeyFile};
 use protocol::grant::{Action, CapabilityChain};
 use protocol::keys::{PublicKey, SecretKey};
 use protocol::wire::{self, ContentRequest, SearchRequest};
@@ -41,7 +39,7 @@ impl Authorization {
     }
 
     /// The grants kept on this node (`neurofed grant add`) for its own key.
-    pub fn for_node(home: &Path) -> Result<Self, FedError> {
+    pub fn for_node(home: &Home) -> Result<Self, FedError> {
         let key = state::node_key(home)?;
         Ok(Authorization::new(
             state::load_grants(home, &key.public())?,
@@ -50,9 +48,8 @@ impl Authorization {
     }
 
     /// The grants kept on this node for local user `name`, invoked with the user's key.
-    pub fn for_user(home: &Path, name: &str) -> Result<Self, FedError> {
-        let path = user_key_path(home, name).map_err(|e| FedError::Identity(e.to_string()))?;
-        let key = KeyFile::load(&path).map_err(|e| FedError::Identity(e.to_string()))?;
+    pub fn for_user(home: &Home, name: &str) -> Result<Self, FedError> {
+        let key = KeyFile::user(home, name).map_err(|e| FedError::Identity(e.to_string()))?;
         let chains = state::load_grants(home, &key.public())?;
         Ok(Authorization::new(chains, Some(key.secret().clone())))
     }

@@ -5,9 +5,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 
-use node::access::{Access, AccessScope, Principal, Right};
-use node::keys::{list_keys, user_key_path, KeyFile};
 use node::Node;
+use node::{list_keys, KeyFile};
+use node::{Access, AccessScope, Principal, Right};
 use protocol::id::StudyId;
 use protocol::keys::PublicKey;
 use protocol::query::{SearchQuery, SearchResults};
@@ -44,14 +44,11 @@ impl NodeBackend {
     }
 
     fn reload_users(&self) {
-        let root = self.node.home.root();
+        let home = &self.node.home;
         let mut map = HashMap::new();
-        if let Ok(names) = list_keys(&root.join("keys").join("users")) {
+        if let Ok(names) = list_keys(&home.user_keys_dir()) {
             for name in names {
-                let key = user_key_path(root, &name)
-                    .ok()
-                    .and_then(|p| KeyFile::load(&p).ok());
-                if let Some(k) = key {
+                if let Ok(k) = KeyFile::user(home, &name) {
                     map.insert(k.public(), name);
                 }
             }
@@ -91,19 +88,9 @@ impl SearchBackend for NodeBackend {
     }
 
     fn public_studies(&self) -> Result<Vec<StudyId>, String> {
-        let today = node::access::date_of(node::access::now());
-        let studies = self.node.catalog.studies().map_err(|e| e.to_string())?;
-        Ok(studies
-            .into_iter()
-            .filter(|s| s.public)
-            .filter(|s| match (&s.embargo_until, today) {
-                (None, _) => true,
-                // The embargo lifts when its day begins; an unreadable date never lifts.
-                (Some(d), Some(today)) => node::access::parse_date(d).is_ok_and(|d| today >= d),
-                (Some(_), None) => false,
-            })
-            .map(|s| s.id)
-            .collect())
+        Access::new(&self.node.catalog)
+            .public_studies(node::now())
+            .map_err(|e| e.to_string())
     }
 
     fn administers(&self, key: &PublicKey, studies: &BTreeSet<StudyId>) -> bool {
@@ -115,7 +102,7 @@ impl SearchBackend for NodeBackend {
             return false;
         };
         let principal = Principal::User(user);
-        let now = node::access::now();
+        let now = node::now();
         studies.iter().all(|s| {
             access
                 .check(&principal, Right::Administer, *s, None, now)

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use libp2p::{Multiaddr, Stream, StreamProtocol};
-use node::access::AccessScope;
+use node::AccessScope;
 use protocol::grant::{Revocation, RevocationList, Roster};
 use protocol::id::StudyId;
 use protocol::keys::{PublicKey, SecretKey};

@@ -16,8 +16,6 @@ use std::sync::Arc;
 use crate::outboard::Outboards;
 use futures::StreamExt;
 use libp2p::StreamProtocol;
-use node::audit::Audit;
-use node::fetched::Fetched;
 use node::Node;
 use protocol::keys::PublicKey;
 use protocol::wire::ContentRequest;
@@ -92,12 +90,10 @@ fn authorize_request(
     if dataset.is_none() {
         // A copy fetched from another member, whose study there is known: served under that
         // member's grant.
-        let copy = Fetched::new(node.catalog.db())
-            .get(&a.dataset)
-            .unwrap_or_else(|e| {
-                tracing::error!("fetched lookup of {}: {e}", a.dataset);
-                None
-            });
+        let copy = node.catalog.fetched().get(&a.dataset).unwrap_or_else(|e| {
+            tracing::error!("fetched lookup of {}: {e}", a.dataset);
+            None
+        });
         if let Some((origin, study)) = copy.and_then(|f| f.study.map(|s| (f.origin, s))) {
             let (requester, grant) = client.inner.responder.permit_download_of(
                 &peer,
@@ -142,9 +138,9 @@ fn audit_transfer(node: &Arc<Node>, r: TransferRecord) {
         let event = r.audit_event(
             d.as_ref().map(|d| d.study),
             d.as_ref().map(|d| d.id),
-            crate::now_ms() as i64 / 1000,
+            node::now(),
         );
-        if let Err(e) = Audit::new(node.catalog.db()).append_lazy(event) {
+        if let Err(e) = node.catalog.audit().append_lazy(event) {
             tracing::error!("cannot audit a transfer: {e}");
         }
     };
@@ -278,7 +274,7 @@ pub async fn fetch_dataset(
     Ok(transfer::fetch_dataset(
         &node.store,
         &outboards,
-        node.catalog.db(),
+        &node.catalog,
         content,
         Provenance {
             origin,

@@ -19,7 +19,6 @@
 mod membership;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -124,7 +123,7 @@ pub(crate) struct EventLoop {
     pub(crate) events: mpsc::Sender<Event>,
     pub(crate) status: Arc<RwLock<ConsortiumStatus>>,
     pub(crate) config: FedConfig,
-    pub(crate) home: PathBuf,
+    pub(crate) home: node::Home,
     pub(crate) me: PublicKey,
     pub(crate) consortium: ConsortiumId,
     pub(crate) roster: Signed<Roster>,
@@ -154,7 +153,7 @@ pub(crate) struct Parts {
     pub(crate) events: mpsc::Sender<Event>,
     pub(crate) status: Arc<RwLock<ConsortiumStatus>>,
     pub(crate) config: FedConfig,
-    pub(crate) home: PathBuf,
+    pub(crate) home: node::Home,
     pub(crate) roster: Signed<Roster>,
     pub(crate) membership: Signed<Membership>,
     pub(crate) revocations: crate::state::RevocationState,

@@ -49,7 +49,6 @@ mod status;
 pub mod transfer;
 
 use std::collections::HashSet;
-use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, RwLock};
 use std::task::{Context, Poll};
@@ -58,6 +57,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{identify, noise, request_response, tcp, yamux};
+use node::Home;
 use protocol::keys::PublicKey;
 use tokio::sync::mpsc;
 
@@ -132,12 +132,7 @@ impl futures::Stream for Events {
 }
 
 /// Unix milliseconds now.
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+pub(crate) use node::now_ms;
 
 /// Commands waiting for the event loop.
 const COMMAND_QUEUE: usize = 64;
@@ -156,7 +151,7 @@ impl Federation {
         node: Arc<node::Node>,
         config: FedConfig,
     ) -> Result<(Client, Events, tokio::task::JoinHandle<()>), FedError> {
-        let home = node.home.root().to_path_buf();
+        let home = node.home.clone();
         let backend: Arc<dyn SearchBackend> = Arc::new(NodeBackend::new(node));
         Self::start_with(&home, backend, config).await
     }
@@ -164,18 +159,18 @@ impl Federation {
     /// [`Federation::start`] with another search backend (tests, benchmarks): the consortium
     /// state and node key are read from `home`.
     pub async fn start_with(
-        home: &Path,
+        home: &Home,
         backend: Arc<dyn SearchBackend>,
         config: FedConfig,
     ) -> Result<(Client, Events, tokio::task::JoinHandle<()>), FedError> {
         let key = state::node_key(home)?;
         let secret = key.secret().clone();
         let me = secret.public();
-        let joined = state::load_joined(home)?
-            .ok_or_else(|| FedError::NotJoined(state::joined_dir(home)))?;
+        let joined =
+            state::load_joined(home)?.ok_or_else(|| FedError::NotJoined(home.joined_dir()))?;
         if joined.membership.body().member != me {
             return Err(FedError::State {
-                path: state::joined_dir(home).join("membership.cbor"),
+                path: home.joined_membership_path(),
                 detail: format!(
                     "the membership is for {}, not for this node ({me})",
                     joined.membership.body().member
@@ -216,7 +211,7 @@ impl Federation {
             events: ev_tx,
             status: status.clone(),
             config: config.clone(),
-            home: home.to_path_buf(),
+            home: home.clone(),
             roster: joined.roster,
             membership: joined.membership,
             revocations,

@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use node::access::{AccessScope, StudyScope};
+use node::{AccessScope, StudyScope};
 use protocol::grant::{Action, Resource};
 use protocol::id::StudyId;
 use protocol::keys::{PublicKey, SecretKey};

@@ -334,7 +334,7 @@ pub fn in_memory(id: ContentId, bytes: &[u8]) -> io::Result<BlobOutboard> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use node::store::Durability;
+    use node::Durability;
 
     fn bytes(n: usize, seed: u8) -> Vec<u8> {
         let mut out = vec![0u8; n];

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use node::access::AccessScope;
+use node::AccessScope;
 use protocol::keys::PublicKey;
 use protocol::query::{SearchQuery, SearchResults};
 use protocol::wire::{NodeStatus, Request, Response, SearchRequest, SearchResponse};

@@ -1,15 +1,7 @@
-//! The consortium state a node keeps in its home, read and written here so that the CLI, the
-//! server and the federation agree on one layout (the same as `neurofed consortium` and
-//! `neurofed grant` use):
-//!
-//! ```text
-//! <home>/keys/node.key                     the node key (= its libp2p identity)
-//! <home>/consortium/joined/roster.cbor     the newest roster accepted
-//! <home>/consortium/joined/membership.cbor this node's membership grant
-//! <home>/revocations/list.cbor             the coordinator's newest revocation list
-//! <home>/revocations/<grant hash>.rev      individual revocations
-//! <home>/grants/<leaf hash>.grant          capability chains this node or its users received
-//! ```
+//! The consortium state a node keeps in its home (roster and membership of the joined
+//! consortium, the revocation list and individual revocations, received grants), read and
+//! written here so that the CLI, the server and the federation agree. The paths are
+//! [`node::Home`]'s (`consortium/joined/`, `revocations/`, `grants/`, `keys/node.key`).
 //!
 //! Every write is atomic (temporary file, fsync, rename): a crash leaves the old or the new file.
 
@@ -17,7 +9,7 @@ use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use node::keys::{node_key_path, KeyFile};
+use node::{Home, KeyFile};
 use protocol::grant::{
     Capability, CapabilityChain, Membership, Revocation, RevocationList, Roster,
 };
@@ -26,21 +18,6 @@ use protocol::signed::{envelope_kind, GrantHash, Kind, Signed, SignedBody};
 use protocol::verify::Revocations;
 
 use crate::FedError;
-
-/// `<home>/consortium/joined/`.
-pub fn joined_dir(home: &Path) -> PathBuf {
-    home.join("consortium").join("joined")
-}
-
-/// `<home>/revocations/`.
-pub fn revocations_dir(home: &Path) -> PathBuf {
-    home.join("revocations")
-}
-
-/// `<home>/grants/`.
-pub fn grants_dir(home: &Path) -> PathBuf {
-    home.join("grants")
-}
 
 fn state_err(path: &Path, detail: impl std::fmt::Display) -> FedError {
     FedError::State {
@@ -74,13 +51,13 @@ fn read_signed<T: SignedBody>(path: &Path) -> Result<Option<Signed<T>>, FedError
 }
 
 /// Write `bytes` to `path` atomically.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FedError> {
-    node::store::write_atomic(path, bytes).map_err(|e| state_err(path, e))
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FedError> {
+    node::write_atomic(path, bytes).map_err(|e| state_err(path, e))
 }
 
 /// The node key (created on first use).
-pub fn node_key(home: &Path) -> Result<KeyFile, FedError> {
-    KeyFile::load_or_create(&node_key_path(home)).map_err(|e| FedError::Identity(e.to_string()))
+pub fn node_key(home: &Home) -> Result<KeyFile, FedError> {
+    KeyFile::node(home).map_err(|e| FedError::Identity(e.to_string()))
 }
 
 /// The roster and membership of the consortium this node joined.
@@ -100,10 +77,9 @@ impl Joined {
 }
 
 /// The joined state, if the node joined a consortium.
-pub fn load_joined(home: &Path) -> Result<Option<Joined>, FedError> {
-    let dir = joined_dir(home);
-    let roster = read_signed::<Roster>(&dir.join("roster.cbor"))?;
-    let membership = read_signed::<Membership>(&dir.join("membership.cbor"))?;
+pub fn load_joined(home: &Home) -> Result<Option<Joined>, FedError> {
+    let roster = read_signed::<Roster>(&home.joined_roster_path())?;
+    let membership = read_signed::<Membership>(&home.joined_membership_path())?;
     match (roster, membership) {
         (Some(roster), Some(membership)) => Ok(Some(Joined { roster, membership })),
         _ => Ok(None),
@@ -111,31 +87,29 @@ pub fn load_joined(home: &Path) -> Result<Option<Joined>, FedError> {
 }
 
 /// Write the joined state (as `neurofed consortium join` does, without its checks).
-pub fn store_joined(home: &Path, joined: &Joined) -> Result<(), FedError> {
-    let dir = joined_dir(home);
-    write_atomic(&dir.join("roster.cbor"), joined.roster.bytes())?;
-    write_atomic(&dir.join("membership.cbor"), joined.membership.bytes())
+pub fn store_joined(home: &Home, joined: &Joined) -> Result<(), FedError> {
+    write_atomic(&home.joined_roster_path(), joined.roster.bytes())?;
+    write_atomic(&home.joined_membership_path(), joined.membership.bytes())
 }
 
 /// Replace the stored roster (the caller checked it is newer and signed).
-pub fn store_roster(home: &Path, roster: &Signed<Roster>) -> Result<(), FedError> {
-    write_atomic(&joined_dir(home).join("roster.cbor"), roster.bytes())
+pub fn store_roster(home: &Home, roster: &Signed<Roster>) -> Result<(), FedError> {
+    write_atomic(&home.joined_roster_path(), roster.bytes())
 }
 
 /// The stored revocation list, if any.
-pub fn load_revocation_list(home: &Path) -> Result<Option<Signed<RevocationList>>, FedError> {
-    read_signed(&revocations_dir(home).join("list.cbor"))
+pub fn load_revocation_list(home: &Home) -> Result<Option<Signed<RevocationList>>, FedError> {
+    read_signed(&home.revocation_list_path())
 }
 
 /// Replace the stored revocation list (the caller checked it).
-pub fn store_revocation_list(home: &Path, list: &Signed<RevocationList>) -> Result<(), FedError> {
-    write_atomic(&revocations_dir(home).join("list.cbor"), list.bytes())
+pub fn store_revocation_list(home: &Home, list: &Signed<RevocationList>) -> Result<(), FedError> {
+    write_atomic(&home.revocation_list_path(), list.bytes())
 }
 
 /// Store an individual revocation (the caller checked its signature).
-pub fn store_revocation(home: &Path, rev: &Signed<Revocation>) -> Result<(), FedError> {
-    let path = revocations_dir(home).join(format!("{}.rev", rev.body().grant));
-    write_atomic(&path, rev.bytes())
+pub fn store_revocation(home: &Home, rev: &Signed<Revocation>) -> Result<(), FedError> {
+    write_atomic(&home.revocation_path(&rev.body().grant), rev.bytes())
 }
 
 /// What the node knows to be revoked, with the documents themselves (to pass them on).
@@ -154,7 +128,7 @@ pub struct RevocationState {
 /// Load the revocation list (if signed by `consortium`) and every individual revocation whose
 /// signature checks; others are skipped with a warning.
 pub fn load_revocations(
-    home: &Path,
+    home: &Home,
     consortium: &ConsortiumId,
 ) -> Result<RevocationState, FedError> {
     let mut st = RevocationState::default();
@@ -164,7 +138,7 @@ pub fn load_revocations(
             Err(e) => tracing::warn!("ignoring stored revocation list: {e}"),
         }
     }
-    let dir = revocations_dir(home);
+    let dir = home.revocations_dir();
     let entries = match fs::read_dir(&dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(st),
@@ -203,8 +177,8 @@ pub fn read_chain(path: &Path) -> Result<CapabilityChain, FedError> {
 
 /// The grants kept under `<home>/grants/` whose leaf audience is `holder` (unreadable files are
 /// skipped with a warning).
-pub fn load_grants(home: &Path, holder: &PublicKey) -> Result<Vec<CapabilityChain>, FedError> {
-    let dir = grants_dir(home);
+pub fn load_grants(home: &Home, holder: &PublicKey) -> Result<Vec<CapabilityChain>, FedError> {
+    let dir = home.grants_dir();
     let entries = match fs::read_dir(&dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -227,11 +201,11 @@ pub fn load_grants(home: &Path, holder: &PublicKey) -> Result<Vec<CapabilityChai
 }
 
 /// Keep a grant under `<home>/grants/<leaf hash>.grant`.
-pub fn store_grant(home: &Path, chain: &CapabilityChain) -> Result<PathBuf, FedError> {
+pub fn store_grant(home: &Home, chain: &CapabilityChain) -> Result<PathBuf, FedError> {
     let leaf = chain
         .leaf()
-        .ok_or_else(|| state_err(&grants_dir(home), "an empty chain is not a grant"))?;
-    let path = grants_dir(home).join(format!("{}.grant", leaf.hash()));
+        .ok_or_else(|| state_err(&home.grants_dir(), "an empty chain is not a grant"))?;
+    let path = home.grant_path(&leaf.hash());
     write_atomic(&path, chain.bytes())?;
     Ok(path)
 }

@@ -52,7 +52,7 @@ pub const PROTOCOL: &str = "/neurofed/content/1";
 pub const MAX_BLOB_BYTES: u64 = 1 << 40;
 
 /// Largest manifest served or fetched.
-pub use node::fetched::MAX_MANIFEST_BYTES;
+pub use node::MAX_MANIFEST_BYTES;
 
 /// Largest request frame a server reads (a content request with its capability chain).
 pub(crate) const MAX_REQUEST_FRAME: usize = 64 * 1024;
@@ -61,14 +61,14 @@ pub(crate) const MAX_REQUEST_FRAME: usize = 64 * 1024;
 pub(crate) const MAX_RESPONSE_HEADER: usize = 16 * 1024;
 
 impl TransferRecord {
-    /// The node audit-log record of this transfer, for `node::audit::Audit::append_lazy`
+    /// The node audit-log record of this transfer, for `node::Audit::append_lazy`
     /// (`study` and `dataset` are the local ids of the dataset the content id belongs to).
     pub fn audit_event(
         &self,
         study: Option<protocol::id::StudyId>,
         dataset: Option<protocol::id::DatasetId>,
-        at: i64,
-    ) -> node::audit::NewEvent {
+        at: node::UnixTime,
+    ) -> node::NewEvent {
         let ranges: Vec<String> = self
             .ranges
             .iter()
@@ -93,9 +93,9 @@ impl TransferRecord {
         if let Some(g) = &self.grant {
             detail.push_str(&format!(", grant {g}"));
         }
-        let mut e = node::audit::NewEvent::new(
+        let mut e = node::NewEvent::new(
             &self.requester.to_peer_id(),
-            node::audit::AuditAction::Download,
+            node::AuditAction::Download,
             at,
         )
         .detail(detail);

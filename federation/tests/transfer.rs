@@ -20,9 +20,9 @@ use federation::transfer::{
 };
 use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use futures::StreamExt;
-use node::catalog::{Catalog, Manifest, ManifestEntry};
-use node::fetched::{export_dicom, Fetched};
-use node::store::{BlobStore, Durability};
+use node::{Catalog, Manifest, ManifestEntry};
+
+use node::{BlobStore, Durability};
 use protocol::bao::GROUP_BYTES;
 use protocol::verify::Refusal;
 use protocol::wire::{self, ByteRange, ContentResponseHeader, ContentStatus, Request, Response};
@@ -352,7 +352,7 @@ async fn tcp_dataset_200mb_from_two_providers() -> TestResult {
     let report = fetch_dataset(
         &dest.store,
         &dest.outboards,
-        catalog.db(),
+        &catalog,
         dataset,
         Provenance {
             origin,
@@ -380,13 +380,15 @@ async fn tcp_dataset_200mb_from_two_providers() -> TestResult {
     // Outboards of the large blobs came with them.
     assert!(dest.outboards.path(&instances[0].0).is_file());
 
-    let rec = Fetched::new(catalog.db()).get(&dataset)?.expect("recorded");
+    let rec = catalog.fetched().get(&dataset)?.expect("recorded");
     assert_eq!((rec.origin, rec.instances, rec.bytes), (origin, 12, total));
     assert_eq!(catalog.stats()?.datasets, 0, "never local data");
     assert!(catalog.dataset_rows()?.is_empty());
 
     let out = dest.dir.path().join("export");
-    let s = export_dicom(&dest.store, catalog.db(), &dataset, &out)?;
+    let s = catalog
+        .fetched()
+        .export_dicom(&dest.store, &dataset, &out)?;
     assert_eq!((s.files, s.bytes), (12, total));
 
     let manifest_len = source.store.read(&dataset)?.len() as u64;
@@ -410,7 +412,7 @@ async fn tcp_dataset_200mb_from_two_providers() -> TestResult {
     let again = fetch_dataset(
         &dest.store,
         &dest.outboards,
-        catalog.db(),
+        &catalog,
         dataset,
         Provenance {
             origin,
@@ -553,7 +555,7 @@ async fn libp2p_dataset_200mb() -> TestResult {
     let report = fetch_dataset(
         &dest.store,
         &dest.outboards,
-        catalog.db(),
+        &catalog,
         dataset,
         Provenance {
             origin: key(2),
@@ -1182,12 +1184,12 @@ async fn fetched_dataset_survives_fsck_gc() -> TestResult {
         "a",
     );
     let dir = tempfile::tempdir()?;
-    let node = node::home::Home::new(dir.path()).init("Receiving center", None)?;
+    let node = node::Home::new(dir.path()).init("Receiving center", None)?;
     let outboards = Outboards::open(&node.store)?;
     fetch_dataset(
         &node.store,
         &outboards,
-        node.catalog.db(),
+        &node.catalog,
         dataset,
         Provenance {
             origin: key(3),
@@ -1198,7 +1200,7 @@ async fn fetched_dataset_survives_fsck_gc() -> TestResult {
         &opts(8),
     )
     .await?;
-    let report = node::fsck::fsck(&node, true)?;
+    let report = node::fsck(&node, true)?;
     assert!(report.is_clean(), "{:?}", report.problems);
     assert_eq!(report.garbage_blobs, 0, "fetched blobs are live");
     for (id, bytes) in &instances {

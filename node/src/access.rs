@@ -16,19 +16,17 @@
 //! [`audit`](crate::audit) record in the same transaction. This module never stores a password,
 //! a token or a session in clear, and never panics on what users type.
 
-pub mod agreements;
-pub mod policy;
-pub mod requests;
-pub mod rights;
-pub mod tokens;
-pub mod users;
+mod agreements;
+mod policy;
+mod requests;
+mod rights;
+mod tokens;
+mod users;
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
-/// Dates of expiry (`--until`, `--expires`), re-exported so that callers need not name chrono.
-pub use chrono::NaiveDate;
 use protocol::id::{CenterId, StudyId, UserId};
 use redb::{ReadTransaction, ReadableDatabase, TableDefinition};
 use serde::de::DeserializeOwned;
@@ -36,13 +34,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditError;
 use crate::catalog::{Catalog, CatalogError};
+use crate::clock::{end_of_day, Date, UnixTime};
 
-pub use agreements::{Acceptance, Agreement, Agreements};
+pub use agreements::{Acceptance, Agreement, Agreements, MAX_AGREEMENT_CHARS};
 pub use policy::{AccessScope, Denied, StudyScope};
-pub use requests::{AccessRequest, Decision, RequestId, RequestStatus, Requests};
+pub use requests::{
+    AccessRequest, Decision, RequestId, RequestStatus, Requests, MAX_MOTIVATION_CHARS,
+};
 pub use rights::{Grant, Rights, StudyRight};
-pub use tokens::{Sessions, TokenInfo, TokenKind, Tokens};
-pub use users::{NewUser, PasswordCost, Role, User, Users};
+pub use tokens::{Sessions, TokenInfo, TokenKind, Tokens, SESSION_SECS};
+pub use users::{
+    normalize_name, NewUser, PasswordCost, Role, User, Users, MAX_PASSWORD_BYTES,
+    MIN_PASSWORD_CHARS,
+};
 
 /// An access-control error.
 #[derive(Debug, thiserror::Error)]
@@ -140,10 +144,10 @@ pub enum AccessError {
     Audit(#[from] AuditError),
 }
 
-crate::from_redb!(AccessError);
+crate::db::from_redb!(AccessError);
 
 /// Result alias.
-pub type Result<T, E = AccessError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = AccessError> = std::result::Result<T, E>;
 
 /// One per-study right, and the action it allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -364,7 +368,7 @@ impl<'a> Access<'a> {
 
     /// The studies (and per study, the centers) on which `principal` may exercise `right` at
     /// `now` (unix seconds). The search index turns this into its query filter.
-    pub fn scope(&self, principal: &Principal, right: Right, now: i64) -> Result<AccessScope> {
+    pub fn scope(&self, principal: &Principal, right: Right, now: UnixTime) -> Result<AccessScope> {
         Ok(policy::Facts::load(*self, principal)?.scope(right, now))
     }
 
@@ -377,7 +381,7 @@ impl<'a> Access<'a> {
         right: Right,
         study: StudyId,
         center: Option<CenterId>,
-        now: i64,
+        now: UnixTime,
     ) -> Result<()> {
         policy::Facts::load(*self, principal)?.check(right, study, center, now)?;
         Ok(())
@@ -396,7 +400,7 @@ impl<'a> Access<'a> {
         &self,
         actor: &Principal,
         study: StudyId,
-        now: i64,
+        now: UnixTime,
     ) -> Result<()> {
         self.check(actor, Right::Administer, study, None, now)
     }
@@ -470,12 +474,9 @@ pub(crate) fn dec<T: DeserializeOwned>(what: &str, key: &[u8], bytes: &[u8]) -> 
     })
 }
 
-/// Current time, unix seconds.
-pub use crate::unix_now as now;
-
 /// Parse a `YYYY-MM-DD` date (as given to `--until` and `--expires`).
-pub fn parse_date(s: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+pub fn parse_date(s: &str) -> Result<Date> {
+    s.trim().parse::<Date>().map_err(|_| {
         AccessError::Invalid(format!(
             "bad date {:?}: expected YYYY-MM-DD, e.g. 2027-01-31",
             truncate(s, 40)
@@ -483,46 +484,12 @@ pub fn parse_date(s: &str) -> Result<NaiveDate> {
     })
 }
 
-/// The first instant (unix seconds) after `date` ends in UTC: a right valid "until 2027-01-31"
-/// holds while `now < end_of_day(2027-01-31)`.
-pub fn end_of_day(date: NaiveDate) -> i64 {
-    match date.succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0)) {
-        Some(t) => t.and_utc().timestamp(),
-        // The last date chrono represents: never ends.
-        None => i64::MAX,
-    }
-}
-
-/// The UTC date of unix time `t`.
-pub fn date_of(t: i64) -> Option<NaiveDate> {
-    chrono::DateTime::from_timestamp(t, 0).map(|d| d.date_naive())
-}
-
 /// Refuse a date already over at `now`.
-pub(crate) fn require_future(date: NaiveDate, now: i64) -> Result<()> {
+pub(crate) fn require_future(date: Date, now: UnixTime) -> Result<()> {
     if end_of_day(date) <= now {
         return Err(AccessError::Invalid(format!("{date} is in the past")));
     }
     Ok(())
-}
-
-/// Serde for an optional date as `"YYYY-MM-DD"`, without chrono's serde feature.
-pub(crate) mod opt_date {
-    use chrono::NaiveDate;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
-        match d {
-            Some(d) => s.collect_str(&d.format("%Y-%m-%d")),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
-        let s: Option<String> = Option::deserialize(d)?;
-        s.map(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(serde::de::Error::custom))
-            .transpose()
-    }
 }
 
 /// At most `n` characters of `s`, for error messages about user input.
@@ -553,14 +520,14 @@ pub(crate) mod testing {
     //! A temporary catalog and cheap password hashing for this module's tests.
     use super::*;
 
-    pub struct Fixture {
+    pub(crate) struct Fixture {
         pub _dir: tempfile::TempDir,
         pub catalog: Catalog,
         pub center: crate::catalog::Center,
     }
 
     impl Fixture {
-        pub fn new() -> Fixture {
+        pub(crate) fn new() -> Fixture {
             let dir = tempfile::tempdir().unwrap();
             let catalog = Catalog::open(&dir.path().join("catalog.redb")).unwrap();
             let center = catalog.init_center("Rennes").unwrap();
@@ -571,15 +538,15 @@ pub(crate) mod testing {
             }
         }
 
-        pub fn access(&self) -> Access<'_> {
+        pub(crate) fn access(&self) -> Access<'_> {
             Access::with_password_cost(&self.catalog, PasswordCost::INSECURE_FAST)
         }
 
-        pub fn study(&self, name: &str) -> StudyId {
+        pub(crate) fn study(&self, name: &str) -> StudyId {
             self.catalog.ensure_study(name, None).unwrap().0.id
         }
 
-        pub fn user(&self, name: &str, role: Role) -> User {
+        pub(crate) fn user(&self, name: &str, role: Role) -> User {
             self.access()
                 .users()
                 .add(
@@ -593,9 +560,9 @@ pub(crate) mod testing {
     }
 
     /// 2026-03-01T00:00:00Z.
-    pub const T0: i64 = 1_772_323_200;
+    pub(crate) const T0: UnixTime = 1_772_323_200;
     /// One day.
-    pub const DAY: i64 = 86_400;
+    pub(crate) const DAY: UnixTime = crate::clock::DAY;
 }
 
 #[cfg(test)]
@@ -619,21 +586,20 @@ mod tests {
     fn until_means_through_the_end_of_that_day_utc() {
         let d = parse_date("2027-01-31").unwrap();
         let end = end_of_day(d);
-        assert_eq!(date_of(end - 1), Some(d));
-        assert_eq!(date_of(end), parse_date("2027-02-01").ok());
+        assert_eq!(Date::from_unix(end - 1), d);
+        assert_eq!(Date::from_unix(end), parse_date("2027-02-01").unwrap());
         assert!(parse_date("2027-02-30").is_err());
         assert!(parse_date("31/01/2027").is_err());
         assert!(require_future(d, end - 1).is_ok());
         assert!(require_future(d, end).is_err());
-        assert_eq!(end_of_day(NaiveDate::MAX), i64::MAX);
     }
 
     #[test]
     fn dates_round_trip_through_cbor_and_json() {
         #[derive(Serialize, Deserialize, PartialEq, Debug)]
         struct W {
-            #[serde(with = "opt_date", default)]
-            d: Option<NaiveDate>,
+            #[serde(default)]
+            d: Option<Date>,
         }
         let w = W {
             d: Some(parse_date("2027-01-31").unwrap()),

@@ -7,6 +7,8 @@
 //! short summary (query summary, counts, ids): it must never hold PHI, passwords or tokens.
 
 use protocol::id::{DatasetId, StudyId};
+
+use crate::clock::{Date, UnixTime, DAY};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +16,7 @@ use serde::{Deserialize, Serialize};
 const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 
 /// Longest `detail` kept; longer ones are cut (a summary, not a payload).
-pub const MAX_DETAIL_CHARS: usize = 1000;
+pub(crate) const MAX_DETAIL_CHARS: usize = 1000;
 /// Longest `who` kept.
 const MAX_WHO_CHARS: usize = 200;
 
@@ -37,7 +39,7 @@ pub enum AuditError {
     Full,
 }
 
-crate::from_redb!(AuditError);
+crate::db::from_redb!(AuditError);
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -123,7 +125,7 @@ pub struct AuditEvent {
     /// Position in the log, from 1, strictly increasing.
     pub seq: u64,
     /// When, unix seconds.
-    pub at: i64,
+    pub at: UnixTime,
     /// Who: a user name, `cli` for the local operator, or a remote node.
     pub who: String,
     /// What.
@@ -143,7 +145,7 @@ pub struct AuditEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEvent {
     /// When, unix seconds.
-    pub at: i64,
+    pub at: UnixTime,
     /// Who.
     pub who: String,
     /// What.
@@ -158,7 +160,7 @@ pub struct NewEvent {
 
 impl NewEvent {
     /// `who` did `action` at `at`.
-    pub fn new(who: &str, action: AuditAction, at: i64) -> Self {
+    pub fn new(who: &str, action: AuditAction, at: UnixTime) -> Self {
         NewEvent {
             at,
             who: who.to_string(),
@@ -194,7 +196,7 @@ pub struct AuditFilter {
     /// Only those about this study.
     pub study: Option<StudyId>,
     /// Only those at or after this time (unix seconds).
-    pub since: Option<i64>,
+    pub since: Option<UnixTime>,
     /// At most this many (`None`: all).
     pub limit: Option<usize>,
     /// Skip this many matching records first (newest first).
@@ -209,7 +211,7 @@ pub struct Audit<'a> {
 
 impl<'a> Audit<'a> {
     /// The log in the catalog database `db` (`node.catalog.db()`).
-    pub fn new(db: &'a redb::Database) -> Self {
+    pub(crate) fn new(db: &'a redb::Database) -> Self {
         Audit { db }
     }
 
@@ -310,11 +312,19 @@ impl<'a> Audit<'a> {
 }
 
 /// `2026-03-01 12:34:56Z` for unix time `at` (UTC).
-pub fn format_time(at: i64) -> String {
-    match chrono::DateTime::from_timestamp(at, 0) {
-        Some(t) => t.format("%Y-%m-%d %H:%M:%SZ").to_string(),
-        None => at.to_string(),
+pub fn format_time(at: UnixTime) -> String {
+    // 9999-12-31T23:59:59Z: the last second a four-digit year holds.
+    if at > 253_402_300_799 {
+        return at.to_string();
     }
+    let s = at % DAY;
+    format!(
+        "{} {:02}:{:02}:{:02}Z",
+        Date::from_unix(at),
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
 }
 
 fn clip(s: &str, n: usize) -> String {
@@ -430,7 +440,7 @@ mod tests {
     #[test]
     fn times_format_in_utc() {
         assert_eq!(format_time(1_772_323_200 + 3661), "2026-03-01 01:01:01Z");
-        assert_eq!(format_time(i64::MAX), i64::MAX.to_string());
+        assert_eq!(format_time(u64::MAX), u64::MAX.to_string());
     }
 
     #[test]

@@ -22,7 +22,7 @@ use protocol::ContentId;
 use serde::Serialize;
 
 use crate::catalog::{CatalogError, DatasetRow, Manifest};
-use crate::home::Node;
+use crate::node::Node;
 use crate::store::StoreError;
 
 /// Which datasets to export.

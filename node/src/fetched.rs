@@ -20,6 +20,7 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Manifest;
+use crate::clock::UnixTime;
 use crate::export::{sanitize, ExportSummary};
 use crate::store::{BlobStore, StoreError};
 
@@ -44,7 +45,7 @@ pub struct FetchedDataset {
     #[serde(default)]
     pub study: Option<protocol::id::StudyId>,
     /// When it was completed, unix seconds.
-    pub fetched_at: i64,
+    pub fetched_at: UnixTime,
     /// De-identified SeriesInstanceUID, from the manifest.
     pub series_uid: String,
     /// Instances in the manifest.
@@ -83,21 +84,7 @@ pub enum FetchedError {
     },
 }
 
-macro_rules! from_redb {
-    ($($t:ty),*) => {$(
-        impl From<$t> for FetchedError {
-            fn from(e: $t) -> Self {
-                FetchedError::Db(e.into())
-            }
-        }
-    )*};
-}
-from_redb!(
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError
-);
+crate::db::from_redb!(FetchedError);
 
 /// The fetched datasets of a node, in its catalog database (`node.catalog.db()`).
 #[derive(Debug, Clone, Copy)]
@@ -107,8 +94,19 @@ pub struct Fetched<'a> {
 
 impl<'a> Fetched<'a> {
     /// The table in `db`.
-    pub fn new(db: &'a redb::Database) -> Self {
+    pub(crate) fn new(db: &'a redb::Database) -> Self {
         Fetched { db }
+    }
+
+    /// Write the DICOM instances of the fetched dataset `content` to
+    /// `out/<content id, 16 digits>/IM<n>.dcm`, checking that every blob still hashes to its id.
+    pub fn export_dicom(
+        &self,
+        store: &BlobStore,
+        content: &ContentId,
+        out: &Path,
+    ) -> Result<ExportSummary, FetchedError> {
+        export_dicom(store, self.db, content, out)
     }
 
     /// Record a fetched dataset (durably). Its blobs must already be durable in the store.
@@ -202,7 +200,7 @@ pub fn read_manifest(store: &BlobStore, id: &ContentId) -> Result<Manifest, Fetc
 
 /// Write the DICOM instances of a fetched dataset to `out/<content id, 16 digits>/IM<n>.dcm`,
 /// streaming each blob and checking that it still hashes to its id; synced once at the end.
-pub fn export_dicom(
+pub(crate) fn export_dicom(
     store: &BlobStore,
     db: &redb::Database,
     content: &ContentId,

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::catalog::{CatalogError, Manifest};
-use crate::home::Node;
+use crate::node::Node;
 use crate::store::StoreError;
 
 /// What fsck found.
@@ -55,7 +55,7 @@ pub enum FsckError {
     Store(#[from] StoreError),
     /// Garbage collection needs the import lock.
     #[error(transparent)]
-    Node(#[from] crate::home::NodeError),
+    Node(#[from] crate::node::NodeError),
 }
 
 /// Check the node; with `gc`, also remove garbage.
@@ -141,7 +141,8 @@ pub fn fsck(node: &Node, gc: bool) -> Result<FsckReport, FsckError> {
     let mut recorded = node.catalog.recorded_blobs()?;
     // Datasets fetched from other nodes keep their blobs alive too (node/src/fetched.rs).
     recorded.extend(
-        crate::fetched::Fetched::new(node.catalog.db())
+        node.catalog
+            .fetched()
             .referenced_blobs(&node.store)
             .map_err(|e| CatalogError::Invalid(e.to_string()))?,
     );

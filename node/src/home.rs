@@ -1,154 +1,32 @@
-//! A node's home directory and the [`Node`] handle that opens everything in it.
+//! A node's home directory: every path under `NEUROFED_HOME` comes from [`Home`], so that the
+//! CLI, the server, the federation and the tests agree on one layout.
 //!
 //! ```text
-//! <home>/config.toml        settings, every one with a default (written by `neurofed init`)
-//! <home>/blobs/             content-addressed store (see `store`)
-//! <home>/catalog/catalog.redb
-//! <home>/index/             search index (rebuildable from the catalog)
-//! <home>/keys/linkage.key   consortium linkage key: pseudonyms and date offsets (0600)
-//! <home>/keys/secret.key    this node's secret: UID remapping, device serial hashes (0600)
-//! <home>/profiles/*.toml    custom de-identification profiles
+//! <home>/config.toml                        settings, every one with a default (`neurofed init`)
+//! <home>/import.lock                        held while an import or `fsck --gc` runs
+//! <home>/blobs/                             content-addressed store (its inside: `BlobStore`)
+//! <home>/catalog/catalog.redb               the data model, cards, users, rights, audit
+//! <home>/index/                             search index (rebuildable from the catalog)
+//! <home>/profiles/<name>.toml               custom de-identification profiles
+//! <home>/keys/linkage.key                   consortium linkage key: pseudonyms, date offsets
+//! <home>/keys/secret.key                    this node's secret: UID remapping, serial hashes
+//! <home>/keys/node.key                      the node's ed25519 key (= its libp2p identity)
+//! <home>/keys/users/<name>.key              users' ed25519 keys
+//! <home>/keys/consortium/<slug>.key         coordinator keys (`neurofed consortium create`)
+//! <home>/consortium/joined/roster.cbor      the newest roster accepted
+//! <home>/consortium/joined/membership.cbor  this node's membership grant
+//! <home>/consortium/coordinated/<slug>/     a coordinator's issued memberships, rosters, lists
+//! <home>/revocations/list.cbor              the coordinator's newest revocation list
+//! <home>/revocations/<hash>.rev             individual revocations
+//! <home>/grants/<hash>.grant                capability chains this node or its users received
 //! ```
-//! Nothing in the home holds PHI: see the crate documentation.
+//! Key files are 0600 in 0700 folders. Nothing in the home holds PHI: see the crate documentation.
 
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use protocol::GrantHash;
 
-use crate::catalog::{Catalog, CatalogError};
-use crate::index::{Index, IndexError};
-use crate::store::{BlobStore, Durability, StoreError};
-use dicom::deid::{DeidError, DeidKeys, Profile};
-
-/// Settings of a node (`config.toml`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    /// The node itself.
-    #[serde(default)]
-    pub node: NodeConfig,
-    /// Import defaults.
-    #[serde(default)]
-    pub import: ImportConfig,
-    /// Blob store.
-    #[serde(default)]
-    pub store: StoreConfig,
-}
-
-/// `[node]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NodeConfig {
-    /// This node's center, as given to `neurofed init`.
-    #[serde(default)]
-    pub center: String,
-}
-
-/// `[import]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ImportConfig {
-    /// Worker threads; 0 means one per core.
-    pub threads: usize,
-    /// Instances gathered before a durability barrier and the catalog commits.
-    pub batch_instances: usize,
-    /// Profile for studies created without `--profile`.
-    pub default_profile: String,
-    /// Study name when `--study` is not given.
-    pub default_study: String,
-    /// Convert every image series to NIfTI at import.
-    pub nifti: bool,
-    /// Store NIfTI gzip-compressed (`.nii.gz`).
-    pub nifti_gzip: bool,
-    /// Deflate level of `.nii.gz` (1: fastest).
-    pub nifti_gzip_level: u32,
-}
-
-impl Default for ImportConfig {
-    fn default() -> Self {
-        ImportConfig {
-            threads: 0,
-            batch_instances: 512,
-            default_profile: "default".into(),
-            default_study: "default".into(),
-            nifti: true,
-            nifti_gzip: true,
-            nifti_gzip_level: 1,
-        }
-    }
-}
-
-/// `[store]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StoreConfig {
-    /// How a batch of blobs is made durable.
-    #[serde(default)]
-    pub durability: Durability,
-}
-
-/// Errors opening or initializing a node.
-#[derive(Debug, thiserror::Error)]
-pub enum NodeError {
-    /// No `config.toml` in the home.
-    #[error("{0} is not a neurofed home: run `neurofed init --center NAME` (or pass --home)")]
-    NotInitialized(PathBuf),
-    /// `config.toml` is invalid.
-    #[error("{path}: {detail}")]
-    Config {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        detail: String,
-    },
-    /// A key file is missing, unreadable or malformed.
-    #[error("key file {path}: {detail}")]
-    Key {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        detail: String,
-    },
-    /// Unknown or invalid de-identification profile.
-    #[error("de-identification profile {name:?}: {detail}")]
-    Profile {
-        /// Profile name.
-        name: String,
-        /// What is wrong.
-        detail: String,
-    },
-    /// File system error.
-    #[error("{op} {path}: {source}")]
-    Io {
-        /// What was being done.
-        op: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// OS error.
-        source: std::io::Error,
-    },
-    /// Catalog error.
-    #[error(transparent)]
-    Catalog(#[from] CatalogError),
-    /// Store error.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Search index error.
-    #[error(transparent)]
-    Index(#[from] IndexError),
-    /// Another process imports into (or collects garbage of) this node.
-    #[error("another import (or `fsck --gc`) is running on this node; try again when it is done")]
-    Busy,
-}
-
-/// Held while an import (or a garbage collection) runs on a node: one at a time per home, across
-/// processes. Released when dropped (or when the process dies).
-#[derive(Debug)]
-pub struct ImportLock {
-    _file: fs::File,
-}
+use crate::keys::{checked_name, KeyFileError};
 
 /// The folder layout of a node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,272 +51,135 @@ impl Home {
     pub fn root(&self) -> &Path {
         &self.root
     }
+
     /// `config.toml`.
     pub fn config_path(&self) -> PathBuf {
         self.root.join("config.toml")
     }
+
+    /// `import.lock`.
+    pub fn import_lock_path(&self) -> PathBuf {
+        self.root.join("import.lock")
+    }
+
     /// `blobs/`.
     pub fn blobs_dir(&self) -> PathBuf {
         self.root.join("blobs")
     }
+
     /// `catalog/catalog.redb`.
     pub fn catalog_path(&self) -> PathBuf {
         self.root.join("catalog").join("catalog.redb")
     }
+
     /// `index/`.
     pub fn index_dir(&self) -> PathBuf {
         self.root.join("index")
     }
+
+    /// `profiles/`.
+    pub fn profiles_dir(&self) -> PathBuf {
+        self.root.join("profiles")
+    }
+
+    /// `profiles/<name>.toml`.
+    pub fn profile_path(&self, name: &str) -> PathBuf {
+        self.profiles_dir().join(format!("{name}.toml"))
+    }
+
     /// `keys/`.
     pub fn keys_dir(&self) -> PathBuf {
         self.root.join("keys")
     }
-    /// `profiles/`.
-    pub fn profiles_dir(&self) -> PathBuf {
-        self.root.join("profiles")
+
+    /// `keys/linkage.key`.
+    pub fn linkage_key_path(&self) -> PathBuf {
+        self.keys_dir().join("linkage.key")
+    }
+
+    /// `keys/secret.key`.
+    pub fn secret_key_path(&self) -> PathBuf {
+        self.keys_dir().join("secret.key")
+    }
+
+    /// `keys/node.key`.
+    pub fn node_key_path(&self) -> PathBuf {
+        self.keys_dir().join("node.key")
+    }
+
+    /// `keys/users/`.
+    pub fn user_keys_dir(&self) -> PathBuf {
+        self.keys_dir().join("users")
+    }
+
+    /// `keys/users/<name>.key`; the name must be usable as a file name.
+    pub fn user_key_path(&self, name: &str) -> Result<PathBuf, KeyFileError> {
+        Ok(self
+            .user_keys_dir()
+            .join(format!("{}.key", checked_name(name)?)))
+    }
+
+    /// `keys/consortium/`.
+    pub fn consortium_keys_dir(&self) -> PathBuf {
+        self.keys_dir().join("consortium")
+    }
+
+    /// `keys/consortium/<slug>.key`; the slug must be usable as a file name.
+    pub fn consortium_key_path(&self, slug: &str) -> Result<PathBuf, KeyFileError> {
+        Ok(self
+            .consortium_keys_dir()
+            .join(format!("{}.key", checked_name(slug)?)))
+    }
+
+    /// `consortium/joined/`.
+    pub fn joined_dir(&self) -> PathBuf {
+        self.root.join("consortium").join("joined")
+    }
+
+    /// `consortium/joined/roster.cbor`.
+    pub fn joined_roster_path(&self) -> PathBuf {
+        self.joined_dir().join("roster.cbor")
+    }
+
+    /// `consortium/joined/membership.cbor`.
+    pub fn joined_membership_path(&self) -> PathBuf {
+        self.joined_dir().join("membership.cbor")
+    }
+
+    /// `consortium/coordinated/<slug>/`.
+    pub fn coordinated_dir(&self, slug: &str) -> PathBuf {
+        self.root.join("consortium").join("coordinated").join(slug)
+    }
+
+    /// `revocations/`.
+    pub fn revocations_dir(&self) -> PathBuf {
+        self.root.join("revocations")
+    }
+
+    /// `revocations/list.cbor`.
+    pub fn revocation_list_path(&self) -> PathBuf {
+        self.revocations_dir().join("list.cbor")
+    }
+
+    /// `revocations/<hash>.rev`.
+    pub fn revocation_path(&self, hash: &GrantHash) -> PathBuf {
+        self.revocations_dir().join(format!("{hash}.rev"))
+    }
+
+    /// `grants/`.
+    pub fn grants_dir(&self) -> PathBuf {
+        self.root.join("grants")
+    }
+
+    /// `grants/<hash>.grant`.
+    pub fn grant_path(&self, hash: &GrantHash) -> PathBuf {
+        self.grants_dir().join(format!("{hash}.grant"))
     }
 
     /// Whether `neurofed init` ran here.
     pub fn is_initialized(&self) -> bool {
         self.config_path().is_file()
     }
-
-    /// Read `config.toml`.
-    pub fn load_config(&self) -> Result<Config, NodeError> {
-        let path = self.config_path();
-        let text = fs::read_to_string(&path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                NodeError::NotInitialized(self.root.clone())
-            } else {
-                NodeError::Io {
-                    op: "read",
-                    path: path.clone(),
-                    source: e,
-                }
-            }
-        })?;
-        toml::from_str(&text).map_err(|e| NodeError::Config {
-            path,
-            detail: e.to_string(),
-        })
-    }
-
-    /// Create (or complete) a node here for `center`. Idempotent for the same center. With
-    /// `linkage_key`, the consortium's shared linkage key is installed instead of a new one (only
-    /// before any import: pseudonyms already made would no longer link).
-    pub fn init(&self, center: &str, linkage_key: Option<[u8; 32]>) -> Result<Node, NodeError> {
-        let mk = |p: PathBuf| {
-            fs::create_dir_all(&p).map_err(|source| NodeError::Io {
-                op: "create",
-                path: p,
-                source,
-            })
-        };
-        mk(self.root.clone())?;
-        mk(self.keys_dir())?;
-        mk(self.profiles_dir())?;
-        let linkage_path = self.keys_dir().join("linkage.key");
-        match linkage_key {
-            Some(k) => {
-                if linkage_path.exists() && read_key(&linkage_path)? != k {
-                    let cat = Catalog::open(&self.catalog_path())?;
-                    if cat.stats()?.instances > 0 {
-                        return Err(NodeError::Key {
-                            path: linkage_path,
-                            detail: "this node already imported data with another linkage key"
-                                .into(),
-                        });
-                    }
-                }
-                write_secret(&linkage_path, &k)?;
-            }
-            None => {
-                if !linkage_path.exists() {
-                    write_secret(&linkage_path, &random_key()?)?;
-                }
-            }
-        }
-        let secret_path = self.keys_dir().join("secret.key");
-        if !secret_path.exists() {
-            write_secret(&secret_path, &random_key()?)?;
-        }
-        let mut config = if self.is_initialized() {
-            self.load_config()?
-        } else {
-            Config::default()
-        };
-        config.node.center = center.trim().to_string();
-        let text = toml::to_string_pretty(&config).map_err(|e| NodeError::Config {
-            path: self.config_path(),
-            detail: e.to_string(),
-        })?;
-        crate::store::write_atomic(&self.config_path(), text.as_bytes())?;
-        let node = Node::open(self)?;
-        node.catalog.init_center(center)?;
-        Ok(node)
-    }
-}
-
-/// An open node: its settings, catalog, blob store and keys. Holding it holds the catalog's
-/// lock, so one process at a time works on a home.
-#[derive(Debug)]
-pub struct Node {
-    /// Layout.
-    pub home: Home,
-    /// Settings.
-    pub config: Config,
-    /// Catalog.
-    pub catalog: Catalog,
-    /// Blob store.
-    pub store: BlobStore,
-    /// Search index.
-    pub index: Index,
-    keys: DeidKeys,
-}
-
-impl Node {
-    /// Open the node in `home`.
-    pub fn open(home: &Home) -> Result<Node, NodeError> {
-        let config = home.load_config()?;
-        let keys = DeidKeys {
-            linkage: read_key(&home.keys_dir().join("linkage.key"))?,
-            node: read_key(&home.keys_dir().join("secret.key"))?,
-        };
-        let catalog = Catalog::open(&home.catalog_path())?;
-        let store = BlobStore::open(&home.blobs_dir(), config.store.durability)?;
-        let index = Index::open(&home.index_dir())?;
-        // The index is derived data: missing, recreated after damage, or behind the catalog
-        // after a crash between a series' commit and its indexing, it is rebuilt from the
-        // catalog (seconds for 100,000 datasets).
-        if index.doc_count() != catalog.stats()?.datasets {
-            tracing::info!("search index out of date: rebuilding it from the catalog");
-            index.rebuild(&catalog)?;
-        }
-        Ok(Node {
-            home: home.clone(),
-            config,
-            catalog,
-            store,
-            index,
-            keys,
-        })
-    }
-
-    /// Take the node's import lock, or fail with [`NodeError::Busy`] if another import (or
-    /// `fsck --gc`) holds it. Staged files and unreferenced blobs may only be removed under it.
-    pub fn import_lock(&self) -> Result<ImportLock, NodeError> {
-        let path = self.home.root().join("import.lock");
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|source| NodeError::Io {
-                op: "open",
-                path: path.clone(),
-                source,
-            })?;
-        match file.try_lock() {
-            Ok(()) => Ok(ImportLock { _file: file }),
-            Err(fs::TryLockError::WouldBlock) => Err(NodeError::Busy),
-            Err(fs::TryLockError::Error(source)) => Err(NodeError::Io {
-                op: "lock",
-                path,
-                source,
-            }),
-        }
-    }
-
-    /// The de-identification keys.
-    pub fn deid_keys(&self) -> &DeidKeys {
-        &self.keys
-    }
-
-    /// A de-identification profile by name: `<home>/profiles/<name>.toml` if it exists, else a
-    /// built-in one.
-    pub fn profile(&self, name: &str) -> Result<Profile, NodeError> {
-        let bad = |detail: String| NodeError::Profile {
-            name: name.to_string(),
-            detail,
-        };
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(bad("a profile name is letters, digits, '-' and '_'".into()));
-        }
-        let path = self.home.profiles_dir().join(format!("{name}.toml"));
-        if path.is_file() {
-            let text = fs::read_to_string(&path).map_err(|source| NodeError::Io {
-                op: "read",
-                path: path.clone(),
-                source,
-            })?;
-            return Profile::from_toml_str(&text).map_err(|e: DeidError| bad(e.to_string()));
-        }
-        Profile::builtin(name).ok_or_else(|| {
-            bad(format!(
-                "no such profile (built-in: default, basic; custom ones go in {})",
-                self.home.profiles_dir().display()
-            ))
-        })
-    }
-}
-
-fn random_key() -> Result<[u8; 32], NodeError> {
-    let mut k = [0u8; 32];
-    getrandom::fill(&mut k).map_err(|e| NodeError::Key {
-        path: PathBuf::from("(random source)"),
-        detail: e.to_string(),
-    })?;
-    Ok(k)
-}
-
-/// Parse a key file: 64 hex digits (surrounding whitespace ignored).
-pub fn parse_key(text: &str) -> Result<[u8; 32], String> {
-    let t = text.trim();
-    let mut k = [0u8; 32];
-    hex::decode_to_slice(t, &mut k).map_err(|_| "expected 64 hex digits".to_string())?;
-    Ok(k)
-}
-
-fn read_key(path: &Path) -> Result<[u8; 32], NodeError> {
-    let text = fs::read_to_string(path).map_err(|e| NodeError::Key {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    })?;
-    parse_key(&text).map_err(|detail| NodeError::Key {
-        path: path.to_path_buf(),
-        detail,
-    })
-}
-
-/// Write a secret atomically with owner-only permissions (0600 on Unix).
-fn write_secret(path: &Path, key: &[u8; 32]) -> Result<(), NodeError> {
-    let io = |op, source| NodeError::Io {
-        op,
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".key.tmp-{}", std::process::id()));
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp).map_err(|e| io("create", e))?;
-    f.write_all(format!("{}\n", hex::encode(key)).as_bytes())
-        .map_err(|e| io("write", e))?;
-    f.sync_all().map_err(|e| io("fsync", e))?;
-    drop(f);
-    fs::rename(&tmp, path).map_err(|e| io("rename", e))?;
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io("fsync", e))
 }
 
 #[cfg(test)]
@@ -446,74 +187,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn init_is_idempotent_and_keys_are_private() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::new(dir.path().join("h"));
-        assert!(matches!(
-            Node::open(&home),
-            Err(NodeError::NotInitialized(_))
-        ));
-        let node = home.init("Rennes Neurinfo", None).unwrap();
-        let c1 = node.catalog.node_center().unwrap();
-        let k1 = node.deid_keys().linkage;
-        drop(node);
-        let node = home.init("Rennes Neurinfo", None).unwrap();
-        assert_eq!(node.catalog.node_center().unwrap(), c1);
-        assert_eq!(node.deid_keys().linkage, k1, "keys survive re-init");
-        assert_eq!(node.config.node.center, "Rennes Neurinfo");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            for k in ["linkage.key", "secret.key"] {
-                let mode = fs::metadata(home.keys_dir().join(k))
-                    .unwrap()
-                    .permissions()
-                    .mode();
-                assert_eq!(mode & 0o777, 0o600, "{k}");
-            }
-        }
-        drop(node);
-        assert!(home.init("Another center", None).is_err());
-    }
-
-    #[test]
-    fn one_import_at_a_time() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::new(dir.path());
-        let node = home.init("A", None).unwrap();
-        let other = Node::open(&home).unwrap(); // a second handle, as another process would have
-        let held = node.import_lock().unwrap();
-        assert!(matches!(other.import_lock(), Err(NodeError::Busy)));
-        drop(held);
-        assert!(other.import_lock().is_ok());
-    }
-
-    #[test]
-    fn shared_linkage_key_is_installed() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::new(dir.path());
-        let node = home.init("A", Some([7u8; 32])).unwrap();
-        assert_eq!(node.deid_keys().linkage, [7u8; 32]);
-        assert_ne!(node.deid_keys().node, [7u8; 32]);
-    }
-
-    #[test]
-    fn profiles_resolve() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::new(dir.path());
-        let node = home.init("A", None).unwrap();
-        assert!(node.profile("default").is_ok());
-        assert!(node.profile("../etc/passwd").is_err());
-        assert!(node.profile("nope").is_err());
-    }
-
-    #[test]
-    fn bad_config_is_reported_with_its_path() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::new(dir.path());
-        home.init("A", None).unwrap();
-        fs::write(home.config_path(), "[node]\ncentre = 1\n").unwrap();
-        let err = Node::open(&home).unwrap_err().to_string();
-        assert!(err.contains("config.toml"), "{err}");
+    fn key_names_are_checked() {
+        let home = Home::new("/h");
+        assert_eq!(
+            home.user_key_path("alice").unwrap(),
+            Path::new("/h/keys/users/alice.key")
+        );
+        assert!(home.user_key_path("../x").is_err());
+        assert!(home.consortium_key_path(".hidden").is_err());
     }
 }

@@ -15,12 +15,12 @@
 //!
 //! Nothing here holds PHI: documents are built from the catalog (pseudonyms, shifted dates).
 
-pub mod collect;
-pub mod document;
-pub mod query;
-pub mod schema;
-pub mod suggest;
-pub mod syntax;
+mod collect;
+mod document;
+mod query;
+mod schema;
+mod suggest;
+mod syntax;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
@@ -41,7 +41,7 @@ use crate::access::AccessScope;
 use crate::catalog::{Catalog, CatalogError, DatasetRow};
 
 pub use document::{Context, Summary};
-pub use schema::Fields;
+pub(crate) use schema::Fields;
 pub use syntax::{parse_facet, parse_filter, parse_sort, DEFAULT_FACET_SIZE};
 
 /// Memory the writer may use before it writes a segment.

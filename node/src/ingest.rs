@@ -2,17 +2,19 @@
 //! content-addressed datasets in the catalog.
 //!
 //! - [`source`] expands the user's paths into readable inputs (streaming, nothing buffered whole).
-//! - [`dicom`] reads one input into a DICOM object, after [`guard`] has checked that no declared
-//!   length exceeds the bytes that exist.
-//! - [`deid`] de-identifies the object in place (PS3.15 Annex E with the study's profile). Nothing
-//!   downstream of it ever sees the original values.
-//! - [`extract`] reads the catalog's metadata out of the de-identified object.
+//! - `dicom::read` reads one input into a DICOM object (after its length guard);
+//!   `dicom::deid` de-identifies it in place (PS3.15 Annex E with the study's profile), so that
+//!   nothing downstream ever sees the original values; `dicom::extract` reads the catalog's
+//!   metadata out of the de-identified object (all in the `neurofed-dicom` crate).
 //! - [`pipeline`] runs all of it in parallel, groups instances into series, makes each batch of
 //!   blobs durable, then commits one catalog transaction per series.
 
-pub mod convert;
-pub mod pipeline;
-pub mod reapply;
-pub mod source;
+mod convert;
+mod pipeline;
+mod reapply;
+mod source;
 
-pub use pipeline::{ImportOptions, ImportSummary, Importer, Progress, SkippedFile};
+pub use pipeline::{
+    ImportError, ImportOptions, ImportSummary, Importer, NoProgress, Progress, SkippedFile,
+};
+pub use reapply::{apply_cards, AcquisitionReport, ApplyError, ApplyReport};

@@ -6,16 +6,19 @@
 //! - `keys/consortium/<name>.key`: coordinator keys made by `neurofed consortium create`.
 //!
 //! A key file is text: the line `neurofed-ed25519-secret-key v1` then the 32-byte seed in hex.
-//! Files are created with mode 0600 in directories of mode 0700, written atomically (temporary
-//! file, fsync, link into place, fsync of the directory), and never replaced: creating a key that
+//! Files are created with mode 0600 in directories of mode 0700, written atomically
+//! ([`crate::atomic::create_private`]: temporary file, fsync, link into place, fsync of the
+//! directory), and never replaced: creating a key that
 //! appeared meanwhile loads it instead. A key file readable by group or others is refused.
 //! This module never logs or prints a secret.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::fs::{self, File};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use protocol::keys::{PublicKey, SecretKey};
+
+use crate::home::Home;
 
 const HEADER: &str = "neurofed-ed25519-secret-key v1";
 const MAX_FILE_LEN: u64 = 256;
@@ -113,37 +116,29 @@ impl KeyFile {
     /// Store `key` at `path` (which must not exist yet; if it appears meanwhile, that key is
     /// loaded and returned instead).
     pub fn create_with(path: &Path, key: SecretKey) -> Result<Self, KeyFileError> {
-        let write_err = |p: &Path, source| KeyFileError::Write {
-            path: p.to_path_buf(),
-            source,
-        };
-        let dir = path.parent().unwrap_or(Path::new("."));
-        create_private_dir(dir).map_err(|e| write_err(dir, e))?;
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("key");
-        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
         let text = format!("{HEADER}\n{}\n", hex::encode(key.to_seed()));
-        let result = (|| {
-            let mut f = private_create(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-            // A hard link never replaces an existing file: the first writer wins.
-            fs::hard_link(&tmp, path)
-        })();
-        let _ = fs::remove_file(&tmp);
-        match result {
-            Ok(()) => {
-                if let Ok(d) = File::open(dir) {
-                    let _ = d.sync_all();
-                }
-                Ok(KeyFile {
-                    path: path.to_path_buf(),
-                    key,
-                    created: true,
-                })
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Self::load(path),
-            Err(e) => Err(write_err(path, e)),
+        match crate::atomic::create_private(path, text.as_bytes()) {
+            Ok(true) => Ok(KeyFile {
+                path: path.to_path_buf(),
+                key,
+                created: true,
+            }),
+            Ok(false) => Self::load(path),
+            Err(e) => Err(KeyFileError::Write {
+                path: e.path,
+                source: e.source,
+            }),
         }
+    }
+
+    /// The node's key (`keys/node.key`), created on first use.
+    pub fn node(home: &Home) -> Result<Self, KeyFileError> {
+        Self::load_or_create(&home.node_key_path())
+    }
+
+    /// A user's key (`keys/users/<name>.key`), which must exist.
+    pub fn user(home: &Home, name: &str) -> Result<Self, KeyFileError> {
+        Self::load(&home.user_key_path(name)?)
     }
 
     /// The secret key.
@@ -165,27 +160,6 @@ impl KeyFile {
     pub fn created(&self) -> bool {
         self.created
     }
-}
-
-/// `<home>/keys/node.key`.
-pub fn node_key_path(home: &Path) -> PathBuf {
-    home.join("keys").join("node.key")
-}
-
-/// `<home>/keys/users/<name>.key`.
-pub fn user_key_path(home: &Path, name: &str) -> Result<PathBuf, KeyFileError> {
-    Ok(home
-        .join("keys")
-        .join("users")
-        .join(format!("{}.key", checked_name(name)?)))
-}
-
-/// `<home>/keys/consortium/<name>.key`.
-pub fn consortium_key_path(home: &Path, name: &str) -> Result<PathBuf, KeyFileError> {
-    Ok(home
-        .join("keys")
-        .join("consortium")
-        .join(format!("{}.key", checked_name(name)?)))
 }
 
 /// Names of the keys in a directory (`<name>.key` files), sorted.
@@ -210,7 +184,7 @@ pub fn list_keys(dir: &Path) -> Result<Vec<String>, KeyFileError> {
     Ok(names)
 }
 
-fn checked_name(name: &str) -> Result<&str, KeyFileError> {
+pub(crate) fn checked_name(name: &str) -> Result<&str, KeyFileError> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && !name.starts_with('.')
@@ -265,35 +239,6 @@ fn check_mode(_: &File, _: &Path) -> Result<(), KeyFileError> {
     Ok(())
 }
 
-fn private_create(path: &Path) -> io::Result<File> {
-    let mut opts = OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    match opts.open(path) {
-        // A temporary file left by a crashed run of this same process id.
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            fs::remove_file(path)?;
-            opts.open(path)
-        }
-        other => other,
-    }
-}
-
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    let mut b = fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,7 +246,7 @@ mod tests {
     #[test]
     fn create_then_load_same_key_with_0600() {
         let home = tempfile::tempdir().unwrap();
-        let path = node_key_path(home.path());
+        let path = Home::new(home.path()).node_key_path();
         let a = KeyFile::load_or_create(&path).unwrap();
         assert!(a.created());
         let b = KeyFile::load_or_create(&path).unwrap();
@@ -326,7 +271,7 @@ mod tests {
     #[test]
     fn seeded_key_round_trips() {
         let home = tempfile::tempdir().unwrap();
-        let path = user_key_path(home.path(), "alice").unwrap();
+        let path = Home::new(home.path()).user_key_path("alice").unwrap();
         let key = SecretKey::from_seed(&[7; 32]);
         KeyFile::create_with(&path, key.clone()).unwrap();
         assert_eq!(KeyFile::load(&path).unwrap().public(), key.public());
@@ -345,16 +290,13 @@ mod tests {
             KeyFile::load(&path),
             Err(KeyFileError::Read { .. })
         ));
-        private_create(&path)
-            .unwrap()
-            .write_all(b"hello\n")
-            .unwrap();
+        crate::atomic::write_private(&path, b"hello\n").unwrap();
         let err = KeyFile::load(&path).unwrap_err();
         assert!(matches!(err, KeyFileError::Format { .. }), "{err}");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let good = user_key_path(home.path(), "bob").unwrap();
+            let good = Home::new(home.path()).user_key_path("bob").unwrap();
             KeyFile::load_or_create(&good).unwrap();
             fs::set_permissions(&good, fs::Permissions::from_mode(0o644)).unwrap();
             let err = KeyFile::load(&good).unwrap_err();
@@ -365,7 +307,7 @@ mod tests {
         }
         for bad in ["", "../x", ".hidden", "a/b", "é"] {
             assert!(matches!(
-                user_key_path(home.path(), bad),
+                Home::new(home.path()).user_key_path(bad),
                 Err(KeyFileError::BadName(_))
             ));
         }

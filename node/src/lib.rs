@@ -1,10 +1,15 @@
 //! # neurofed-node
 //!
-//! One center's repository, without any network: the content-addressed [`store`] of blobs, the
-//! transactional [`catalog`] of the data model (study > subject > examination > acquisition >
-//! dataset), the [`ingest`] pipeline that turns DICOM from CDs, folders and zips into de-identified,
-//! content-addressed datasets, the tools that read it back ([`export`], [`fsck`]), and who may do
-//! what ([`access`]: accounts, rights, agreements, requests) with its append-only [`audit`] log.
+//! One center's repository, without any network: the content-addressed store of blobs
+//! ([`BlobStore`]), the transactional catalog of the data model ([`Catalog`]: study > subject >
+//! examination > acquisition > dataset), the import pipeline ([`Importer`]) that turns DICOM from
+//! CDs, folders and zips into de-identified, content-addressed datasets (the DICOM work itself is
+//! the `neurofed-dicom` crate's), the search index ([`Index`]), the tools that read it back
+//! ([`export_dicom`], [`export_nifti`], [`fsck`]), and who may do what ([`Access`]: accounts,
+//! rights, agreements, requests, tokens) with its append-only [`Audit`] log.
+//!
+//! [`Home`] names every path of a node's home directory, [`Node`] opens what is in it, and
+//! [`now`] is the one clock.
 //!
 //! Invariants this crate keeps, whatever the input:
 //! - **No PHI past de-identification.** Everything written under the node's home (blobs, catalog,
@@ -12,47 +17,73 @@
 //!   (which often carry names or record numbers) are reported to the caller, never stored.
 //! - **Nothing lost.** A series' blobs are durable before the catalog transaction that references
 //!   them commits; a crash at any point leaves a node that `fsck` finds consistent, and re-importing
-//!   the same files completes it.
+//!   the same files completes it. Small files are written with [`write_atomic`].
 //! - **No panic on input.** A malformed file is an error value with a one-line reason.
 
-pub mod access;
-pub mod audit;
-/// `From<redb::…Error>` for an error type with a `Db(redb::Error)` variant.
-macro_rules! from_redb {
-    ($err:ident) => {
-        $crate::from_redb!(@each $err,
-            redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
-    };
-    (@each $err:ident, $($t:ty),*) => {$(
-        impl From<$t> for $err {
-            fn from(e: $t) -> Self {
-                $err::Db(e.into())
-            }
-        }
-    )*};
-}
-pub(crate) use from_redb;
+#![forbid(unsafe_code)]
+#![deny(missing_docs, unreachable_pub, rustdoc::broken_intra_doc_links)]
 
-/// Seconds since the Unix epoch (0 if the clock is before it).
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-pub mod catalog;
-pub mod export;
-pub mod fetched;
-pub mod fsck;
-pub mod home;
-pub mod index;
-pub mod ingest;
-pub mod keys;
-pub mod store;
+mod access;
+mod atomic;
+mod audit;
+mod catalog;
+mod clock;
+mod config;
+mod db;
+mod export;
+mod fetched;
+mod fsck;
+mod home;
+mod index;
+mod ingest;
+mod keys;
+mod node;
+mod store;
 #[cfg(feature = "synthetic")]
 pub mod synthetic;
 
-pub use catalog::Catalog;
-pub use home::{Home, Node};
-pub use store::BlobStore;
+// The node, its home and its files.
+pub use atomic::{create_private, write_atomic, write_private, WriteError};
+pub use clock::{end_of_day, now, now_ms, today, Date, UnixTime, DAY};
+pub use config::{Config, ImportConfig, NodeConfig, StoreConfig};
+pub use home::Home;
+pub use keys::{list_keys, KeyFile, KeyFileError};
+pub use node::{parse_key, ImportLock, Node, NodeError};
+
+// Blobs.
+pub use store::{BlobStore, Durability, Staged, StoreError};
+
+// The catalog and its data model.
+pub use catalog::{
+    load_card, Acquisition, BlobRef, Catalog, CatalogError, Center, Dataset, DatasetRow,
+    DicomExpression, Equipment, Examination, Manifest, ManifestEntry, NewEquipment,
+    NiftiExpression, SeriesCommit, SeriesOutcome, Stats, StoredCard, Study, StudyStatus, Subject,
+    SCHEMA_VERSION,
+};
+pub use fetched::{read_manifest, Fetched, FetchedDataset, FetchedError, MAX_MANIFEST_BYTES};
+
+// Import, study cards re-applied, consistency.
+pub use fsck::{fsck, FsckError, FsckReport};
+pub use ingest::{
+    apply_cards, AcquisitionReport, ApplyError, ApplyReport, ImportError, ImportOptions,
+    ImportSummary, Importer, NoProgress, Progress, SkippedFile,
+};
+
+// Search.
+pub use index::{
+    parse_facet, parse_filter, parse_sort, Context as SearchContext, Index, IndexError, Summary,
+    DEFAULT_FACET_SIZE,
+};
+
+// Reading data back out.
+pub use export::{export_dicom, export_nifti, sanitize, ExportError, ExportFilter, ExportSummary};
+
+// Who may do what, and the record of it.
+pub use access::{
+    normalize_name, parse_date, Acceptance, Access, AccessError, AccessRequest, AccessScope,
+    Agreement, Agreements, Decision, Denied, Grant, NewUser, PasswordCost, Principal, RequestId,
+    RequestStatus, Requests, Right, RightSet, Rights, Role, Sessions, StudyRight, StudyScope,
+    TokenInfo, TokenKind, Tokens, User, Users, MAX_AGREEMENT_CHARS, MAX_MOTIVATION_CHARS,
+    MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, SESSION_SECS,
+};
+pub use audit::{format_time, Audit, AuditAction, AuditError, AuditEvent, AuditFilter, NewEvent};

@@ -9,8 +9,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use crate::catalog::{Catalog, NewEquipment, Protocol, SeriesCommit};
-use dicom::studycard::model::{BidsDatatype, Grade, Nature};
-use dicom::studycard::AcquisitionCards;
+use dicom::AcquisitionCards;
+use dicom::{BidsDatatype, Grade, Nature};
 use protocol::ContentId;
 
 /// SplitMix64: deterministic, dependency-free.

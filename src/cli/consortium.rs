@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use node::keys::{consortium_key_path, list_keys, KeyFile};
+use node::{list_keys, Home, KeyFile};
 use protocol::cbor;
 use protocol::grant::{Membership, Revocation, RevocationList, Role, Roster, RosterMember};
 use protocol::id::StudyId;
@@ -19,9 +19,7 @@ use protocol::keys::PublicKey;
 use protocol::signed::{GrantHash, Signed};
 use protocol::verify::{accept_roster, verify_membership, Policy, Revocations};
 
-use super::common::{
-    joined_dir, joined_roster, node_key, now, read, revocations_dir, write_atomic,
-};
+use super::common::{joined_roster, node_key, now, read, write_atomic};
 
 /// Consortium commands.
 #[derive(Debug, Clone, Subcommand)]
@@ -119,16 +117,12 @@ pub fn slug(name: &str) -> String {
     out
 }
 
-fn coordinated_dir(home: &Path, slug: &str) -> PathBuf {
-    home.join("consortium").join("coordinated").join(slug)
-}
-
 /// The coordinator key and state directory of the consortium named `which` (or the only one).
-fn coordinator(home: &Path, which: Option<&str>) -> Result<(KeyFile, PathBuf)> {
+fn coordinator(home: &Home, which: Option<&str>) -> Result<(KeyFile, PathBuf)> {
     let s = match which {
         Some(name) => slug(name),
         None => {
-            let all = list_keys(&home.join("keys").join("consortium"))?;
+            let all = list_keys(&home.consortium_keys_dir())?;
             match all.as_slice() {
                 [one] => one.clone(),
                 [] => bail!("this node coordinates no consortium (`neurofed consortium create`)"),
@@ -139,15 +133,15 @@ fn coordinator(home: &Path, which: Option<&str>) -> Result<(KeyFile, PathBuf)> {
             }
         }
     };
-    let key = KeyFile::load(&consortium_key_path(home, &s)?)
+    let key = KeyFile::load(&home.consortium_key_path(&s)?)
         .with_context(|| format!("this node does not coordinate consortium {s:?}"))?;
-    Ok((key, coordinated_dir(home, &s)))
+    Ok((key, home.coordinated_dir(&s)))
 }
 
 /// Run a consortium command; returns the exit code.
 pub fn run(
     cmd: ConsortiumCmd,
-    home: &Path,
+    home: &Home,
     _resolve_study: &dyn Fn(&str) -> Result<StudyId>,
 ) -> Result<i32> {
     match cmd {
@@ -156,12 +150,12 @@ pub fn run(
             if s.is_empty() {
                 bail!("{name:?} cannot name a consortium");
             }
-            let path = consortium_key_path(home, &s)?;
+            let path = home.consortium_key_path(&s)?;
             if path.exists() {
                 bail!("consortium {s:?} already exists ({})", path.display());
             }
             let key = KeyFile::load_or_create(&path)?;
-            let dir = coordinated_dir(home, &s);
+            let dir = home.coordinated_dir(&s);
             fs::create_dir_all(dir.join("members"))?;
             write_atomic(&dir.join("name"), name.as_bytes())?;
             println!("consortium {name:?} created");
@@ -250,7 +244,7 @@ pub fn run(
                 (1, BTreeSet::new())
             };
             revoked.extend(revoke);
-            if let Ok(entries) = fs::read_dir(revocations_dir(home)) {
+            if let Ok(entries) = fs::read_dir(home.revocations_dir()) {
                 for e in entries.filter_map(Result::ok) {
                     if e.path().extension().is_some_and(|x| x == "rev") {
                         let rev = Signed::<Revocation>::from_bytes(&read(&e.path())?)?;
@@ -313,7 +307,7 @@ pub fn run(
             if let Some(path) = &revocations {
                 let list = Signed::<RevocationList>::from_bytes(&read(path)?)
                     .with_context(|| format!("{} is not a revocation list", path.display()))?;
-                let target = revocations_dir(home).join("list.cbor");
+                let target = home.revocation_list_path();
                 let mut held = Revocations::new();
                 if let Ok(bytes) = fs::read(&target) {
                     if let Ok(l) = Signed::<RevocationList>::from_bytes(&bytes) {
@@ -325,9 +319,8 @@ pub fn run(
                 }
                 write_atomic(&target, list.bytes())?;
             }
-            let dir = joined_dir(home);
-            write_atomic(&dir.join("roster.cbor"), roster.bytes())?;
-            write_atomic(&dir.join("membership.cbor"), membership.bytes())?;
+            write_atomic(&home.joined_roster_path(), roster.bytes())?;
+            write_atomic(&home.joined_membership_path(), membership.bytes())?;
             let r = roster.body();
             println!(
                 "member of consortium {} as {:?}; roster version {} with {} members",

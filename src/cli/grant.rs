@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
+use node::Home;
 use protocol::grant::{
     ActionSet, Capability, CapabilityChain, Membership, Resource, Revocation, RevocationList,
     Roster,
@@ -22,8 +23,8 @@ use protocol::time::{format_utc, parse_expiry};
 use protocol::verify::{verify_membership, verify_offline, Policy, Refusal, RootAuthority};
 
 use super::common::{
-    find_local_key, grants_dir, joined_roster, load_revocations, local_keys, node_key, now,
-    print_json, read, revocations_dir, user_key, write_atomic,
+    find_local_key, joined_roster, load_revocations, local_keys, node_key, now, print_json, read,
+    user_key, write_atomic,
 };
 
 /// What the catalog tells the grant commands.
@@ -103,7 +104,7 @@ pub enum GrantCmd {
 }
 
 /// Run a grant command; returns the exit code.
-pub fn run_with(cmd: GrantCmd, home: &Path, studies: &dyn StudyAuthority) -> Result<i32> {
+pub fn run_with(cmd: GrantCmd, home: &Home, studies: &dyn StudyAuthority) -> Result<i32> {
     match cmd {
         GrantCmd::Issue {
             to,
@@ -226,7 +227,7 @@ pub fn run_with(cmd: GrantCmd, home: &Path, studies: &dyn StudyAuthority) -> Res
             let mut rev = Revocation::new(key.public(), leaf.hash(), now());
             rev.reason = reason;
             let signed = Signed::sign(rev, key.secret())?;
-            let path = revocations_dir(home).join(format!("{}.rev", leaf.hash()));
+            let path = home.revocation_path(&leaf.hash());
             write_atomic(&path, signed.bytes())?;
             println!(
                 "revoked {} (signed by the {label} key); revocation stored at {}",
@@ -249,7 +250,7 @@ pub fn run_with(cmd: GrantCmd, home: &Path, studies: &dyn StudyAuthority) -> Res
                 eprintln!("not kept: {e} [{}]", e.code());
                 return Ok(1);
             }
-            let path = grants_dir(home).join(format!("{}.grant", leaf.hash()));
+            let path = home.grant_path(&leaf.hash());
             write_atomic(&path, chain.bytes())?;
             println!(
                 "kept grant {} for the {label} key at {}",
@@ -263,7 +264,7 @@ pub fn run_with(cmd: GrantCmd, home: &Path, studies: &dyn StudyAuthority) -> Res
             let revocations = load_revocations(home)?;
             let authority = Authority { home, studies };
             let mut rows = Vec::new();
-            let mut entries: Vec<_> = match std::fs::read_dir(grants_dir(home)) {
+            let mut entries: Vec<_> = match std::fs::read_dir(home.grants_dir()) {
                 Ok(e) => e.filter_map(Result::ok).map(|e| e.path()).collect(),
                 Err(_) => vec![],
             };
@@ -331,7 +332,7 @@ pub fn run_with(cmd: GrantCmd, home: &Path, studies: &dyn StudyAuthority) -> Res
 /// for its own studies; a local user's key if the catalog says so; other nodes' studies cannot be
 /// checked here.
 struct Authority<'a> {
-    home: &'a Path,
+    home: &'a Home,
     studies: &'a dyn StudyAuthority,
 }
 
@@ -392,7 +393,7 @@ fn report(
     Ok(if result.is_ok() { 0 } else { 1 })
 }
 
-fn verify_file(home: &Path, studies: &dyn StudyAuthority, file: &Path, json: bool) -> Result<i32> {
+fn verify_file(home: &Home, studies: &dyn StudyAuthority, file: &Path, json: bool) -> Result<i32> {
     let bytes = read(file)?;
     let t = now();
     let kind = envelope_kind(&bytes).ok();

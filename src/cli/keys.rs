@@ -1,10 +1,8 @@
 //! `neurofed keys`: show the node's identity and the keys held under its home.
 
-use std::path::Path;
-
 use anyhow::Result;
 use clap::Subcommand;
-use node::keys::{consortium_key_path, list_keys, user_key_path, KeyFile};
+use node::{list_keys, Home, KeyFile};
 use protocol::id::StudyId;
 
 use super::common::{local_keys, node_key, print_json};
@@ -28,7 +26,7 @@ pub enum KeysCmd {
 /// Run a key command; returns the exit code.
 pub fn run(
     cmd: KeysCmd,
-    home: &Path,
+    home: &Home,
     _resolve_study: &dyn Fn(&str) -> Result<StudyId>,
 ) -> Result<i32> {
     match cmd {
@@ -41,8 +39,8 @@ pub fn run(
             for (label, key) in local_keys(home)? {
                 rows.push((label, key.public().to_peer_id(), key.path().to_path_buf()));
             }
-            for name in list_keys(&home.join("keys").join("consortium"))? {
-                let key = KeyFile::load(&consortium_key_path(home, &name)?)?;
+            for name in list_keys(&home.consortium_keys_dir())? {
+                let key = KeyFile::load(&home.consortium_key_path(&name)?)?;
                 rows.push((
                     format!("consortium {name}"),
                     key.public().to_peer_id(),
@@ -63,7 +61,7 @@ pub fn run(
             Ok(0)
         }
         KeysCmd::User { name } => {
-            let key = KeyFile::load_or_create(&user_key_path(home, &name)?)?;
+            let key = KeyFile::load_or_create(&home.user_key_path(&name)?)?;
             if key.created() {
                 eprintln!("created key for user {name} at {}", key.path().display());
             }

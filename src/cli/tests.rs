@@ -1,6 +1,6 @@
 //! The user story of issue 6, driven through the command parsers on temporary homes.
 
-use std::path::Path;
+use node::Home;
 
 use anyhow::{bail, Result};
 use clap::Parser;
@@ -43,7 +43,7 @@ impl StudyAuthority for Catalog {
     }
 }
 
-fn run(home: &Path, catalog: &Catalog, args: &[&str]) -> i32 {
+fn run(home: &Home, catalog: &Catalog, args: &[&str]) -> i32 {
     let cmd = Cmd::try_parse_from(std::iter::once("neurofed").chain(args.iter().copied()))
         .unwrap_or_else(|e| panic!("{args:?}: {e}"));
     let r = match cmd {
@@ -54,11 +54,11 @@ fn run(home: &Path, catalog: &Catalog, args: &[&str]) -> i32 {
     r.unwrap_or_else(|e| panic!("{args:?}: {e:#}"))
 }
 
-fn node_peer_id(home: &Path) -> String {
+fn node_peer_id(home: &Home) -> String {
     super::common::node_key(home).unwrap().public().to_peer_id()
 }
 
-fn user_peer_id(home: &Path, name: &str) -> String {
+fn user_peer_id(home: &Home, name: &str) -> String {
     assert_eq!(run(home, &Catalog { pi: None }, &["keys", "user", name]), 0);
     super::common::user_key(home, name)
         .unwrap()
@@ -70,9 +70,9 @@ fn user_peer_id(home: &Path, name: &str) -> String {
 fn consortium_grants_delegation_and_revocation() {
     let tmp = tempfile::tempdir().unwrap();
     let (coord, rennes, lyon) = (
-        tmp.path().join("coord"),
-        tmp.path().join("rennes"),
-        tmp.path().join("lyon"),
+        Home::new(tmp.path().join("coord")),
+        Home::new(tmp.path().join("rennes")),
+        Home::new(tmp.path().join("lyon")),
     );
     let f = |n: &str| tmp.path().join(n).to_str().unwrap().to_string();
     let none = Catalog { pi: None };
@@ -142,7 +142,7 @@ fn consortium_grants_delegation_and_revocation() {
         pi: Some(pi.parse().unwrap()),
     };
     let researcher = user_peer_id(&lyon, "researcher");
-    let issue = |home: &Path, cat: &Catalog, extra: &[&str]| {
+    let issue = |home: &Home, cat: &Catalog, extra: &[&str]| {
         let mut args = vec!["grant", "issue"];
         args.extend_from_slice(extra);
         run(home, cat, &args)

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context};
-use node::access::{self, Access, Grant, NewUser, Principal, RightSet, Role};
-use node::audit::{format_time, Audit, AuditFilter};
-use node::catalog::Study;
+use node::Study;
+use node::{self, Access, Grant, NewUser, Principal, RightSet, Role};
+use node::{format_time, AuditFilter};
 use node::{Home, Node};
 use protocol::id::{CenterId, StudyId};
 use serde::Serialize;
@@ -178,8 +178,8 @@ fn center_by_name(node: &Node, wanted: &str) -> anyhow::Result<CenterId> {
     bail!("no center {wanted:?} (centers: {})", names.join(", "))
 }
 
-fn date_arg(s: &Option<String>) -> anyhow::Result<Option<access::NaiveDate>> {
-    Ok(s.as_deref().map(access::parse_date).transpose()?)
+fn date_arg(s: &Option<String>) -> anyhow::Result<Option<node::Date>> {
+    Ok(s.as_deref().map(node::parse_date).transpose()?)
 }
 
 /// First line of standard input, without its line ending. Prompts when it is a terminal.
@@ -206,7 +206,7 @@ pub fn user(home: &Home, cmd: UserCommand) -> anyhow::Result<ExitCode> {
     let node = Node::open(home)?;
     let access = Access::new(&node.catalog);
     let op = Principal::Operator;
-    let now = access::now();
+    let now = node::now();
     match cmd {
         UserCommand::Add(a) => {
             let password = read_password(&format!("Password for {}: ", a.name))?;
@@ -290,7 +290,7 @@ pub fn rights(home: &Home, cmd: RightsCommand) -> anyhow::Result<ExitCode> {
     let node = Node::open(home)?;
     let access = Access::new(&node.catalog);
     let op = Principal::Operator;
-    let now = access::now();
+    let now = node::now();
     match cmd {
         RightsCommand::Grant(a) => {
             let rights: RightSet = a.rights.parse()?;
@@ -336,7 +336,7 @@ pub fn rights(home: &Home, cmd: RightsCommand) -> anyhow::Result<ExitCode> {
         RightsCommand::Revoke { name, study } => {
             let study = study_by_name(&node, &study)?;
             let r = match access.rights().revoke(&op, &name, study.id, now) {
-                Err(access::AccessError::NoSuchRight { user, .. }) => {
+                Err(node::AccessError::NoSuchRight { user, .. }) => {
                     bail!("{user} has no rights on study {:?}", study.name)
                 }
                 r => r?,
@@ -385,7 +385,7 @@ pub fn rights(home: &Home, cmd: RightsCommand) -> anyhow::Result<ExitCode> {
                         .cloned()
                         .unwrap_or_else(|| r.study.to_string()),
                     study_id: r.study,
-                    expired: r.until.is_some_and(|d| now >= access::end_of_day(d)),
+                    expired: r.until.is_some_and(|d| now >= node::end_of_day(d)),
                     until: r.until.map(|d| d.to_string()),
                     centers: r.centers.as_ref().map(|cs| {
                         cs.iter()
@@ -433,10 +433,9 @@ pub fn study(home: &Home, cmd: StudyCommand) -> anyhow::Result<ExitCode> {
             let text =
                 std::fs::read_to_string(&file).map_err(|e| anyhow!("{}: {e}", file.display()))?;
             let study = study_by_name(&node, &study)?;
-            let a =
-                access
-                    .agreements()
-                    .set(&Principal::Operator, study.id, &text, access::now())?;
+            let a = access
+                .agreements()
+                .set(&Principal::Operator, study.id, &text, node::now())?;
             println!(
                 "Study {:?} now requires accepting its data-use agreement version {}.",
                 study.name, a.version
@@ -450,7 +449,7 @@ pub fn study(home: &Home, cmd: StudyCommand) -> anyhow::Result<ExitCode> {
 #[derive(Debug, Serialize)]
 struct AuditRow {
     #[serde(flatten)]
-    event: node::audit::AuditEvent,
+    event: node::AuditEvent,
     time: String,
     study_name: Option<String>,
 }
@@ -468,7 +467,7 @@ pub fn audit(home: &Home, a: AuditArgs) -> anyhow::Result<ExitCode> {
         .into_iter()
         .map(|s| (s.id, s.name))
         .collect();
-    let events = Audit::new(node.catalog.db()).list(&AuditFilter {
+    let events = node.catalog.audit().list(&AuditFilter {
         study: only.map(|s| s.id),
         since: None,
         limit: Some(a.limit),

@@ -24,11 +24,11 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use federation::state::{self, Joined};
 use federation::{Authorization, FedConfig, FederatedResults, Federation, NodeOutcome};
-use node::access::AccessScope;
-use node::ingest::pipeline::NoProgress;
-use node::ingest::{ImportOptions, Importer};
-use node::keys::{consortium_key_path, user_key_path, KeyFile};
-use node::{Home, Node};
+use node::AccessScope;
+use node::NoProgress;
+use node::Node;
+use node::{Home, KeyFile};
+use node::{ImportOptions, Importer};
 use protocol::grant::{
     ActionSet, Capability, CapabilityChain, Membership, Resource, RevocationList, Roster,
     RosterMember,
@@ -448,8 +448,8 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
     println!("neurofed demo in {}", root.display());
 
     // The coordinator and its consortium key.
-    let coord_home = root.join("coordinator");
-    let coord = KeyFile::load_or_create(&consortium_key_path(&coord_home, "demo-consortium")?)?;
+    let coord_home = Home::new(root.join("coordinator"));
+    let coord = KeyFile::load_or_create(&coord_home.consortium_key_path("demo-consortium")?)?;
     println!("coordinator: consortium {}", coord.public());
 
     // Three centers, each with a third of the subjects.
@@ -496,7 +496,7 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
             "{name}: imported {} instances, {} series, {} subjects",
             s.instances, s.series, s.subjects
         );
-        let key = state::node_key(home.root())?;
+        let key = state::node_key(&home)?;
         centers.push(Center {
             name,
             home,
@@ -538,18 +538,18 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
             coord.secret(),
         )?;
         state::store_joined(
-            c.home.root(),
+            &c.home,
             &Joined {
                 roster: roster1.clone(),
                 membership,
             },
         )?;
-        state::store_revocation_list(c.home.root(), &list)?;
+        state::store_revocation_list(&c.home, &list)?;
     }
 
     // Center A's user "demo"; B and C grant it their study (count, search, download).
-    let a_home = centers[0].home.root().to_path_buf();
-    let user = KeyFile::load_or_create(&user_key_path(&a_home, "demo")?)?;
+    let a_home = centers[0].home.clone();
+    let user = KeyFile::load_or_create(&a_home.user_key_path("demo")?)?;
     for c in &centers[1..] {
         let study = c
             .node
@@ -657,10 +657,10 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
 /// Center A's web account "demo" (the same name as its federation key), with `see` and
 /// `download` on A's study; a new API token for it.
 fn demo_account(node: &Node) -> Result<String> {
-    use node::access::{self, Access, Grant, NewUser, PasswordCost, Principal, Role};
+    use node::{self, Access, Grant, NewUser, PasswordCost, Principal, Role};
     let access = Access::with_password_cost(&node.catalog, PasswordCost::DEFAULT);
     let op = Principal::Operator;
-    let now = access::now();
+    let now = node::now();
     if access.users().get("demo")?.is_none() {
         let password = format!("demo-{}", now);
         access

@@ -5,9 +5,9 @@ use std::cell::OnceCell;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Result};
-use node::access::{Access, Principal, Right};
-use node::keys::{list_keys, user_key_path, KeyFile};
-use node::{Home, Node};
+use node::Node;
+use node::{list_keys, Home, KeyFile};
+use node::{Access, Principal, Right};
 use protocol::id::StudyId;
 use protocol::keys::PublicKey;
 
@@ -44,17 +44,15 @@ impl cli::grant::StudyAuthority for NodeAuthority<'_> {
 
     fn administers(&self, key: &PublicKey, study: &StudyId) -> Result<bool> {
         let node = self.node()?;
-        let users_dir = self.home.root().join("keys").join("users");
-        for name in list_keys(&users_dir)? {
-            let path = user_key_path(self.home.root(), &name)?;
-            if KeyFile::load(&path)?.public() != *key {
+        for name in list_keys(&self.home.user_keys_dir())? {
+            if KeyFile::user(self.home, &name)?.public() != *key {
                 continue;
             }
             let access = Access::new(&node.catalog);
             let Some(user) = access.users().get(&name)? else {
                 return Ok(false);
             };
-            let now = cli::common::now() as i64;
+            let now = node::now();
             return Ok(access
                 .check(&Principal::User(user), Right::Administer, *study, None, now)
                 .is_ok());
@@ -73,7 +71,7 @@ pub fn keys(home: &Home, c: cli::keys::KeysCmd) -> Result<ExitCode> {
         node: OnceCell::new(),
     };
     let resolve = |n: &str| cli::grant::StudyAuthority::resolve(&auth, n);
-    Ok(code(cli::keys::run(c, home.root(), &resolve)?))
+    Ok(code(cli::keys::run(c, home, &resolve)?))
 }
 
 pub fn consortium(home: &Home, c: cli::consortium::ConsortiumCmd) -> Result<ExitCode> {
@@ -82,7 +80,7 @@ pub fn consortium(home: &Home, c: cli::consortium::ConsortiumCmd) -> Result<Exit
         node: OnceCell::new(),
     };
     let resolve = |n: &str| cli::grant::StudyAuthority::resolve(&auth, n);
-    Ok(code(cli::consortium::run(c, home.root(), &resolve)?))
+    Ok(code(cli::consortium::run(c, home, &resolve)?))
 }
 
 pub fn grant(home: &Home, c: cli::grant::GrantCmd) -> Result<ExitCode> {
@@ -90,5 +88,5 @@ pub fn grant(home: &Home, c: cli::grant::GrantCmd) -> Result<ExitCode> {
         home,
         node: OnceCell::new(),
     };
-    Ok(code(cli::grant::run_with(c, home.root(), &auth)?))
+    Ok(code(cli::grant::run_with(c, home, &auth)?))
 }

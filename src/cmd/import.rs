@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use node::ingest::{ImportOptions, Importer, Progress};
 use node::{Home, Node};
+use node::{ImportOptions, Importer, Progress};
 
 /// Arguments of `neurofed import`.
 #[derive(Debug, clap::Args)]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use node::export::{export_dicom, export_nifti, ExportFilter};
+use node::{export_dicom, export_nifti, ExportFilter};
 use node::{Home, Node};
 use serde::Serialize;
 
@@ -34,10 +34,7 @@ pub fn init(home: &Home, a: InitArgs) -> anyhow::Result<ExitCode> {
         Some(p) => {
             let text =
                 std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
-            Some(
-                node::home::parse_key(&text)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
-            )
+            Some(node::parse_key(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?)
         }
         None => None,
     };
@@ -226,7 +223,7 @@ pub struct FsckArgs {
 
 pub fn fsck(home: &Home, a: FsckArgs) -> anyhow::Result<ExitCode> {
     let node = Node::open(home)?;
-    let r = node::fsck::fsck(&node, a.gc)?;
+    let r = node::fsck(&node, a.gc)?;
     if a.json {
         print_json(&r)?;
     } else {

@@ -7,8 +7,8 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use node::access::{self, Access, AccessScope, Principal, Right};
-use node::index::{parse_facet, parse_filter, parse_sort};
+use node::{self, Access, AccessScope, Principal, Right};
+use node::{parse_facet, parse_filter, parse_sort};
 use node::{Home, Node};
 use protocol::query::{Page, SearchQuery, SearchResults, Sort};
 use protocol::time::Date;
@@ -77,13 +77,13 @@ fn scope(node: &Node, a: &SearchArgs) -> anyhow::Result<AccessScope> {
     let access = Access::new(&node.catalog);
     let user = access.users().require(name)?;
     let now = match &a.at {
-        None => access::now(),
+        None => node::now(),
         Some(d) => {
             let day: Date = d.parse().with_context(|| format!("--at {d:?}"))?;
             let start = day
                 .start_unix()
                 .with_context(|| format!("--at {d:?}: before 1970"))?;
-            i64::try_from(start + 12 * 3600)?
+            start + 12 * 3600
         }
     };
     Ok(access.scope(&Principal::User(user), Right::See, now)?)

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Context};
-use dicom::studycard::load_card;
+use node::load_card;
 use node::{Home, Node};
 use serde_json::json;
 
@@ -78,7 +78,7 @@ pub fn run(home: &Home, cmd: StudycardCmd) -> anyhow::Result<ExitCode> {
             };
             let mut rows = Vec::new();
             for s in &studies {
-                let cards: Vec<(u32, dicom::studycard::StudyCard, Option<i64>)> = if all {
+                let cards: Vec<(u32, dicom::StudyCard, Option<u64>)> = if all {
                     node.catalog
                         .card_history(s.id)?
                         .into_iter()
@@ -123,7 +123,7 @@ pub fn run(home: &Home, cmd: StudycardCmd) -> anyhow::Result<ExitCode> {
                 .catalog
                 .study_by_name(&study)?
                 .ok_or_else(|| anyhow!("no study named {study:?}"))?;
-            let report = node::ingest::reapply::apply_cards(&node, &s)?;
+            let report = node::apply_cards(&node, &s)?;
             if json {
                 let acqs: Vec<_> = report
                     .acquisitions

@@ -462,20 +462,20 @@ fn rights_matrix_for_hits_and_facet_counts() {
     {
         // The CLI names only recorded centers: limit the right to an unrecorded one directly.
         let node = node::Node::open(&node::Home::new(home.clone())).unwrap();
-        let access = node::access::Access::new(&node.catalog);
+        let access = node::Access::new(&node.catalog);
         let study = node.catalog.study_by_name("A").unwrap().unwrap().id;
         access
             .rights()
             .grant(
-                &node::access::Principal::Operator,
+                &node::Principal::Operator,
                 "alice",
                 study,
-                node::access::Grant {
+                node::Grant {
                     rights: "see".parse().unwrap(),
                     until: None,
                     centers: Some(vec![protocol::id::CenterId::new()]),
                 },
-                node::access::now(),
+                node::now(),
             )
             .unwrap();
     }
@@ -494,18 +494,13 @@ fn rights_matrix_for_hits_and_facet_counts() {
     {
         // Accepting is the user's act (portal or API); the CLI has no command for it.
         let node = node::Node::open(&node::Home::new(home.clone())).unwrap();
-        let access = node::access::Access::new(&node.catalog);
+        let access = node::Access::new(&node.catalog);
         let study = node.catalog.study_by_name("A").unwrap().unwrap().id;
         let alice = access.users().require("alice").unwrap();
         let version = access.agreements().current(study).unwrap().unwrap().version;
         access
             .agreements()
-            .accept(
-                &node::access::Principal::User(alice),
-                study,
-                version,
-                node::access::now(),
-            )
+            .accept(&node::Principal::User(alice), study, version, node::now())
             .unwrap();
     }
     let (n, studies, natures, _) = as_user(&home, "alice", &[]);

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use federation::{Authorization, NodeBackend, NodeOutcome, SearchBackend};
-use node::access::AccessScope;
-use node::ingest::pipeline::NoProgress;
-use node::ingest::{ImportOptions, Importer};
+use node::AccessScope;
+use node::NoProgress;
 use node::{Home, Node};
+use node::{ImportOptions, Importer};
 use protocol::query::{FacetField, FacetRequest, Page, SearchQuery};
 
 use crate::util::{config, grant, valid, Net};

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use federation::merge::compare_hits;
 use federation::SearchBackend;
-use node::access::AccessScope;
+use node::AccessScope;
 use protocol::id::{DatasetId, StudyId};
 use protocol::keys::PublicKey;
 use protocol::query::{

@@ -49,7 +49,7 @@ async fn a_node_of_another_consortium_is_refused_at_hello() {
     let mut events = net.nodes[1].events.take().unwrap();
     let lyon = &net.nodes[1];
     // The stranger's own consortium lists Lyon at its real address.
-    let home = net.dir.path().join("stranger");
+    let home = node::Home::new(net.dir.path().join("stranger"));
     let other = key(77);
     let r = roster(
         &other,
@@ -106,7 +106,7 @@ async fn a_node_of_another_consortium_is_refused_at_hello() {
 async fn a_member_missing_from_the_roster_is_refused() {
     let (mut net, _) = two().await;
     let mut events = net.nodes[1].events.take().unwrap();
-    let home = net.dir.path().join("unlisted");
+    let home = node::Home::new(net.dir.path().join("unlisted"));
     // Admitted by the same coordinator, but the roster it holds is the current one, without it.
     join(&home, &net.coordinator, "Unlisted", &net.roster, &net.list);
     let (_c, _e, _h) = Federation::start_with(&home, Arc::new(Fake::new("U", vec![])), config())
@@ -120,7 +120,7 @@ async fn a_member_missing_from_the_roster_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_newly_admitted_member_brings_the_new_roster() {
     let (net, _) = two().await;
-    let home = net.dir.path().join("newcomer");
+    let home = node::Home::new(net.dir.path().join("newcomer"));
     let mut members = net.roster.body().members.clone();
     members.push(RosterMember {
         node: node_public(&home),
@@ -197,7 +197,7 @@ async fn a_revoked_membership_is_disconnected() {
 async fn starting_without_joining_says_how_to_join() {
     let dir = tempfile::tempdir().unwrap();
     let err = Federation::start_with(
-        dir.path(),
+        &node::Home::new(dir.path()),
         Arc::new(Fake::new("X", vec![])),
         FedConfig::loopback(),
     )

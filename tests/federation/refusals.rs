@@ -236,8 +236,7 @@ async fn a_revocation_spreads_and_is_enforced() {
     assert!(s
         .b()
         .home
-        .join("revocations")
-        .join(format!("{}.rev", chain.leaf().unwrap().hash()))
+        .revocation_path(&chain.leaf().unwrap().hash())
         .exists());
     assert!(!s.net.nodes[0].client.push_revocation(rev).await.unwrap());
 }

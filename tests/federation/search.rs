@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use federation::{Authorization, NodeOutcome, SearchBackend};
-use node::access::AccessScope;
+use node::AccessScope;
 use protocol::id::StudyId;
 use protocol::query::{
     Count, FacetField, FacetRequest, Page, SearchQuery, Sort, SortKey, SortOrder,

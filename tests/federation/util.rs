@@ -2,13 +2,13 @@
 //! 127.0.0.1, admitted by a test coordinator.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use federation::state::{self, Joined};
 use federation::{Client, Events, FedConfig, Federation, SearchBackend};
-use node::keys::{node_key_path, KeyFile};
+use node::{Home, KeyFile};
 use protocol::grant::{
     ActionSet, Capability, CapabilityChain, Membership, Resource, RevocationList, Roster,
     RosterMember,
@@ -30,7 +30,7 @@ pub fn key(n: u8) -> SecretKey {
 }
 
 pub struct TestNode {
-    pub home: PathBuf,
+    pub home: Home,
     pub key: SecretKey,
     pub center: String,
     pub client: Client,
@@ -85,13 +85,13 @@ pub fn revocation_list(coord: &SecretKey, serial: u64) -> Signed<RevocationList>
 
 /// Make `home` a member: node key, joined roster and membership, revocation list.
 pub fn join(
-    home: &Path,
+    home: &Home,
     coord: &SecretKey,
     center: &str,
     roster: &Signed<Roster>,
     list: &Signed<RevocationList>,
 ) -> SecretKey {
-    let key = KeyFile::load_or_create(&node_key_path(home)).unwrap();
+    let key = KeyFile::node(home).unwrap();
     let joined = Joined {
         roster: roster.clone(),
         membership: membership(coord, key.public(), center),
@@ -101,10 +101,8 @@ pub fn join(
     key.secret().clone()
 }
 
-pub fn node_public(home: &Path) -> PublicKey {
-    KeyFile::load_or_create(&node_key_path(home))
-        .unwrap()
-        .public()
+pub fn node_public(home: &Home) -> PublicKey {
+    KeyFile::node(home).unwrap().public()
 }
 
 impl Net {
@@ -113,8 +111,8 @@ impl Net {
     pub async fn start(backends: Vec<(&str, Arc<dyn SearchBackend>)>, config: FedConfig) -> Net {
         let dir = tempfile::tempdir().unwrap();
         let coordinator = key(200);
-        let homes: Vec<PathBuf> = (0..backends.len())
-            .map(|i| dir.path().join(format!("node{i}")))
+        let homes: Vec<Home> = (0..backends.len())
+            .map(|i| Home::new(dir.path().join(format!("node{i}"))))
             .collect();
         let members: Vec<RosterMember> = homes
             .iter()

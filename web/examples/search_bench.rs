@@ -22,9 +22,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use node::access::{AccessScope, StudyScope};
-use node::index::{parse_facet, parse_filter, parse_sort};
 use node::synthetic::{build_catalog, Rng};
+use node::{parse_facet, parse_filter, parse_sort};
+use node::{AccessScope, StudyScope};
 use protocol::query::{Page, SearchQuery};
 
 fn arg(args: &[String], name: &str) -> Option<String> {
@@ -197,9 +197,9 @@ impl HttpClient {
 
 /// Two accounts: an admin (sees everything) and a user with `see` on 3 studies; their tokens.
 fn accounts(node: &node::Node, studies: &[protocol::id::StudyId]) -> [String; 2] {
-    use node::access::{Access, Grant, NewUser, PasswordCost, Principal, Role};
+    use node::{Access, Grant, NewUser, PasswordCost, Principal, Role};
     let access = Access::with_password_cost(&node.catalog, PasswordCost::INSECURE_FAST);
-    let (op, now) = (Principal::Operator, node::access::now());
+    let (op, now) = (Principal::Operator, node::now());
     let mut tokens = Vec::new();
     for (name, role) in [("bench-admin", Role::Admin), ("bench-user", Role::User)] {
         access

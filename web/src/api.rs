@@ -189,8 +189,8 @@ pub struct StudyRef {
     pub name: String,
 }
 
-impl From<&node::catalog::Study> for StudyRef {
-    fn from(s: &node::catalog::Study) -> Self {
+impl From<&node::Study> for StudyRef {
+    fn from(s: &node::Study) -> Self {
         StudyRef {
             id: s.id.to_string(),
             name: s.name.clone(),

@@ -8,7 +8,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use node::access::{AccessError, Principal, Role, TokenKind, User};
+use node::{AccessError, Principal, Role, TokenKind, User};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::{blocking, now, AppState};
@@ -96,7 +96,7 @@ pub(crate) fn session_cookie(parts: &Parts) -> Option<String> {
 }
 
 /// `Set-Cookie` value opening a session.
-pub(crate) fn session_set_cookie(token: &str, max_age: i64, secure: bool) -> String {
+pub(crate) fn session_set_cookie(token: &str, max_age: u64, secure: bool) -> String {
     format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
         if secure { "; Secure" } else { "" }

@@ -7,10 +7,10 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use node::access::AccessError;
-use node::audit::AuditError;
-use node::catalog::CatalogError;
-use node::index::IndexError;
+use node::AccessError;
+use node::AuditError;
+use node::CatalogError;
+use node::IndexError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -135,7 +135,7 @@ impl IntoResponse for ApiError {
 
 impl From<AccessError> for ApiError {
     fn from(e: AccessError) -> Self {
-        use node::access::Denied;
+        use node::Denied;
         match e {
             AccessError::Denied(Denied::UnknownStudy(s)) => {
                 ApiError::not_found(format!("no study {s}"))
@@ -194,8 +194,8 @@ impl From<IndexError> for ApiError {
     }
 }
 
-impl From<node::store::StoreError> for ApiError {
-    fn from(e: node::store::StoreError) -> Self {
+impl From<node::StoreError> for ApiError {
+    fn from(e: node::StoreError) -> Self {
         ApiError::internal(e)
     }
 }

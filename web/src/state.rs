@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use node::access::{Access, PasswordCost};
 use node::Node;
+use node::{Access, PasswordCost};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -114,7 +114,4 @@ where
     }
 }
 
-/// Current time, unix seconds.
-pub(crate) fn now() -> i64 {
-    node::access::now()
-}
+pub(crate) use node::now;

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use dicom::guard::{check, Encoding};
+use dicom::{check_lengths as check, Encoding};
 
 fuzz_target!(|data: &[u8]| {
     for encoding in [

@@ -42,7 +42,7 @@ fn tag_u32(t: Tag) -> u32 {
 }
 
 impl Walk<'_> {
-    pub fn object(&self, obj: &mut InMemDicomObject, depth: u32) -> Result<(), DeidError> {
+    pub(super) fn object(&self, obj: &mut InMemDicomObject, depth: u32) -> Result<(), DeidError> {
         if depth > MAX_DEPTH {
             return Err(DeidError::Object(format!(
                 "sequences nested deeper than {MAX_DEPTH} levels"

@@ -17,7 +17,7 @@ use dicom_object::InMemDicomObject;
 use super::pseudonym::fold;
 
 /// Attributes of narrative free text: removed even with Clean Descriptors.
-pub const FREE_TEXT: &[(u32, &str)] = &[
+pub(super) const FREE_TEXT: &[(u32, &str)] = &[
     (0x0008_1080, "AdmittingDiagnosesDescription"),
     (0x0008_4000, "IdentifyingComments"),
     (0x0010_2000, "MedicalAlerts"),
@@ -101,7 +101,7 @@ pub(crate) struct Scrubber {
 
 impl Scrubber {
     /// Gather the identifying values of `obj`, nested sequences included.
-    pub fn collect(obj: &InMemDicomObject) -> Scrubber {
+    pub(super) fn collect(obj: &InMemDicomObject) -> Scrubber {
         let mut s = Scrubber::default();
         s.collect_in(obj, 0);
         for d in std::mem::take(&mut s.dates) {
@@ -147,13 +147,13 @@ impl Scrubber {
 
     /// How many values were gathered, in all their spellings.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.needles.len()
     }
 
     /// The values gathered (for tests and diagnostics).
     #[cfg(test)]
-    pub fn needles(&self) -> &[String] {
+    pub(super) fn needles(&self) -> &[String] {
         &self.needles
     }
 
@@ -276,7 +276,7 @@ impl Scrubber {
     }
 
     /// `text` without any of the gathered values; `None` when nothing changed.
-    pub fn clean(&self, text: &str) -> Option<String> {
+    pub(super) fn clean(&self, text: &str) -> Option<String> {
         let mut spans: Vec<(usize, usize)> = Vec::new();
         for n in &self.needles {
             let mut from = 0;
@@ -310,7 +310,7 @@ impl Scrubber {
     /// time) get their digits zeroed, and every whole value gathered (not the words split out of
     /// one) of 4 or more ASCII characters is overwritten with `X` (see [`is_distinctive`] for
     /// where). Returns whether anything changed.
-    pub fn scrub_bytes(&self, bytes: &mut [u8]) -> bool {
+    pub(super) fn scrub_bytes(&self, bytes: &mut [u8]) -> bool {
         let mut changed = zero_uid_runs(bytes);
         // Needles by their first byte, either case; longest first within a bucket.
         let mut buckets: Vec<Vec<&[u8]>> = vec![Vec::new(); 256];

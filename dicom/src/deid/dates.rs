@@ -8,7 +8,7 @@
 use chrono::{Datelike, NaiveDate, TimeDelta};
 
 /// The largest shift, in days, either way.
-pub const MAX_OFFSET_DAYS: i32 = 730;
+pub(super) const MAX_OFFSET_DAYS: i32 = 730;
 
 /// The offset of the subject whose normalized identity is `identity`: in
 /// `[-MAX_OFFSET_DAYS, -1] ∪ [1, MAX_OFFSET_DAYS]`.

@@ -17,7 +17,7 @@
 //! `Müller^Hans` and `MUELLER^HANS` are two identities: the `ue` spelling is language-specific.
 
 /// The pseudonym's prefix.
-pub const PSEUDONYM_PREFIX: &str = "NF";
+pub(super) const PSEUDONYM_PREFIX: &str = "NF";
 
 /// Crockford base32 (no I, L, O, U): unambiguous when read aloud or retyped.
 const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -74,7 +74,7 @@ pub(crate) struct IdentityFields<'a> {
 
 impl Identity {
     /// The identity to hash, or `None` when the object carries nothing to tell its subject by.
-    pub fn from_fields(f: &IdentityFields<'_>) -> Option<Identity> {
+    pub(super) fn from_fields(f: &IdentityFields<'_>) -> Option<Identity> {
         let name = f.name.and_then(normalize_name);
         let birth = f
             .birth_date

@@ -63,7 +63,7 @@ pub(crate) struct Rules {
 }
 
 impl Rules {
-    pub fn new(table: &Table, profile: &Profile) -> Rules {
+    pub(super) fn new(table: &Table, profile: &Profile) -> Rules {
         Rules {
             exact: table
                 .exact
@@ -79,7 +79,7 @@ impl Rules {
     }
 
     /// The operation for a public tag; `None` for an attribute the table does not list.
-    pub fn op(&self, tag: u32) -> Option<Op> {
+    pub(super) fn op(&self, tag: u32) -> Option<Op> {
         if let Ok(i) = self.exact.binary_search_by_key(&tag, |(t, _)| *t) {
             return Some(self.exact[i].1);
         }

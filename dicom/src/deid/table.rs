@@ -78,7 +78,7 @@ pub(crate) struct Pattern {
 }
 
 impl Pattern {
-    pub fn matches(&self, tag: u32) -> bool {
+    pub(super) fn matches(&self, tag: u32) -> bool {
         tag & self.mask == self.value
     }
 }
@@ -112,7 +112,7 @@ static TABLE: OnceLock<Result<Table, String>> = OnceLock::new();
 
 impl Table {
     /// The embedded table, parsed on first use.
-    pub fn get() -> Result<&'static Table, String> {
+    pub(super) fn get() -> Result<&'static Table, String> {
         TABLE
             .get_or_init(|| Table::parse(TABLE_JSON))
             .as_ref()
@@ -120,7 +120,7 @@ impl Table {
     }
 
     /// Parse the upstream JSON form of the table.
-    pub fn parse(json: &str) -> Result<Table, String> {
+    pub(super) fn parse(json: &str) -> Result<Table, String> {
         let rows: Vec<JsonRow> =
             serde_json::from_str(json).map_err(|e| format!("Table E.1-1: {e}"))?;
         let mut exact = Vec::with_capacity(rows.len());
@@ -167,7 +167,7 @@ impl Table {
 
     /// The row that governs a public `tag`, if any.
     #[cfg(test)]
-    pub fn lookup(&self, tag: u32) -> Option<&Row> {
+    pub(super) fn lookup(&self, tag: u32) -> Option<&Row> {
         if let Ok(i) = self.exact.binary_search_by_key(&tag, |(t, _)| *t) {
             return Some(&self.exact[i].1);
         }

@@ -9,10 +9,11 @@
 pub(crate) const WELL_KNOWN_ROOT: &str = "1.2.840.10008.";
 
 /// The ImplementationClassUID written into the file meta group of de-identified objects.
-pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.250073239723440847428081364339270195101";
+pub(super) const IMPLEMENTATION_CLASS_UID: &str = "2.25.250073239723440847428081364339270195101";
 
 /// The ImplementationVersionName written with it (SH: at most 16 characters).
-pub const IMPLEMENTATION_VERSION_NAME: &str = concat!("NEUROFED_", env!("CARGO_PKG_VERSION"));
+pub(super) const IMPLEMENTATION_VERSION_NAME: &str =
+    concat!("NEUROFED_", env!("CARGO_PKG_VERSION"));
 
 /// The key of the UID mapping of one study.
 pub(crate) fn scope_key(node_key: &[u8; 32], scope: &str) -> [u8; 32] {

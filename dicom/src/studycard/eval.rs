@@ -46,7 +46,7 @@ impl CatalogFields for BTreeMap<CatalogField, String> {
 }
 
 /// The DICOM attribute a catalog field falls back to when the catalog does not know it.
-pub fn dicom_fallback(field: CatalogField) -> Option<Tag> {
+pub(super) fn dicom_fallback(field: CatalogField) -> Option<Tag> {
     match field {
         CatalogField::Center | CatalogField::Study => None,
         CatalogField::Modality => Some(tags::MODALITY),

@@ -92,13 +92,19 @@ pub fn parse_card(text: &str) -> Result<StudyCard, CardError> {
     parse(text, None)
 }
 
-/// Reads and parses a card file.
-pub fn load_card(path: &Path) -> Result<StudyCard, CardError> {
+/// Parses the text of the card file at `path` (named in errors; the caller read the file).
+pub fn parse_card_at(text: &str, path: &Path) -> Result<StudyCard, CardError> {
+    parse(text, Some(path))
+}
+
+/// Reads and parses a card file (tests only: the node reads card files, this crate does no I/O).
+#[cfg(test)]
+pub(crate) fn load_card(path: &Path) -> Result<StudyCard, CardError> {
     let text = std::fs::read_to_string(path).map_err(|source| CardError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    parse(&text, Some(path))
+    parse_card_at(&text, path)
 }
 
 /// Writes a card as TOML (rules as `[[rule]]` tables); parsing the text gives the card back.

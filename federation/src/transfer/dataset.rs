@@ -1,11 +1,10 @@
 //! Fetching a whole dataset by its content id: the manifest, then its instances.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::outboard::Outboards;
-use node::fetched::{read_manifest, Fetched, FetchedDataset, FetchedError, MAX_MANIFEST_BYTES};
 use node::BlobStore;
+use node::{read_manifest, Catalog, FetchedDataset, FetchedError, MAX_MANIFEST_BYTES};
 use protocol::{ContentId, GrantHash, PublicKey};
 
 use super::fetch::{
@@ -59,12 +58,12 @@ pub enum DatasetError {
 /// Fetch the dataset named by `content` (its manifest's content id) and every instance blob
 /// its manifest lists, skipping blobs the store already holds, from `providers` in parallel;
 /// commit the blobs (one durable batch) and then record the dataset with its provenance in the
-/// fetched-datasets table of `db` (never as local data). Instance requests name the dataset as
+/// fetched-datasets table of `catalog` (never as local data). Instance requests name the dataset as
 /// their `within`, so the serving node authorizes them through it. Interrupted, it resumes.
 pub async fn fetch_dataset(
     store: &BlobStore,
     outboards: &Outboards,
-    db: &redb::Database,
+    catalog: &Catalog,
     content: ContentId,
     provenance: Provenance,
     providers: &[Arc<dyn Provider>],
@@ -124,10 +123,7 @@ pub async fn fetch_dataset(
         origin: provenance.origin,
         grant: provenance.grant,
         study: provenance.study,
-        fetched_at: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0),
+        fetched_at: node::now(),
         series_uid: manifest.series_uid.clone(),
         instances: manifest.instances.len() as u64,
         bytes: manifest
@@ -135,7 +131,7 @@ pub async fn fetch_dataset(
             .iter()
             .fold(0u64, |a, e| a.saturating_add(e.size)),
     };
-    Fetched::new(db).record(&record)?;
+    catalog.fetched().record(&record)?;
     Ok(DatasetReport {
         dataset: record,
         manifest: manifest_report,

@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use crate::outboard::Outboards;
 use futures::io::{AsyncRead, AsyncWrite};
-use node::store::Staged;
 use node::BlobStore;
+use node::Staged;
 use protocol::bao::GROUP_BYTES;
 use protocol::wire::{self, ByteRange, ContentRequest, ContentStatus, Request, Response};
 use protocol::ContentId;
@@ -165,7 +165,7 @@ pub enum FetchError {
     },
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] node::store::StoreError),
+    Store(#[from] node::StoreError),
 }
 
 fn describe(providers: &[ProviderReport]) -> String {

@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 
 use bao_tree::io::outboard::PreOrderOutboard;
 use bao_tree::{BaoTree, ChunkRanges, TreeNode};
-use node::store::{Durability, Staged};
 use node::BlobStore;
+use node::{Durability, Staged};
 use protocol::bao::{GROUP_BYTES, PAIR_BYTES};
 use protocol::ContentId;
 

@@ -9,8 +9,8 @@ use crate::outboard::{BlobOutboard, OutboardError, Outboards};
 use bao_tree::iter::{BaoChunk, ResponseIter};
 use bao_tree::ChunkRanges;
 use futures::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use node::catalog::Manifest;
 use node::BlobStore;
+use node::Manifest;
 use protocol::bao::{leaf_hash, parent_hash, split_pair};
 use protocol::verify::Refusal;
 use protocol::wire::{

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{check_text, dec, enc, read_table, Access, AccessError, Denied, Principal, Result};
 use crate::audit::{Audit, AuditAction, NewEvent};
+use crate::clock::UnixTime;
 
 type Id = [u8; 16];
 
@@ -33,7 +34,7 @@ pub struct Agreement {
     /// Who set it.
     pub set_by: String,
     /// When, unix seconds.
-    pub set_at: i64,
+    pub set_at: UnixTime,
 }
 
 /// A user's acceptance of one version.
@@ -46,7 +47,7 @@ pub struct Acceptance {
     /// Which version.
     pub version: u32,
     /// When, unix seconds.
-    pub at: i64,
+    pub at: UnixTime,
 }
 
 fn latest(
@@ -109,7 +110,7 @@ impl<'a> Agreements<'a> {
         actor: &Principal,
         study: StudyId,
         text: &str,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Agreement> {
         let text = text.trim();
         if text.is_empty() {
@@ -181,7 +182,7 @@ impl<'a> Agreements<'a> {
         actor: &Principal,
         study: StudyId,
         version: u32,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Acceptance> {
         let Principal::User(u) = actor else {
             return Err(Denied::NotAUser.into());
@@ -225,7 +226,7 @@ fn record_acceptance(
     user_name: &str,
     study: StudyId,
     version: u32,
-    now: i64,
+    now: UnixTime,
 ) -> Result<Acceptance> {
     let a = Acceptance {
         user,
@@ -280,9 +281,7 @@ mod tests {
         ));
         let acc = a.agreements().accept(&as_alice, s, 2, T0 + 5).unwrap();
         assert_eq!(a.agreements().acceptance(alice.id, s).unwrap(), Some(acc));
-        let log = Audit::new(f.catalog.db())
-            .list(&AuditFilter::default())
-            .unwrap();
+        let log = f.catalog.audit().list(&AuditFilter::default()).unwrap();
         assert_eq!(log[0].action, AuditAction::AgreementAccept);
         assert_eq!(log[0].who, "alice");
         assert_eq!(log[0].detail, "version=2");

@@ -15,11 +15,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDate;
 use protocol::id::{CenterId, StudyId};
 use serde::Serialize;
 
 use super::{end_of_day, users, Access, Principal, Result, Right, StudyRight};
+use crate::clock::{Date, UnixTime};
 
 /// Why an action is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,7 +55,7 @@ pub enum Denied {
         /// The study.
         study: StudyId,
         /// Its last valid day.
-        until: NaiveDate,
+        until: Date,
     },
     /// The study's data-use agreement must be accepted first.
     #[error("study {study} requires accepting its data-use agreement (version {version}) first")]
@@ -130,7 +130,7 @@ impl AccessScope {
 struct StudyFacts {
     public: bool,
     /// When a public study becomes visible to all (its embargo date), unix seconds.
-    public_from: i64,
+    public_from: UnixTime,
 }
 
 #[derive(Debug, Clone)]
@@ -181,20 +181,11 @@ impl Facts {
         facts.accepted = super::agreements::accepted_by(&txn, cur.id)?;
         drop(txn);
         for s in access.catalog().studies()? {
-            let public_from = match &s.embargo_until {
-                None => i64::MIN,
-                // The embargo lifts when its day begins (UTC); an unreadable date never lifts.
-                Some(d) => super::parse_date(d)
-                    .ok()
-                    .and_then(|d| d.pred_opt())
-                    .map(end_of_day)
-                    .unwrap_or(i64::MAX),
-            };
             facts.studies.insert(
                 s.id,
                 StudyFacts {
                     public: s.public,
-                    public_from,
+                    public_from: public_from(&s),
                 },
             );
         }
@@ -207,7 +198,7 @@ impl Facts {
         (self.accepted.get(&study) != Some(&v)).then_some(v)
     }
 
-    fn public_see(&self, right: Right, study: StudyId, now: i64) -> bool {
+    fn public_see(&self, right: Right, study: StudyId, now: UnixTime) -> bool {
         right == Right::See
             && self
                 .studies
@@ -216,7 +207,7 @@ impl Facts {
     }
 
     /// The granted right on `study` covering `right` now, or why there is none.
-    fn granted(&self, right: Right, study: StudyId, now: i64) -> Result<&StudyRight, Denied> {
+    fn granted(&self, right: Right, study: StudyId, now: UnixTime) -> Result<&StudyRight, Denied> {
         let r = self
             .rights
             .get(&study)
@@ -237,7 +228,7 @@ impl Facts {
         right: Right,
         study: StudyId,
         center: Option<CenterId>,
-        now: i64,
+        now: UnixTime,
     ) -> Result<(), Denied> {
         match &self.who {
             Who::Everything => return Ok(()),
@@ -265,7 +256,7 @@ impl Facts {
         Ok(())
     }
 
-    pub(crate) fn scope(&self, right: Right, now: i64) -> AccessScope {
+    pub(crate) fn scope(&self, right: Right, now: UnixTime) -> AccessScope {
         match &self.who {
             Who::Everything => return AccessScope::All,
             Who::Nobody(_) => return AccessScope::none(),
@@ -292,6 +283,31 @@ impl Facts {
                 .map(|(study, centers)| StudyScope { study, centers })
                 .collect(),
         )
+    }
+}
+
+/// When `study` becomes visible to everyone: its embargo lifts when its day begins (UTC); an
+/// unreadable embargo date never lifts. Meaningful only for a public study.
+fn public_from(study: &crate::catalog::Study) -> UnixTime {
+    match &study.embargo_until {
+        None => 0,
+        Some(d) => super::parse_date(d)
+            .ok()
+            .map(|d| d.start_unix().unwrap_or(0))
+            .unwrap_or(UnixTime::MAX),
+    }
+}
+
+impl Access<'_> {
+    /// The public studies whose embargo is over at `now`: what a `public` grant covers.
+    pub fn public_studies(&self, now: UnixTime) -> Result<Vec<StudyId>> {
+        Ok(self
+            .catalog()
+            .studies()?
+            .into_iter()
+            .filter(|s| s.public && now >= public_from(s))
+            .map(|s| s.id)
+            .collect())
     }
 }
 
@@ -328,7 +344,7 @@ mod tests {
         }
     }
 
-    fn grant(rights: &str, until: Option<NaiveDate>, centers: Option<Vec<CenterId>>) -> Grant {
+    fn grant(rights: &str, until: Option<Date>, centers: Option<Vec<CenterId>>) -> Grant {
         Grant {
             rights: rights.parse().unwrap(),
             until,
@@ -368,7 +384,7 @@ mod tests {
         let signer = f.user("signer", Role::User);
         let admin = f.user("admin", Role::Admin);
         let gone = f.user("gone", Role::User);
-        let until_past = NaiveDate::from_ymd_opt(2026, 2, 20);
+        let until_past = Date::new(2026, 2, 20);
         let rights = a.rights();
         rights
             .grant(&op, "seer", closed, grant("see", None, None), T0)
@@ -533,7 +549,7 @@ mod tests {
         let a = f.access();
         let s = f.study("s");
         let u = f.user("alice", Role::User);
-        let until = NaiveDate::from_ymd_opt(2026, 3, 1);
+        let until = Date::new(2026, 3, 1);
         a.rights()
             .grant(
                 &Principal::Operator,
@@ -562,7 +578,10 @@ mod tests {
         st.embargo_until = Some("someday".into());
         f.catalog.update_study(&st).unwrap();
         let p = Principal::User(f.user("alice", Role::User));
-        assert!(a.scope(&p, Right::See, i64::MAX - 1).unwrap().is_empty());
+        assert!(a
+            .scope(&p, Right::See, UnixTime::MAX - 1)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

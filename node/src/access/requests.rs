@@ -18,6 +18,7 @@ use super::{
     Principal, Result, Right, RightSet, Role,
 };
 use crate::audit::{Audit, AuditAction, NewEvent};
+use crate::clock::UnixTime;
 
 /// Request id -> [`AccessRequest`] (CBOR).
 const REQUESTS: TableDefinition<[u8; 16], &[u8]> = TableDefinition::new("access_requests");
@@ -144,11 +145,11 @@ pub struct AccessRequest {
     /// State.
     pub status: RequestStatus,
     /// Submitted, unix seconds.
-    pub created_at: i64,
+    pub created_at: UnixTime,
     /// Who decided.
     pub decided_by: Option<String>,
     /// When, unix seconds.
-    pub decided_at: Option<i64>,
+    pub decided_at: Option<UnixTime>,
     /// The decider's reason.
     pub reason: Option<String>,
 }
@@ -182,7 +183,7 @@ fn put(txn: &redb::WriteTransaction, r: &AccessRequest) -> Result<()> {
     Ok(())
 }
 
-fn submitted_event(r: &AccessRequest, now: i64) -> NewEvent {
+fn submitted_event(r: &AccessRequest, now: UnixTime) -> NewEvent {
     NewEvent::new(&r.user_name, AuditAction::AccessRequest, now)
         .study(r.study)
         .detail(format!(
@@ -206,7 +207,7 @@ impl<'a> Requests<'a> {
         study: StudyId,
         rights: RightSet,
         motivation: &str,
-        now: i64,
+        now: UnixTime,
     ) -> Result<AccessRequest> {
         let Principal::User(u) = actor else {
             return Err(Denied::NotAUser.into());
@@ -243,7 +244,7 @@ impl<'a> Requests<'a> {
         study: StudyId,
         rights: RightSet,
         motivation: &str,
-        now: i64,
+        now: UnixTime,
     ) -> Result<AccessRequest> {
         self.check_new(study, &rights, motivation)?;
         let new = NewUser {
@@ -290,7 +291,7 @@ impl<'a> Requests<'a> {
         rights: RightSet,
         motivation: &str,
         new_account: bool,
-        now: i64,
+        now: UnixTime,
     ) -> AccessRequest {
         AccessRequest {
             id: RequestId::new(),
@@ -317,7 +318,7 @@ impl<'a> Requests<'a> {
         id: RequestId,
         decision: Decision,
         reason: Option<&str>,
-        now: i64,
+        now: UnixTime,
     ) -> Result<AccessRequest> {
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         if let Some(r) = reason {
@@ -431,7 +432,7 @@ impl<'a> Requests<'a> {
     }
 
     /// The pending requests `actor` may decide.
-    pub fn pending_for(&self, actor: &Principal, now: i64) -> Result<Vec<AccessRequest>> {
+    pub fn pending_for(&self, actor: &Principal, now: UnixTime) -> Result<Vec<AccessRequest>> {
         let scope = self.access.scope(actor, Right::Administer, now)?;
         Ok(self
             .list(None, Some(RequestStatus::Pending))?
@@ -580,9 +581,7 @@ mod tests {
         assert!(a.check(&alice, Right::Download, other, None, T0).is_err());
         assert!(a.requests().pending_for(&op, T0).unwrap().is_empty());
 
-        let log = Audit::new(f.catalog.db())
-            .list(&AuditFilter::default())
-            .unwrap();
+        let log = f.catalog.audit().list(&AuditFilter::default()).unwrap();
         let actions: Vec<AuditAction> = log.iter().take(5).map(|e| e.action).collect();
         assert_eq!(
             actions,

@@ -5,16 +5,15 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
 use protocol::id::{CenterId, StudyId, UserId};
 use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    dec, enc, opt_date, read_table, require_future, Access, AccessError, Principal, Result,
-    RightSet,
+    dec, enc, read_table, require_future, Access, AccessError, Principal, Result, RightSet,
 };
 use crate::audit::{Audit, AuditAction, NewEvent};
+use crate::clock::{Date, UnixTime};
 
 type Id = [u8; 16];
 
@@ -31,15 +30,15 @@ pub struct StudyRight {
     /// The rights.
     pub rights: RightSet,
     /// Last valid day (UTC), inclusive; `None`: no expiry.
-    #[serde(with = "opt_date", default)]
-    pub until: Option<NaiveDate>,
+    #[serde(default)]
+    pub until: Option<Date>,
     /// Only data acquired at these centers; `None`: all centers.
     #[serde(default)]
     pub centers: Option<Vec<CenterId>>,
     /// Who granted it (audit name).
     pub granted_by: String,
     /// When, unix seconds.
-    pub granted_at: i64,
+    pub granted_at: UnixTime,
 }
 
 /// The terms of a grant.
@@ -48,13 +47,13 @@ pub struct Grant {
     /// Rights (not empty).
     pub rights: RightSet,
     /// Last valid day (UTC), inclusive.
-    pub until: Option<NaiveDate>,
+    pub until: Option<Date>,
     /// Only these centers (not empty when given).
     pub centers: Option<Vec<CenterId>>,
 }
 
 impl Grant {
-    fn check(&self, now: i64) -> Result<()> {
+    fn check(&self, now: UnixTime) -> Result<()> {
         if self.rights.is_empty() {
             return Err(AccessError::Invalid(
                 "no rights given (valid: see, download, import, administer)".into(),
@@ -92,7 +91,7 @@ pub(crate) fn put_in(
     right: &StudyRight,
     user_name: &str,
     who: &str,
-    now: i64,
+    now: UnixTime,
 ) -> Result<()> {
     txn.open_table(RIGHTS)?.insert(
         (right.user.to_bytes(), right.study.to_bytes()),
@@ -156,7 +155,7 @@ impl<'a> Rights<'a> {
         user_name: &str,
         study: StudyId,
         grant: Grant,
-        now: i64,
+        now: UnixTime,
     ) -> Result<StudyRight> {
         grant.check(now)?;
         let user = self.access.users().require(user_name)?;
@@ -188,7 +187,7 @@ impl<'a> Rights<'a> {
         actor: &Principal,
         user_name: &str,
         study: StudyId,
-        now: i64,
+        now: UnixTime,
     ) -> Result<StudyRight> {
         let user = self.access.users().require(user_name)?;
         self.access.require_administer(actor, study, now)?;
@@ -269,10 +268,10 @@ mod tests {
         let s = f.study("MS cohort");
         let alice = f.user("alice", Role::User);
         let op = Principal::Operator;
-        let log = Audit::new(f.catalog.db());
+        let log = f.catalog.audit();
         let before = log.len().unwrap();
 
-        let until = NaiveDate::from_ymd_opt(2027, 1, 31);
+        let until = Date::new(2027, 1, 31);
         let c = f.center.id;
         let r = a
             .rights()
@@ -323,10 +322,10 @@ mod tests {
         let s = f.study("s");
         f.user("alice", Role::User);
         let op = Principal::Operator;
-        let log = Audit::new(f.catalog.db());
+        let log = f.catalog.audit();
         let before = log.len().unwrap();
         let past = Grant {
-            until: NaiveDate::from_ymd_opt(2026, 2, 28),
+            until: Date::new(2026, 2, 28),
             ..g("see")
         };
         let no_center = Grant {
@@ -400,7 +399,7 @@ mod tests {
                 "prof",
                 s,
                 Grant {
-                    until: NaiveDate::from_ymd_opt(2026, 3, 1),
+                    until: Date::new(2026, 3, 1),
                     ..g("administer")
                 },
                 T0,

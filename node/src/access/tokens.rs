@@ -2,7 +2,6 @@
 //! sessions (`nfs_…`, [`SESSION_SECS`]). Both are 32 random bytes shown once; only their blake3
 //! hash is stored, so a copy of the catalog does not let anyone in.
 
-use chrono::NaiveDate;
 use protocol::id::UserId;
 use redb::{ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
@@ -12,14 +11,15 @@ use super::{
     Principal, Result, User,
 };
 use crate::audit::{Audit, AuditAction, NewEvent};
+use crate::clock::{Date, UnixTime};
 
 /// blake3(token) -> [`TokenRecord`] (CBOR).
 const TOKENS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("access_tokens");
 
 /// How long a web session lasts.
-pub const SESSION_SECS: i64 = 12 * 3600;
+pub const SESSION_SECS: UnixTime = 12 * 3600;
 /// How often a token's last use is written down at most.
-const LAST_USED_GRANULARITY: i64 = 60;
+const LAST_USED_GRANULARITY: UnixTime = 60;
 const TOKEN_HEX_LEN: usize = 64;
 
 /// API token or web session.
@@ -62,11 +62,11 @@ pub struct TokenInfo {
     /// What it is for.
     pub label: String,
     /// Created, unix seconds.
-    pub created_at: i64,
+    pub created_at: UnixTime,
     /// Expires (exclusive), unix seconds; `None`: never.
-    pub expires_at: Option<i64>,
+    pub expires_at: Option<UnixTime>,
     /// Last successful use (to the minute), unix seconds.
-    pub last_used_at: Option<i64>,
+    pub last_used_at: Option<UnixTime>,
 }
 
 fn hash(token: &str) -> [u8; 32] {
@@ -86,7 +86,7 @@ fn issue(
     kind: TokenKind,
     user: &User,
     label: &str,
-    expires_at: Option<i64>,
+    expires_at: Option<UnixTime>,
     event: NewEvent,
 ) -> Result<(String, TokenInfo)> {
     let now = event.at;
@@ -128,7 +128,7 @@ fn issue(
     Ok((token, info))
 }
 
-fn purge_expired(t: &mut redb::Table<[u8; 32], &[u8]>, now: i64) -> Result<()> {
+fn purge_expired(t: &mut redb::Table<[u8; 32], &[u8]>, now: UnixTime) -> Result<()> {
     let mut dead = Vec::new();
     for item in t.iter()? {
         let (k, v) = item?;
@@ -144,7 +144,7 @@ fn purge_expired(t: &mut redb::Table<[u8; 32], &[u8]>, now: i64) -> Result<()> {
 }
 
 /// The account behind a valid, unexpired `kind` token; records its use (to the minute).
-fn verify(access: Access<'_>, kind: TokenKind, token: &str, now: i64) -> Result<User> {
+fn verify(access: Access<'_>, kind: TokenKind, token: &str, now: UnixTime) -> Result<User> {
     let bad = || AccessError::BadToken(kind);
     if !well_formed(kind, token.trim()) {
         return Err(bad());
@@ -213,8 +213,8 @@ impl<'a> Tokens<'a> {
         actor: &Principal,
         user_name: &str,
         label: &str,
-        expires: Option<NaiveDate>,
-        now: i64,
+        expires: Option<Date>,
+        now: UnixTime,
     ) -> Result<(String, TokenInfo)> {
         let label = label.trim();
         check_text("the token label", label, 100)?;
@@ -237,7 +237,7 @@ impl<'a> Tokens<'a> {
     }
 
     /// The account behind an API token, if it is valid now.
-    pub fn verify(&self, token: &str, now: i64) -> Result<User> {
+    pub fn verify(&self, token: &str, now: UnixTime) -> Result<User> {
         verify(self.access, TokenKind::Api, token, now)
     }
 
@@ -261,7 +261,7 @@ impl<'a> Tokens<'a> {
     }
 
     /// Revoke the API token with this id (`actor`: its user, an admin or the operator).
-    pub fn revoke(&self, actor: &Principal, id: &str, now: i64) -> Result<TokenInfo> {
+    pub fn revoke(&self, actor: &Principal, id: &str, now: UnixTime) -> Result<TokenInfo> {
         let id = id.trim().to_ascii_lowercase();
         let txn = self.access.db().begin_write()?;
         let info = {
@@ -305,7 +305,7 @@ impl<'a> Sessions<'a> {
 
     /// Open a session for `user` (after [`Users::authenticate`](super::Users::authenticate)),
     /// valid [`SESSION_SECS`]. Expired sessions are purged on the way.
-    pub fn create(&self, user: &User, now: i64) -> Result<(String, TokenInfo)> {
+    pub fn create(&self, user: &User, now: UnixTime) -> Result<(String, TokenInfo)> {
         let cur = self
             .access
             .users()
@@ -325,12 +325,12 @@ impl<'a> Sessions<'a> {
     }
 
     /// The account behind a session token, if it is valid now.
-    pub fn verify(&self, token: &str, now: i64) -> Result<User> {
+    pub fn verify(&self, token: &str, now: UnixTime) -> Result<User> {
         verify(self.access, TokenKind::Session, token, now)
     }
 
     /// Close a session (logout). Closing an unknown or expired one is not an error.
-    pub fn revoke(&self, token: &str, now: i64) -> Result<()> {
+    pub fn revoke(&self, token: &str, now: UnixTime) -> Result<()> {
         if !well_formed(TokenKind::Session, token.trim()) {
             return Ok(());
         }
@@ -390,9 +390,7 @@ mod tests {
 
         // Nothing secret is stored or logged.
         let secret = &tok[4..];
-        let log = Audit::new(f.catalog.db())
-            .list(&AuditFilter::default())
-            .unwrap();
+        let log = f.catalog.audit().list(&AuditFilter::default()).unwrap();
         assert!(log.iter().all(|e| !e.detail.contains(secret)));
         assert_eq!(log[0].action, AuditAction::TokenCreate);
 
@@ -413,7 +411,7 @@ mod tests {
         let (sess, _) = a.sessions().create(&alice, T0).unwrap();
         assert!(a.tokens().verify(&sess, T0).is_err());
 
-        let until = NaiveDate::from_ymd_opt(2026, 3, 2);
+        let until = Date::new(2026, 3, 2);
         let (tok2, info2) = a.tokens().create(&op, "alice", "", until, T0).unwrap();
         assert!(a.tokens().verify(&tok2, T0 + 2 * DAY - 1).is_ok());
         assert!(a.tokens().verify(&tok2, T0 + 2 * DAY).is_err());
@@ -479,9 +477,7 @@ mod tests {
         assert!(a.sessions().verify(&s2, T0 + 21).is_err());
         a.sessions().revoke(&s2, T0 + 20).unwrap();
         a.sessions().revoke("garbage", T0 + 20).unwrap();
-        let log = Audit::new(f.catalog.db())
-            .list(&AuditFilter::default())
-            .unwrap();
+        let log = f.catalog.audit().list(&AuditFilter::default()).unwrap();
         assert_eq!(log[0].action, AuditAction::Logout);
         assert_eq!(log[0].who, "alice");
 

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{check_text, dec, enc, read_table, truncate, Access, AccessError, Principal, Result};
 use crate::audit::{Audit, AuditAction, NewEvent};
+use crate::clock::UnixTime;
 
 type Id = [u8; 16];
 
@@ -59,7 +60,7 @@ pub struct User {
     /// Role.
     pub role: Role,
     /// Creation time, unix seconds.
-    pub created_at: i64,
+    pub created_at: UnixTime,
     /// A disabled account has no rights and cannot log in.
     pub disabled: bool,
 }
@@ -71,7 +72,7 @@ struct UserRecord {
     /// argon2id PHC string.
     password_hash: String,
     #[serde(default)]
-    password_changed_at: i64,
+    password_changed_at: UnixTime,
 }
 
 /// A new account's details.
@@ -147,7 +148,7 @@ impl PasswordCost {
 
 /// Whether `password` matches the PHC string `hash` (constant-time comparison inside argon2; the
 /// cost is the one recorded in the hash). A malformed hash never matches.
-pub fn verify_password(password: &str, hash: &str) -> bool {
+pub(super) fn verify_password(password: &str, hash: &str) -> bool {
     Argon2::default()
         .verify_password(password.as_bytes(), hash)
         .is_ok()
@@ -246,7 +247,13 @@ impl<'a> Users<'a> {
     }
 
     /// Create an account (`actor`: the operator or an admin).
-    pub fn add(&self, actor: &Principal, new: NewUser, password: &str, now: i64) -> Result<User> {
+    pub fn add(
+        &self,
+        actor: &Principal,
+        new: NewUser,
+        password: &str,
+        now: UnixTime,
+    ) -> Result<User> {
         self.access.require_admin(actor)?;
         self.create(&actor.audit_name(), new, password, now, None)
     }
@@ -258,7 +265,7 @@ impl<'a> Users<'a> {
         who: &str,
         new: NewUser,
         password: &str,
-        now: i64,
+        now: UnixTime,
         then: Option<AlsoInTxn<'_>>,
     ) -> Result<User> {
         let name = normalize_name(&new.name)?;
@@ -324,7 +331,7 @@ impl<'a> Users<'a> {
         actor: &Principal,
         name: &str,
         password: &str,
-        now: i64,
+        now: UnixTime,
     ) -> Result<()> {
         check_password(password)?;
         let user = self.require(name)?;
@@ -347,7 +354,7 @@ impl<'a> Users<'a> {
         actor: &Principal,
         name: &str,
         disabled: bool,
-        now: i64,
+        now: UnixTime,
     ) -> Result<User> {
         self.access.require_admin(actor)?;
         let user = self.require(name)?;
@@ -365,7 +372,13 @@ impl<'a> Users<'a> {
     }
 
     /// Change an account's role (`actor`: an admin or the operator).
-    pub fn set_role(&self, actor: &Principal, name: &str, role: Role, now: i64) -> Result<User> {
+    pub fn set_role(
+        &self,
+        actor: &Principal,
+        name: &str,
+        role: Role,
+        now: UnixTime,
+    ) -> Result<User> {
         self.access.require_admin(actor)?;
         let user = self.require(name)?;
         self.update(&user, |rec| {
@@ -646,9 +659,7 @@ mod tests {
             .collect();
         assert_eq!(names, ["bob", "carol", "root"]);
 
-        let log = Audit::new(f.catalog.db())
-            .list(&AuditFilter::default())
-            .unwrap();
+        let log = f.catalog.audit().list(&AuditFilter::default()).unwrap();
         let actions: Vec<AuditAction> = log.iter().rev().map(|e| e.action).collect();
         assert_eq!(
             actions,

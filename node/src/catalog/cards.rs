@@ -5,8 +5,11 @@ use protocol::id::{AcquisitionId, StudyId};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
-use super::{dec, enc, get, now, Acquisition, Catalog, CatalogError, Result, ACQS};
-use dicom::studycard::{AcquisitionCards, StudyCard, VersionedCard};
+use super::tables::{dec, enc, get, ACQS};
+use super::{Acquisition, Catalog, CatalogError, Result};
+use crate::clock::now;
+use crate::clock::UnixTime;
+use dicom::{AcquisitionCards, StudyCard, VersionedCard};
 
 /// `<study id hex>\0<card name>\0<version, 10 digits>` -> [`StoredCard`].
 pub(super) const CARDS: TableDefinition<&str, &[u8]> = TableDefinition::new("studycards");
@@ -19,7 +22,7 @@ pub struct StoredCard {
     /// The TOML it was read from, for display.
     pub source: String,
     /// When it was added, unix seconds.
-    pub added_at: i64,
+    pub added_at: UnixTime,
 }
 
 fn prefix(study: StudyId) -> String {
@@ -121,4 +124,12 @@ impl Catalog {
         txn.commit()?;
         Ok(())
     }
+}
+/// Read and parse the study card file at `path`.
+pub fn load_card(path: &std::path::Path) -> Result<StudyCard, dicom::CardError> {
+    let text = std::fs::read_to_string(path).map_err(|source| dicom::CardError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    dicom::parse_card_at(&text, path)
 }

@@ -11,8 +11,9 @@ use protocol::id::{
 use protocol::ContentId;
 use serde::{Deserialize, Serialize};
 
-pub use dicom::extract::Protocol;
-pub use dicom::studycard::AcquisitionCards;
+use crate::clock::UnixTime;
+pub(crate) use dicom::AcquisitionCards;
+pub(crate) use dicom::Protocol;
 
 /// A center: this node's own, or one its data was acquired at.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,7 +76,7 @@ pub struct Study {
     /// Name of the de-identification profile every import into this study uses.
     pub profile: String,
     /// Creation time, unix seconds.
-    pub created_at: i64,
+    pub created_at: UnixTime,
 }
 
 /// A person in a study, known only by pseudonym.
@@ -213,9 +214,9 @@ pub struct Dataset {
     #[serde(default)]
     pub nifti_refusal: Option<String>,
     /// Creation time, unix seconds.
-    pub created_at: i64,
+    pub created_at: UnixTime,
     /// Last change, unix seconds.
-    pub updated_at: i64,
+    pub updated_at: UnixTime,
 }
 
 impl Dataset {

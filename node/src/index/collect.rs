@@ -16,7 +16,7 @@ use protocol::query::Count;
 
 /// A sort value leaving a segment.
 #[derive(Debug, Clone, PartialEq, PartialOrd)]
-pub enum SortValue {
+pub(super) enum SortValue {
     /// Score, date or rank.
     Num(f64),
     /// A string column's value.
@@ -25,7 +25,7 @@ pub enum SortValue {
 
 /// One hit candidate.
 #[derive(Debug, Clone)]
-pub struct Candidate {
+pub(super) struct Candidate {
     /// Primary sort value (`None`: missing, sorts last whatever the order).
     pub key: Option<SortValue>,
     /// The dataset id as a 128-bit number (the tie-breaker, ascending).
@@ -38,7 +38,7 @@ pub struct Candidate {
 
 /// What the collector returns.
 #[derive(Debug, Default)]
-pub struct Collected {
+pub(super) struct Collected {
     /// Matching documents.
     pub total: u64,
     /// Counts per facet asked, value -> documents.
@@ -58,7 +58,7 @@ enum KeySource {
 
 /// The collector of a search.
 #[derive(Debug)]
-pub struct SearchCollector {
+pub(super) struct SearchCollector {
     facets: Vec<String>,
     source: KeySource,
     desc: bool,
@@ -68,7 +68,7 @@ pub struct SearchCollector {
 
 impl SearchCollector {
     /// Count `facets`, keep the best `k` hits by `key`/`order`; `scoring` when text is present.
-    pub fn new(
+    pub(super) fn new(
         facets: &[FacetField],
         key: SortKey,
         order: SortOrder,
@@ -95,7 +95,7 @@ impl SearchCollector {
     }
 
     /// Only count the values of these string columns (no hits, no scoring).
-    pub fn counting(columns: &[&str]) -> Self {
+    pub(super) fn counting(columns: &[&str]) -> Self {
         SearchCollector {
             facets: columns.iter().map(|c| c.to_string()).collect(),
             source: KeySource::Score,
@@ -127,7 +127,7 @@ struct SegEntry {
 
 /// Segment side of [`SearchCollector`].
 #[allow(missing_debug_implementations)] // holds column readers without Debug
-pub struct SearchSegment {
+pub(super) struct SearchSegment {
     segment: SegmentOrdinal,
     total: u64,
     facet_cols: Vec<Option<StrColumn>>,
@@ -209,7 +209,7 @@ impl Collector for SearchCollector {
 }
 
 /// Order of candidates from different segments: key (missing last), then id ascending.
-pub fn compare(a: &Candidate, b: &Candidate, desc: bool) -> Ordering {
+pub(super) fn compare(a: &Candidate, b: &Candidate, desc: bool) -> Ordering {
     let primary = match (&a.key, &b.key) {
         (None, None) => Ordering::Equal,
         (None, Some(_)) => Ordering::Greater,
@@ -325,7 +325,11 @@ impl SegmentCollector for SearchSegment {
 
 /// Facet counts for the protocol: the `size` most frequent values (count descending, then
 /// value), and the sum of the others' counts.
-pub fn facet_counts(field: FacetField, counts: HashMap<String, u64>, size: usize) -> FacetCounts {
+pub(super) fn facet_counts(
+    field: FacetField,
+    counts: HashMap<String, u64>,
+    size: usize,
+) -> FacetCounts {
     let mut all: Vec<(String, u64)> = counts.into_iter().collect();
     all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let other: u64 = all.iter().skip(size).map(|(_, n)| n).sum();

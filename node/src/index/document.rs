@@ -13,7 +13,7 @@ use tantivy::TantivyDocument;
 
 use super::schema::Fields;
 use crate::catalog::{Catalog, CatalogError, Center, DatasetRow, Equipment};
-use dicom::studycard::model::Grade;
+use dicom::Grade;
 
 /// Longest value indexed for a facet or offered as a completion, in bytes (the longest term a
 /// filter may name is 256 bytes as well).
@@ -73,7 +73,7 @@ pub struct Summary {
 }
 
 /// Age band of an age in years: `30-39`.
-pub fn age_band(age: f64) -> Option<String> {
+pub(super) fn age_band(age: f64) -> Option<String> {
     if !age.is_finite() || !(0.0..200.0).contains(&age) {
         return None;
     }
@@ -82,7 +82,7 @@ pub fn age_band(age: f64) -> Option<String> {
 }
 
 /// Field strength as facet text: `3`, `1.5` (tenths of a tesla).
-pub fn field_strength_text(t: f64) -> Option<String> {
+pub(super) fn field_strength_text(t: f64) -> Option<String> {
     if !t.is_finite() || t <= 0.0 {
         return None;
     }
@@ -90,7 +90,7 @@ pub fn field_strength_text(t: f64) -> Option<String> {
 }
 
 /// The protocol's grade for a card grade.
-pub fn qc_grade(g: Grade) -> QcGrade {
+pub(super) fn qc_grade(g: Grade) -> QcGrade {
     match g {
         Grade::Pass => QcGrade::Pass,
         Grade::Warning => QcGrade::Warning,

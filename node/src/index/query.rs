@@ -18,7 +18,7 @@ use super::schema::{self, Fields};
 use crate::access::AccessScope;
 
 /// The tokens `analyzer` makes of `text`.
-pub fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+pub(super) fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut stream = analyzer.token_stream(text);
     while stream.advance() {
@@ -33,7 +33,7 @@ fn filter(q: Box<dyn Query>) -> Box<dyn Query> {
 
 /// The scope as a query; `None` when it restricts nothing. An empty scope is the caller's to
 /// short-circuit (it gives a query matching nothing here).
-pub fn scope_query(scope: &AccessScope, f: &Fields) -> Option<Box<dyn Query>> {
+pub(super) fn scope_query(scope: &AccessScope, f: &Fields) -> Option<Box<dyn Query>> {
     let entries = match scope {
         AccessScope::All => return None,
         AccessScope::Studies(v) => v,
@@ -68,7 +68,7 @@ pub fn scope_query(scope: &AccessScope, f: &Fields) -> Option<Box<dyn Query>> {
 /// The free text as a query: every whitespace-separated word must match, either whole (in
 /// `text_raw`: `t1_mprage_sag_1mm`) or as all of its parts (in `text`: `t1`, `mprage`...).
 /// `None` when the text has no word.
-pub fn text_query(text: &str, f: &Fields) -> Option<Box<dyn Query>> {
+pub(super) fn text_query(text: &str, f: &Fields) -> Option<Box<dyn Query>> {
     let mut words_an = schema::words_analyzer();
     let mut raw_an = schema::raw_words_analyzer();
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -152,7 +152,7 @@ fn filter_query(fl: &Filter, f: &Fields) -> (Occur, Box<dyn Query>) {
 }
 
 /// The whole query. The query must have been validated (bounds present, finite, ordered).
-pub fn build(query: &SearchQuery, scope: &AccessScope, f: &Fields) -> Box<dyn Query> {
+pub(super) fn build(query: &SearchQuery, scope: &AccessScope, f: &Fields) -> Box<dyn Query> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if let Some(t) = query.text.as_deref().and_then(|t| text_query(t, f)) {
         clauses.push((Occur::Must, t));

@@ -18,20 +18,20 @@ use tantivy::tokenizer::{
 
 /// Bumped whenever the schema or the analyzers change: an index of another version is
 /// dropped at open and rebuilt from the catalog.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(super) const SCHEMA_VERSION: u32 = 1;
 
 /// Words: `t1_mprage_sag_1mm` -> `t1`, `mprage`, `sag`, `1mm`; lower-cased, accents folded.
-pub const WORDS: &str = "nf_words";
+pub(super) const WORDS: &str = "nf_words";
 /// Whole whitespace-separated forms, lower-cased: `t1_mprage_sag_1mm` stays one token.
-pub const RAW_WORDS: &str = "nf_raw_words";
+pub(super) const RAW_WORDS: &str = "nf_raw_words";
 /// The whole value, lower-cased (term filters on facet fields).
-pub const LOWER: &str = "nf_lower";
+pub(super) const LOWER: &str = "nf_lower";
 
 /// Tokens longer than this are dropped (they are never typed and bloat the dictionary).
 const MAX_TOKEN: usize = 100;
 
 /// The analyzers the schema names; registered on every open (tantivy does not persist them).
-pub fn register_tokenizers(manager: &TokenizerManager) {
+pub(super) fn register_tokenizers(manager: &TokenizerManager) {
     manager.register(WORDS, words_analyzer());
     manager.register(RAW_WORDS, raw_words_analyzer());
     manager.register(
@@ -43,7 +43,7 @@ pub fn register_tokenizers(manager: &TokenizerManager) {
 }
 
 /// The analyzer of free text, also used to split what users type.
-pub fn words_analyzer() -> TextAnalyzer {
+pub(super) fn words_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN))
         .filter(LowerCaser)
@@ -52,7 +52,7 @@ pub fn words_analyzer() -> TextAnalyzer {
 }
 
 /// The analyzer of whole forms (`t1_mprage_sag_1mm` stays one token).
-pub fn raw_words_analyzer() -> TextAnalyzer {
+pub(super) fn raw_words_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(WhitespaceTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN))
         .filter(LowerCaser)
@@ -61,12 +61,12 @@ pub fn raw_words_analyzer() -> TextAnalyzer {
 }
 
 /// Name of the tantivy field of a facet field (also its fast column).
-pub fn facet_name(f: FacetField) -> String {
+pub(super) fn facet_name(f: FacetField) -> String {
     format!("f_{}", f.as_str())
 }
 
 /// Name of the fast column of a range field.
-pub fn range_name(f: RangeField) -> String {
+pub(super) fn range_name(f: RangeField) -> String {
     format!("r_{}", f.as_str())
 }
 

@@ -21,16 +21,16 @@ use super::IndexError;
 /// Most index words one prefix expands to.
 const MAX_EXPANSIONS: usize = 1024;
 /// Most completions asked at once.
-pub const MAX_SUGGEST: usize = 100;
+pub(super) const MAX_SUGGEST: usize = 100;
 /// Longest prefix, in bytes.
-pub const MAX_PREFIX: usize = 256;
+pub(super) const MAX_PREFIX: usize = 256;
 
 fn engine(e: impl std::fmt::Display) -> IndexError {
     IndexError::Engine(e.to_string())
 }
 
 /// Completions of `prefix` among the datasets `scope` (a query, `None`: everything) matches.
-pub fn suggest(
+pub(super) fn suggest(
     searcher: &Searcher,
     f: &Fields,
     prefix: &str,

@@ -25,7 +25,7 @@ use super::IndexError;
 pub const DEFAULT_FACET_SIZE: u32 = 10;
 
 /// The name of the examination date in filters.
-pub const EXAM_DATE: &str = "exam_date";
+pub(super) const EXAM_DATE: &str = "exam_date";
 
 fn err(msg: impl Into<String>) -> IndexError {
     IndexError::Query(msg.into())

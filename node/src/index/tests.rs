@@ -19,7 +19,7 @@ use crate::catalog::{
     Acquisition, Center, Dataset, DicomExpression, Equipment, Examination, Protocol, Study,
     StudyStatus, Subject,
 };
-use dicom::studycard::model::{Grade, Nature};
+use dicom::{Grade, Nature};
 
 /// One synthetic dataset.
 #[derive(Clone)]
@@ -806,7 +806,7 @@ fn rights_matrix_through_access_scope() {
         },
         ..Default::default()
     };
-    let see = |p: &Principal, now: i64| {
+    let see = |p: &Principal, now: crate::clock::UnixTime| {
         let scope = access.scope(p, Right::See, now).unwrap();
         w.index.search(&q, &scope).unwrap()
     };
@@ -837,7 +837,7 @@ fn rights_matrix_through_access_scope() {
     assert_eq!(total(&see(&admin, T0)), 48);
 
     // See on A only.
-    let until = crate::access::date_of(T0 + 10 * DAY);
+    let until = Some(crate::clock::Date::from_unix(T0 + 10 * DAY));
     grant(a, until, None);
     let r = see(&alice, T0);
     assert_eq!(studies(&r), BTreeMap::from([("Study A".to_string(), 24)]));

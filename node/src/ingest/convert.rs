@@ -14,13 +14,13 @@ use protocol::id::{DatasetId, StudyId};
 
 use super::pipeline::ImportError;
 use crate::catalog::{Dataset, Manifest, NiftiExpression};
-use crate::home::Node;
+use crate::node::Node;
 use crate::store::{Staged, StoreError};
-use dicom::nifti::{convert_series, NiftiOptions};
+use dicom::{convert_series, NiftiOptions};
 
 /// What the conversion phase did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConvertSummary {
+pub(super) struct ConvertSummary {
     /// Series converted.
     pub converted: u64,
     /// Series refused, with the reason recorded on the dataset.
@@ -37,7 +37,7 @@ struct Outcome {
 
 /// Convert `touched` and every dataset of `study` that has neither a NIfTI expression nor a
 /// recorded refusal.
-pub fn convert_pending(
+pub(super) fn convert_pending(
     node: &Node,
     study: StudyId,
     touched: &[DatasetId],

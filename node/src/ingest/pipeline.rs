@@ -33,17 +33,17 @@ use dicom_object::InMemDicomObject;
 
 use super::reapply::series_fields;
 use super::source::{self, Input, Unreadable};
-use dicom::deid::Deidentifier;
-use dicom::extract::{self, InstanceMeta};
+use dicom::Deidentifier;
+use dicom::InstanceMeta;
 use protocol::id::DatasetId;
 
 use crate::catalog::{CatalogError, Manifest, ManifestEntry, NewEquipment, SeriesCommit};
-use crate::home::{Node, NodeError};
+use crate::node::{Node, NodeError};
 use crate::store::{Staged, StoreError};
-use dicom::nifti::NiftiOptions;
-use dicom::studycard::{evaluate_study, reject, AcquisitionCards, Assignments, VersionedCard};
+use dicom::NiftiOptions;
+use dicom::{evaluate_study, reject, AcquisitionCards, Assignments, VersionedCard};
 
-use crate::unix_now;
+use crate::clock::now as unix_now;
 
 /// What to import and how.
 #[derive(Debug, Clone, Default)]
@@ -355,7 +355,7 @@ impl<'n> Importer<'n> {
             summary.duplicates + totals.duplicates,
             summary.skipped.len() + totals.rejected.len()
         );
-        crate::audit::Audit::new(node.catalog.db()).append(crate::audit::NewEvent {
+        node.catalog.audit().append(crate::audit::NewEvent {
             at: unix_now(),
             who: opts.actor.clone().unwrap_or_else(|| "cli".to_string()),
             action: crate::audit::AuditAction::Import,
@@ -396,7 +396,7 @@ fn process(node: &Node, deid: &Deidentifier, input: Input) -> Outcome {
     };
     let capacity = bytes.len() + 4096;
     drop(bytes);
-    let Some(sop) = extract::text(&obj, tags::SOP_INSTANCE_UID) else {
+    let Some(sop) = dicom::text(&obj, tags::SOP_INSTANCE_UID) else {
         return skip("no SOPInstanceUID: not a storable instance".into());
     };
     match node.catalog.instance_exists(&deid.map_uid(&sop)) {
@@ -408,7 +408,7 @@ fn process(node: &Node, deid: &Deidentifier, input: Input) -> Outcome {
         Ok(o) => o,
         Err(e) => return skip(e.to_string()),
     };
-    let mut meta = match extract::extract(&obj) {
+    let mut meta = match dicom::extract(&obj) {
         Ok(m) => m,
         Err(e) => return skip(format!("after de-identification: {e}")),
     };
@@ -416,7 +416,7 @@ fn process(node: &Node, deid: &Deidentifier, input: Input) -> Outcome {
     // de-identification when the profile retains patient characteristics.
     meta.birth_year = outcome.birth_year;
     // The catalog recognizes a scanner by a keyed hash of its (already de-identified) serial.
-    let serial_hash = extract::text(&obj, tags::DEVICE_SERIAL_NUMBER).map(|s| {
+    let serial_hash = dicom::text(&obj, tags::DEVICE_SERIAL_NUMBER).map(|s| {
         let h = blake3::keyed_hash(&node.deid_keys().node, s.as_bytes());
         hex::encode(&h.as_bytes()[..8])
     });
@@ -594,7 +594,7 @@ impl Committer<'_> {
                 Some(AcquisitionCards::at_import(
                     Assignments::default(),
                     &outcome,
-                    Some(unix_now().unsigned_abs()),
+                    Some(unix_now()),
                 ))
             } else {
                 None

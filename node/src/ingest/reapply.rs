@@ -9,10 +9,9 @@ use std::collections::BTreeMap;
 use protocol::id::{AcquisitionId, ExaminationId};
 
 use crate::catalog::{CatalogError, Manifest, Study};
-use crate::home::Node;
+use crate::node::Node;
 use crate::store::StoreError;
-use dicom::extract;
-use dicom::studycard::{
+use dicom::{
     evaluate_study, examination_conformity, CatalogField, CatalogFields, FieldChange, Grade,
 };
 
@@ -60,7 +59,7 @@ pub enum ApplyError {
 struct Fields<'a> {
     center: &'a str,
     study: &'a str,
-    meta: &'a extract::InstanceMeta,
+    meta: &'a dicom::InstanceMeta,
 }
 
 impl CatalogFields for Fields<'_> {
@@ -85,7 +84,7 @@ impl CatalogFields for Fields<'_> {
 pub(crate) fn series_fields<'a>(
     center: &'a str,
     study: &'a str,
-    meta: &'a extract::InstanceMeta,
+    meta: &'a dicom::InstanceMeta,
 ) -> impl CatalogFields + 'a {
     Fields {
         center,
@@ -115,11 +114,11 @@ pub fn apply_cards(node: &Node, study: &Study) -> Result<ApplyReport, ApplyError
         let obj = dicom::read(&bytes)
             .map_err(|e| unreadable(e.to_string()))?
             .obj;
-        let meta = extract::extract(&obj).map_err(|e| unreadable(e.to_string()))?;
+        let meta = dicom::extract(&obj).map_err(|e| unreadable(e.to_string()))?;
         let fields = series_fields(&center, &study.name, &meta);
         let outcome = evaluate_study(&cards, &obj, &fields);
         let mut state = acq.cards.clone();
-        let changes = state.reapply(&outcome, Some(crate::unix_now().unsigned_abs()));
+        let changes = state.reapply(&outcome, Some(crate::clock::now()));
         node.catalog.set_acquisition_cards(acq.id, &state)?;
         touched.push(ds.id);
         grades.entry(acq.examination).or_default().push(state.grade);

@@ -41,11 +41,9 @@ use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-pub use archive::MAX_ENTRY;
-
 /// One thing to read: a file on disk, or an entry already read out of an archive.
 #[derive(Debug)]
-pub enum Input {
+pub(super) enum Input {
     /// A file on disk; its bytes are read by the worker that handles it.
     File(PathBuf),
     /// An entry of an archive, already decompressed. `label` is `archive.zip!inner/path`.
@@ -59,7 +57,7 @@ pub enum Input {
 
 impl Input {
     /// What to call this input in the summary (a path, or `archive!entry`).
-    pub fn label(&self) -> String {
+    pub(super) fn label(&self) -> String {
         match self {
             Input::File(p) => p.display().to_string(),
             Input::Entry { label, .. } => label.clone(),
@@ -69,7 +67,7 @@ impl Input {
 
 /// An input that could not even be listed or read, with a one-line reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unreadable {
+pub(super) struct Unreadable {
     /// The path (or `archive!entry`) concerned.
     pub label: String,
     /// Why, in one line.
@@ -90,7 +88,7 @@ impl Unreadable {
 }
 
 /// Expand `paths` into inputs, lazily.
-pub fn expand(paths: &[PathBuf]) -> impl Iterator<Item = Result<Input, Unreadable>> + Send {
+pub(super) fn expand(paths: &[PathBuf]) -> impl Iterator<Item = Result<Input, Unreadable>> + Send {
     Expander {
         roots: Vec::from(paths).into_iter(),
         stack: Vec::new(),

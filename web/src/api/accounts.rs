@@ -6,7 +6,7 @@ use axum::http::header::SET_COOKIE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use node::access::{parse_date, NewUser, RightSet, Role, TokenInfo, User};
+use node::{parse_date, NewUser, RightSet, Role, TokenInfo, User};
 use protocol::id::StudyId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -31,7 +31,7 @@ pub struct UserBody {
     /// `admin` or `user`.
     pub role: String,
     /// Created, unix seconds.
-    pub created_at: i64,
+    pub created_at: u64,
     /// A disabled account cannot log in and has no rights.
     pub disabled: bool,
 }
@@ -66,7 +66,7 @@ pub struct LoginBody {
     /// The account.
     pub user: UserBody,
     /// When the session ends, unix seconds.
-    pub expires_at: Option<i64>,
+    pub expires_at: Option<u64>,
 }
 
 /// Open a web session: sets the `neurofed_session` cookie (HttpOnly, SameSite=Strict).
@@ -90,7 +90,7 @@ pub async fn login(
         Ok((user, token, info))
     })
     .await?;
-    let max_age = info.expires_at.map_or(0, |e| (e - now()).max(0));
+    let max_age = info.expires_at.map_or(0, |e| e.saturating_sub(now()));
     let body = LoginBody {
         user: UserBody::from(&user),
         expires_at: info.expires_at,
@@ -248,7 +248,7 @@ pub struct NewTokenBody {
     /// Label.
     pub label: String,
     /// Expiry, unix seconds.
-    pub expires_at: Option<i64>,
+    pub expires_at: Option<u64>,
 }
 
 /// Create an API token for an account (the account itself or an admin).
@@ -288,7 +288,7 @@ pub async fn create_token(
 
 /// A user name from a path: validated like account names (anything else is 400).
 pub(crate) fn user_name(s: &str) -> ApiResult<String> {
-    node::access::users::normalize_name(s).map_err(|e| ApiError::bad_request(e.to_string()))
+    node::normalize_name(s).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// `POST /account-requests`.

@@ -3,8 +3,8 @@
 
 use axum::extract::State;
 use axum::Json;
-use node::access::Right;
-use node::audit::{Audit, AuditEvent, AuditFilter};
+use node::Right;
+use node::{AuditEvent, AuditFilter};
 use protocol::id::StudyId;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -26,7 +26,7 @@ pub struct AuditRecord {
     /// Sequence number, from 1.
     pub seq: u64,
     /// When, unix seconds.
-    pub at: i64,
+    pub at: u64,
     /// Who: a user name, `cli`, or a remote node.
     pub who: String,
     /// What: `import`, `search`, `view`, `download`, `right_grant`, ...
@@ -90,11 +90,11 @@ pub async fn list(
         }
         let filter = AuditFilter {
             study,
-            since: (since > 0).then_some(since as i64),
+            since: (since > 0).then_some(since),
             limit: Some(limit as usize),
             offset: offset as usize,
         };
-        let records = Audit::new(st.node.catalog.db()).list(&filter)?;
+        let records = st.node.catalog.audit().list(&filter)?;
         Ok(Json(AuditPage {
             records: records.into_iter().map(AuditRecord::from).collect(),
         }))

@@ -3,9 +3,9 @@
 
 use axum::extract::State;
 use axum::Json;
-use node::access::Right;
-use node::audit::{Audit, AuditAction, NewEvent};
-use node::catalog::{Catalog, DatasetRow};
+use node::Right;
+use node::{AuditAction, NewEvent};
+use node::{Catalog, DatasetRow};
 use protocol::id::DatasetId;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -126,9 +126,9 @@ pub struct DatasetDetail {
     /// Content id (blake3 of the DICOM manifest).
     pub content: String,
     /// Created, unix seconds.
-    pub created_at: i64,
+    pub created_at: u64,
     /// Last change, unix seconds.
-    pub updated_at: i64,
+    pub updated_at: u64,
     /// Study.
     pub study: StudyRef,
     /// Subject.
@@ -234,7 +234,7 @@ pub async fn detail(
             }),
             nifti_refusal: d.nifti_refusal.clone(),
         };
-        Audit::new(catalog.db()).append_lazy(
+        catalog.audit().append_lazy(
             NewEvent::new(auth.who(), AuditAction::View, t)
                 .study(study.id)
                 .dataset(d.id)

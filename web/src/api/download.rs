@@ -18,11 +18,11 @@ use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use node::access::Right;
-use node::audit::{Audit, AuditAction, NewEvent};
-use node::catalog::{DatasetRow, Manifest};
-use node::export::sanitize;
+use node::sanitize;
 use node::Node;
+use node::Right;
+use node::{AuditAction, NewEvent};
+use node::{DatasetRow, Manifest};
 use protocol::id::DatasetId;
 use protocol::ContentId;
 use tokio::sync::mpsc;
@@ -184,7 +184,7 @@ pub(crate) enum StreamError {
     #[error("reading blob {blob}: {source}")]
     Store {
         blob: ContentId,
-        source: node::store::StoreError,
+        source: node::StoreError,
     },
     #[error(transparent)]
     Io(#[from] io::Error),
@@ -301,7 +301,7 @@ pub async fn download(
             dicom_entries(&st.node, &row)?
         };
         let bytes: u64 = entries.iter().map(|e| e.size).sum();
-        Audit::new(st.node.catalog.db()).append(
+        st.node.catalog.audit().append(
             NewEvent::new(auth.who(), AuditAction::Download, t)
                 .study(row.study.id)
                 .dataset(id)

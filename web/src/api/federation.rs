@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::Path;
 
 use axum::body::Body;
 use axum::extract::State;
@@ -18,9 +17,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
 use federation::{Authorization, Client, ConsortiumStatus, Coverage, NodeReport};
-use node::access::Right;
-use node::audit::{Audit, AuditAction, NewEvent};
-use node::fetched::{read_manifest, Fetched};
+use node::Right;
+use node::{read_manifest, Home};
+use node::{AuditAction, NewEvent};
 use protocol::grant::{Revocation, RevocationList, Roster};
 use protocol::query::SearchQuery;
 use protocol::signed::Signed;
@@ -46,9 +45,10 @@ fn federation(st: &AppState) -> ApiResult<Client> {
 
 /// The grants `auth`'s user may present: their own (when they have a key on this node) and the
 /// node's.
-fn authorization(home: &Path, auth: &Auth) -> ApiResult<Authorization> {
+fn authorization(home: &Home, auth: &Auth) -> ApiResult<Authorization> {
     let node = Authorization::for_node(home).map_err(ApiError::internal)?;
-    let user_key = node::keys::user_key_path(home, auth.who())
+    let user_key = home
+        .user_key_path(auth.who())
         .map(|p| p.is_file())
         .unwrap_or(false);
     if !user_key {
@@ -93,7 +93,7 @@ pub(crate) async fn federated(
         let auth = auth.clone();
         blocking(move || {
             let scope = st.access().scope(&auth.principal(), Right::See, now())?;
-            Ok((scope, authorization(st.node.home.root(), &auth)?))
+            Ok((scope, authorization(&st.node.home, &auth)?))
         })
         .await?
     };
@@ -109,7 +109,9 @@ pub(crate) async fn federated(
     );
     let who = auth.who().to_string();
     blocking(move || {
-        Audit::new(st.node.catalog.db())
+        st.node
+            .catalog
+            .audit()
             .append_lazy(NewEvent::new(&who, AuditAction::Search, now()).detail(detail))?;
         Ok(())
     })
@@ -212,7 +214,7 @@ pub async fn fetch(
     let fed_auth = {
         let st = st.clone();
         let auth = auth.clone();
-        blocking(move || authorization(st.node.home.root(), &auth)).await?
+        blocking(move || authorization(&st.node.home, &auth)).await?
     };
     let report = federation::content::fetch_dataset(
         &client,
@@ -233,7 +235,7 @@ pub async fn fetch(
     blocking(move || {
         let d = &report.dataset;
         let manifest = read_manifest(&st.node.store, &content).map_err(ApiError::internal)?;
-        Audit::new(st.node.catalog.db()).append_lazy(
+        st.node.catalog.audit().append_lazy(
             NewEvent::new(&who, AuditAction::Download, now()).detail(format!(
                 "fetched dataset {content} ({} instances, {} bytes) from node {}{}",
                 d.instances,
@@ -297,11 +299,14 @@ pub async fn blob(
             .ok_or_else(|| ApiError::bad_request("query parameter \"dataset\" is required"))?,
     )?;
     let (file, size) = blocking(move || {
-        let fetched = Fetched::new(st.node.catalog.db())
+        let fetched = st
+            .node
+            .catalog
+            .fetched()
             .get(&dataset)
             .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::not_found(format!("{dataset} is not a fetched dataset")))?;
-        let grants = authorization(st.node.home.root(), &auth)?;
+        let grants = authorization(&st.node.home, &auth)?;
         if grants.download_chain_for(&fetched.origin).is_none() {
             return Err(ApiError::forbidden(format!(
                 "you hold no download grant from {}, the owner of this dataset",
@@ -315,7 +320,7 @@ pub async fn blob(
             .find(|e| e.content == blob)
             .ok_or_else(|| ApiError::not_found(format!("{blob} is not a file of {dataset}")))?;
         let file = st.node.store.open_blob(&blob).map_err(ApiError::internal)?;
-        Audit::new(st.node.catalog.db()).append_lazy(
+        st.node.catalog.audit().append_lazy(
             NewEvent::new(auth.who(), AuditAction::Download, now())
                 .detail(format!("read blob {blob} of fetched dataset {dataset}")),
         )?;

@@ -18,10 +18,10 @@ use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::Json;
 use futures_util::StreamExt;
-use node::access::{Right, Role};
-use node::home::NodeError;
-use node::ingest::pipeline::ImportError;
-use node::ingest::{ImportOptions, ImportSummary, Importer, SkippedFile};
+use node::ImportError;
+use node::NodeError;
+use node::{ImportOptions, ImportSummary, Importer, SkippedFile};
+use node::{Right, Role};
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 use utoipa::ToSchema;
@@ -288,7 +288,7 @@ pub async fn import(
             actor: Some(auth.who().to_string()),
             ..ImportOptions::default()
         };
-        let result = Importer::new(node).run(&paths, &opts, &node::ingest::pipeline::NoProgress);
+        let result = Importer::new(node).run(&paths, &opts, &node::NoProgress);
         drop(dir);
         let mut summary = result.map_err(import_error)?;
         for s in &mut summary.skipped {

@@ -8,9 +8,7 @@ use axum::body::to_bytes;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::Json;
-use node::access::{
-    parse_date, AccessRequest, Agreement, Decision, Grant, RequestId, Right, StudyRight,
-};
+use node::{parse_date, AccessRequest, Agreement, Decision, Grant, RequestId, Right, StudyRight};
 use protocol::id::{CenterId, StudyId, UserId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -39,7 +37,7 @@ pub struct RightBody {
     /// Who granted it.
     pub granted_by: String,
     /// When, unix seconds.
-    pub granted_at: i64,
+    pub granted_at: u64,
 }
 
 impl RightBody {
@@ -225,11 +223,11 @@ pub struct RequestBody {
     /// `pending`, `approved` or `refused`.
     pub status: String,
     /// Submitted, unix seconds.
-    pub created_at: i64,
+    pub created_at: u64,
     /// Who decided.
     pub decided_by: Option<String>,
     /// When.
-    pub decided_at: Option<i64>,
+    pub decided_at: Option<u64>,
     /// The decider's reason.
     pub reason: Option<String>,
 }
@@ -422,7 +420,7 @@ pub struct AgreementBody {
     /// Who set it.
     pub set_by: String,
     /// When, unix seconds.
-    pub set_at: i64,
+    pub set_at: u64,
 }
 
 impl From<&Agreement> for AgreementBody {
@@ -516,7 +514,7 @@ pub struct AcceptanceBody {
     /// Version accepted.
     pub version: u32,
     /// When, unix seconds.
-    pub at: i64,
+    pub at: u64,
 }
 
 /// Accept the version in force of a study's agreement; audited.

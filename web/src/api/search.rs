@@ -11,15 +11,15 @@
 //! - `limit` (default 20, at most 1000), `offset` (at most 10000).
 //! - `sort`: `key` or `key:asc|desc` (relevance defaults to desc, other keys to asc).
 //!
-//! The parameter language is the index's own (`node::index::{parse_filter, parse_facet,
+//! The parameter language is the index's own (`node::{parse_filter, parse_facet,
 //! parse_sort}`), shared with `neurofed search`.
 
 use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::Json;
-use node::access::Right;
-use node::audit::{Audit, AuditAction, NewEvent};
+use node::Right;
+use node::{AuditAction, NewEvent};
 use protocol::query::{
     Count, FacetRequest, Filter, Hit, Page, SearchQuery, SearchResults, Sort, MAX_OFFSET,
     MAX_PAGE_SIZE,
@@ -41,26 +41,26 @@ fn bad(msg: String) -> ApiError {
 }
 
 /// The index's error for a malformed parameter, as a 400.
-fn query_error(e: node::index::IndexError) -> ApiError {
+fn query_error(e: node::IndexError) -> ApiError {
     match e {
-        node::index::IndexError::Query(m) => bad(m),
+        node::IndexError::Query(m) => bad(m),
         other => ApiError::internal(other),
     }
 }
 
-/// Parse one `filter` parameter (the language of `node::index::parse_filter`).
+/// Parse one `filter` parameter (the language of `node::parse_filter`).
 pub fn parse_filter(s: &str) -> ApiResult<Filter> {
-    node::index::parse_filter(s).map_err(query_error)
+    node::parse_filter(s).map_err(query_error)
 }
 
 /// Parse one `facet` parameter.
 pub fn parse_facet(s: &str) -> ApiResult<FacetRequest> {
-    node::index::parse_facet(s).map_err(query_error)
+    node::parse_facet(s).map_err(query_error)
 }
 
 /// Parse the `sort` parameter.
 pub fn parse_sort(s: &str) -> ApiResult<Sort> {
-    node::index::parse_sort(s).map_err(query_error)
+    node::parse_sort(s).map_err(query_error)
 }
 
 /// The whole query string of `GET /search` as a validated [`SearchQuery`].
@@ -246,7 +246,7 @@ pub async fn search(
         let t = now();
         let scope = st.access().scope(&auth.principal(), Right::See, t)?;
         let results = st.node.index.search(&query, &scope)?;
-        Audit::new(st.node.catalog.db()).append_lazy(
+        st.node.catalog.audit().append_lazy(
             NewEvent::new(auth.who(), AuditAction::Search, t)
                 .detail(summary(&query, results.total)),
         )?;

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::Json;
-use node::access::{Access, AccessScope, Principal, Right};
-use node::audit::{Audit, AuditAction, NewEvent};
-use node::catalog::{Acquisition, Catalog, Dataset, Examination, Study, Subject};
+use node::{Access, AccessScope, Principal, Right};
+use node::{Acquisition, Catalog, Dataset, Examination, Study, Subject};
+use node::{AuditAction, NewEvent};
 use protocol::id::{
     AcquisitionId, CenterId, DatasetId, EquipmentId, ExaminationId, StudyId, SubjectId,
 };
@@ -54,7 +54,7 @@ pub(crate) fn view_of(
     principal: &Principal,
     right: Right,
     study: StudyId,
-    t: i64,
+    t: u64,
 ) -> ApiResult<View> {
     match access.scope(principal, right, t)? {
         AccessScope::All => Ok(View::All),
@@ -93,7 +93,7 @@ pub struct StudySummary {
     /// Hidden from non-members until this date.
     pub embargo_until: Option<String>,
     /// Creation, unix seconds.
-    pub created_at: i64,
+    pub created_at: u64,
     /// The caller's effective rights on it.
     pub rights: Vec<String>,
     /// When the caller's `see` right is limited to some centers: their ids.
@@ -450,7 +450,7 @@ pub async fn tree(
             }
         }
         let summary = summarize(catalog, &study, vec![Right::See.to_string()], Some(&view))?;
-        Audit::new(catalog.db()).append_lazy(
+        catalog.audit().append_lazy(
             NewEvent::new(auth.who(), AuditAction::View, t)
                 .study(id)
                 .detail(format!(

@@ -2,7 +2,7 @@
 //! agreement and audit endpoints.
 
 use axum::http::StatusCode;
-use node::access::Role;
+use node::Role;
 use serde_json::json;
 
 use crate::fixture::{self, get, json, shared, Small};

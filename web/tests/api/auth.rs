@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::http::StatusCode;
-use node::access::{Principal, Role};
+use node::{Principal, Role};
 use serde_json::json;
 
 use crate::fixture::{self, get, json, request, send, Small, PASSWORD};
@@ -20,7 +20,7 @@ fn concrete(path: &str) -> String {
     } else if path.starts_with("/api/v1/datasets") {
         protocol::id::DatasetId::new().to_string()
     } else {
-        node::access::RequestId::new().to_string()
+        node::RequestId::new().to_string()
     };
     path.replace("{id}", &id)
         .replace("{user}", "alice")
@@ -186,9 +186,7 @@ async fn login_sets_a_strict_cookie_that_logout_closes() {
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
     // Login and logout are audited by the access module.
-    let log = node::audit::Audit::new(s.node().catalog.db())
-        .list(&Default::default())
-        .unwrap();
+    let log = s.node().catalog.audit().list(&Default::default()).unwrap();
     let actions: Vec<String> = log.iter().map(|e| e.action.to_string()).collect();
     assert!(
         actions.contains(&"login".into()) && actions.contains(&"logout".into()),

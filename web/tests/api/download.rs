@@ -5,8 +5,8 @@ use std::io::{Cursor, Read};
 use axum::body::Body;
 use axum::http::StatusCode;
 use http_body_util::BodyExt;
-use node::audit::{Audit, AuditAction, AuditFilter};
-use node::catalog::Manifest;
+use node::Manifest;
+use node::{AuditAction, AuditFilter};
 use protocol::ContentId;
 use tower::ServiceExt;
 
@@ -100,7 +100,9 @@ async fn dicom_download_streams_in_chunks_and_matches_the_store() {
         assert_eq!(ContentId::of(&data), e.content, "{name}");
         assert_eq!(data, node.store.read(&e.content).unwrap());
     }
-    let log = Audit::new(node.catalog.db())
+    let log = node
+        .catalog
+        .audit()
         .list(&AuditFilter {
             study: Some(s.closed),
             ..Default::default()

@@ -7,10 +7,10 @@ use std::sync::{Arc, OnceLock};
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
-use node::access::{Access, Grant, NewUser, PasswordCost, Principal, Role};
-use node::ingest::pipeline::NoProgress;
-use node::ingest::{ImportOptions, Importer};
+use node::NoProgress;
+use node::{Access, Grant, NewUser, PasswordCost, Principal, Role};
 use node::{Home, Node};
+use node::{ImportOptions, Importer};
 use protocol::id::{CenterId, DatasetId, StudyId};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -58,7 +58,7 @@ fn add_cards(node: &Node, study: StudyId) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/cards");
     for f in ["mr-natures.toml", "mr-quality.toml"] {
         let text = std::fs::read_to_string(root.join(f)).unwrap();
-        let card = dicom::studycard::parse_card(&text).unwrap();
+        let card = dicom::parse_card(&text).unwrap();
         node.catalog.add_card(study, card, &text).unwrap();
     }
 }
@@ -127,8 +127,8 @@ pub fn grant(
         .unwrap();
 }
 
-pub fn now() -> i64 {
-    node::access::now()
+pub fn now() -> u64 {
+    node::now()
 }
 
 fn state(node: Node, uploads: &Path, max_upload: u64) -> AppState {
@@ -249,7 +249,7 @@ pub fn shared() -> &'static Shared {
                 closed,
                 Grant {
                     rights: "see,download".parse().unwrap(),
-                    until: node::access::date_of(now() - year / 2),
+                    until: Some(node::Date::from_unix(now() - year / 2)),
                     centers: None,
                 },
                 now() - year,

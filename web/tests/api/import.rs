@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use axum::body::Body;
 use axum::http::StatusCode;
-use node::access::Role;
-use node::audit::{Audit, AuditAction, AuditFilter};
+use node::Role;
+use node::{AuditAction, AuditFilter};
 
 use crate::fixture::{self, request, send, small_series, Resp, Small};
 
@@ -78,7 +78,10 @@ async fn an_admin_imports_a_zip_into_a_new_study() {
     let r = post_zip(&s, "uploads", &s.admin, zip_of(&series_files())).await;
     assert_eq!(r.json()["duplicates"], 25);
     // Audited with counts, nothing else.
-    let log = Audit::new(s.node().catalog.db())
+    let log = s
+        .node()
+        .catalog
+        .audit()
         .list(&AuditFilter {
             study: Some(study.id),
             ..Default::default()
@@ -123,7 +126,10 @@ async fn multipart_uploads_report_bad_files_by_their_own_names() {
     assert_eq!(skipped[0]["path"], "Doe^John notes.txt");
     assert!(!skipped[0]["reason"].as_str().unwrap().is_empty());
     // What the client named its files is answered, never recorded.
-    let log = Audit::new(s.node().catalog.db())
+    let log = s
+        .node()
+        .catalog
+        .audit()
         .list(&AuditFilter::default())
         .unwrap();
     assert!(log.iter().all(|e| !e.detail.contains("Doe")));
@@ -217,6 +223,6 @@ async fn concurrent_imports_run_one_after_the_other() {
     let rows = s.node().catalog.dataset_rows().unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].dataset.dicom.instances, 25);
-    let report = node::fsck::fsck(s.node(), false).unwrap();
+    let report = node::fsck(s.node(), false).unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 }

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::http::StatusCode;
-use node::audit::{Audit, AuditAction, AuditFilter};
+use node::{AuditAction, AuditFilter};
 use protocol::id::StudyId;
 
 use crate::fixture::{get, shared, MATRIX_USERS};
@@ -128,7 +128,10 @@ async fn searches_are_audited_without_their_text() {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK);
-    let log = Audit::new(s.node().catalog.db())
+    let log = s
+        .node()
+        .catalog
+        .audit()
         .list(&AuditFilter::default())
         .unwrap();
     let e = log

@@ -3,7 +3,8 @@
 use std::time::Instant;
 
 use axum::http::StatusCode;
-use node::catalog::{Protocol, SeriesCommit};
+use dicom::Protocol;
+use node::SeriesCommit;
 use protocol::ContentId;
 use serde_json::Value;
 
@@ -53,8 +54,11 @@ async fn the_tree_nests_subjects_examinations_acquisitions_datasets() {
     datasets.sort();
     assert_eq!(datasets, want);
     // Viewing the tree is audited.
-    let log = node::audit::Audit::new(s.node().catalog.db())
-        .list(&node::audit::AuditFilter {
+    let log = s
+        .node()
+        .catalog
+        .audit()
+        .list(&node::AuditFilter {
             study: Some(s.closed),
             ..Default::default()
         })

@@ -10,7 +10,7 @@ use super::{is_junk_path, Input, Unreadable};
 pub(super) const ZIP_MAGIC: [u8; 4] = *b"PK\x03\x04";
 
 /// The largest entry read out of an archive (2 GiB); larger ones are [`Unreadable`].
-pub const MAX_ENTRY: u64 = 2 << 30;
+pub(crate) const MAX_ENTRY: u64 = 2 << 30;
 
 /// Room reserved up front for an entry: its declared size, but never more than this (the
 /// declared size is the archive's word; the bytes that really come grow the buffer).

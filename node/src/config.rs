@@ -1,0 +1,98 @@
+//! A node's settings: `config.toml`, every value with a default (`neurofed init` writes it).
+
+use std::fs;
+
+use serde::{Deserialize, Serialize};
+
+use crate::home::Home;
+use crate::node::NodeError;
+use crate::store::Durability;
+
+/// Settings of a node (`config.toml`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The node itself.
+    #[serde(default)]
+    pub node: NodeConfig,
+    /// Import defaults.
+    #[serde(default)]
+    pub import: ImportConfig,
+    /// Blob store.
+    #[serde(default)]
+    pub store: StoreConfig,
+}
+
+/// `[node]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// This node's center, as given to `neurofed init`.
+    #[serde(default)]
+    pub center: String,
+}
+
+/// `[import]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImportConfig {
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// Instances gathered before a durability barrier and the catalog commits.
+    pub batch_instances: usize,
+    /// Profile for studies created without `--profile`.
+    pub default_profile: String,
+    /// Study name when `--study` is not given.
+    pub default_study: String,
+    /// Convert every image series to NIfTI at import.
+    pub nifti: bool,
+    /// Store NIfTI gzip-compressed (`.nii.gz`).
+    pub nifti_gzip: bool,
+    /// Deflate level of `.nii.gz` (1: fastest).
+    pub nifti_gzip_level: u32,
+}
+
+impl Default for ImportConfig {
+    fn default() -> Self {
+        ImportConfig {
+            threads: 0,
+            batch_instances: 512,
+            default_profile: "default".into(),
+            default_study: "default".into(),
+            nifti: true,
+            nifti_gzip: true,
+            nifti_gzip_level: 1,
+        }
+    }
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// How a batch of blobs is made durable.
+    #[serde(default)]
+    pub durability: Durability,
+}
+
+impl Config {
+    /// Read `config.toml` of `home`.
+    pub fn load(home: &Home) -> Result<Config, NodeError> {
+        let path = home.config_path();
+        let text = fs::read_to_string(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                NodeError::NotInitialized(home.root().to_path_buf())
+            } else {
+                NodeError::Io {
+                    op: "read",
+                    path: path.clone(),
+                    source: e,
+                }
+            }
+        })?;
+        toml::from_str(&text).map_err(|e| NodeError::Config {
+            path,
+            detail: e.to_string(),
+        })
+    }
+}
