@@ -38,7 +38,7 @@ use crate::audit::AuditError;
 use crate::catalog::{Catalog, CatalogError};
 
 pub use agreements::{Acceptance, Agreement, Agreements};
-pub use policy::{AccessScope, Denied, StudyScope};
+pub use policy::{AccessScope, Denied, PendingAgreement, StudyScope};
 pub use requests::{AccessRequest, Decision, RequestId, RequestStatus, Requests};
 pub use rights::{Grant, Rights, StudyRight};
 pub use tokens::{Sessions, TokenInfo, TokenKind, Tokens};
@@ -366,6 +366,22 @@ impl<'a> Access<'a> {
     /// `now` (unix seconds). The search index turns this into its query filter.
     pub fn scope(&self, principal: &Principal, right: Right, now: i64) -> Result<AccessScope> {
         Ok(policy::Facts::load(*self, principal)?.scope(right, now))
+    }
+
+    /// [`Access::scope`], and the studies it leaves out only because `principal` has not
+    /// accepted their data-use agreement's version in force (see [`PendingAgreement`]): read at
+    /// one moment, so the two agree.
+    pub fn scope_with_pending(
+        &self,
+        principal: &Principal,
+        right: Right,
+        now: i64,
+    ) -> Result<(AccessScope, Vec<PendingAgreement>)> {
+        let facts = policy::Facts::load(*self, principal)?;
+        Ok((
+            facts.scope(right, now),
+            facts.pending_agreements(right, now),
+        ))
     }
 
     /// Whether `principal` may exercise `right` on `study` at `center` (`None`: an action on the
