@@ -37,7 +37,7 @@ use crate::catalog::{Catalog, CatalogError};
 use crate::clock::{end_of_day, Date, UnixTime};
 
 pub use agreements::{Acceptance, Agreement, Agreements, MAX_AGREEMENT_CHARS};
-pub use policy::{AccessScope, Denied, StudyScope};
+pub use policy::{AccessScope, Denied, PendingAgreement, StudyScope};
 pub use requests::{
     AccessRequest, Decision, RequestId, RequestStatus, Requests, MAX_MOTIVATION_CHARS,
 };
@@ -370,6 +370,22 @@ impl<'a> Access<'a> {
     /// `now` (unix seconds). The search index turns this into its query filter.
     pub fn scope(&self, principal: &Principal, right: Right, now: UnixTime) -> Result<AccessScope> {
         Ok(policy::Facts::load(*self, principal)?.scope(right, now))
+    }
+
+    /// [`Access::scope`], and the studies it leaves out only because `principal` has not
+    /// accepted their data-use agreement's version in force (see [`PendingAgreement`]): read at
+    /// one moment, so the two agree.
+    pub fn scope_with_pending(
+        &self,
+        principal: &Principal,
+        right: Right,
+        now: UnixTime,
+    ) -> Result<(AccessScope, Vec<PendingAgreement>)> {
+        let facts = policy::Facts::load(*self, principal)?;
+        Ok((
+            facts.scope(right, now),
+            facts.pending_agreements(right, now),
+        ))
     }
 
     /// Whether `principal` may exercise `right` on `study` at `center` (`None`: an action on the

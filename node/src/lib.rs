@@ -81,9 +81,9 @@ pub use export::{export_dicom, export_nifti, sanitize, ExportError, ExportFilter
 // Who may do what, and the record of it.
 pub use access::{
     normalize_name, parse_date, Acceptance, Access, AccessError, AccessRequest, AccessScope,
-    Agreement, Agreements, Decision, Denied, Grant, NewUser, PasswordCost, Principal, RequestId,
-    RequestStatus, Requests, Right, RightSet, Rights, Role, Sessions, StudyRight, StudyScope,
-    TokenInfo, TokenKind, Tokens, User, Users, MAX_AGREEMENT_CHARS, MAX_MOTIVATION_CHARS,
-    MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, SESSION_SECS,
+    Agreement, Agreements, Decision, Denied, Grant, NewUser, PasswordCost, PendingAgreement,
+    Principal, RequestId, RequestStatus, Requests, Right, RightSet, Rights, Role, Sessions,
+    StudyRight, StudyScope, TokenInfo, TokenKind, Tokens, User, Users, MAX_AGREEMENT_CHARS,
+    MAX_MOTIVATION_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, SESSION_SECS,
 };
 pub use audit::{format_time, Audit, AuditAction, AuditError, AuditEvent, AuditFilter, NewEvent};

@@ -7,11 +7,12 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use node::{self, Access, AccessScope, Principal, Right};
+use node::{self, Access, AccessScope, PendingAgreement, Principal, Right};
 use node::{parse_facet, parse_filter, parse_sort};
 use node::{Home, Node};
-use protocol::query::{Page, SearchQuery, SearchResults, Sort};
+use protocol::query::{Page, SearchQuery, Sort};
 use protocol::time::Date;
+use web::SearchBody;
 
 use super::print_json;
 
@@ -51,7 +52,8 @@ pub struct SearchArgs {
     /// Print completions of QUERY (as typed so far) instead of searching.
     #[arg(long)]
     suggest: bool,
-    /// Machine-readable output (the protocol's `SearchResults`, or a list of completions).
+    /// Machine-readable output: the JSON of the HTTP API's `GET /api/v1/search` (`total`, `hits`,
+    /// `facets`, `facet_other`, `pending_agreements`), or a list of completions.
     #[arg(long)]
     json: bool,
     /// Ask the running node (`neurofed serve`) to search every member of its consortium, with
@@ -70,9 +72,10 @@ pub struct ReindexArgs {
     json: bool,
 }
 
-fn scope(node: &Node, a: &SearchArgs) -> anyhow::Result<AccessScope> {
+/// The scope searched, and (with `--as`) the studies the user's pending agreements leave out.
+fn scope(node: &Node, a: &SearchArgs) -> anyhow::Result<(AccessScope, Vec<PendingAgreement>)> {
     let Some(name) = &a.as_user else {
-        return Ok(AccessScope::All);
+        return Ok((AccessScope::All, Vec::new()));
     };
     let access = Access::new(&node.catalog);
     let user = access.users().require(name)?;
@@ -86,7 +89,7 @@ fn scope(node: &Node, a: &SearchArgs) -> anyhow::Result<AccessScope> {
             start + 12 * 3600
         }
     };
-    Ok(access.scope(&Principal::User(user), Right::See, now)?)
+    Ok(access.scope_with_pending(&Principal::User(user), Right::See, now)?)
 }
 
 fn query(a: &SearchArgs) -> anyhow::Result<SearchQuery> {
@@ -128,7 +131,7 @@ pub fn search(home: &Home, a: SearchArgs) -> anyhow::Result<ExitCode> {
         });
     }
     let node = Node::open(home)?;
-    let scope = scope(&node, &a)?;
+    let (scope, pending) = scope(&node, &a)?;
     if a.suggest {
         let Some(prefix) = &a.query else {
             bail!("--suggest completes QUERY: give the text typed so far");
@@ -144,16 +147,16 @@ pub fn search(home: &Home, a: SearchArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let q = query(&a)?;
-    let results = node.index.search(&q, &scope)?;
+    let body = SearchBody::new(node.index.search(&q, &scope)?, &pending)?;
     if a.json {
-        print_json(&results)?;
+        print_json(&body)?;
     } else {
-        print_results(&results);
+        print_results(&body);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_results(r: &SearchResults) {
+fn print_results(r: &SearchBody) {
     println!("{} datasets", r.total);
     if !r.hits.is_empty() {
         println!(
@@ -162,41 +165,41 @@ fn print_results(r: &SearchResults) {
         );
         for h in &r.hits {
             let cut = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+            let opt = |s: &Option<String>, n: usize| cut(s.as_deref().unwrap_or("-"), n);
             println!(
                 "{:<16} {:<16} {:<14} {:<10} {:<4} {:<9} {:<7} {:<24} {}",
                 cut(&h.study.name, 16),
                 cut(&h.center, 16),
                 cut(&h.subject, 14),
-                h.exam_date
-                    .map(|d| d.to_string())
-                    .unwrap_or_else(|| "-".into()),
+                opt(&h.exam_date, 10),
                 cut(&h.modality, 4),
-                cut(h.nature.as_deref().unwrap_or("-"), 9),
+                opt(&h.nature, 9),
                 h.qc_grade
                     .map(|g| format!("{g:?}").to_lowercase())
                     .unwrap_or_else(|| "-".into()),
-                cut(h.series_description.as_deref().unwrap_or("-"), 24),
+                opt(&h.series_description, 24),
                 h.dataset
             );
         }
     }
-    for f in &r.facets {
-        let mut parts: Vec<String> = f
-            .values
-            .iter()
-            .map(|v| format!("{} {}", v.value, v.count))
-            .collect();
-        if f.other != protocol::query::Count::Exact(0) {
-            parts.push(format!("other {}", f.other));
+    for (field, values) in &r.facets.0 {
+        let mut parts: Vec<String> = values.iter().map(|(v, n)| format!("{v} {n}")).collect();
+        if let Some(&other) = r.facet_other.get(field).filter(|&&n| n > 0) {
+            parts.push(format!("other {other}"));
         }
         println!(
-            "{}: {}",
-            f.field,
+            "{field}: {}",
             if parts.is_empty() {
                 "-".to_string()
             } else {
                 parts.join(", ")
             }
+        );
+    }
+    for p in &r.pending_agreements {
+        println!(
+            "not searched: study {:?} ({}) until its data-use agreement (version {}) is accepted",
+            p.study_name, p.study_id, p.version
         );
     }
 }

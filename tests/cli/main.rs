@@ -4,6 +4,7 @@
 
 mod access;
 mod cards;
+mod client;
 mod corpus;
 mod crash;
 mod federation;

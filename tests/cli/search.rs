@@ -51,24 +51,14 @@ fn tally<'a>(values: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, u64>
     m
 }
 
-/// Facet `field` of a `--json` result as value -> count.
+/// Facet `field` of a `--json` result (`"facets": {"field": {"value": count}}`, as the HTTP
+/// API answers) as value -> count.
 fn facet(r: &Value, field: &str) -> BTreeMap<String, u64> {
-    let f = r["facets"]
-        .as_array()
-        .unwrap()
+    r["facets"][field]
+        .as_object()
+        .unwrap_or_else(|| panic!("no facet {field} in {r}"))
         .iter()
-        .find(|f| f["field"] == field)
-        .unwrap_or_else(|| panic!("no facet {field} in {r}"));
-    f["values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            (
-                v["value"].as_str().unwrap().to_string(),
-                v["count"].as_u64().unwrap(),
-            )
-        })
+        .map(|(v, n)| (v.clone(), n.as_u64().unwrap()))
         .collect()
 }
 

@@ -10,6 +10,7 @@ pub mod datasets;
 pub mod download;
 pub mod federation;
 pub mod import;
+pub mod results;
 pub mod rights;
 pub mod search;
 pub mod studies;
@@ -24,6 +25,9 @@ use axum::Json;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use node::{Catalog, Study};
+use protocol::id::StudyId;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -85,21 +89,109 @@ impl PathParams {
     /// The `i`-th parameter parsed as an id newtype.
     pub fn id<T>(&self, i: usize) -> ApiResult<T>
     where
-        T: FromStr,
+        T: FromStr + std::fmt::Display,
         T::Err: std::fmt::Display,
     {
         parse_id(self.get(i)?)
     }
 }
 
-/// Parse an id newtype; anything else is `400 invalid_id`.
+/// Parse an id newtype; anything else is `400 invalid_id`. Only the id's own text form is
+/// accepted (the one the API writes): a string that would parse to an id with another text
+/// (lower case, a ULID whose first character overflows 128 bits) is refused, never changed.
 pub fn parse_id<T>(s: &str) -> ApiResult<T>
 where
-    T: FromStr,
+    T: FromStr + std::fmt::Display,
     T::Err: std::fmt::Display,
 {
-    s.parse::<T>()
-        .map_err(|e| ApiError::invalid_id(e.to_string()))
+    let id = s
+        .parse::<T>()
+        .map_err(|e| ApiError::invalid_id(e.to_string()))?;
+    let canonical = id.to_string();
+    if canonical != s {
+        return Err(ApiError::invalid_id(format!(
+            "{:?} is not an id as this API writes them (did you mean {canonical}?)",
+            clip(s, 40)
+        )));
+    }
+    Ok(id)
+}
+
+/// A study as a route names it: by id (`st_…`) or by name. Strings starting with `st_` are ids
+/// (a study whose name starts so is named by its id); so is anything shaped like another kind of
+/// id (`ds_` + 26 characters: a dataset id where a study belongs is `400 invalid_id`, not a
+/// name looked up in vain); anything else is a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StudyKey {
+    /// By id.
+    Id(StudyId),
+    /// By name.
+    Name(String),
+}
+
+/// Longest study name a route accepts.
+pub const MAX_STUDY_NAME: usize = 200;
+
+/// Whether `s` has the shape of an entity id (`xx_` + 26 letters and digits).
+fn id_shaped(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 29
+        && b[..2].iter().all(u8::is_ascii_lowercase)
+        && b[2] == b'_'
+        && b[3..].iter().all(u8::is_ascii_alphanumeric)
+}
+
+impl StudyKey {
+    /// Parse a study id or name; a malformed id, or a string that cannot be a study's name
+    /// (empty, too long, control characters, `.` or `..`), is `400 invalid_id`.
+    pub fn parse(s: &str) -> ApiResult<StudyKey> {
+        if s.starts_with(StudyId::PREFIX) || id_shaped(s) {
+            return parse_id(s).map(StudyKey::Id);
+        }
+        let n = s.chars().count();
+        if n == 0
+            || n > MAX_STUDY_NAME
+            || s.chars().any(char::is_control)
+            || s.trim() != s
+            || s == "."
+            || s == ".."
+        {
+            return Err(ApiError::invalid_id(format!(
+                "{:?} is neither a study id (`st_` followed by 26 base32 characters) nor a study name (1 to {MAX_STUDY_NAME} printable characters, no surrounding spaces)",
+                clip(s, 40)
+            )));
+        }
+        Ok(StudyKey::Name(s.to_string()))
+    }
+
+    /// The study, or `404 not_found` naming what was asked.
+    pub fn resolve(&self, catalog: &Catalog) -> ApiResult<Study> {
+        match self {
+            StudyKey::Id(id) => catalog
+                .study(*id)?
+                .ok_or_else(|| ApiError::not_found(format!("no study {id}"))),
+            StudyKey::Name(name) => catalog
+                .study_by_name(name)?
+                .ok_or_else(|| ApiError::not_found(format!("no study named {:?}", clip(name, 60)))),
+        }
+    }
+}
+
+/// How messages name a study: `study "MS cohort" (st_…)`.
+pub fn study_label(study: &Study) -> String {
+    format!("study {:?} ({})", study.name, study.id)
+}
+
+/// An error about `study`, its message naming the study by name as well as by id (the access
+/// module's messages say `study st_…`).
+pub fn about_study<E: Into<ApiError>>(study: &Study) -> impl Fn(E) -> ApiError + '_ {
+    move |e| {
+        let mut e: ApiError = e.into();
+        e.message = e
+            .message
+            .replace(&format!("study {}", study.id), &study_label(study));
+        e
+    }
 }
 
 /// A query string, parsed strictly: unknown parameters and repeated single-valued ones are 400.
@@ -181,7 +273,7 @@ pub fn clip(s: &str, n: usize) -> String {
 }
 
 /// A study as other objects name it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct StudyRef {
     /// Study id (`st_…`).
     pub id: String,
@@ -208,7 +300,7 @@ pub struct Health {
 }
 
 /// Liveness: no authentication, no catalog access.
-#[utoipa::path(get, path = "/api/v1/health", tag = "node",
+#[utoipa::path(get, path = "/api/v1/health", operation_id = "health", tag = "node",
     responses((status = 200, description = "The server is up", body = Health)))]
 pub async fn health() -> Json<Health> {
     Json(Health {
@@ -243,7 +335,7 @@ pub struct StatsBody {
 }
 
 /// Node-wide counts (aggregates only, for every authenticated account).
-#[utoipa::path(get, path = "/api/v1/stats", tag = "node",
+#[utoipa::path(get, path = "/api/v1/stats", operation_id = "stats", tag = "node",
     responses((status = 200, body = StatsBody), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn stats(
     axum::extract::State(st): axum::extract::State<AppState>,

@@ -39,6 +39,7 @@ use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
+pub use api::results::{SearchBody, SuppressedCount};
 pub use error::{ApiError, ApiResult};
 pub use state::{AppState, StateError, WebConfig};
 

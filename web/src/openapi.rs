@@ -6,7 +6,9 @@ use std::sync::OnceLock;
 
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
 
 use crate::api;
@@ -76,6 +78,22 @@ impl Modify for Security {
     }
 }
 
+/// Raw bytes in a request or response body (a zip, a DICOM file, a blob, a CBOR document):
+/// `{"type": "string", "format": "binary"}`, inlined where it is used.
+#[derive(Debug, Clone, Copy)]
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Binary {}
+
 /// The document as JSON text (built once).
 pub fn document() -> &'static str {
     static DOC: OnceLock<String> = OnceLock::new();
@@ -87,7 +105,7 @@ pub fn document() -> &'static str {
 }
 
 /// This document (no authentication).
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "node",
+#[utoipa::path(get, path = "/api/v1/openapi.json", operation_id = "openapi", tag = "node",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
 pub async fn openapi_json() -> Response {
     ([(CONTENT_TYPE, "application/json")], document()).into_response()

@@ -78,6 +78,18 @@ pub enum Denied {
     },
 }
 
+/// A study on which a principal would hold a right but for its data-use agreement, whose version
+/// in force they have not accepted (so nothing of it is in their [`AccessScope`] yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PendingAgreement {
+    /// The study.
+    pub study: StudyId,
+    /// Its name.
+    pub study_name: String,
+    /// The version to accept.
+    pub version: u32,
+}
+
 /// The part of a study a principal may act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StudyScope {
@@ -126,8 +138,9 @@ impl AccessScope {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct StudyFacts {
+    name: String,
     public: bool,
     /// When a public study becomes visible to all (its embargo date), unix seconds.
     public_from: UnixTime,
@@ -181,11 +194,13 @@ impl Facts {
         facts.accepted = super::agreements::accepted_by(&txn, cur.id)?;
         drop(txn);
         for s in access.catalog().studies()? {
+            let public_from = public_from(&s);
             facts.studies.insert(
                 s.id,
                 StudyFacts {
+                    name: s.name,
                     public: s.public,
-                    public_from: public_from(&s),
+                    public_from,
                 },
             );
         }
@@ -283,6 +298,30 @@ impl Facts {
                 .map(|(study, centers)| StudyScope { study, centers })
                 .collect(),
         )
+    }
+
+    /// The studies left out of [`Facts::scope`] only because their agreement is not accepted:
+    /// the principal holds `right` there now (granted and current, or public `see`). By study id.
+    pub(crate) fn pending_agreements(&self, right: Right, now: UnixTime) -> Vec<PendingAgreement> {
+        if !matches!(self.who, Who::User) {
+            return Vec::new();
+        }
+        let mut out: Vec<PendingAgreement> = self
+            .studies
+            .iter()
+            .filter_map(|(&study, facts)| {
+                let version = self.agreement_missing(study)?;
+                let holds =
+                    self.public_see(right, study, now) || self.granted(right, study, now).is_ok();
+                holds.then(|| PendingAgreement {
+                    study,
+                    study_name: facts.name.clone(),
+                    version,
+                })
+            })
+            .collect();
+        out.sort_by_key(|p| p.study);
+        out
     }
 }
 
@@ -582,6 +621,68 @@ mod tests {
             .scope(&p, Right::See, UnixTime::MAX - 1)
             .unwrap()
             .is_empty());
+    }
+
+    #[test]
+    fn pending_agreements_name_what_acceptance_would_open() {
+        let f = Fixture::new();
+        let a = f.access();
+        let op = Principal::Operator;
+        let dua = f.study("with agreement");
+        let other = f.study("other agreement");
+        let signer = f.user("signer", Role::User);
+        let nobody = f.user("nobody", Role::User);
+        let expired = f.user("expired", Role::User);
+        for s in [dua, other] {
+            a.agreements()
+                .set(&op, s, "Cite the consortium.", T0)
+                .unwrap();
+        }
+        a.rights()
+            .grant(&op, "signer", dua, grant("see", None, None), T0)
+            .unwrap();
+        a.rights()
+            .grant(
+                &op,
+                "expired",
+                dua,
+                grant("see", Date::new(2026, 2, 20), None),
+                T0 - 30 * DAY,
+            )
+            .unwrap();
+        let pending = |u: &User, r| {
+            a.scope_with_pending(&Principal::User(u.clone()), r, T0)
+                .unwrap()
+        };
+        let (scope, waiting) = pending(&signer, Right::See);
+        assert!(scope.is_empty());
+        assert_eq!(
+            waiting,
+            vec![PendingAgreement {
+                study: dua,
+                study_name: "with agreement".into(),
+                version: 1
+            }]
+        );
+        // Only the right asked, only rights held: no right, an expired one, another right.
+        assert!(pending(&signer, Right::Download).1.is_empty());
+        assert!(pending(&nobody, Right::See).1.is_empty());
+        assert!(pending(&expired, Right::See).1.is_empty());
+        assert!(a
+            .scope_with_pending(&op, Right::See, T0)
+            .unwrap()
+            .1
+            .is_empty());
+        // Accepted: in the scope, no longer pending; a new version makes it pending again.
+        a.agreements()
+            .accept(&Principal::User(signer.clone()), dua, 1, T0)
+            .unwrap();
+        let (scope, waiting) = pending(&signer, Right::See);
+        assert!(scope.allows(dua, None) && waiting.is_empty());
+        a.agreements().set(&op, dua, "Version two.", T0).unwrap();
+        let (scope, waiting) = pending(&signer, Right::See);
+        assert!(scope.is_empty());
+        assert_eq!(waiting.iter().map(|p| p.version).collect::<Vec<_>>(), [2]);
     }
 
     #[test]

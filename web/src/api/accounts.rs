@@ -70,7 +70,7 @@ pub struct LoginBody {
 }
 
 /// Open a web session: sets the `neurofed_session` cookie (HttpOnly, SameSite=Strict).
-#[utoipa::path(post, path = "/api/v1/login", tag = "accounts",
+#[utoipa::path(post, path = "/api/v1/login", operation_id = "login", tag = "accounts",
     request_body = LoginRequest,
     responses(
         (status = 200, body = LoginBody),
@@ -103,7 +103,7 @@ pub async fn login(
 }
 
 /// Close the caller's session (if it authenticated with one) and clear the cookie.
-#[utoipa::path(post, path = "/api/v1/logout", tag = "accounts",
+#[utoipa::path(post, path = "/api/v1/logout", operation_id = "logout", tag = "accounts",
     responses((status = 204, description = "Logged out"), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(st): State<AppState>, auth: Auth) -> ApiResult<Response> {
     let secure = st.config.secure_cookie;
@@ -127,7 +127,7 @@ pub struct MeBody {
 }
 
 /// The caller's account and rights.
-#[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
+#[utoipa::path(get, path = "/api/v1/me", operation_id = "me", tag = "accounts",
     responses((status = 200, body = MeBody), (status = 401, body = ErrorBody)))]
 pub async fn me(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<MeBody>> {
     blocking(move || {
@@ -151,7 +151,7 @@ pub struct UserList {
 }
 
 /// Every account (admins only).
-#[utoipa::path(get, path = "/api/v1/users", tag = "accounts",
+#[utoipa::path(get, path = "/api/v1/users", operation_id = "list_users", tag = "accounts",
     responses((status = 200, body = UserList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_users(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<UserList>> {
     auth.require_admin()?;
@@ -195,7 +195,7 @@ fn parse_role(s: Option<&str>) -> ApiResult<Role> {
 }
 
 /// Create an account (admins only).
-#[utoipa::path(post, path = "/api/v1/users", tag = "accounts",
+#[utoipa::path(post, path = "/api/v1/users", operation_id = "create_user", tag = "accounts",
     request_body = NewUserRequest,
     responses(
         (status = 201, body = UserBody),
@@ -252,7 +252,7 @@ pub struct NewTokenBody {
 }
 
 /// Create an API token for an account (the account itself or an admin).
-#[utoipa::path(post, path = "/api/v1/users/{name}/tokens", tag = "accounts",
+#[utoipa::path(post, path = "/api/v1/users/{name}/tokens", operation_id = "create_token", tag = "accounts",
     params(("name" = String, Path, description = "Login name")),
     request_body = NewTokenRequest,
     responses(
@@ -286,9 +286,10 @@ pub async fn create_token(
     .await
 }
 
-/// A user name from a path: validated like account names (anything else is 400).
+/// A user name from a path: validated like account names (case does not matter); anything else
+/// is `400 invalid_id`.
 pub(crate) fn user_name(s: &str) -> ApiResult<String> {
-    node::normalize_name(s).map_err(|e| ApiError::bad_request(e.to_string()))
+    node::normalize_name(s).map_err(|e| ApiError::invalid_id(e.to_string()))
 }
 
 /// `POST /account-requests`.
@@ -305,7 +306,8 @@ pub struct AccountRequest {
     /// Contact address.
     #[serde(default)]
     pub email: Option<String>,
-    /// Study id (`st_…`) the rights are asked on.
+    /// Study id (`st_…`) the rights are asked on. Not a name: this route needs no account, and
+    /// names (unlike ids) can be guessed, so a name would tell strangers which studies exist.
     pub study: String,
     /// Rights asked: `see`, `download`, `import`, `administer`.
     pub rights: Vec<String>,
@@ -321,7 +323,7 @@ pub(crate) fn right_set(names: &[String]) -> ApiResult<RightSet> {
 
 /// Ask for an account with rights on a study (no authentication): the account is created
 /// disabled and enabled when a study administrator approves.
-#[utoipa::path(post, path = "/api/v1/account-requests", tag = "accounts",
+#[utoipa::path(post, path = "/api/v1/account-requests", operation_id = "request_account", tag = "accounts",
     request_body = AccountRequest,
     responses(
         (status = 201, body = RequestBody),

@@ -5,12 +5,10 @@ use axum::extract::State;
 use axum::Json;
 use node::Right;
 use node::{AuditEvent, AuditFilter};
-use protocol::id::StudyId;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::studies::study_or_404;
-use super::{parse_id, QueryParams};
+use super::{about_study, QueryParams, StudyKey};
 use crate::auth::Auth;
 use crate::error::{ApiResult, ErrorBody};
 use crate::state::{blocking, now, AppState};
@@ -61,9 +59,9 @@ pub struct AuditPage {
 }
 
 /// Audit records, newest first.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
+#[utoipa::path(get, path = "/api/v1/audit", operation_id = "list_audit", tag = "audit",
     params(
-        ("study" = Option<String>, Query, description = "Only this study (required unless admin)"),
+        ("study" = Option<String>, Query, description = "Only this study, by id (`st_…`) or name (required unless admin)"),
         ("since" = Option<i64>, Query, description = "Only records at or after this unix time"),
         ("limit" = Option<u64>, Query, description = "Records, default 100, at most 1000"),
         ("offset" = Option<u64>, Query, description = "Matching records skipped"),
@@ -75,19 +73,24 @@ pub async fn list(
     q: QueryParams,
 ) -> ApiResult<Json<AuditPage>> {
     q.allow(&["study", "since", "limit", "offset"])?;
-    let study: Option<StudyId> = q.one("study")?.map(parse_id).transpose()?;
+    let key = q.one("study")?.map(StudyKey::parse).transpose()?;
     let since = q.number("since", 0, i64::MAX as u64)?;
     let limit = q.number("limit", DEFAULT_LIMIT, MAX_LIMIT)?;
     let offset = q.number("offset", 0, 1_000_000)?;
-    if study.is_none() {
+    if key.is_none() {
         auth.require_admin()?;
     }
     blocking(move || {
-        if let Some(s) = study {
-            study_or_404(&st.node.catalog, s)?;
-            st.access()
-                .check(&auth.principal(), Right::Administer, s, None, now())?;
-        }
+        let study = match key {
+            Some(key) => {
+                let s = key.resolve(&st.node.catalog)?;
+                st.access()
+                    .check(&auth.principal(), Right::Administer, s.id, None, now())
+                    .map_err(about_study(&s))?;
+                Some(s.id)
+            }
+            None => None,
+        };
         let filter = AuditFilter {
             study,
             since: (since > 0).then_some(since),

@@ -152,7 +152,7 @@ fn to_value<T: Serialize>(v: &T) -> serde_json::Value {
 }
 
 /// A dataset with its context.
-#[utoipa::path(get, path = "/api/v1/datasets/{id}", tag = "datasets",
+#[utoipa::path(get, path = "/api/v1/datasets/{id}", operation_id = "get_dataset", tag = "datasets",
     params(("id" = String, Path, description = "Dataset id (`ds_…`)")),
     responses(
         (status = 200, body = DatasetDetail),
@@ -169,13 +169,15 @@ pub async fn detail(
         let catalog = &st.node.catalog;
         let row = row_or_404(catalog, id)?;
         let t = now();
-        st.access().check(
-            &auth.principal(),
-            Right::See,
-            row.study.id,
-            Some(row.examination.center),
-            t,
-        )?;
+        st.access()
+            .check(
+                &auth.principal(),
+                Right::See,
+                row.study.id,
+                Some(row.examination.center),
+                t,
+            )
+            .map_err(super::about_study(&row.study))?;
         let mut reader = TreeReader::new(catalog)?;
         let DatasetRow {
             dataset: d,

@@ -254,13 +254,13 @@ pub(crate) fn zip_body(node: Arc<Node>, entries: Vec<Entry>, what: String) -> Bo
 }
 
 /// Download a dataset as a zip: its DICOM instances (default) or its NIfTI image and sidecar.
-#[utoipa::path(get, path = "/api/v1/datasets/{id}/download", tag = "datasets",
+#[utoipa::path(get, path = "/api/v1/datasets/{id}/download", operation_id = "download_dataset", tag = "datasets",
     params(
         ("id" = String, Path, description = "Dataset id (`ds_…`)"),
         ("format" = Option<String>, Query, description = "`dicom` (default) or `nifti`"),
     ),
     responses(
-        (status = 200, description = "A zip archive, streamed", content_type = "application/zip", body = Vec<u8>),
+        (status = 200, description = "A zip archive, streamed (entries stored, not compressed; see the download section of docs/api.md for their names)", content_type = "application/zip", body = inline(crate::openapi::Binary)),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, description = "No download right (the message says why)", body = ErrorBody),
         (status = 404, body = ErrorBody),
@@ -288,13 +288,15 @@ pub async fn download(
         let st = st2;
         let row = row_or_404(&st.node.catalog, id)?;
         let t = now();
-        st.access().check(
-            &auth.principal(),
-            Right::Download,
-            row.study.id,
-            Some(row.examination.center),
-            t,
-        )?;
+        st.access()
+            .check(
+                &auth.principal(),
+                Right::Download,
+                row.study.id,
+                Some(row.examination.center),
+                t,
+            )
+            .map_err(super::about_study(&row.study))?;
         let entries = if nifti {
             nifti_entries(&row)?
         } else {

@@ -6,7 +6,6 @@
 //! user with a key, `neurofed keys`/`neurofed grant add`) and those given to this node as a
 //! whole; the members check them, this node does not widen them.
 
-use std::collections::BTreeMap;
 use std::io::Read;
 
 use axum::body::Body;
@@ -16,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
-use federation::{Authorization, Client, ConsortiumStatus, Coverage, NodeReport};
+use federation::{Authorization, Client};
 use node::Right;
 use node::{read_manifest, Home};
 use node::{AuditAction, NewEvent};
@@ -27,7 +26,8 @@ use protocol::ContentId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::search::{summary, SearchBody};
+use super::results::{ConsortiumBody, FederatedBody};
+use super::search::summary;
 use super::{JsonBody, PathParams, QueryParams};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -58,29 +58,6 @@ fn authorization(home: &Home, auth: &Auth) -> ApiResult<Authorization> {
     Ok(user.merged(node))
 }
 
-/// The answer of `GET /search?scope=federated`: the merged results, shaped as a local search's,
-/// and how each member fared.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FederatedBody {
-    /// Merged total, hits (each naming its `node` and `center`, with its `content` id to fetch)
-    /// and facets, as in a local search.
-    #[serde(flatten)]
-    pub results: SearchBody,
-    /// Per facet whose top values may be inexact (a member listed only part of its values),
-    /// the largest error of any count.
-    #[schema(value_type = Object)]
-    pub facet_error_bound: BTreeMap<String, u64>,
-    /// One line per member (this node first): status (`ok`, `timeout`, `unreachable`,
-    /// `denied` with a code, `error`), latency, hits, total.
-    #[schema(value_type = Vec<Object>)]
-    pub nodes: Vec<NodeReport>,
-    /// Members answered / members.
-    #[schema(value_type = Object)]
-    pub coverage: Coverage,
-    /// Milliseconds the search took.
-    pub elapsed_ms: u64,
-}
-
 /// Run `query` on every member and here, merged. Audited here (structure and coverage).
 pub(crate) async fn federated(
     st: AppState,
@@ -88,12 +65,14 @@ pub(crate) async fn federated(
     query: SearchQuery,
 ) -> ApiResult<Json<FederatedBody>> {
     let client = federation(&st)?;
-    let (scope, fed_auth) = {
+    let (scope, pending, fed_auth) = {
         let st = st.clone();
         let auth = auth.clone();
         blocking(move || {
-            let scope = st.access().scope(&auth.principal(), Right::See, now())?;
-            Ok((scope, authorization(&st.node.home, &auth)?))
+            let (scope, pending) =
+                st.access()
+                    .scope_with_pending(&auth.principal(), Right::See, now())?;
+            Ok((scope, pending, authorization(&st.node.home, &auth)?))
         })
         .await?
     };
@@ -116,34 +95,22 @@ pub(crate) async fn federated(
         Ok(())
     })
     .await?;
-    let facet_error_bound = r
-        .results
-        .facets
-        .iter()
-        .filter_map(|f| f.error_bound.map(|b| (f.field.to_string(), b)))
-        .collect();
-    Ok(Json(FederatedBody {
-        results: SearchBody::from(r.results),
-        facet_error_bound,
-        nodes: r.nodes,
-        coverage: r.coverage,
-        elapsed_ms: r.elapsed_ms,
-    }))
+    Ok(Json(FederatedBody::new(r, &pending)))
 }
 
 /// The consortium as this node sees it: members, their state, when last seen, roster and
 /// revocation list versions.
-#[utoipa::path(get, path = "/api/v1/consortium", tag = "federation",
+#[utoipa::path(get, path = "/api/v1/consortium", operation_id = "consortium_status", tag = "federation",
     responses(
-        (status = 200, description = "Members and their status", body = Object),
+        (status = 200, description = "Members and their status", body = ConsortiumBody),
         (status = 401, body = ErrorBody),
         (status = 503, description = "The node does not run its federation", body = ErrorBody),
     ))]
 pub async fn consortium(
     State(st): State<AppState>,
     _auth: Auth,
-) -> ApiResult<Json<ConsortiumStatus>> {
-    Ok(Json(federation(&st)?.status()))
+) -> ApiResult<Json<ConsortiumBody>> {
+    Ok(Json(federation(&st)?.status().into()))
 }
 
 /// What `POST /fetch` takes.
@@ -186,16 +153,20 @@ pub struct FetchedBody {
     pub files: Vec<FetchedFile>,
 }
 
+/// A content id: exactly 64 lower-case hex digits (as the API writes them), else `invalid_id`.
 fn parse_content(s: &str) -> ApiResult<ContentId> {
-    s.trim()
-        .parse()
-        .map_err(|_| ApiError::invalid_id(format!("{s:?} is not a content id (64 hex digits)")))
+    super::parse_id(s).map_err(|_| {
+        ApiError::invalid_id(format!(
+            "{:?} is not a content id (64 lower-case hex digits)",
+            super::clip(s, 80)
+        ))
+    })
 }
 
 /// Fetch a dataset of another member into this node's store, verified as it streams, from the
 /// members whose hits named it, with the caller's download grant for it; resumed if an earlier
 /// fetch was interrupted. The dataset is kept with its provenance, never indexed as local data.
-#[utoipa::path(post, path = "/api/v1/fetch", tag = "federation",
+#[utoipa::path(post, path = "/api/v1/fetch", operation_id = "fetch_dataset", tag = "federation",
     request_body = FetchBody,
     responses(
         (status = 200, body = FetchedBody),
@@ -275,13 +246,13 @@ const BLOB_CHUNK: usize = 256 * 1024;
 
 /// One file of a fetched dataset, streamed. Allowed while the caller holds a download grant
 /// from the dataset's origin; audited.
-#[utoipa::path(get, path = "/api/v1/blobs/{id}", tag = "federation",
+#[utoipa::path(get, path = "/api/v1/blobs/{id}", operation_id = "get_fetched_blob", tag = "federation",
     params(
         ("id" = String, Path, description = "The blob's content id"),
         ("dataset" = String, Query, description = "The fetched dataset it belongs to (its content id)"),
     ),
     responses(
-        (status = 200, description = "The file, streamed", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The file, streamed", content_type = "application/octet-stream", body = inline(crate::openapi::Binary)),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, description = "No download grant from the dataset's origin", body = ErrorBody),
         (status = 404, description = "Not a fetched dataset, or the blob is not one of its files", body = ErrorBody),
@@ -369,8 +340,8 @@ pub struct PushedBody {
 
 /// Apply a newer signed roster, revocation list or revocation here and spread it to every
 /// member. Admins only. The body is the document's CBOR bytes, as the CLI writes them.
-#[utoipa::path(post, path = "/api/v1/consortium/push", tag = "federation",
-    request_body(content = Vec<u8>, content_type = "application/cbor", description = "A signed roster, revocation list or revocation"),
+#[utoipa::path(post, path = "/api/v1/consortium/push", operation_id = "consortium_push", tag = "federation",
+    request_body(content = inline(crate::openapi::Binary), content_type = "application/cbor", description = "A signed roster, revocation list or revocation: the document's CBOR bytes as `neurofed consortium roster|revocations|revoke` write them (a `Signed<Roster>`, `Signed<RevocationList>` or `Signed<Revocation>` of docs/protocol.md). The kind is recognized from the bytes."),
     responses(
         (status = 200, body = PushedBody),
         (status = 400, description = "Not such a document, or refused (bad signature, other consortium)", body = ErrorBody),

@@ -26,22 +26,19 @@ use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 use utoipa::ToSchema;
 
-use super::{clip, QueryParams};
+use super::{about_study, clip, QueryParams, StudyKey};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::{blocking, now, AppState};
 
-/// Longest study name accepted here.
-const MAX_STUDY_NAME: usize = 200;
-
-/// The import summary (`neurofed import --json`).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ImportSummaryDoc {
-    /// Inputs seen (files and archive entries).
+/// The import summary (the object `neurofed import --json` prints).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ImportSummaryBody {
+    /// Inputs seen (files and archive entries), whatever became of them.
     pub files: u64,
     /// Instances newly stored.
     pub instances: u64,
-    /// Instances already present.
+    /// Instances already present (in the node or earlier in this import).
     pub duplicates: u64,
     /// Series that received new instances.
     pub series: u64,
@@ -49,12 +46,56 @@ pub struct ImportSummaryDoc {
     pub subjects: u64,
     /// Examinations that received new instances.
     pub examinations: u64,
-    /// Inputs not imported, with the reason (`path` is the uploaded file's name, `!entry` for
-    /// archive entries).
-    #[schema(value_type = Vec<Object>)]
-    pub skipped: Vec<SkippedFile>,
+    /// Inputs not imported, with the reason.
+    pub skipped: Vec<SkippedBody>,
+    /// Series converted to NIfTI by this import.
+    pub nifti: u64,
+    /// Series whose NIfTI conversion was refused (the reason is on the dataset).
+    pub nifti_refused: u64,
     /// Wall time of the import itself, seconds.
     pub seconds: f64,
+}
+
+/// An input that was not imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SkippedBody {
+    /// The uploaded file's name (`name!entry` for an archive entry).
+    pub path: String,
+    /// One-line reason.
+    pub reason: String,
+}
+
+impl From<ImportSummary> for ImportSummaryBody {
+    fn from(s: ImportSummary) -> Self {
+        ImportSummaryBody {
+            files: s.files,
+            instances: s.instances,
+            duplicates: s.duplicates,
+            series: s.series,
+            subjects: s.subjects,
+            examinations: s.examinations,
+            skipped: s
+                .skipped
+                .into_iter()
+                .map(|f: SkippedFile| SkippedBody {
+                    path: f.path,
+                    reason: f.reason,
+                })
+                .collect(),
+            nifti: s.nifti,
+            nifti_refused: s.nifti_refused,
+            seconds: s.seconds,
+        }
+    }
+}
+
+/// A `multipart/form-data` import: any number of parts (of any field name), each a DICOM file or
+/// a zip; the part's file name is how the answer's `skipped` list names it.
+#[derive(Debug, ToSchema)]
+pub struct ImportForm {
+    /// The files.
+    #[schema(value_type = Vec<crate::openapi::Binary>, inline)]
+    pub file: Vec<Vec<u8>>,
 }
 
 /// One spooled upload: its temporary path and the name the client gave it.
@@ -217,14 +258,20 @@ fn import_error(e: ImportError) -> ApiError {
 }
 
 /// Import uploaded DICOM into a study.
-#[utoipa::path(post, path = "/api/v1/import", tag = "import",
+#[utoipa::path(post, path = "/api/v1/import", operation_id = "import_dicom", tag = "import",
     params(
-        ("study" = String, Query, description = "Study name (created if missing: admins only)"),
+        ("study" = String, Query, description = "Study id (`st_…`) or name (a new name creates the study: admins only)"),
         ("profile" = Option<String>, Query, description = "De-identification profile of a new study"),
     ),
-    request_body(description = "A zip (`application/zip`) or `multipart/form-data` with DICOM files and zips", content = Vec<u8>),
+    request_body(description = "A zip as the body (`application/zip`; one DICOM file as `application/dicom` or `application/octet-stream`), or `multipart/form-data` with any number of parts, each a DICOM file or a zip",
+        content(
+            (inline(crate::openapi::Binary) = "application/zip"),
+            (inline(crate::openapi::Binary) = "application/dicom"),
+            (inline(crate::openapi::Binary) = "application/octet-stream"),
+            (inline(ImportForm) = "multipart/form-data"),
+        )),
     responses(
-        (status = 200, body = ImportSummaryDoc),
+        (status = 200, body = ImportSummaryBody),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody),
@@ -234,39 +281,40 @@ pub async fn import(
     auth: Auth,
     q: QueryParams,
     req: Request,
-) -> ApiResult<Json<ImportSummary>> {
+) -> ApiResult<Json<ImportSummaryBody>> {
     q.allow(&["study", "profile"])?;
-    let study = q
+    let key = q
         .one("study")?
-        .map(str::trim)
         .filter(|s| !s.is_empty())
+        .map(StudyKey::parse)
+        .transpose()?
         .ok_or_else(|| {
-            ApiError::bad_request("query parameter \"study\" (a study name) is required")
-        })?
-        .to_string();
-    if study.chars().count() > MAX_STUDY_NAME || study.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(format!(
-            "a study name is 1 to {MAX_STUDY_NAME} printable characters"
-        )));
-    }
+            ApiError::bad_request("query parameter \"study\" (a study id or name) is required")
+        })?;
     let profile = q.one("profile")?.map(str::to_string);
 
-    // Authorize before reading the body.
-    let (st2, auth2, name) = (st.clone(), auth.clone(), study.clone());
-    blocking(move || {
+    // Authorize before reading the body. An id names an existing study; a name may be new.
+    let (st2, auth2) = (st.clone(), auth.clone());
+    let study = blocking(move || {
         let node = &st2.node;
-        match node.catalog.study_by_name(&name)? {
-            Some(s) => {
+        let existing = match &key {
+            StudyKey::Id(_) => Some(key.resolve(&node.catalog)?),
+            StudyKey::Name(name) => node.catalog.study_by_name(name)?,
+        };
+        match (existing, key) {
+            (Some(s), _) => {
                 let center = node.catalog.node_center()?.id;
                 st2.access()
-                    .check(&auth2.principal(), Right::Import, s.id, Some(center), now())?;
-                Ok(())
+                    .check(&auth2.principal(), Right::Import, s.id, Some(center), now())
+                    .map_err(about_study(&s))?;
+                Ok(s.name)
             }
-            None if auth2.user.role == Role::Admin => Ok(()),
-            None => Err(ApiError::forbidden(format!(
+            (None, StudyKey::Name(name)) if auth2.user.role == Role::Admin => Ok(name),
+            (None, StudyKey::Name(name)) => Err(ApiError::forbidden(format!(
                 "study {:?} does not exist, and only administrators may create studies",
                 clip(&name, 60)
             ))),
+            (None, StudyKey::Id(id)) => Err(ApiError::not_found(format!("no study {id}"))),
         }
     })
     .await?;
@@ -299,7 +347,35 @@ pub async fn import(
                 s.path = s.path.replacen(&*p.path.to_string_lossy(), &p.label, 1);
             }
         }
-        Ok(Json(summary))
+        Ok(Json(ImportSummaryBody::from(summary)))
     })
     .await
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_body_is_the_cli_summary() {
+        let s = ImportSummary {
+            files: 3,
+            instances: 2,
+            duplicates: 1,
+            series: 1,
+            subjects: 1,
+            examinations: 1,
+            skipped: vec![SkippedFile {
+                path: "cd.zip!README".into(),
+                reason: "not DICOM".into(),
+            }],
+            nifti: 1,
+            nifti_refused: 0,
+            seconds: 0.5,
+        };
+        assert_eq!(
+            serde_json::to_value(ImportSummaryBody::from(s.clone())).ok(),
+            serde_json::to_value(&s).ok()
+        );
+    }
 }

@@ -8,15 +8,16 @@ use axum::body::to_bytes;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::Json;
-use node::{parse_date, AccessRequest, Agreement, Decision, Grant, RequestId, Right, StudyRight};
-use protocol::id::{CenterId, StudyId, UserId};
+use node::{
+    parse_date, AccessRequest, Agreement, Decision, Grant, RequestId, Right, Study, StudyRight,
+};
+use protocol::id::{CenterId, UserId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::accounts::{right_set, user_name};
-use super::studies::study_or_404;
-use super::{parse_id, JsonBody, PathParams};
+use super::{about_study, parse_id, JsonBody, PathParams, StudyKey};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::{blocking, now, AppState};
@@ -75,28 +76,29 @@ fn names(st: &AppState) -> ApiResult<HashMap<UserId, String>> {
         .collect())
 }
 
-/// Refuse unless the caller may administer `study` (which must exist).
-fn require_administer(st: &AppState, auth: &Auth, study: StudyId) -> ApiResult<()> {
-    study_or_404(&st.node.catalog, study)?;
+/// The study `key` names, provided the caller may administer it.
+fn require_administer(st: &AppState, auth: &Auth, key: &StudyKey) -> ApiResult<Study> {
+    let study = key.resolve(&st.node.catalog)?;
     st.access()
-        .check(&auth.principal(), Right::Administer, study, None, now())?;
-    Ok(())
+        .check(&auth.principal(), Right::Administer, study.id, None, now())
+        .map_err(about_study(&study))?;
+    Ok(study)
 }
 
 /// The rights recorded on a study (its administrators and admins).
-#[utoipa::path(get, path = "/api/v1/studies/{id}/rights", tag = "rights",
-    params(("id" = String, Path, description = "Study id")),
+#[utoipa::path(get, path = "/api/v1/studies/{id}/rights", operation_id = "list_study_rights", tag = "rights",
+    params(("id" = String, Path, description = "Study id (`st_…`) or name")),
     responses((status = 200, body = RightList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,
 ) -> ApiResult<Json<RightList>> {
-    let study: StudyId = path.id(0)?;
+    let key = StudyKey::parse(path.get(0)?)?;
     blocking(move || {
-        require_administer(&st, &auth, study)?;
+        let study = require_administer(&st, &auth, &key)?;
         let names = names(&st)?;
-        let rights = st.access().rights().list(Some(study))?;
+        let rights = st.access().rights().list(Some(study.id))?;
         Ok(Json(RightList {
             rights: rights
                 .iter()
@@ -108,22 +110,25 @@ pub async fn list(
 }
 
 /// One user's rights on a study (its administrators and admins).
-#[utoipa::path(get, path = "/api/v1/studies/{id}/rights/{user}", tag = "rights",
-    params(("id" = String, Path, description = "Study id"), ("user" = String, Path, description = "Login name")),
+#[utoipa::path(get, path = "/api/v1/studies/{id}/rights/{user}", operation_id = "get_study_right", tag = "rights",
+    params(("id" = String, Path, description = "Study id (`st_…`) or name"), ("user" = String, Path, description = "Login name")),
     responses((status = 200, body = RightBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,
 ) -> ApiResult<Json<RightBody>> {
-    let study: StudyId = path.id(0)?;
+    let key = StudyKey::parse(path.get(0)?)?;
     let name = user_name(path.get(1)?)?;
     blocking(move || {
-        require_administer(&st, &auth, study)?;
+        let study = require_administer(&st, &auth, &key)?;
         let access = st.access();
         let user = access.users().require(&name)?;
-        let r = access.rights().get(user.id, study)?.ok_or_else(|| {
-            ApiError::not_found(format!("user {name:?} has no rights on study {study}"))
+        let r = access.rights().get(user.id, study.id)?.ok_or_else(|| {
+            ApiError::not_found(format!(
+                "user {name:?} has no rights on {}",
+                super::study_label(&study)
+            ))
         })?;
         Ok(Json(RightBody::new(&r, &user.name)))
     })
@@ -159,8 +164,8 @@ fn grant_of(
 }
 
 /// Grant rights on a study (its administrators and admins); audited.
-#[utoipa::path(put, path = "/api/v1/studies/{id}/rights/{user}", tag = "rights",
-    params(("id" = String, Path, description = "Study id"), ("user" = String, Path, description = "Login name")),
+#[utoipa::path(put, path = "/api/v1/studies/{id}/rights/{user}", operation_id = "set_study_right", tag = "rights",
+    params(("id" = String, Path, description = "Study id (`st_…`) or name"), ("user" = String, Path, description = "Login name")),
     request_body = GrantRequest,
     responses((status = 200, body = RightBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn put(
@@ -169,14 +174,16 @@ pub async fn put(
     path: PathParams,
     JsonBody(req): JsonBody<GrantRequest>,
 ) -> ApiResult<Json<RightBody>> {
-    let study: StudyId = path.id(0)?;
+    let key = StudyKey::parse(path.get(0)?)?;
     let name = user_name(path.get(1)?)?;
     let grant = grant_of(&req.rights, req.until.as_deref(), req.centers.as_deref())?;
     blocking(move || {
+        let study = key.resolve(&st.node.catalog)?;
         let r = st
             .access()
             .rights()
-            .grant(&auth.principal(), &name, study, grant, now())?;
+            .grant(&auth.principal(), &name, study.id, grant, now())
+            .map_err(about_study(&study))?;
         Ok(Json(RightBody::new(&r, &name)))
     })
     .await
@@ -184,22 +191,23 @@ pub async fn put(
 
 /// Revoke every right of a user on a study (its administrators and admins); audited. Answers
 /// what was removed.
-#[utoipa::path(delete, path = "/api/v1/studies/{id}/rights/{user}", tag = "rights",
-    params(("id" = String, Path, description = "Study id"), ("user" = String, Path, description = "Login name")),
+#[utoipa::path(delete, path = "/api/v1/studies/{id}/rights/{user}", operation_id = "revoke_study_right", tag = "rights",
+    params(("id" = String, Path, description = "Study id (`st_…`) or name"), ("user" = String, Path, description = "Login name")),
     responses((status = 200, body = RightBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,
 ) -> ApiResult<Json<RightBody>> {
-    let study: StudyId = path.id(0)?;
+    let key = StudyKey::parse(path.get(0)?)?;
     let name = user_name(path.get(1)?)?;
     blocking(move || {
-        study_or_404(&st.node.catalog, study)?;
+        let study = key.resolve(&st.node.catalog)?;
         let r = st
             .access()
             .rights()
-            .revoke(&auth.principal(), &name, study, now())?;
+            .revoke(&auth.principal(), &name, study.id, now())
+            .map_err(about_study(&study))?;
         Ok(Json(RightBody::new(&r, &name)))
     })
     .await
@@ -261,8 +269,8 @@ pub struct NewRequest {
 }
 
 /// Ask for rights on a study; audited.
-#[utoipa::path(post, path = "/api/v1/studies/{id}/requests", tag = "rights",
-    params(("id" = String, Path, description = "Study id")),
+#[utoipa::path(post, path = "/api/v1/studies/{id}/requests", operation_id = "request_study_rights", tag = "rights",
+    params(("id" = String, Path, description = "Study id (`st_…`) or name")),
     request_body = NewRequest,
     responses((status = 201, body = RequestBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn submit(
@@ -271,16 +279,15 @@ pub async fn submit(
     path: PathParams,
     JsonBody(req): JsonBody<NewRequest>,
 ) -> ApiResult<(StatusCode, Json<RequestBody>)> {
-    let study: StudyId = path.id(0)?;
+    let key = StudyKey::parse(path.get(0)?)?;
     let rights = right_set(&req.rights)?;
     blocking(move || {
-        let r = st.access().requests().submit(
-            &auth.principal(),
-            study,
-            rights,
-            &req.motivation,
-            now(),
-        )?;
+        let study = key.resolve(&st.node.catalog)?;
+        let r = st
+            .access()
+            .requests()
+            .submit(&auth.principal(), study.id, rights, &req.motivation, now())
+            .map_err(about_study(&study))?;
         Ok((StatusCode::CREATED, Json(RequestBody::from(&r))))
     })
     .await
@@ -294,7 +301,7 @@ pub struct RequestList {
 }
 
 /// The pending requests the caller may decide.
-#[utoipa::path(get, path = "/api/v1/requests", tag = "rights",
+#[utoipa::path(get, path = "/api/v1/requests", operation_id = "list_pending_requests", tag = "rights",
     responses((status = 200, body = RequestList), (status = 401, body = ErrorBody)))]
 pub async fn pending(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<RequestList>> {
     blocking(move || {
@@ -349,7 +356,7 @@ pub struct RefuseRequest {
 }
 
 /// Approve a pending request: the rights are granted (and a new account enabled); audited.
-#[utoipa::path(post, path = "/api/v1/requests/{id}/approve", tag = "rights",
+#[utoipa::path(post, path = "/api/v1/requests/{id}/approve", operation_id = "approve_request", tag = "rights",
     params(("id" = String, Path, description = "Request id")),
     request_body(content = ApproveRequest, description = "Optional"),
     responses((status = 200, body = RequestBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -385,7 +392,7 @@ pub async fn approve(
 }
 
 /// Refuse a pending request; audited.
-#[utoipa::path(post, path = "/api/v1/requests/{id}/refuse", tag = "rights",
+#[utoipa::path(post, path = "/api/v1/requests/{id}/refuse", operation_id = "refuse_request", tag = "rights",
     params(("id" = String, Path, description = "Request id")),
     request_body(content = RefuseRequest, description = "Optional"),
     responses((status = 200, body = RequestBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -446,22 +453,22 @@ pub struct AgreementState {
 }
 
 /// A study's data-use agreement (readable by every account, so that it can be accepted).
-#[utoipa::path(get, path = "/api/v1/studies/{id}/agreement", tag = "rights",
-    params(("id" = String, Path, description = "Study id")),
+#[utoipa::path(get, path = "/api/v1/studies/{id}/agreement", operation_id = "get_agreement", tag = "rights",
+    params(("id" = String, Path, description = "Study id (`st_…`) or name")),
     responses((status = 200, body = AgreementState), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn agreement(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,
 ) -> ApiResult<Json<AgreementState>> {
-    let study: StudyId = path.id(0)?;
+    let key = StudyKey::parse(path.get(0)?)?;
     blocking(move || {
-        study_or_404(&st.node.catalog, study)?;
+        let study = key.resolve(&st.node.catalog)?;
         let a = st.access().agreements();
         Ok(Json(AgreementState {
-            study: study.to_string(),
-            agreement: a.current(study)?.as_ref().map(AgreementBody::from),
-            accepted_version: a.acceptance(auth.user.id, study)?.map(|x| x.version),
+            study: study.id.to_string(),
+            agreement: a.current(study.id)?.as_ref().map(AgreementBody::from),
+            accepted_version: a.acceptance(auth.user.id, study.id)?.map(|x| x.version),
         }))
     })
     .await
@@ -476,8 +483,8 @@ pub struct AgreementText {
 }
 
 /// Set a new version of a study's agreement (its administrators and admins); audited.
-#[utoipa::path(put, path = "/api/v1/studies/{id}/agreement", tag = "rights",
-    params(("id" = String, Path, description = "Study id")),
+#[utoipa::path(put, path = "/api/v1/studies/{id}/agreement", operation_id = "set_agreement", tag = "rights",
+    params(("id" = String, Path, description = "Study id (`st_…`) or name")),
     request_body = AgreementText,
     responses((status = 200, body = AgreementBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn set_agreement(
@@ -486,13 +493,14 @@ pub async fn set_agreement(
     path: PathParams,
     JsonBody(req): JsonBody<AgreementText>,
 ) -> ApiResult<Json<AgreementBody>> {
-    let study: StudyId = path.id(0)?;
+    let key = StudyKey::parse(path.get(0)?)?;
     blocking(move || {
-        study_or_404(&st.node.catalog, study)?;
+        let study = key.resolve(&st.node.catalog)?;
         let a = st
             .access()
             .agreements()
-            .set(&auth.principal(), study, &req.text, now())?;
+            .set(&auth.principal(), study.id, &req.text, now())
+            .map_err(about_study(&study))?;
         Ok(Json(AgreementBody::from(&a)))
     })
     .await
@@ -518,8 +526,8 @@ pub struct AcceptanceBody {
 }
 
 /// Accept the version in force of a study's agreement; audited.
-#[utoipa::path(post, path = "/api/v1/studies/{id}/agreement/accept", tag = "rights",
-    params(("id" = String, Path, description = "Study id")),
+#[utoipa::path(post, path = "/api/v1/studies/{id}/agreement/accept", operation_id = "accept_agreement", tag = "rights",
+    params(("id" = String, Path, description = "Study id (`st_…`) or name")),
     request_body = AcceptRequest,
     responses((status = 200, body = AcceptanceBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn accept(
@@ -528,13 +536,14 @@ pub async fn accept(
     path: PathParams,
     JsonBody(req): JsonBody<AcceptRequest>,
 ) -> ApiResult<Json<AcceptanceBody>> {
-    let study: StudyId = path.id(0)?;
+    let key = StudyKey::parse(path.get(0)?)?;
     blocking(move || {
-        study_or_404(&st.node.catalog, study)?;
+        let study = key.resolve(&st.node.catalog)?;
         let a = st
             .access()
             .agreements()
-            .accept(&auth.principal(), study, req.version, now())?;
+            .accept(&auth.principal(), study.id, req.version, now())
+            .map_err(about_study(&study))?;
         Ok(Json(AcceptanceBody {
             study: a.study.to_string(),
             version: a.version,

@@ -1,5 +1,7 @@
-//! `GET /search` and `GET /suggest`: the query-string language, its translation into
-//! [`SearchQuery`], and the response shape `{"total", "hits", "facets": {"field": {"value": n}}}`.
+//! `GET /search` and `GET /suggest`: the query-string language and its translation into
+//! [`SearchQuery`]. The answer is a [`SearchBody`] (`{"total", "hits", "facets": {"field":
+//! {"value": n}}, "facet_other", "pending_agreements"}`), the shape `neurofed search --json`
+//! prints too.
 //!
 //! Query string (every parameter optional, unknown parameters refused):
 //! - `q`: free text.
@@ -14,20 +16,17 @@
 //! The parameter language is the index's own (`node::{parse_filter, parse_facet,
 //! parse_sort}`), shared with `neurofed search`.
 
-use std::collections::BTreeMap;
-
 use axum::extract::State;
 use axum::Json;
 use node::Right;
 use node::{AuditAction, NewEvent};
 use protocol::query::{
-    Count, FacetRequest, Filter, Hit, Page, SearchQuery, SearchResults, Sort, MAX_OFFSET,
-    MAX_PAGE_SIZE,
+    Count, FacetRequest, Filter, Page, SearchQuery, Sort, MAX_OFFSET, MAX_PAGE_SIZE,
 };
-use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::results::{SearchAnswer, SearchBody};
 use super::QueryParams;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -142,71 +141,9 @@ pub fn summary(q: &SearchQuery, total: Count) -> String {
     parts.join(" ")
 }
 
-/// Facet counts in the order the index returned them (count descending), as a JSON object.
-#[derive(Debug, Clone, Default)]
-pub struct FacetMap(pub Vec<(String, Vec<(String, Count)>)>);
-
-impl Serialize for FacetMap {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        struct Values<'a>(&'a [(String, Count)]);
-        impl Serialize for Values<'_> {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut m = s.serialize_map(Some(self.0.len()))?;
-                for (k, v) in self.0 {
-                    m.serialize_entry(k, v)?;
-                }
-                m.end()
-            }
-        }
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
-            m.serialize_entry(k, &Values(v))?;
-        }
-        m.end()
-    }
-}
-
-/// The answer of `GET /search`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SearchBody {
-    /// Matching datasets visible to the caller: an integer, or `"<k"` when suppressed.
-    #[schema(value_type = Object)]
-    pub total: Count,
-    /// The page of hits (dataset summaries; subjects by pseudonym, dates shifted).
-    #[schema(value_type = Vec<Object>)]
-    pub hits: Vec<Hit>,
-    /// Per facet asked, its most frequent values with their counts, most frequent first:
-    /// `{"nature": {"T1w": 6, "T2w": 6}}`. Counted over the caller's visible datasets only.
-    #[schema(value_type = Object)]
-    pub facets: FacetMap,
-    /// Per facet, the datasets whose value is not listed.
-    #[schema(value_type = Object)]
-    pub facet_other: BTreeMap<String, Count>,
-}
-
-impl From<SearchResults> for SearchBody {
-    fn from(r: SearchResults) -> Self {
-        let mut facets = Vec::with_capacity(r.facets.len());
-        let mut other = BTreeMap::new();
-        for f in r.facets {
-            other.insert(f.field.to_string(), f.other);
-            facets.push((
-                f.field.to_string(),
-                f.values.into_iter().map(|v| (v.value, v.count)).collect(),
-            ));
-        }
-        SearchBody {
-            total: r.total,
-            hits: r.hits,
-            facets: FacetMap(facets),
-            facet_other: other,
-        }
-    }
-}
-
 /// Faceted search over the datasets the caller may see: hits and facet counts are filtered
 /// alike, inside the index query. Audited (query structure, not its text).
-#[utoipa::path(get, path = "/api/v1/search", tag = "search",
+#[utoipa::path(get, path = "/api/v1/search", operation_id = "search", tag = "search",
     params(
         ("q" = Option<String>, Query, description = "Free text"),
         ("filter" = Option<Vec<String>>, Query, description = "Repeatable: `field:value`, `field:v1,v2`, `-field:value`, `field:[min TO max]` (`*` open), `exam_date:[2019-01-01 TO 2020-12-31]`"),
@@ -217,7 +154,7 @@ impl From<SearchResults> for SearchBody {
         ("scope" = Option<String>, Query, description = "`local` (default) or `federated`: every member of the consortium and this node, merged (the answer then also has `nodes`, `coverage`, `facet_error_bound`, `elapsed_ms`)"),
     ),
     responses(
-        (status = 200, body = SearchBody),
+        (status = 200, description = "A `SearchBody`; with `scope=federated` a `FederatedBody` (the same keys, counts that may be `\"<k\"`, plus `nodes`, `coverage`, `facet_error_bound`, `elapsed_ms`)", body = SearchAnswer),
         (status = 503, description = "`scope=federated` on a node that does not run its federation", body = ErrorBody),
         (status = 400, description = "Malformed query, unknown field, limit too large", body = ErrorBody),
         (status = 401, body = ErrorBody),
@@ -244,13 +181,16 @@ pub async fn search(
     }
     blocking(move || {
         let t = now();
-        let scope = st.access().scope(&auth.principal(), Right::See, t)?;
+        let (scope, pending) = st
+            .access()
+            .scope_with_pending(&auth.principal(), Right::See, t)?;
         let results = st.node.index.search(&query, &scope)?;
         st.node.catalog.audit().append_lazy(
             NewEvent::new(auth.who(), AuditAction::Search, t)
                 .detail(summary(&query, results.total)),
         )?;
-        Ok(Json(SearchBody::from(results)).into_response())
+        let body = SearchBody::new(results, &pending).map_err(ApiError::internal)?;
+        Ok(Json(body).into_response())
     })
     .await
 }
@@ -267,7 +207,7 @@ pub const MAX_PREFIX_CHARS: usize = 100;
 
 /// Autocomplete over names and descriptions visible to the caller. Not audited: it runs on
 /// every keystroke and returns no dataset.
-#[utoipa::path(get, path = "/api/v1/suggest", tag = "search",
+#[utoipa::path(get, path = "/api/v1/suggest", operation_id = "suggest", tag = "search",
     params(
         ("prefix" = String, Query, description = "What the user typed so far (1-100 characters)"),
         ("limit" = Option<u32>, Query, description = "Completions, default 10, at most 50"),
@@ -420,23 +360,36 @@ mod tests {
 
     #[test]
     fn facets_keep_their_order_in_json() {
-        let body = SearchBody {
+        use protocol::query::{FacetCounts, FacetField, FacetValue, SearchResults};
+        let results = SearchResults {
             total: Count::Exact(3),
             hits: vec![],
-            facets: FacetMap(vec![(
-                "nature".into(),
-                vec![
-                    ("T2w".into(), Count::Exact(2)),
-                    ("BOLD".into(), Count::Below(5)),
+            facets: vec![FacetCounts {
+                field: FacetField::Nature,
+                values: vec![
+                    FacetValue {
+                        value: "T2w".into(),
+                        count: Count::Exact(2),
+                    },
+                    FacetValue {
+                        value: "BOLD".into(),
+                        count: Count::Exact(1),
+                    },
                 ],
-            )]),
-            facet_other: BTreeMap::new(),
+                other: Count::Exact(0),
+                error_bound: None,
+            }],
         };
+        let body = SearchBody::new(results.clone(), &[]).ok();
         let s = serde_json::to_string(&body).unwrap_or_default();
         assert!(
-            s.contains(r#""facets":{"nature":{"T2w":2,"BOLD":"<5"}}"#),
+            s.contains(r#""facets":{"nature":{"T2w":2,"BOLD":1}}"#),
             "{s}"
         );
+        // A suppressed count has no place in a local answer: an error, not a made-up number.
+        let mut suppressed = results;
+        suppressed.facets[0].values[1].count = Count::Below(5);
+        assert!(SearchBody::new(suppressed, &[]).is_err());
     }
 
     #[test]

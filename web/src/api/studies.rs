@@ -18,7 +18,7 @@ use protocol::id::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{PathParams, QueryParams};
+use super::{about_study, study_label, PathParams, QueryParams, StudyKey};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::{blocking, now, AppState};
@@ -48,33 +48,31 @@ impl View {
     }
 }
 
-/// What `principal` may exercise `right` on in `study`, or the precise refusal (403).
+/// What `principal` may exercise `right` on in `study`, or the precise refusal (403), naming
+/// the study.
 pub(crate) fn view_of(
     access: Access<'_>,
     principal: &Principal,
     right: Right,
-    study: StudyId,
+    study: &Study,
     t: u64,
 ) -> ApiResult<View> {
-    match access.scope(principal, right, t)? {
+    let named = about_study(study);
+    match access.scope(principal, right, t).map_err(&named)? {
         AccessScope::All => Ok(View::All),
-        AccessScope::Studies(v) => match v.into_iter().find(|s| s.study == study) {
+        AccessScope::Studies(v) => match v.into_iter().find(|s| s.study == study.id) {
             Some(s) => Ok(s.centers.map_or(View::All, View::Centers)),
             None => {
-                access.check(principal, right, study, None, t)?;
+                access
+                    .check(principal, right, study.id, None, t)
+                    .map_err(&named)?;
                 Err(ApiError::forbidden(format!(
-                    "no {right} right on study {study}"
+                    "no {right} right on {}",
+                    study_label(study)
                 )))
             }
         },
     }
-}
-
-/// The study with this id, or 404.
-pub(crate) fn study_or_404(catalog: &Catalog, id: StudyId) -> ApiResult<Study> {
-    catalog
-        .study(id)?
-        .ok_or_else(|| ApiError::not_found(format!("no study {id}")))
 }
 
 /// A study in listings.
@@ -141,7 +139,7 @@ pub struct StudyList {
 }
 
 /// The studies the caller holds any right on (public ones included), with their rights.
-#[utoipa::path(get, path = "/api/v1/studies", tag = "studies",
+#[utoipa::path(get, path = "/api/v1/studies", operation_id = "list_studies", tag = "studies",
     responses((status = 200, body = StudyList), (status = 401, body = ErrorBody)))]
 pub async fn list(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<StudyList>> {
     blocking(move || {
@@ -409,9 +407,9 @@ fn dataset_node(d: &Dataset) -> DatasetNode {
 }
 
 /// One page of a study's tree.
-#[utoipa::path(get, path = "/api/v1/studies/{id}", tag = "studies",
+#[utoipa::path(get, path = "/api/v1/studies/{id}", operation_id = "get_study", tag = "studies",
     params(
-        ("id" = String, Path, description = "Study id (`st_…`)"),
+        ("id" = String, Path, description = "Study id (`st_…`) or name"),
         ("offset" = Option<u64>, Query, description = "Subjects skipped"),
         ("limit" = Option<u64>, Query, description = "Subjects per page, default 50, at most 500"),
     ),
@@ -426,7 +424,7 @@ pub async fn tree(
     path: PathParams,
     q: QueryParams,
 ) -> ApiResult<Json<StudyTree>> {
-    let id: StudyId = path.id(0)?;
+    let key = StudyKey::parse(path.get(0)?)?;
     q.allow(&["offset", "limit"])?;
     let offset = q.number("offset", 0, u64::from(u32::MAX))?;
     let limit = q
@@ -434,10 +432,11 @@ pub async fn tree(
         .max(1);
     blocking(move || {
         let catalog = &st.node.catalog;
-        let study = study_or_404(catalog, id)?;
+        let study = key.resolve(catalog)?;
+        let id = study.id;
         let t = now();
         let p = auth.principal();
-        let view = view_of(st.access(), &p, Right::See, id, t)?;
+        let view = view_of(st.access(), &p, Right::See, &study, t)?;
         let page_ids = catalog.children(id.to_bytes(), offset as usize, limit as usize)?;
         let full_page = page_ids.len() as u64 == limit;
         let mut reader = TreeReader::new(catalog)?;

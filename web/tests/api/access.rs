@@ -42,6 +42,9 @@ async fn rights_matrix_for_views_and_downloads() {
     for (user, study, see, download, why) in matrix() {
         let ds = s.dataset(study);
         let t = Some(s.token(user));
+        let name = s.node().catalog.study(study).unwrap().unwrap().name;
+        // Refusals name the study by name and id.
+        let named = format!("study {name:?} ({study})");
         let r = get(&s.state, &format!("/api/v1/datasets/{ds}"), t).await;
         if see {
             assert_eq!(
@@ -60,6 +63,7 @@ async fn rights_matrix_for_views_and_downloads() {
         } else {
             let msg = r.assert_error(StatusCode::FORBIDDEN, "forbidden");
             assert!(msg.contains(why), "{user} view {study}: {msg}");
+            assert!(msg.contains(&named), "{user} view {study}: {msg}");
         }
         for format in ["dicom", "nifti"] {
             let uri = format!("/api/v1/datasets/{ds}/download?format={format}");
@@ -76,6 +80,7 @@ async fn rights_matrix_for_views_and_downloads() {
                     why
                 };
                 assert!(msg.contains(why), "{user} download {study}: {msg}");
+                assert!(msg.contains(&named), "{user} download {study}: {msg}");
             }
         }
     }

@@ -110,7 +110,7 @@ async fn ids_that_are_not_ids_are_400_invalid_id() {
     )
     .await
     .assert_error(StatusCode::NOT_FOUND, "not_found");
-    // User names in paths are checked like account names.
+    // User names in paths identify accounts: checked like account names.
     let r = json(
         &s.state,
         "PUT",
@@ -119,7 +119,7 @@ async fn ids_that_are_not_ids_are_400_invalid_id() {
         json!({"rights": ["see"]}),
     )
     .await;
-    r.assert_error(StatusCode::BAD_REQUEST, "bad_request");
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_id");
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use node::{AuditAction, AuditFilter};
 
 use crate::fixture::{self, request, send, small_series, Resp, Small};
 
-fn series_files() -> Vec<PathBuf> {
+pub(crate) fn series_files() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(small_series())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -20,7 +20,7 @@ fn series_files() -> Vec<PathBuf> {
     v
 }
 
-fn zip_of(files: &[PathBuf]) -> Vec<u8> {
+pub(crate) fn zip_of(files: &[PathBuf]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);

@@ -10,6 +10,7 @@ mod auth;
 mod bad_input;
 mod download;
 mod fixture;
+mod ids;
 mod import;
 mod openapi;
 mod search;

@@ -158,3 +158,34 @@ async fn suggest_answers_a_list() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.json()["suggestions"].is_array());
 }
+
+#[tokio::test]
+async fn a_pending_agreement_is_named_in_the_answer_not_a_silent_zero() {
+    let s = shared();
+    for &user in MATRIX_USERS {
+        let r = get(&s.state, "/api/v1/search?limit=0", Some(s.token(user))).await;
+        assert_eq!(r.status, StatusCode::OK, "{user}: {}", r.json());
+        let v = r.json();
+        let want = if user == "unsigned" {
+            serde_json::json!([{"study_id": s.dua.to_string(), "study_name": "agreement", "version": 1}])
+        } else {
+            // admin sees everything; signer accepted; the others hold no right on the study.
+            serde_json::json!([])
+        };
+        assert_eq!(v["pending_agreements"], want, "{user}");
+        let visible: u64 = visible(user)
+            .iter()
+            .map(|st| s.datasets[st].len() as u64)
+            .sum();
+        assert_eq!(v["total"], visible, "{user}");
+    }
+    // Only studies they would otherwise see: a filter on the study does not hide the reason.
+    let r = get(
+        &s.state,
+        "/api/v1/search?filter=study:agreement",
+        Some(s.token("unsigned")),
+    )
+    .await;
+    assert_eq!(r.json()["total"], 0);
+    assert_eq!(r.json()["pending_agreements"][0]["study_name"], "agreement");
+}

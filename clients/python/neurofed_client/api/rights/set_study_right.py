@@ -1,0 +1,215 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error_body import ErrorBody
+from ...models.grant_request import GrantRequest
+from ...models.right_body import RightBody
+from ...types import Response
+
+
+def _get_kwargs(
+    id: str,
+    user: str,
+    *,
+    body: GrantRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "put",
+        "url": "/api/v1/studies/{id}/rights/{user}".format(
+            id=quote(str(id), safe=""),
+            user=quote(str(user), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorBody | RightBody | None:
+    if response.status_code == 200:
+        response_200 = RightBody.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorBody.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorBody.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorBody.from_dict(response.json())
+
+        return response_404
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorBody | RightBody]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    id: str,
+    user: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: GrantRequest,
+) -> Response[ErrorBody | RightBody]:
+    """Grant rights on a study (its administrators and admins); audited.
+
+    Args:
+        id (str):
+        user (str):
+        body (GrantRequest): `PUT /studies/{id}/rights/{user}`: the user's rights on the study,
+            replacing what it had.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorBody | RightBody]
+    """
+
+    kwargs = _get_kwargs(
+        id=id,
+        user=user,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    id: str,
+    user: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: GrantRequest,
+) -> ErrorBody | RightBody | None:
+    """Grant rights on a study (its administrators and admins); audited.
+
+    Args:
+        id (str):
+        user (str):
+        body (GrantRequest): `PUT /studies/{id}/rights/{user}`: the user's rights on the study,
+            replacing what it had.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorBody | RightBody
+    """
+
+    return sync_detailed(
+        id=id,
+        user=user,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    id: str,
+    user: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: GrantRequest,
+) -> Response[ErrorBody | RightBody]:
+    """Grant rights on a study (its administrators and admins); audited.
+
+    Args:
+        id (str):
+        user (str):
+        body (GrantRequest): `PUT /studies/{id}/rights/{user}`: the user's rights on the study,
+            replacing what it had.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorBody | RightBody]
+    """
+
+    kwargs = _get_kwargs(
+        id=id,
+        user=user,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    id: str,
+    user: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: GrantRequest,
+) -> ErrorBody | RightBody | None:
+    """Grant rights on a study (its administrators and admins); audited.
+
+    Args:
+        id (str):
+        user (str):
+        body (GrantRequest): `PUT /studies/{id}/rights/{user}`: the user's rights on the study,
+            replacing what it had.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorBody | RightBody
+    """
+
+    return (
+        await asyncio_detailed(
+            id=id,
+            user=user,
+            client=client,
+            body=body,
+        )
+    ).parsed
