@@ -252,10 +252,17 @@ impl Anatomy {
         if q >= 1.0 + 0.025 * fold {
             return Tissue::Csf;
         }
-        let fissure = p[0].abs() < 1.4 && (p[2] > 30.0 || p[1].abs() > 46.0);
-        if fissure {
+        // The interhemispheric fissure: a thin, wavy sheet of CSF down to the corpus callosum
+        // (so a midline slice cuts through medial cortex as well as through the fissure).
+        let wave = 1.6 * sin(p[1] * 0.11 + 0.7) + 1.0 * sin(p[2] * 0.07 + p[1] * 0.19);
+        let core = Ellipsoid::new([0.0, -2.0, 12.0], [30.0, 42.0, 20.0]);
+        let midline = (p[0] - wave).abs();
+        let in_core = core.contains(p);
+        if midline < 1.0 && !in_core {
             return Tissue::Csf;
         }
+        // Medial cortex lines the fissure; only the corpus callosum crosses the midline.
+        let medial = midline < 4.0 && !in_core;
         let deep = [
             Ellipsoid::new([10.0, 10.0, 8.0], [8.0, 13.0, 8.0]),
             Ellipsoid::new([13.0, -18.0, 20.0], [5.0, 12.0, 8.0]),
@@ -265,7 +272,7 @@ impl Anatomy {
             return Tissue::DeepGrey;
         }
         let white = Ellipsoid::new([0.0, -1.0, 14.0], [49.0, 66.0, 64.0]);
-        if white.q(p).sqrt() < 1.0 + 0.11 * fold {
+        if !medial && white.q(p).sqrt() < 1.0 + 0.11 * fold {
             if self.lesions[..self.visible].iter().any(|l| l.contains(p)) {
                 return Tissue::Lesion;
             }
