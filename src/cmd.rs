@@ -5,6 +5,7 @@ pub mod federation;
 pub mod grants;
 pub mod import;
 pub mod repo;
+pub mod sample;
 pub mod search;
 pub mod serve;
 pub mod studycard;

@@ -71,6 +71,8 @@ enum Command {
     Fetch(cmd::federation::FetchArgs),
     /// A consortium of three centers on this machine, in one command.
     Demo(cmd::federation::DemoArgs),
+    /// Write a sample MR corpus (procedural phantoms, fake PHI, DICOMDIR, truth.tsv).
+    Sample(cmd::sample::SampleArgs),
 }
 
 fn main() -> ExitCode {
@@ -108,6 +110,7 @@ fn main() -> ExitCode {
         Command::Grant(c) => cmd::grants::grant(&home, c),
         Command::Fetch(a) => cmd::federation::fetch(a),
         Command::Demo(a) => cmd::federation::demo(a),
+        Command::Sample(a) => cmd::sample::run(a),
     };
     match result {
         Ok(code) => code,

@@ -417,7 +417,7 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode> {
         .unwrap_or_else(|| PathBuf::from("target/corpus/synth"));
     if !corpus.join("truth.tsv").is_file() {
         bail!(
-            "no generated corpus at {} (make it with `python3 ../shared/reference/make_series.py --out {}`, as scripts/demo does, or pass --corpus)",
+            "no generated corpus at {} (make it with `neurofed sample --out {}`, as scripts/demo does, or pass --corpus)",
             corpus.display(),
             corpus.display()
         );

@@ -10,6 +10,7 @@ mod crash;
 mod federation;
 mod nifti;
 mod phi;
+mod sample;
 mod search;
 mod serve;
 mod sources;
