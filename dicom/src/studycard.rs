@@ -89,6 +89,7 @@ mod tests {
 
     #[test]
     fn example_cards_name_and_grade_the_generated_corpus() {
+        testkit::need_shared!();
         let cards = example_cards();
         let expected = [
             (

@@ -34,6 +34,7 @@ fn files_under(root: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn every_real_file_converts_or_says_why() {
+    testkit::need_shared!();
     let corpus = testkit::reference_corpus();
     let mut outcomes: BTreeMap<String, String> = BTreeMap::new();
     for p in files_under(&corpus) {
@@ -116,6 +117,7 @@ fn expected(series: &str) -> (Vec<usize>, [f64; 3]) {
 
 #[test]
 fn generated_corpora_have_the_expected_shapes() {
+    testkit::need_shared!();
     for (root, kind) in [
         (testkit::synth_corpus(), SeriesKind::Classic),
         (testkit::synth_enhanced_corpus(), SeriesKind::MultiFrame),

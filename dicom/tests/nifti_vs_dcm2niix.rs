@@ -173,6 +173,7 @@ fn generated_classic_series_match_dcm2niix() {
 
 #[test]
 fn generated_enhanced_files_match_dcm2niix() {
+    testkit::need_shared!();
     require_tools();
     let root = testkit::synth_enhanced_corpus();
     let classic = testkit::synth_corpus();
@@ -253,6 +254,7 @@ fn cropped_mosaic(src: &Path, dir: &Path) -> PathBuf {
 
 #[test]
 fn real_mosaic_and_enhanced_files_match_dcm2niix() {
+    testkit::need_shared!();
     require_tools();
     let corpus = testkit::reference_corpus();
     let nicom = corpus.join("nibabel").join("nicom");
@@ -327,6 +329,7 @@ fn real_mosaic_and_enhanced_files_match_dcm2niix() {
 /// A T2 series whose rescale varies per slice: both write float32 with each slice's scaling.
 #[test]
 fn varying_rescale_matches_dcm2niix_float32() {
+    testkit::need_shared!();
     require_tools();
     let root = testkit::synth_corpus();
     let (label, dir) = series_dirs(&root)
@@ -365,6 +368,7 @@ fn varying_rescale_matches_dcm2niix_float32() {
 /// What we refuse where dcm2niix writes something, with the reason.
 #[test]
 fn refusals_where_dcm2niix_guesses() {
+    testkit::need_shared!();
     let corpus = testkit::reference_corpus();
     let nicom = corpus.join("nibabel").join("nicom");
     let open = |p: PathBuf| open_file(p).unwrap();

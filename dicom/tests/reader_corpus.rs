@@ -142,6 +142,7 @@ fn peak_rss_mib() -> Option<u64> {
 
 #[test]
 fn every_corpus_file_is_read_or_refused_with_a_reason() {
+    testkit::need_shared!();
     let manifest = manifest(&corpus());
     let rows = read_all();
 
@@ -324,6 +325,7 @@ fn mutate(bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
 
 #[test]
 fn mutated_corpus_files_never_panic_and_stay_fast() {
+    testkit::need_shared!();
     let files = [
         "pydicom/test_files/MR_small.dcm",
         "pydicom/test_files/MR_small_implicit.dcm",

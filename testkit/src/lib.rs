@@ -1,12 +1,19 @@
 //! Test support for neurofed: where the shared reference material is, the generated multi-subject
-//! MR corpus (made on first use by `make_series.py`, under a lock so parallel tests share it), its
-//! `truth.tsv`, and the PHI strings planted in it.
+//! MR corpus (made on first use, under a lock so parallel tests share it), its `truth.tsv`, and
+//! the PHI strings planted in it.
 //!
-//! Locations, in order: `NEUROFED_SHARED` (the `shared/` folder with `reference/`), else the first
-//! `shared/` found walking up from this crate, else `/work/shared`. The generated corpus lives in
-//! `NEUROFED_SYNTH` if set, else `<workspace>/target/corpus/synth` (and `synth_enhanced` beside it).
-//! Generating it needs python3 with pydicom, nibabel, numpy, highdicom and Debian's mricron-data:
-//! `scripts/test` installs them.
+//! The shared reference material (real DICOM/NIfTI files, the `make_series.py` generator, the
+//! DICOM standard tables) lives outside the repository. It is looked for, in order, in
+//! `NEUROFED_SHARED` (the folder holding `reference/`), in a `shared/` folder beside this
+//! checkout or one of its parents, and beside the checkout this clone was made from (a local
+//! `origin`). Without it, [`shared_dir`] and [`reference_corpus`] are `None`: tests that need it
+//! call [`need_shared!`] and are skipped with a message, and the generated corpus is written by
+//! the project's own generator (`neurofed-sample`) instead of `make_series.py`, with the same
+//! layout and `truth.tsv` ([`synth_is_make_series`] tells which one it is).
+//!
+//! The generated corpus lives in `NEUROFED_SYNTH` if set, else `<workspace>/target/corpus/synth`
+//! (and `synth_enhanced` beside it, `make_series.py` only). `make_series.py` needs python3 with
+//! pydicom, nibabel, numpy, highdicom and Debian's mricron-data: `scripts/test` installs them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -24,25 +31,61 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The shared folder holding `reference/` (corpus, generator, DICOM standard tables).
-pub fn shared_dir() -> PathBuf {
-    if let Ok(p) = std::env::var("NEUROFED_SHARED") {
-        return PathBuf::from(p);
-    }
-    let mut dir = Some(workspace_root());
-    while let Some(d) = dir {
-        let cand = d.join("shared");
-        if cand.join("reference").is_dir() {
-            return cand;
-        }
-        dir = d.parent().map(Path::to_path_buf);
-    }
-    PathBuf::from("/work/shared")
+/// The first `shared/` holding `reference/` among `dir` and its parents.
+fn shared_above(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .map(|d| d.join("shared"))
+        .find(|c| c.join("reference").is_dir())
 }
 
-/// `shared/reference/corpus`: real DICOM and NIfTI files, with `MANIFEST.tsv`.
+/// The local folder this checkout was cloned from, if its `origin` is one.
+fn local_origin() -> Option<PathBuf> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(workspace_root())
+        .args(["remote", "get-url", "origin"])
+        .output()
+        .ok()?;
+    let url = String::from_utf8(out.stdout).ok()?;
+    let url = url.trim().trim_start_matches("file://");
+    let p = PathBuf::from(url);
+    (out.status.success() && p.is_absolute() && p.is_dir()).then_some(p)
+}
+
+/// The shared folder holding `reference/` (corpus, generator, DICOM standard tables), if present.
+pub fn shared_dir() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("NEUROFED_SHARED") {
+        let p = PathBuf::from(p);
+        return p.join("reference").is_dir().then_some(p);
+    }
+    shared_above(&workspace_root()).or_else(|| local_origin().and_then(|o| shared_above(&o)))
+}
+
+/// Skip the calling test (return early, with a message) when the shared reference material is
+/// absent. `need_shared!()` in a test returning `()`, `need_shared!(Ok(()))` in one returning a
+/// `Result`.
+#[macro_export]
+macro_rules! need_shared {
+    () => {
+        $crate::need_shared!(())
+    };
+    ($ret:expr) => {
+        if $crate::shared_dir().is_none() {
+            eprintln!(
+                "skipped: the shared reference material is absent (set NEUROFED_SHARED to the folder holding reference/)"
+            );
+            return $ret;
+        }
+    };
+}
+
+/// `shared/reference/corpus`: real DICOM and NIfTI files, with `MANIFEST.tsv`. Call
+/// [`need_shared!`] first: this panics when the shared material is absent.
 pub fn reference_corpus() -> PathBuf {
-    shared_dir().join("reference").join("corpus")
+    shared_dir()
+        .expect("the shared reference material (guard the test with testkit::need_shared!())")
+        .join("reference")
+        .join("corpus")
 }
 
 /// Where generated corpora go.
@@ -50,7 +93,13 @@ fn corpus_root() -> PathBuf {
     workspace_root().join("target").join("corpus")
 }
 
-/// The generated classic MR corpus (1524 files, 18 series, `truth.tsv`), generated on first use.
+/// Whether the generated corpus is `make_series.py`'s (1524 files, 18 series, an enhanced
+/// variant) rather than `neurofed-sample`'s (same layout and `truth.tsv`, other sizes).
+pub fn synth_is_make_series() -> bool {
+    std::env::var_os("NEUROFED_SYNTH").is_some() || shared_dir().is_some()
+}
+
+/// The generated classic MR corpus with its `truth.tsv`, generated on first use.
 pub fn synth_corpus() -> PathBuf {
     if let Ok(p) = std::env::var("NEUROFED_SYNTH") {
         return PathBuf::from(p);
@@ -59,11 +108,16 @@ pub fn synth_corpus() -> PathBuf {
     corpus_root().join("synth")
 }
 
-/// The enhanced (Legacy Converted Enhanced MR, one file per series) variant, generated on first use.
+/// The enhanced (Legacy Converted Enhanced MR, one file per series) variant, generated on first
+/// use by `make_series.py` (call [`need_shared!`] first).
 pub fn synth_enhanced_corpus() -> PathBuf {
     if let Ok(p) = std::env::var("NEUROFED_SYNTH_ENHANCED") {
         return PathBuf::from(p);
     }
+    assert!(
+        synth_is_make_series(),
+        "the enhanced corpus needs make_series.py (guard the test with testkit::need_shared!())"
+    );
     ensure_generated();
     corpus_root().join("synth_enhanced")
 }
@@ -73,26 +127,42 @@ fn ensure_generated() {
     std::fs::create_dir_all(&root).unwrap();
     let lock = File::create(root.join(".lock")).unwrap();
     lock.lock_exclusive().unwrap();
-    let done = root.join(".complete");
+    let shared = shared_dir();
+    // Which generator made what is there: regenerate when that changes.
+    let done = root.join(if shared.is_some() {
+        ".complete"
+    } else {
+        ".complete-sample"
+    });
     if !done.exists() {
         let synth = root.join("synth");
         let enh = root.join("synth_enhanced");
         let _ = std::fs::remove_dir_all(&synth);
         let _ = std::fs::remove_dir_all(&enh);
-        let script = shared_dir().join("reference").join("make_series.py");
-        let status = Command::new("python3")
-            .arg(&script)
-            .arg("--out")
-            .arg(&synth)
-            .arg("--enhanced-out")
-            .arg(&enh)
-            .status()
-            .expect("python3 runs");
-        assert!(
-            status.success(),
-            "{} failed: install its needs with scripts/test (pydicom, nibabel, numpy, highdicom, mricron-data)",
-            script.display()
-        );
+        let _ = std::fs::remove_file(root.join(".complete"));
+        let _ = std::fs::remove_file(root.join(".complete-sample"));
+        match shared {
+            Some(shared) => {
+                let script = shared.join("reference").join("make_series.py");
+                let status = Command::new("python3")
+                    .arg(&script)
+                    .arg("--out")
+                    .arg(&synth)
+                    .arg("--enhanced-out")
+                    .arg(&enh)
+                    .status()
+                    .expect("python3 runs");
+                assert!(
+                    status.success(),
+                    "{} failed: install its needs with scripts/test (pydicom, nibabel, numpy, highdicom, mricron-data)",
+                    script.display()
+                );
+            }
+            None => {
+                sample::write_sample(&synth, &sample::SampleOptions::default(), &mut |_, _| {})
+                    .unwrap();
+            }
+        }
         std::fs::write(&done, b"ok").unwrap();
     }
     fs4::fs_std::FileExt::unlock(&lock).unwrap();

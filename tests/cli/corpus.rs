@@ -5,6 +5,7 @@ use crate::util::*;
 
 #[test]
 fn every_reference_file_is_imported_or_skipped_with_a_reason() {
+    testkit::need_shared!();
     let corpus = testkit::reference_corpus();
     let manifest = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).unwrap();
     let listed = manifest

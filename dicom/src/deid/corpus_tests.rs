@@ -149,6 +149,7 @@ fn generated_corpus_leaks_no_planted_phi_and_re_parses() {
 
 #[test]
 fn reference_files_lose_the_phi_their_manifest_lists() {
+    testkit::need_shared!();
     let base = testkit::reference_corpus();
     let manifest = manifest_phi_fields();
     let d = Deidentifier::new(Profile::builtin("default").unwrap(), &keys(), "ref");
@@ -240,6 +241,7 @@ fn out_name(p: &Path) -> String {
 #[test]
 #[ignore = "writes files for scripts/validate-deid"]
 fn write_outputs_for_dciodvfy() {
+    testkit::need_shared!();
     let Ok(out) = std::env::var("NEUROFED_DEID_OUT") else {
         panic!("set NEUROFED_DEID_OUT");
     };

@@ -462,6 +462,7 @@ mod tests {
 
     #[test]
     fn zip_archives_by_magic_entries_one_at_a_time() {
+        testkit::need_shared!();
         let tmp = tempfile::tempdir().unwrap();
         let d = tmp.path();
         let mr = corpus_file("pydicom/test_files/MR_small.dcm");
