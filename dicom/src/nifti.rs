@@ -26,6 +26,7 @@
 mod attrs;
 mod csa;
 mod enhanced;
+mod frame;
 mod geometry;
 mod header;
 mod mosaic;

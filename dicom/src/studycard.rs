@@ -9,7 +9,8 @@
 //! - [`tag_path`]: attributes by keyword, tag, or path through sequence items.
 //! - [`values`]: how values are typed by VR and parsed (numbers, ages, dates, times).
 //! - [`eval`]: evaluating a card, or a study's cards, on one acquisition.
-//! - [`quality`]: findings, the per-examination conformity score, `--reject-failed`.
+//! - [`outcome`]: what evaluation gives (per card, per study; findings, applications).
+//! - [`quality`]: the per-examination conformity score, `--reject-failed`.
 //! - [`reapply`](mod@reapply): what an acquisition stores so cards can be re-applied with originals kept.
 //! - [`file`](mod@file): reading and writing card files, with errors that name the line, rule and key.
 //!
@@ -21,27 +22,28 @@ mod condition;
 mod eval;
 mod file;
 mod model;
+mod outcome;
 mod quality;
 mod reapply;
 mod tag_path;
 mod values;
+mod vocabulary;
 
 pub use condition::{CatalogField, Condition, ConditionError, FieldRef};
-pub use eval::{
-    evaluate, evaluate_study, holds, in_scope, CardOutcome, CatalogFields, NoCatalogFields,
-    StudyOutcome,
-};
+pub use eval::{evaluate, evaluate_study, holds, in_scope, CatalogFields, NoCatalogFields};
 #[cfg(test)]
 use file::load_card;
 pub use file::{parse_card, parse_card_at, to_toml, CardError, InvalidCard};
 pub use model::{
-    Assignments, BidsDatatype, EquipmentScope, Grade, Nature, Operator, QualityRule, Rule,
-    StudyCard, UnknownName, Value, VersionedCard,
+    Assignments, BidsDatatype, EquipmentScope, Grade, Nature, QualityRule, Rule, StudyCard,
+    VersionedCard,
 };
-pub use quality::{examination_conformity, reject, QualityFinding, Rejection};
-pub use reapply::{diff, reapply, AcquisitionCards, CardApplication, FieldChange};
+pub use outcome::{CardApplication, CardOutcome, QualityFinding, StudyOutcome};
+pub use quality::{examination_conformity, reject, Rejection};
+pub use reapply::{diff, reapply, AcquisitionCards, FieldChange};
 pub use tag_path::{ItemSelector, TagPath, TagPathError, TagStep};
 pub use values::ValueKind;
+pub use vocabulary::{Operator, UnknownName, Value};
 
 #[cfg(test)]
 mod tests {

@@ -137,16 +137,6 @@ impl Catalog {
     pub(crate) fn db(&self) -> &redb::Database {
         &self.db
     }
-
-    /// The audit log, kept in this catalog's database.
-    pub fn audit(&self) -> crate::audit::Audit<'_> {
-        crate::audit::Audit::new(&self.db)
-    }
-
-    /// The datasets fetched from other members, kept in this catalog's database.
-    pub fn fetched(&self) -> crate::fetched::Fetched<'_> {
-        crate::fetched::Fetched::new(&self.db)
-    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,7 @@
 //! A node's settings: `config.toml`, every value with a default (`neurofed init` writes it).
 
-use std::fs;
-
 use serde::{Deserialize, Serialize};
 
-use crate::home::Home;
-use crate::node::NodeError;
 use crate::store::Durability;
 
 /// Settings of a node (`config.toml`).
@@ -73,26 +69,4 @@ pub struct StoreConfig {
     /// How a batch of blobs is made durable.
     #[serde(default)]
     pub durability: Durability,
-}
-
-impl Config {
-    /// Read `config.toml` of `home`.
-    pub fn load(home: &Home) -> Result<Config, NodeError> {
-        let path = home.config_path();
-        let text = fs::read_to_string(&path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                NodeError::NotInitialized(home.root().to_path_buf())
-            } else {
-                NodeError::Io {
-                    op: "read",
-                    path: path.clone(),
-                    source: e,
-                }
-            }
-        })?;
-        toml::from_str(&text).map_err(|e| NodeError::Config {
-            path,
-            detail: e.to_string(),
-        })
-    }
 }

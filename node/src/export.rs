@@ -1,29 +1,26 @@
-//! Export of stored datasets to a folder.
+//! Export of stored datasets to a folder: `neurofed export` (local datasets, DICOM or NIfTI)
+//! and the export of a fetched dataset. Where each file goes is decided by [`layout`] (the one
+//! layout, which the HTTP download uses too); this module writes the files.
 //!
-//! DICOM export writes each instance blob exactly as stored (de-identified), after checking that
-//! its bytes still hash to its content id, into one folder per study, subject, examination and
-//! series:
-//! `<out>/<study>/sub-<pseudonym>/ses-<date>/S<series number>_<description>/IM<nnnnn>.dcm`.
-//! Folder names are sanitized (no separators, no `..`), whatever the descriptions contain.
-//! Each file is written under a temporary name and renamed; the whole export is synced once at
-//! the end.
-//!
-//! NIfTI export writes each dataset's NIfTI expression and its JSON sidecar, BIDS-like:
-//! `<out>/<study>/sub-<pseudonym>/ses-<n>/<datatype>/S<series number>_<description>.nii.gz` (and
-//! `.json`), where `n` numbers a subject's examinations by date from 1 and `datatype` is the
-//! study card's BIDS datatype (`anat`, `func`, `dwi`...) or, without one, the modality. Datasets
-//! without a NIfTI expression are listed in the summary with the reason.
+//! Each file is streamed from its blob, hashed on the way and checked against its content id,
+//! written under a temporary name and renamed; the whole export is synced once at the end. A
+//! blob whose bytes no longer match its id stops the export ([`ExportError::Corrupt`]).
 
-use std::collections::HashMap;
+mod layout;
+
 use std::fs;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use protocol::ContentId;
 use serde::Serialize;
 
-use crate::catalog::{CatalogError, DatasetRow, Manifest};
+pub use layout::{layout, sanitize, ExportEntry, ExportFormat};
+
+use crate::catalog::{CatalogError, DatasetRow};
+use crate::fetched::{read_manifest, Fetched, FetchedError};
 use crate::node::Node;
-use crate::store::StoreError;
+use crate::store::{BlobStore, StoreError};
 
 /// Which datasets to export.
 #[derive(Debug, Clone, Default)]
@@ -89,39 +86,9 @@ pub enum ExportError {
     /// The named study does not exist.
     #[error("no study named {0:?}")]
     NoSuchStudy(String),
-}
-
-/// A path component made of safe characters only, never empty, `.` or `..`.
-pub fn sanitize(component: &str, max: usize) -> String {
-    let mut s: String = component
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(max)
-        .collect();
-    s = s.trim_matches('.').to_string();
-    if s.is_empty() {
-        s.push('_');
-    }
-    s
-}
-
-fn series_folder(row: &DatasetRow) -> String {
-    let a = &row.acquisition;
-    let desc = a
-        .series_description
-        .as_deref()
-        .or(a.protocol_name.as_deref())
-        .unwrap_or(&a.modality);
-    match a.series_number {
-        Some(n) => format!("S{n:03}_{}", sanitize(desc, 64)),
-        None => sanitize(desc, 64),
-    }
+    /// The fetched dataset is not recorded, or its manifest is unreadable.
+    #[error(transparent)]
+    Fetched(#[from] FetchedError),
 }
 
 /// The datasets an export covers (all, or one study's), by study, subject, date, series.
@@ -147,23 +114,21 @@ fn selected_rows(node: &Node, filter: &ExportFilter) -> Result<Vec<DatasetRow>, 
     Ok(rows)
 }
 
-/// Write `bytes` as `dir/name` after checking they hash to `id` (temporary name, then rename).
-fn write_verified(dir: &Path, name: &str, id: ContentId, bytes: &[u8]) -> Result<(), ExportError> {
-    if ContentId::of(bytes) != id {
-        return Err(ExportError::Corrupt(id));
-    }
-    let dest = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp"));
-    fs::write(&tmp, bytes).map_err(|source| ExportError::Io {
-        op: "write",
-        path: tmp.clone(),
-        source,
-    })?;
-    fs::rename(&tmp, &dest).map_err(|source| ExportError::Io {
-        op: "rename",
-        path: dest,
-        source,
-    })
+/// Export the datasets `filter` selects to `out` in `format`; `progress(bytes done, bytes in
+/// all)` is called as files are written.
+pub fn export(
+    node: &Node,
+    out: &Path,
+    filter: &ExportFilter,
+    format: ExportFormat,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ExportSummary, ExportError> {
+    let rows = selected_rows(node, filter)?;
+    let (entries, not_exported) = layout(&node.store, &rows, format)?;
+    let mut summary = write_all(&node.store, out, &entries, progress)?;
+    summary.datasets = (rows.len() - not_exported.len()) as u64;
+    summary.not_exported = not_exported;
+    Ok(summary)
 }
 
 /// Export the DICOM expression of datasets (all, or one study's) to `out`.
@@ -172,142 +137,110 @@ pub fn export_dicom(
     out: &Path,
     filter: &ExportFilter,
 ) -> Result<ExportSummary, ExportError> {
-    let io = |op, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ExportError::Io { op, path, source }
-    };
-    let rows = selected_rows(node, filter)?;
-    fs::create_dir_all(out).map_err(io("create", out))?;
-    let mut summary = ExportSummary::default();
-    // Examination folder names, unique per subject folder.
-    let mut sessions: HashMap<[u8; 16], PathBuf> = HashMap::new();
-    let mut used: HashMap<PathBuf, u32> = HashMap::new();
-    for row in &rows {
-        let subject_dir = out
-            .join(sanitize(&row.study.name, 64))
-            .join(format!("sub-{}", sanitize(&row.subject.pseudonym, 64)));
-        let exam_dir = sessions
-            .entry(row.examination.id.to_bytes())
-            .or_insert_with(|| {
-                let base = match &row.examination.date {
-                    Some(d) => format!("ses-{}", d.replace('-', "")),
-                    None => "ses-undated".to_string(),
-                };
-                let n = used.entry(subject_dir.join(&base)).or_insert(0);
-                *n += 1;
-                if *n == 1 {
-                    subject_dir.join(base)
-                } else {
-                    subject_dir.join(format!("{base}-{n}"))
-                }
-            })
-            .clone();
-        let mut series_dir = exam_dir.join(series_folder(row));
-        let n = used.entry(series_dir.clone()).or_insert(0);
-        *n += 1;
-        if *n > 1 {
-            let name = format!("{}-{n}", series_folder(row));
-            series_dir = exam_dir.join(name);
-        }
-        fs::create_dir_all(&series_dir).map_err(io("create", &series_dir))?;
-        let mbytes = node.store.read(&row.dataset.dicom.manifest)?;
-        let manifest = Manifest::from_bytes(&mbytes).map_err(|detail| ExportError::Manifest {
-            dataset: row.dataset.id.to_string(),
-            detail,
-        })?;
-        for (i, e) in manifest.instances.iter().enumerate() {
-            let bytes = node.store.read(&e.content)?;
-            write_verified(
-                &series_dir,
-                &format!("IM{:05}.dcm", i + 1),
-                e.content,
-                &bytes,
-            )?;
-            summary.files += 1;
-            summary.bytes += bytes.len() as u64;
-        }
-        summary.datasets += 1;
-    }
-    sync_tree(out).map_err(io("sync", out))?;
-    Ok(summary)
+    export(node, out, filter, ExportFormat::Dicom, &mut |_, _| {})
 }
 
-/// Export the NIfTI expression (and JSON sidecar) of datasets to `out` (see the module doc).
+/// Export the NIfTI expression (and JSON sidecar) of datasets to `out`.
 pub fn export_nifti(
     node: &Node,
     out: &Path,
     filter: &ExportFilter,
 ) -> Result<ExportSummary, ExportError> {
-    let io = |op, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ExportError::Io { op, path, source }
-    };
-    let rows = selected_rows(node, filter)?;
-    // Session numbers: a subject's examinations in date order (rows are sorted by date).
-    let mut session: HashMap<[u8; 16], usize> = HashMap::new();
-    let mut per_subject: HashMap<[u8; 16], usize> = HashMap::new();
-    for r in &rows {
-        session
-            .entry(r.examination.id.to_bytes())
-            .or_insert_with(|| {
-                let n = per_subject.entry(r.subject.id.to_bytes()).or_insert(0);
-                *n += 1;
-                *n
-            });
+    export(node, out, filter, ExportFormat::Nifti, &mut |_, _| {})
+}
+
+impl Fetched<'_> {
+    /// Write the DICOM instances of the fetched dataset `content` to
+    /// `out/<content id, 16 digits>/IM<nnnnn>.dcm`, checking every blob against its id.
+    pub fn export_dicom(
+        &self,
+        store: &BlobStore,
+        content: &ContentId,
+        out: &Path,
+    ) -> Result<ExportSummary, ExportError> {
+        self.get(content)?.ok_or(FetchedError::NotFound(*content))?;
+        let manifest = read_manifest(store, content)?;
+        let dir = sanitize(&content.short(16), 64);
+        let entries: Vec<ExportEntry> = manifest
+            .instances
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ExportEntry {
+                path: format!("{dir}/IM{:05}.dcm", i + 1),
+                blob: e.content,
+                size: e.size,
+            })
+            .collect();
+        let mut summary = write_all(store, out, &entries, &mut |_, _| {})?;
+        summary.datasets = 1;
+        Ok(summary)
     }
-    fs::create_dir_all(out).map_err(io("create", out))?;
+}
+
+fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> ExportError + 'a {
+    move |source| ExportError::Io {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Write every entry under `out`, then make it all durable.
+fn write_all(
+    store: &BlobStore,
+    out: &Path,
+    entries: &[ExportEntry],
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ExportSummary, ExportError> {
+    fs::create_dir_all(out).map_err(io_err("create", out))?;
+    let total: u64 = entries.iter().map(|e| e.size).sum();
     let mut summary = ExportSummary::default();
-    let mut used: HashMap<PathBuf, u32> = HashMap::new();
-    for row in &rows {
-        let Some(nifti) = &row.dataset.nifti else {
-            summary.not_exported.push(NotExported {
-                dataset: row.dataset.id.to_string(),
-                series: series_folder(row),
-                reason: row
-                    .dataset
-                    .nifti_refusal
-                    .clone()
-                    .unwrap_or_else(|| "no NIfTI expression".into()),
-            });
-            continue;
-        };
-        let ses = session
-            .get(&row.examination.id.to_bytes())
-            .copied()
-            .unwrap_or(1);
-        let datatype = row
-            .acquisition
-            .cards
-            .current
-            .effective_bids_datatype()
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| row.acquisition.modality.to_lowercase());
-        let dir = out
-            .join(sanitize(&row.study.name, 64))
-            .join(format!("sub-{}", sanitize(&row.subject.pseudonym, 64)))
-            .join(format!("ses-{ses:02}"))
-            .join(sanitize(&datatype, 16));
-        fs::create_dir_all(&dir).map_err(io("create", &dir))?;
-        let mut stem = series_folder(row);
-        let n = used.entry(dir.join(&stem)).or_insert(0);
-        *n += 1;
-        if *n > 1 {
-            stem = format!("{stem}-{n}");
-        }
-        let ext = if nifti.gzip { "nii.gz" } else { "nii" };
-        for (id, name) in [
-            (nifti.nifti, format!("{stem}.{ext}")),
-            (nifti.sidecar, format!("{stem}.json")),
-        ] {
-            let bytes = node.store.read(&id)?;
-            write_verified(&dir, &name, id, &bytes)?;
-            summary.files += 1;
-            summary.bytes += bytes.len() as u64;
-        }
-        summary.datasets += 1;
+    let mut buf = vec![0u8; 256 * 1024];
+    progress(0, total);
+    for e in entries {
+        let dest: PathBuf = e.path.split('/').fold(out.to_path_buf(), |p, c| p.join(c));
+        summary.bytes += write_verified(store, e.blob, &dest, &mut buf)?;
+        summary.files += 1;
+        progress(summary.bytes, total);
     }
-    sync_tree(out).map_err(io("sync", out))?;
+    sync_tree(out).map_err(io_err("sync", out))?;
     Ok(summary)
+}
+
+/// Stream blob `id` to `dest` through a temporary file, checking that its bytes hash to `id`.
+fn write_verified(
+    store: &BlobStore,
+    id: ContentId,
+    dest: &Path,
+    buf: &mut [u8],
+) -> Result<u64, ExportError> {
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io_err("create", dir))?;
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let mut src = store.open_blob(&id)?;
+    let mut f = fs::File::create(&tmp).map_err(io_err("create", &tmp))?;
+    let mut hasher = blake3::Hasher::new();
+    let mut n = 0u64;
+    loop {
+        let k = src.read(buf).map_err(io_err("read", &tmp))?;
+        if k == 0 {
+            break;
+        }
+        hasher.update(&buf[..k]);
+        f.write_all(&buf[..k]).map_err(io_err("write", &tmp))?;
+        n += k as u64;
+    }
+    drop(f);
+    if ContentId::from_hasher(&hasher) != id {
+        let _ = fs::remove_file(&tmp);
+        return Err(ExportError::Corrupt(id));
+    }
+    fs::rename(&tmp, dest).map_err(io_err("rename", dest))?;
+    Ok(n)
 }
 
 /// Make everything written under `dir` durable: one syncfs on Linux.
@@ -322,18 +255,4 @@ fn sync_tree(dir: &Path) -> std::io::Result<()> {
         f.sync_all()?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sanitized_names_cannot_escape() {
-        assert_eq!(sanitize("../../etc", 64), "_.._etc");
-        assert_eq!(sanitize("..", 64), "_");
-        assert_eq!(sanitize("", 64), "_");
-        assert_eq!(sanitize("t1 mprage/sag", 64), "t1_mprage_sag");
-        assert_eq!(sanitize("abcdef", 3), "abc");
-    }
 }

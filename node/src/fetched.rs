@@ -5,23 +5,22 @@
 //! under which grant, when. It is kept in a table of its own in the catalog file, *not* as a
 //! dataset of a local study: the catalog's datasets, statistics, search index and federated
 //! answers never see it, so another node's data is never re-indexed or counted as this node's.
-//! Its blobs are still live for `fsck` ([`Fetched::referenced_blobs`]). [`export_dicom`] writes
-//! it out like `export` does for local data.
+//! Its blobs are still live for `fsck` ([`Fetched::referenced_blobs`]). `export` writes it out
+//! as it does local data.
 //!
 //! Records are written only after the blobs they name are durable.
 
 use std::collections::HashSet;
 use std::fs;
-use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::PathBuf;
 
 use protocol::{ContentId, GrantHash, PublicKey};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::Manifest;
+use crate::catalog::{Catalog, Manifest};
 use crate::clock::UnixTime;
-use crate::export::{sanitize, ExportSummary};
 use crate::store::{BlobStore, StoreError};
 
 /// Content id (32 bytes) -> [`FetchedDataset`] (CBOR).
@@ -98,17 +97,6 @@ impl<'a> Fetched<'a> {
         Fetched { db }
     }
 
-    /// Write the DICOM instances of the fetched dataset `content` to
-    /// `out/<content id, 16 digits>/IM<n>.dcm`, checking that every blob still hashes to its id.
-    pub fn export_dicom(
-        &self,
-        store: &BlobStore,
-        content: &ContentId,
-        out: &Path,
-    ) -> Result<ExportSummary, FetchedError> {
-        export_dicom(store, self.db, content, out)
-    }
-
     /// Record a fetched dataset (durably). Its blobs must already be durable in the store.
     pub fn record(&self, d: &FetchedDataset) -> Result<(), FetchedError> {
         let txn = self.db.begin_write()?;
@@ -182,6 +170,13 @@ impl<'a> Fetched<'a> {
     }
 }
 
+impl Catalog {
+    /// The datasets fetched from other members, kept in this catalog's database.
+    pub fn fetched(&self) -> Fetched<'_> {
+        Fetched::new(self.db())
+    }
+}
+
 /// Read and decode a stored manifest (bounded).
 pub fn read_manifest(store: &BlobStore, id: &ContentId) -> Result<Manifest, FetchedError> {
     let len = fs::metadata(store.path(id))
@@ -196,58 +191,6 @@ pub fn read_manifest(store: &BlobStore, id: &ContentId) -> Result<Manifest, Fetc
     }
     protocol::cbor::decode_lenient(&bytes, "manifest", MAX_MANIFEST_BYTES as usize)
         .map_err(|_| FetchedError::BadBlob(*id))
-}
-
-/// Write the DICOM instances of a fetched dataset to `out/<content id, 16 digits>/IM<n>.dcm`,
-/// streaming each blob and checking that it still hashes to its id; synced once at the end.
-pub(crate) fn export_dicom(
-    store: &BlobStore,
-    db: &redb::Database,
-    content: &ContentId,
-    out: &Path,
-) -> Result<ExportSummary, FetchedError> {
-    let io = |op, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| FetchedError::Io { op, path, source }
-    };
-    Fetched::new(db)
-        .get(content)?
-        .ok_or(FetchedError::NotFound(*content))?;
-    let manifest = read_manifest(store, content)?;
-    let dir = out.join(sanitize(&content.short(16), 64));
-    fs::create_dir_all(&dir).map_err(io("create", &dir))?;
-    let mut summary = ExportSummary {
-        datasets: 1,
-        ..Default::default()
-    };
-    let mut buf = vec![0u8; 256 * 1024];
-    for (i, e) in manifest.instances.iter().enumerate() {
-        let mut src = store.open_blob(&e.content)?;
-        let dest = dir.join(format!("IM{:05}.dcm", i + 1));
-        let tmp = dir.join(format!(".IM{:05}.dcm.tmp", i + 1));
-        let mut f = fs::File::create(&tmp).map_err(io("create", &tmp))?;
-        let mut h = blake3::Hasher::new();
-        let mut n = 0u64;
-        loop {
-            let k = src.read(&mut buf).map_err(io("read", &tmp))?;
-            if k == 0 {
-                break;
-            }
-            h.update(&buf[..k]);
-            f.write_all(&buf[..k]).map_err(io("write", &tmp))?;
-            n += k as u64;
-        }
-        if ContentId::from_hasher(&h) != e.content {
-            let _ = fs::remove_file(&tmp);
-            return Err(FetchedError::BadBlob(e.content));
-        }
-        fs::rename(&tmp, &dest).map_err(io("rename", &dest))?;
-        summary.files += 1;
-        summary.bytes += n;
-    }
-    let d = fs::File::open(&dir).map_err(io("open", &dir))?;
-    d.sync_all().map_err(io("sync", &dir))?;
-    Ok(summary)
 }
 
 #[cfg(test)]
@@ -301,7 +244,7 @@ mod tests {
         let live = f.referenced_blobs(&store).unwrap();
         assert_eq!(live, [mid, a, b].into_iter().collect());
         let out = dir.path().join("out");
-        let s = export_dicom(&store, &db, &mid, &out).unwrap();
+        let s = f.export_dicom(&store, &mid, &out).unwrap();
         assert_eq!((s.files, s.bytes), (2, 34));
         let sub = out.join(mid.short(16));
         assert_eq!(

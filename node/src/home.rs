@@ -26,7 +26,25 @@ use std::path::{Path, PathBuf};
 
 use protocol::GrantHash;
 
-use crate::keys::{checked_name, KeyFileError};
+/// A user or consortium name that cannot be a file name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} cannot name a key: use letters, digits, '.', '_' or '-', not starting with '.'")]
+pub struct BadName(pub String);
+
+/// `name` if it can name a key file: 1 to 64 of `A-Z a-z 0-9 . _ -`, not starting with `.`.
+pub(crate) fn checked_name(name: &str) -> Result<&str, BadName> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(name)
+    } else {
+        Err(BadName(name.chars().take(64).collect()))
+    }
+}
 
 /// The folder layout of a node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +131,7 @@ impl Home {
     }
 
     /// `keys/users/<name>.key`; the name must be usable as a file name.
-    pub fn user_key_path(&self, name: &str) -> Result<PathBuf, KeyFileError> {
+    pub fn user_key_path(&self, name: &str) -> Result<PathBuf, BadName> {
         Ok(self
             .user_keys_dir()
             .join(format!("{}.key", checked_name(name)?)))
@@ -125,7 +143,7 @@ impl Home {
     }
 
     /// `keys/consortium/<slug>.key`; the slug must be usable as a file name.
-    pub fn consortium_key_path(&self, slug: &str) -> Result<PathBuf, KeyFileError> {
+    pub fn consortium_key_path(&self, slug: &str) -> Result<PathBuf, BadName> {
         Ok(self
             .consortium_keys_dir()
             .join(format!("{}.key", checked_name(slug)?)))

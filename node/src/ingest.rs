@@ -10,11 +10,11 @@
 //!   blobs durable, then commits one catalog transaction per series.
 
 mod convert;
+mod error;
 mod pipeline;
 mod reapply;
 mod source;
 
-pub use pipeline::{
-    ImportError, ImportOptions, ImportSummary, Importer, NoProgress, Progress, SkippedFile,
-};
+pub use error::ImportError;
+pub use pipeline::{ImportOptions, ImportSummary, Importer, NoProgress, Progress, SkippedFile};
 pub use reapply::{apply_cards, AcquisitionReport, ApplyError, ApplyReport};

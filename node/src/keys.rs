@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use protocol::keys::{PublicKey, SecretKey};
 
-use crate::home::Home;
+use crate::home::{checked_name, BadName, Home};
 
 const HEADER: &str = "neurofed-ed25519-secret-key v1";
 const MAX_FILE_LEN: u64 = 256;
@@ -72,10 +72,8 @@ pub enum KeyFileError {
     #[error("cannot generate a key: no random source ({0})")]
     Random(String),
     /// A user or consortium name that cannot be a file name.
-    #[error(
-        "{0:?} cannot name a key: use letters, digits, '.', '_' or '-', not starting with '.'"
-    )]
-    BadName(String),
+    #[error(transparent)]
+    BadName(#[from] BadName),
 }
 
 impl KeyFile {
@@ -182,20 +180,6 @@ pub fn list_keys(dir: &Path) -> Result<Vec<String>, KeyFileError> {
         .collect();
     names.sort();
     Ok(names)
-}
-
-pub(crate) fn checked_name(name: &str) -> Result<&str, KeyFileError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if ok {
-        Ok(name)
-    } else {
-        Err(KeyFileError::BadName(name.chars().take(64).collect()))
-    }
 }
 
 fn parse(text: &str) -> Result<SecretKey, &'static str> {
@@ -308,7 +292,7 @@ mod tests {
         for bad in ["", "../x", ".hidden", "a/b", "é"] {
             assert!(matches!(
                 Home::new(home.path()).user_key_path(bad),
-                Err(KeyFileError::BadName(_))
+                Err(BadName(_))
             ));
         }
     }

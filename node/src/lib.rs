@@ -46,7 +46,7 @@ pub mod synthetic;
 pub use atomic::{create_private, write_atomic, write_private, WriteError};
 pub use clock::{end_of_day, now, now_ms, today, Date, UnixTime, DAY};
 pub use config::{Config, ImportConfig, NodeConfig, StoreConfig};
-pub use home::Home;
+pub use home::{BadName, Home};
 pub use keys::{list_keys, KeyFile, KeyFileError};
 pub use node::{parse_key, ImportLock, Node, NodeError};
 
@@ -76,7 +76,10 @@ pub use index::{
 };
 
 // Reading data back out.
-pub use export::{export_dicom, export_nifti, sanitize, ExportError, ExportFilter, ExportSummary};
+pub use export::{
+    export, export_dicom, export_nifti, layout, sanitize, ExportEntry, ExportError, ExportFilter,
+    ExportFormat, ExportSummary, NotExported,
+};
 
 // Who may do what, and the record of it.
 pub use access::{

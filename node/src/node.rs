@@ -125,7 +125,7 @@ impl Home {
             write_secret(&secret_path, &random_key()?)?;
         }
         let mut config = if self.is_initialized() {
-            Config::load(self)?
+            load_config(self)?
         } else {
             Config::default()
         };
@@ -161,7 +161,7 @@ pub struct Node {
 impl Node {
     /// Open the node in `home`.
     pub fn open(home: &Home) -> Result<Node, NodeError> {
-        let config = Config::load(home)?;
+        let config = load_config(home)?;
         let keys = DeidKeys {
             linkage: read_key(&home.linkage_key_path())?,
             node: read_key(&home.secret_key_path())?,
@@ -246,6 +246,26 @@ impl Node {
             ))
         })
     }
+}
+
+/// Read `config.toml` of `home`.
+pub(crate) fn load_config(home: &Home) -> Result<Config, NodeError> {
+    let path = home.config_path();
+    let text = fs::read_to_string(&path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            NodeError::NotInitialized(home.root().to_path_buf())
+        } else {
+            NodeError::Io {
+                op: "read",
+                path: path.clone(),
+                source: e,
+            }
+        }
+    })?;
+    toml::from_str(&text).map_err(|e| NodeError::Config {
+        path,
+        detail: e.to_string(),
+    })
 }
 
 fn random_key() -> Result<[u8; 32], NodeError> {

@@ -10,6 +10,8 @@ pub mod datasets;
 pub mod download;
 pub mod federation;
 pub mod import;
+mod names;
+mod query;
 pub mod results;
 pub mod rights;
 pub mod search;

@@ -194,6 +194,12 @@ impl From<IndexError> for ApiError {
     }
 }
 
+impl From<node::ExportError> for ApiError {
+    fn from(e: node::ExportError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
 impl From<node::StoreError> for ApiError {
     fn from(e: node::StoreError) -> Self {
         ApiError::internal(e)

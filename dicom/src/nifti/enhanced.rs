@@ -14,8 +14,8 @@ use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
 
 use super::attrs::{f64_of, geometry_f64s, int_of, item_of, items_of, strs_of};
+use super::frame::{rescale_of, Frame, InstanceCtx};
 use super::pixels::FramePixels;
-use super::series::{rescale_of, Frame, InstanceCtx};
 use super::NotConverted;
 
 /// The functional groups that apply to one frame.

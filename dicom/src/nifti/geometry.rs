@@ -12,7 +12,8 @@
 //! LPS: `x = P0 + i * dc * row + (Rows - 1 - j) * dr * col + k * s`, with `P0` the first slice's
 //! position, `dr, dc` the PixelSpacing, and `s` the step between slice positions.
 
-use super::series::{Frame, Series};
+use super::frame::Frame;
+use super::series::Series;
 use super::NotConverted;
 
 /// Positions closer than this along the normal are the same slice (mm).

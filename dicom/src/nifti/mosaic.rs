@@ -13,8 +13,8 @@ use dicom_dictionary_std::tags;
 
 use super::attrs::{f64_of, geometry_f64s, int_of};
 use super::csa;
+use super::frame::{rescale_of, Frame, InstanceCtx};
 use super::pixels::FramePixels;
-use super::series::{rescale_of, Frame, InstanceCtx};
 use super::NotConverted;
 
 /// What a mosaic file tells beyond its frames.

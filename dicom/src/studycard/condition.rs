@@ -11,11 +11,11 @@ use chrono::{NaiveDate, NaiveDateTime};
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 
-use super::model::{vocabulary, Operator, UnknownName, Value};
 use super::tag_path::{TagPath, TagPathError};
 use super::values::{
     fold, parse_age, parse_date, parse_datetime, parse_number, parse_time, ValueKind,
 };
+use super::vocabulary::{vocabulary, Operator, UnknownName, Value};
 
 vocabulary! {
     /// A catalog field a condition can test instead of a DICOM attribute; the values come from

@@ -12,13 +12,13 @@ use dicom_object::mem::InMemElement;
 use dicom_object::InMemDicomObject;
 
 use super::condition::{CatalogField, Condition, FieldRef, Operand};
-use super::model::{Assignments, Grade, Operator, StudyCard, VersionedCard};
-use super::quality::QualityFinding;
-use super::reapply::CardApplication;
+use super::model::{Grade, StudyCard, VersionedCard};
+use super::outcome::{CardApplication, CardOutcome, QualityFinding, StudyOutcome};
 use super::tag_path::{ItemSelector, TagPath};
 use super::values::{
     fold, parse_age, parse_date, parse_datetime, parse_number, parse_time, ValueKind,
 };
+use super::vocabulary::Operator;
 
 /// What the catalog knows about the acquisition being evaluated, for conditions with
 /// `field = "..."` and for the card's center scope.
@@ -58,39 +58,6 @@ pub(super) fn dicom_fallback(field: CatalogField) -> Option<Tag> {
         CatalogField::ProtocolName => Some(tags::PROTOCOL_NAME),
         CatalogField::ExaminationDate => Some(tags::STUDY_DATE),
     }
-}
-
-/// The result of one card on one acquisition.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CardOutcome {
-    /// The card's name.
-    pub card: String,
-    /// Whether the card's center / equipment scope matched; when false, nothing else is set.
-    pub in_scope: bool,
-    /// The assignments of the matching rules, merged in rule order.
-    pub assignments: Assignments,
-    /// Indices (from 0) of the rules that matched, in order.
-    pub matched_rules: Vec<usize>,
-    /// The worst grade of the matching quality rules; `Pass` when the card has quality rules
-    /// and none matched; `None` when it has none.
-    pub grade: Option<Grade>,
-    /// The quality rules that matched, in card order.
-    pub findings: Vec<QualityFinding>,
-}
-
-/// The result of all of a study's cards on one acquisition.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct StudyOutcome {
-    /// Every in-scope card's assignments merged in application order.
-    pub assignments: Assignments,
-    /// The worst grade over the in-scope cards that grade; `None` when none does.
-    pub grade: Option<Grade>,
-    /// Every matching quality rule of every in-scope card.
-    pub findings: Vec<QualityFinding>,
-    /// One record per in-scope card, in application order (`applied_at` left unset).
-    pub applications: Vec<CardApplication>,
-    /// Names of the cards whose scope did not match.
-    pub out_of_scope: Vec<String>,
 }
 
 /// Whether the card's scope covers the acquisition. `center` must equal the catalog's center

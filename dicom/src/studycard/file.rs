@@ -178,10 +178,9 @@ fn section_at(text: &str, at: usize) -> Option<String> {
 mod tests {
     use super::*;
     use crate::studycard::condition::FieldRef;
-    use crate::studycard::model::{
-        Assignments, BidsDatatype, Grade, Nature, Operator, QualityRule, Rule, Value,
-    };
+    use crate::studycard::model::{Assignments, BidsDatatype, Grade, Nature, QualityRule, Rule};
     use crate::studycard::tag_path::TagPath;
+    use crate::studycard::vocabulary::{Operator, Value};
 
     const MINIMAL: &str = r#"
 name = "mr-natures"

@@ -1,26 +1,8 @@
 //! Quality cards' results: findings, the per-examination conformity score, and the decision to
 //! reject a failed series on import (`--reject-failed`).
 
-use serde::{Deserialize, Serialize};
-
-use super::eval::StudyOutcome;
 use super::model::Grade;
-
-/// A quality rule that matched an acquisition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QualityFinding {
-    /// The card's name.
-    pub card: String,
-    /// The quality rule's index in the card (from 0).
-    pub rule: usize,
-    /// The rule's grade.
-    pub grade: Grade,
-    /// The rule's `message`, else its conditions with the values found.
-    pub message: String,
-    /// The rule's conditions with the values found, e.g. "`SliceThickness` greater_than 3
-    /// (found 5)"; empty for a rule without conditions.
-    pub observed: String,
-}
+use super::outcome::{QualityFinding, StudyOutcome};
 
 /// The share of an examination's acquisitions that pass, in `[0, 1]`. Ungraded acquisitions
 /// (no quality card applied to them) are left out of both counts; `None` when none is graded,

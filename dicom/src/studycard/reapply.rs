@@ -11,29 +11,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::eval::StudyOutcome;
 use super::model::{Assignments, Grade};
-
-/// One card applied to one acquisition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CardApplication {
-    /// The card's name.
-    pub card_name: String,
-    /// The card's version.
-    pub card_version: u32,
-    /// When, in seconds since the Unix epoch (set by the caller; evaluation is pure).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub applied_at: Option<u64>,
-    /// Indices (from 0) of the rules that matched.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub matched_rules: Vec<usize>,
-    /// What this card assigned.
-    #[serde(default, skip_serializing_if = "Assignments::is_empty")]
-    pub assignments: Assignments,
-    /// The grade this card gave, if it grades.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grade: Option<Grade>,
-}
+use super::outcome::{CardApplication, StudyOutcome};
 
 /// A field whose value changed, for reports (`before` / `after` as shown to people).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use dicom_object::DefaultDicomObject;
 use protocol::id::{DatasetId, StudyId};
 
-use super::pipeline::ImportError;
+use super::error::ImportError;
 use crate::catalog::{Dataset, Manifest, NiftiExpression};
 use crate::node::Node;
 use crate::store::{Staged, StoreError};

@@ -37,9 +37,10 @@ use dicom::Deidentifier;
 use dicom::InstanceMeta;
 use protocol::id::DatasetId;
 
-use crate::catalog::{CatalogError, Manifest, ManifestEntry, NewEquipment, SeriesCommit};
-use crate::node::{Node, NodeError};
-use crate::store::{Staged, StoreError};
+use super::error::ImportError;
+use crate::catalog::{Manifest, ManifestEntry, NewEquipment, SeriesCommit};
+use crate::node::Node;
+use crate::store::Staged;
 use dicom::NiftiOptions;
 use dicom::{evaluate_study, reject, AcquisitionCards, Assignments, VersionedCard};
 
@@ -109,32 +110,6 @@ pub struct ImportSummary {
     pub nifti_refused: u64,
     /// Wall time.
     pub seconds: f64,
-}
-
-/// Errors that stop an import (per-file problems are [`SkippedFile`]s instead).
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    /// Opening the node, the study or the profile failed.
-    #[error(transparent)]
-    Node(#[from] NodeError),
-    /// The catalog failed.
-    #[error(transparent)]
-    Catalog(#[from] CatalogError),
-    /// The store failed (disk full, permissions...).
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// A stored manifest is unreadable.
-    #[error("dataset manifest {0}")]
-    Manifest(String),
-    /// The search index failed.
-    #[error(transparent)]
-    Index(#[from] crate::index::IndexError),
-    /// The audit log failed.
-    #[error(transparent)]
-    Audit(#[from] crate::audit::AuditError),
-    /// The worker threads could not run.
-    #[error("import worker failed: {0}")]
-    Worker(String),
 }
 
 /// One de-identified instance, staged in the store, waiting for its series' commit.

@@ -6,11 +6,12 @@ use axum::http::header::SET_COOKIE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use node::{parse_date, NewUser, RightSet, Role, TokenInfo, User};
+use node::{parse_date, NewUser, Role, TokenInfo, User};
 use protocol::id::StudyId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::names::{right_set, user_name};
 use super::rights::{RequestBody, RightBody};
 use super::{JsonBody, PathParams};
 use crate::auth::{session_clear_cookie, session_set_cookie, Auth};
@@ -286,12 +287,6 @@ pub async fn create_token(
     .await
 }
 
-/// A user name from a path: validated like account names (case does not matter); anything else
-/// is `400 invalid_id`.
-pub(crate) fn user_name(s: &str) -> ApiResult<String> {
-    node::normalize_name(s).map_err(|e| ApiError::invalid_id(e.to_string()))
-}
-
 /// `POST /account-requests`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -313,12 +308,6 @@ pub struct AccountRequest {
     pub rights: Vec<String>,
     /// Why (shown to the study's administrators).
     pub motivation: String,
-}
-
-/// Parse a list of right names.
-pub(crate) fn right_set(names: &[String]) -> ApiResult<RightSet> {
-    let set: RightSet = names.join(",").parse()?;
-    Ok(set)
 }
 
 /// Ask for an account with rights on a study (no authentication): the account is created

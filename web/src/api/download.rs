@@ -6,9 +6,9 @@
 //! stays at a few chunks whatever the dataset's size, and a slow client slows the reader down.
 //! A blob whose bytes do not hash to its id (or whose size differs) aborts the stream: the
 //! client sees a broken transfer (no central directory, so no usable archive) and the server
-//! logs the blob. Entry names follow `neurofed export`: DICOM
-//! `<study>/sub-<pseudonym>/ses-<date>/S<nnn>_<series>/IM<nnnnn>.dcm`, NIfTI
-//! `sub-<pseudonym>/ses-<date>/<datatype>/<series>.nii.gz` + `.json`, every component sanitized.
+//! logs the blob. Entry names are `neurofed export`'s (`node::layout`, the one export layout):
+//! DICOM `<study>/sub-<pseudonym>/ses-<date>/S<nnn>_<series>/IM<nnnnn>.dcm`, NIfTI
+//! `<study>/sub-<pseudonym>/ses-<date>/<datatype>/S<nnn>_<series>.nii.gz` + `.json`.
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
@@ -18,11 +18,7 @@ use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use node::sanitize;
-use node::Node;
-use node::Right;
-use node::{AuditAction, NewEvent};
-use node::{DatasetRow, Manifest};
+use node::{AuditAction, DatasetRow, ExportEntry, ExportFormat, NewEvent, Node, Right};
 use protocol::id::DatasetId;
 use protocol::ContentId;
 use tokio::sync::mpsc;
@@ -39,103 +35,25 @@ pub const CHUNK: usize = 64 * 1024;
 /// Chunks buffered between the reader and the socket.
 const CHANNEL_CHUNKS: usize = 4;
 
-/// One file of the archive.
-#[derive(Debug, Clone)]
-pub(crate) struct Entry {
-    pub name: String,
-    pub blob: ContentId,
-    pub size: u64,
-}
-
-/// `S002_t1_mprage` as `neurofed export` names series folders.
-fn series_name(row: &DatasetRow) -> String {
-    let a = &row.acquisition;
-    let desc = a
-        .series_description
-        .as_deref()
-        .or(a.protocol_name.as_deref())
-        .unwrap_or(&a.modality);
-    match a.series_number {
-        Some(n) => format!("S{n:03}_{}", sanitize(desc, 64)),
-        None => sanitize(desc, 64),
-    }
-}
-
-fn session(row: &DatasetRow) -> String {
-    match &row.examination.date {
-        Some(d) => format!("ses-{}", sanitize(&d.replace('-', ""), 16)),
-        None => "ses-undated".into(),
-    }
-}
-
-fn subject(row: &DatasetRow) -> String {
-    format!("sub-{}", sanitize(&row.subject.pseudonym, 64))
-}
-
-/// The DICOM entries of a dataset (its manifest read and verified).
-pub(crate) fn dicom_entries(node: &Node, row: &DatasetRow) -> ApiResult<Vec<Entry>> {
-    let id = row.dataset.dicom.manifest;
-    let bytes = node.store.read(&id)?;
-    if ContentId::of(&bytes) != id {
-        return Err(ApiError::internal(format!("manifest blob {id} is corrupt")));
-    }
-    let manifest = Manifest::from_bytes(&bytes)
-        .map_err(|e| ApiError::internal(format!("manifest {id}: {e}")))?;
-    let dir = format!(
-        "{}/{}/{}/{}",
-        sanitize(&row.study.name, 64),
-        subject(row),
-        session(row),
-        series_name(row)
-    );
-    Ok(manifest
-        .instances
-        .iter()
-        .enumerate()
-        .map(|(i, e)| Entry {
-            name: format!("{dir}/IM{:05}.dcm", i + 1),
-            blob: e.content,
-            size: e.size,
-        })
-        .collect())
-}
-
-/// The NIfTI entries of a dataset, or 404 when it has none.
-pub(crate) fn nifti_entries(row: &DatasetRow) -> ApiResult<Vec<Entry>> {
-    let Some(n) = &row.dataset.nifti else {
+/// The files of `row` in `format`, named as `neurofed export` names them (`node::layout`, the
+/// one export layout); a dataset without a NIfTI expression is 404 `no_nifti` with the reason.
+pub(crate) fn entries(
+    node: &Node,
+    row: &DatasetRow,
+    format: ExportFormat,
+) -> ApiResult<Vec<ExportEntry>> {
+    let (entries, mut left_out) = node::layout(&node.store, std::slice::from_ref(row), format)?;
+    if let Some(n) = left_out.pop() {
         return Err(ApiError::new(
             axum::http::StatusCode::NOT_FOUND,
             "no_nifti",
-            match &row.dataset.nifti_refusal {
-                Some(r) => format!("dataset {} has no NIfTI expression: {r}", row.dataset.id),
-                None => format!("dataset {} has no NIfTI expression", row.dataset.id),
-            },
+            format!(
+                "dataset {} has no NIfTI expression: {}",
+                n.dataset, n.reason
+            ),
         ));
-    };
-    let datatype = row
-        .acquisition
-        .cards
-        .current
-        .effective_bids_datatype()
-        .map_or_else(|| "other".to_string(), |d| sanitize(d.as_str(), 16));
-    let base = format!(
-        "{}/{}/{datatype}/{}",
-        subject(row),
-        session(row),
-        series_name(row)
-    );
-    Ok(vec![
-        Entry {
-            name: format!("{base}{}", if n.gzip { ".nii.gz" } else { ".nii" }),
-            blob: n.nifti,
-            size: n.bytes,
-        },
-        Entry {
-            name: format!("{base}.json"),
-            blob: n.sidecar,
-            size: n.sidecar_bytes,
-        },
-    ])
+    }
+    Ok(entries)
 }
 
 /// A [`Write`] that cuts what it receives into chunks sent on a bounded channel.
@@ -193,7 +111,7 @@ pub(crate) enum StreamError {
 /// Write the archive of `entries` to `out`, verifying every blob as it is read.
 pub(crate) fn write_zip<W: Write>(
     node: &Node,
-    entries: &[Entry],
+    entries: &[ExportEntry],
     out: W,
 ) -> Result<W, StreamError> {
     let mut zip = ZipStream::new(out);
@@ -206,7 +124,7 @@ pub(crate) fn write_zip<W: Write>(
                 blob: e.blob,
                 source,
             })?;
-        zip.start_entry(&e.name, e.size)?;
+        zip.start_entry(&e.path, e.size)?;
         let mut hasher = blake3::Hasher::new();
         let mut size = 0u64;
         loop {
@@ -222,7 +140,7 @@ pub(crate) fn write_zip<W: Write>(
         if got != e.blob || size != e.size {
             return Err(StreamError::Corrupt {
                 blob: e.blob,
-                entry: e.name.clone(),
+                entry: e.path.clone(),
                 detail: format!("{size} bytes hashing to {got}, expected {} bytes", e.size),
             });
         }
@@ -232,7 +150,7 @@ pub(crate) fn write_zip<W: Write>(
 }
 
 /// A response body streaming the archive of `entries`.
-pub(crate) fn zip_body(node: Arc<Node>, entries: Vec<Entry>, what: String) -> Body {
+pub(crate) fn zip_body(node: Arc<Node>, entries: Vec<ExportEntry>, what: String) -> Body {
     let (tx, mut rx) = mpsc::channel::<Result<Bytes, io::Error>>(CHANNEL_CHUNKS);
     tokio::task::spawn_blocking(move || {
         let w = ChannelWriter {
@@ -297,11 +215,12 @@ pub async fn download(
                 t,
             )
             .map_err(super::about_study(&row.study))?;
-        let entries = if nifti {
-            nifti_entries(&row)?
+        let format = if nifti {
+            ExportFormat::Nifti
         } else {
-            dicom_entries(&st.node, &row)?
+            ExportFormat::Dicom
         };
+        let entries = entries(&st.node, &row, format)?;
         let bytes: u64 = entries.iter().map(|e| e.size).sum();
         st.node.catalog.audit().append(
             NewEvent::new(auth.who(), AuditAction::Download, t)

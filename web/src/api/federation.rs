@@ -26,8 +26,8 @@ use protocol::ContentId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::query::summary;
 use super::results::{ConsortiumBody, FederatedBody};
-use super::search::summary;
 use super::{JsonBody, PathParams, QueryParams};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::accounts::{right_set, user_name};
+use super::names::{right_set, user_name};
 use super::{about_study, parse_id, JsonBody, PathParams, StudyKey};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};

@@ -146,7 +146,11 @@ async fn nifti_download_has_the_image_and_its_sidecar() {
             n.sidecar,
         ),
     ] {
-        assert!(name.starts_with("sub-") && name.contains("/ses-"), "{name}");
+        assert!(
+            name.starts_with(&format!("{}/sub-", node::sanitize(&row.study.name, 64)))
+                && name.contains("/ses-"),
+            "{name}"
+        );
         let mut data = Vec::new();
         zip.by_name(name).unwrap().read_to_end(&mut data).unwrap();
         assert_eq!(data, node.store.read(&blob).unwrap(), "{name}");
@@ -206,4 +210,57 @@ async fn a_corrupt_blob_aborts_the_stream() {
         err.is_some(),
         "the body must end in an error, not a valid archive"
     );
+}
+
+/// The download names its files as `neurofed export` does: one layout (`node::layout`).
+#[tokio::test]
+async fn downloads_and_exports_share_one_layout() {
+    let s = shared();
+    let node = s.node();
+    let rows = node
+        .catalog
+        .dataset_rows_for(&s.datasets[&s.closed])
+        .unwrap();
+    let study = rows[0].study.name.clone();
+    for (format, query) in [
+        (node::ExportFormat::Dicom, "dicom"),
+        (node::ExportFormat::Nifti, "nifti"),
+    ] {
+        let out = tempfile::tempdir().unwrap();
+        node::export(
+            node,
+            out.path(),
+            &node::ExportFilter {
+                study: Some(study.clone()),
+            },
+            format,
+            &mut |_, _| {},
+        )
+        .unwrap();
+        for row in rows
+            .iter()
+            .filter(|r| query == "dicom" || r.dataset.nifti.is_some())
+        {
+            let (status, _, _, bytes, err) = frames(
+                &s.state,
+                &format!(
+                    "/api/v1/datasets/{}/download?format={query}",
+                    row.dataset.id
+                ),
+                s.token("admin"),
+            )
+            .await;
+            assert_eq!((status, err), (StatusCode::OK, None));
+            let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+            let names: Vec<String> = zip.file_names().map(str::to_string).collect();
+            assert!(!names.is_empty());
+            for name in names {
+                let exported = std::fs::read(out.path().join(&name))
+                    .unwrap_or_else(|e| panic!("{query}: {name} not in the export: {e}"));
+                let mut data = Vec::new();
+                zip.by_name(&name).unwrap().read_to_end(&mut data).unwrap();
+                assert_eq!(data, exported, "{name}");
+            }
+        }
+    }
 }
