@@ -17,7 +17,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     http: SocketAddr,
     /// Largest upload accepted by POST /api/v1/import, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = web::state::DEFAULT_MAX_UPLOAD_BYTES)]
+    #[arg(long, value_name = "BYTES", default_value_t = web::DEFAULT_MAX_UPLOAD_BYTES)]
     max_upload: u64,
     /// Where uploads are spooled while they import (default: the system's temporary folder;
     /// never inside the node's home).

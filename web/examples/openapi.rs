@@ -3,5 +3,5 @@
 //! `scripts/check-openapi` validates it and regenerates the Python client from it.
 
 fn main() {
-    println!("{}", web::openapi::document());
+    println!("{}", web::openapi_document());
 }

@@ -4,18 +4,18 @@
 //! and id parsing with the protocol's newtypes (anything else, `../../etc/passwd` included, is
 //! `400 invalid_id`).
 
-pub mod accounts;
-pub mod audit;
-pub mod datasets;
-pub mod download;
-pub mod federation;
-pub mod import;
+pub(crate) mod accounts;
+pub(crate) mod audit;
+pub(crate) mod datasets;
+pub(crate) mod download;
+pub(crate) mod federation;
+pub(crate) mod import;
 mod names;
 mod query;
-pub mod results;
-pub mod rights;
-pub mod search;
-pub mod studies;
+pub(crate) mod results;
+pub(crate) mod rights;
+pub(crate) mod search;
+pub(crate) mod studies;
 
 use std::str::FromStr;
 
@@ -37,7 +37,7 @@ use crate::state::AppState;
 /// A JSON request body; malformed or mistyped bodies are `400 bad_request` with serde's message,
 /// a missing `Content-Type: application/json` is `415`, an oversized body `413`.
 #[derive(Debug, Clone)]
-pub struct JsonBody<T>(pub T);
+pub(crate) struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned + Send> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
@@ -64,7 +64,7 @@ fn json_rejection(r: JsonRejection) -> ApiError {
 
 /// The path parameters of a route, as strings (parsed by the handler into id newtypes).
 #[derive(Debug, Clone)]
-pub struct PathParams(pub Vec<String>);
+pub(crate) struct PathParams(pub Vec<String>);
 
 impl FromRequestParts<AppState> for PathParams {
     type Rejection = ApiError;
@@ -81,7 +81,7 @@ impl FromRequestParts<AppState> for PathParams {
 
 impl PathParams {
     /// The `i`-th parameter.
-    pub fn get(&self, i: usize) -> ApiResult<&str> {
+    pub(crate) fn get(&self, i: usize) -> ApiResult<&str> {
         self.0
             .get(i)
             .map(String::as_str)
@@ -89,7 +89,7 @@ impl PathParams {
     }
 
     /// The `i`-th parameter parsed as an id newtype.
-    pub fn id<T>(&self, i: usize) -> ApiResult<T>
+    pub(crate) fn id<T>(&self, i: usize) -> ApiResult<T>
     where
         T: FromStr + std::fmt::Display,
         T::Err: std::fmt::Display,
@@ -101,7 +101,7 @@ impl PathParams {
 /// Parse an id newtype; anything else is `400 invalid_id`. Only the id's own text form is
 /// accepted (the one the API writes): a string that would parse to an id with another text
 /// (lower case, a ULID whose first character overflows 128 bits) is refused, never changed.
-pub fn parse_id<T>(s: &str) -> ApiResult<T>
+pub(crate) fn parse_id<T>(s: &str) -> ApiResult<T>
 where
     T: FromStr + std::fmt::Display,
     T::Err: std::fmt::Display,
@@ -124,7 +124,7 @@ where
 /// id (`ds_` + 26 characters: a dataset id where a study belongs is `400 invalid_id`, not a
 /// name looked up in vain); anything else is a name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StudyKey {
+pub(crate) enum StudyKey {
     /// By id.
     Id(StudyId),
     /// By name.
@@ -132,7 +132,7 @@ pub enum StudyKey {
 }
 
 /// Longest study name a route accepts.
-pub const MAX_STUDY_NAME: usize = 200;
+pub(crate) const MAX_STUDY_NAME: usize = 200;
 
 /// Whether `s` has the shape of an entity id (`xx_` + 26 letters and digits).
 fn id_shaped(s: &str) -> bool {
@@ -146,7 +146,7 @@ fn id_shaped(s: &str) -> bool {
 impl StudyKey {
     /// Parse a study id or name; a malformed id, or a string that cannot be a study's name
     /// (empty, too long, control characters, `.` or `..`), is `400 invalid_id`.
-    pub fn parse(s: &str) -> ApiResult<StudyKey> {
+    pub(crate) fn parse(s: &str) -> ApiResult<StudyKey> {
         if s.starts_with(StudyId::PREFIX) || id_shaped(s) {
             return parse_id(s).map(StudyKey::Id);
         }
@@ -167,7 +167,7 @@ impl StudyKey {
     }
 
     /// The study, or `404 not_found` naming what was asked.
-    pub fn resolve(&self, catalog: &Catalog) -> ApiResult<Study> {
+    pub(crate) fn resolve(&self, catalog: &Catalog) -> ApiResult<Study> {
         match self {
             StudyKey::Id(id) => catalog
                 .study(*id)?
@@ -180,13 +180,13 @@ impl StudyKey {
 }
 
 /// How messages name a study: `study "MS cohort" (st_…)`.
-pub fn study_label(study: &Study) -> String {
+pub(crate) fn study_label(study: &Study) -> String {
     format!("study {:?} ({})", study.name, study.id)
 }
 
 /// An error about `study`, its message naming the study by name as well as by id (the access
 /// module's messages say `study st_…`).
-pub fn about_study<E: Into<ApiError>>(study: &Study) -> impl Fn(E) -> ApiError + '_ {
+pub(crate) fn about_study<E: Into<ApiError>>(study: &Study) -> impl Fn(E) -> ApiError + '_ {
     move |e| {
         let mut e: ApiError = e.into();
         e.message = e
@@ -198,7 +198,7 @@ pub fn about_study<E: Into<ApiError>>(study: &Study) -> impl Fn(E) -> ApiError +
 
 /// A query string, parsed strictly: unknown parameters and repeated single-valued ones are 400.
 #[derive(Debug, Clone, Default)]
-pub struct QueryParams(pub Vec<(String, String)>);
+pub(crate) struct QueryParams(pub Vec<(String, String)>);
 
 impl FromRequestParts<AppState> for QueryParams {
     type Rejection = ApiError;
@@ -214,7 +214,7 @@ impl FromRequestParts<AppState> for QueryParams {
 
 impl QueryParams {
     /// Refuse parameters not in `known`.
-    pub fn allow(&self, known: &[&str]) -> ApiResult<()> {
+    pub(crate) fn allow(&self, known: &[&str]) -> ApiResult<()> {
         match self.0.iter().find(|(k, _)| !known.contains(&k.as_str())) {
             Some((k, _)) => Err(ApiError::bad_request(format!(
                 "unknown query parameter {:?} (valid: {})",
@@ -226,7 +226,7 @@ impl QueryParams {
     }
 
     /// Every value of `name`.
-    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    pub(crate) fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.0
             .iter()
             .filter(move |(k, _)| k == name)
@@ -234,7 +234,7 @@ impl QueryParams {
     }
 
     /// The value of a single-valued parameter.
-    pub fn one(&self, name: &str) -> ApiResult<Option<&str>> {
+    pub(crate) fn one(&self, name: &str) -> ApiResult<Option<&str>> {
         let mut it = self
             .0
             .iter()
@@ -250,7 +250,7 @@ impl QueryParams {
     }
 
     /// A non-negative integer parameter, `default` when absent, 400 above `max`.
-    pub fn number(&self, name: &str, default: u64, max: u64) -> ApiResult<u64> {
+    pub(crate) fn number(&self, name: &str, default: u64, max: u64) -> ApiResult<u64> {
         let Some(v) = self.one(name)? else {
             return Ok(default);
         };
@@ -270,7 +270,7 @@ impl QueryParams {
 }
 
 /// At most `n` characters of `s` (for echoing user input in messages).
-pub fn clip(s: &str, n: usize) -> String {
+pub(crate) fn clip(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
@@ -294,7 +294,7 @@ impl From<&node::Study> for StudyRef {
 
 /// `{"status": "ok"}`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
+pub(crate) struct Health {
     /// Always `ok` when the server answers.
     pub status: &'static str,
     /// The server's version.
@@ -304,7 +304,7 @@ pub struct Health {
 /// Liveness: no authentication, no catalog access.
 #[utoipa::path(get, path = "/api/v1/health", operation_id = "health", tag = "node",
     responses((status = 200, description = "The server is up", body = Health)))]
-pub async fn health() -> Json<Health> {
+pub(crate) async fn health() -> Json<Health> {
     Json(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
@@ -313,7 +313,7 @@ pub async fn health() -> Json<Health> {
 
 /// Repository counts (`neurofed stats`) and the number of accounts.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct StatsBody {
+pub(crate) struct StatsBody {
     /// Centers recorded.
     pub centers: u64,
     /// Scanners recorded.
@@ -339,7 +339,7 @@ pub struct StatsBody {
 /// Node-wide counts (aggregates only, for every authenticated account).
 #[utoipa::path(get, path = "/api/v1/stats", operation_id = "stats", tag = "node",
     responses((status = 200, body = StatsBody), (status = 401, body = crate::error::ErrorBody)))]
-pub async fn stats(
+pub(crate) async fn stats(
     axum::extract::State(st): axum::extract::State<AppState>,
     _auth: crate::auth::Auth,
 ) -> ApiResult<Json<StatsBody>> {

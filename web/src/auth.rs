@@ -14,11 +14,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::{blocking, now, AppState};
 
 /// Name of the session cookie.
-pub const SESSION_COOKIE: &str = "neurofed_session";
+pub(crate) const SESSION_COOKIE: &str = "neurofed_session";
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
-pub struct Auth {
+pub(crate) struct Auth {
     /// The account (as read when the credentials were verified).
     pub user: User,
     /// The session token, when the caller authenticated with one (for logout).
@@ -27,17 +27,17 @@ pub struct Auth {
 
 impl Auth {
     /// The principal rights are evaluated for.
-    pub fn principal(&self) -> Principal {
+    pub(crate) fn principal(&self) -> Principal {
         Principal::User(self.user.clone())
     }
 
     /// The name the audit log records.
-    pub fn who(&self) -> &str {
+    pub(crate) fn who(&self) -> &str {
         &self.user.name
     }
 
     /// Refuse unless the caller is an (enabled) admin.
-    pub fn require_admin(&self) -> ApiResult<()> {
+    pub(crate) fn require_admin(&self) -> ApiResult<()> {
         if self.user.role == Role::Admin && !self.user.disabled {
             Ok(())
         } else {

@@ -58,7 +58,7 @@ use crate::api;
     modifiers(&Security),
     security(("bearer" = []), ("session" = []))
 )]
-pub struct ApiDoc;
+pub(crate) struct ApiDoc;
 
 struct Security;
 
@@ -81,7 +81,7 @@ impl Modify for Security {
 /// Raw bytes in a request or response body (a zip, a DICOM file, a blob, a CBOR document):
 /// `{"type": "string", "format": "binary"}`, inlined where it is used.
 #[derive(Debug, Clone, Copy)]
-pub struct Binary;
+pub(crate) struct Binary;
 
 impl utoipa::PartialSchema for Binary {
     fn schema() -> RefOr<Schema> {
@@ -107,6 +107,6 @@ pub fn document() -> &'static str {
 /// This document (no authentication).
 #[utoipa::path(get, path = "/api/v1/openapi.json", operation_id = "openapi", tag = "node",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
-pub async fn openapi_json() -> Response {
+pub(crate) async fn openapi_json() -> Response {
     ([(CONTENT_TYPE, "application/json")], document()).into_response()
 }

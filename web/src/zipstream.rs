@@ -36,7 +36,7 @@ struct Open {
 }
 
 /// Writes a zip archive to `W` as a stream.
-pub struct ZipStream<W: Write> {
+pub(crate) struct ZipStream<W: Write> {
     out: W,
     written: u64,
     entries: Vec<CentralEntry>,
@@ -59,7 +59,7 @@ fn invalid(msg: &str) -> io::Error {
 
 impl<W: Write> ZipStream<W> {
     /// A new archive written to `out`.
-    pub fn new(out: W) -> Self {
+    pub(crate) fn new(out: W) -> Self {
         ZipStream {
             out,
             written: 0,
@@ -84,7 +84,7 @@ impl<W: Write> ZipStream<W> {
 
     /// Start an entry named `name` (a relative path with `/`), whose data will be about
     /// `size_hint` bytes (it decides whether the entry needs ZIP64 sizes).
-    pub fn start_entry(&mut self, name: &str, size_hint: u64) -> io::Result<()> {
+    pub(crate) fn start_entry(&mut self, name: &str, size_hint: u64) -> io::Result<()> {
         if self.open.is_some() {
             self.finish_entry()?;
         }
@@ -130,7 +130,7 @@ impl<W: Write> ZipStream<W> {
     }
 
     /// Append data to the open entry.
-    pub fn write_data(&mut self, data: &[u8]) -> io::Result<()> {
+    pub(crate) fn write_data(&mut self, data: &[u8]) -> io::Result<()> {
         let open = self
             .open
             .as_mut()
@@ -144,7 +144,7 @@ impl<W: Write> ZipStream<W> {
     }
 
     /// Close the open entry: its data descriptor.
-    pub fn finish_entry(&mut self) -> io::Result<()> {
+    pub(crate) fn finish_entry(&mut self) -> io::Result<()> {
         let Some(open) = self.open.take() else {
             return Ok(());
         };
@@ -168,7 +168,7 @@ impl<W: Write> ZipStream<W> {
     }
 
     /// Write the central directory and the end records; returns the writer.
-    pub fn finish(mut self) -> io::Result<W> {
+    pub(crate) fn finish(mut self) -> io::Result<W> {
         self.finish_entry()?;
         let cd_offset = self.written;
         let entries = std::mem::take(&mut self.entries);

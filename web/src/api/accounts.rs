@@ -20,7 +20,7 @@ use crate::state::{blocking, now, AppState};
 
 /// An account.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct UserBody {
+pub(crate) struct UserBody {
     /// Id (`us_…`).
     pub id: String,
     /// Login name.
@@ -54,7 +54,7 @@ impl From<&User> for UserBody {
 /// `POST /login`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LoginRequest {
+pub(crate) struct LoginRequest {
     /// Login name.
     pub name: String,
     /// Password.
@@ -63,7 +63,7 @@ pub struct LoginRequest {
 
 /// The answer of `POST /login` (the session itself is in the `neurofed_session` cookie).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct LoginBody {
+pub(crate) struct LoginBody {
     /// The account.
     pub user: UserBody,
     /// When the session ends, unix seconds.
@@ -79,7 +79,7 @@ pub struct LoginBody {
         (status = 401, description = "Wrong name or password", body = ErrorBody),
         (status = 403, description = "Account disabled", body = ErrorBody),
     ))]
-pub async fn login(
+pub(crate) async fn login(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> ApiResult<Response> {
@@ -106,7 +106,7 @@ pub async fn login(
 /// Close the caller's session (if it authenticated with one) and clear the cookie.
 #[utoipa::path(post, path = "/api/v1/logout", operation_id = "logout", tag = "accounts",
     responses((status = 204, description = "Logged out"), (status = 401, body = ErrorBody)))]
-pub async fn logout(State(st): State<AppState>, auth: Auth) -> ApiResult<Response> {
+pub(crate) async fn logout(State(st): State<AppState>, auth: Auth) -> ApiResult<Response> {
     let secure = st.config.secure_cookie;
     if let Some(token) = auth.session.clone() {
         blocking(move || Ok(st.access().sessions().revoke(&token, now())?)).await?;
@@ -120,7 +120,7 @@ pub async fn logout(State(st): State<AppState>, auth: Auth) -> ApiResult<Respons
 
 /// `GET /me`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct MeBody {
+pub(crate) struct MeBody {
     /// The account.
     pub user: UserBody,
     /// Its per-study rights (expired ones included, with their dates).
@@ -130,7 +130,7 @@ pub struct MeBody {
 /// The caller's account and rights.
 #[utoipa::path(get, path = "/api/v1/me", operation_id = "me", tag = "accounts",
     responses((status = 200, body = MeBody), (status = 401, body = ErrorBody)))]
-pub async fn me(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<MeBody>> {
+pub(crate) async fn me(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<MeBody>> {
     blocking(move || {
         let rights = st.access().rights().of_user(auth.user.id)?;
         Ok(Json(MeBody {
@@ -146,7 +146,7 @@ pub async fn me(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<MeBody
 
 /// `GET /users`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct UserList {
+pub(crate) struct UserList {
     /// Every account, by name.
     pub users: Vec<UserBody>,
 }
@@ -154,7 +154,10 @@ pub struct UserList {
 /// Every account (admins only).
 #[utoipa::path(get, path = "/api/v1/users", operation_id = "list_users", tag = "accounts",
     responses((status = 200, body = UserList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn list_users(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<UserList>> {
+pub(crate) async fn list_users(
+    State(st): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<UserList>> {
     auth.require_admin()?;
     blocking(move || {
         let users = st.access().users().list()?;
@@ -168,7 +171,7 @@ pub async fn list_users(State(st): State<AppState>, auth: Auth) -> ApiResult<Jso
 /// `POST /users`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewUserRequest {
+pub(crate) struct NewUserRequest {
     /// Login name: 3-64 characters of `a-z 0-9 . _ -`.
     pub name: String,
     /// Password, at least 8 characters.
@@ -203,7 +206,7 @@ fn parse_role(s: Option<&str>) -> ApiResult<Role> {
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
     ))]
-pub async fn create_user(
+pub(crate) async fn create_user(
     State(st): State<AppState>,
     auth: Auth,
     JsonBody(req): JsonBody<NewUserRequest>,
@@ -230,7 +233,7 @@ pub async fn create_user(
 /// `POST /users/{name}/tokens`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewTokenRequest {
+pub(crate) struct NewTokenRequest {
     /// What it is for.
     #[serde(default)]
     pub label: String,
@@ -241,7 +244,7 @@ pub struct NewTokenRequest {
 
 /// A new API token: shown once.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct NewTokenBody {
+pub(crate) struct NewTokenBody {
     /// The token (`nft_…`): use it as `Authorization: Bearer <token>`. Only its hash is stored.
     pub token: String,
     /// Its public handle.
@@ -261,7 +264,7 @@ pub struct NewTokenBody {
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     ))]
-pub async fn create_token(
+pub(crate) async fn create_token(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,
@@ -290,7 +293,7 @@ pub async fn create_token(
 /// `POST /account-requests`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AccountRequest {
+pub(crate) struct AccountRequest {
     /// Wanted login name.
     pub name: String,
     /// Password.
@@ -318,7 +321,7 @@ pub struct AccountRequest {
         (status = 201, body = RequestBody),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
     ))]
-pub async fn request_account(
+pub(crate) async fn request_account(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<AccountRequest>,
 ) -> ApiResult<(StatusCode, Json<RequestBody>)> {

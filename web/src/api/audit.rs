@@ -14,13 +14,13 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::state::{blocking, now, AppState};
 
 /// Records per page by default.
-pub const DEFAULT_LIMIT: u64 = 100;
+pub(crate) const DEFAULT_LIMIT: u64 = 100;
 /// Most records per page.
-pub const MAX_LIMIT: u64 = 1000;
+pub(crate) const MAX_LIMIT: u64 = 1000;
 
 /// One audit record.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AuditRecord {
+pub(crate) struct AuditRecord {
     /// Sequence number, from 1.
     pub seq: u64,
     /// When, unix seconds.
@@ -53,7 +53,7 @@ impl From<AuditEvent> for AuditRecord {
 
 /// `GET /audit`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AuditPage {
+pub(crate) struct AuditPage {
     /// Records, newest first.
     pub records: Vec<AuditRecord>,
 }
@@ -67,7 +67,7 @@ pub struct AuditPage {
         ("offset" = Option<u64>, Query, description = "Matching records skipped"),
     ),
     responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn list(
+pub(crate) async fn list(
     State(st): State<AppState>,
     auth: Auth,
     q: QueryParams,

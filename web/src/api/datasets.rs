@@ -27,7 +27,7 @@ pub(crate) fn row_or_404(catalog: &Catalog, id: DatasetId) -> ApiResult<DatasetR
 
 /// A subject, as a dataset names it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SubjectSummary {
+pub(crate) struct SubjectSummary {
     /// Id (`su_…`).
     pub id: String,
     /// Pseudonym.
@@ -42,7 +42,7 @@ pub struct SubjectSummary {
 
 /// An examination, as a dataset names it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ExaminationSummary {
+pub(crate) struct ExaminationSummary {
     /// Id (`ex_…`).
     pub id: String,
     /// De-identified StudyInstanceUID.
@@ -61,7 +61,7 @@ pub struct ExaminationSummary {
 
 /// The acquisition (series) of a dataset.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AcquisitionDetail {
+pub(crate) struct AcquisitionDetail {
     /// Id (`aq_…`).
     pub id: String,
     /// De-identified SeriesInstanceUID.
@@ -83,7 +83,7 @@ pub struct AcquisitionDetail {
 
 /// Study-card values of the acquisition.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CardValues {
+pub(crate) struct CardValues {
     /// Values in force (nature, contrast, BIDS datatype, series name, tags...).
     #[schema(value_type = Object)]
     pub current: serde_json::Value,
@@ -96,7 +96,7 @@ pub struct CardValues {
 
 /// The DICOM expression.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DicomInfo {
+pub(crate) struct DicomInfo {
     /// Content id of the manifest.
     pub manifest: String,
     /// Instances.
@@ -107,7 +107,7 @@ pub struct DicomInfo {
 
 /// The NIfTI expression.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct NiftiInfo {
+pub(crate) struct NiftiInfo {
     /// Volume shape (x, y, z[, t]).
     pub shape: Vec<u32>,
     /// `.nii.gz` (else `.nii`).
@@ -120,7 +120,7 @@ pub struct NiftiInfo {
 
 /// `GET /datasets/{id}`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DatasetDetail {
+pub(crate) struct DatasetDetail {
     /// Id (`ds_…`).
     pub id: String,
     /// Content id (blake3 of the DICOM manifest).
@@ -159,7 +159,7 @@ fn to_value<T: Serialize>(v: &T) -> serde_json::Value {
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     ))]
-pub async fn detail(
+pub(crate) async fn detail(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,

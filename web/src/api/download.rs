@@ -183,7 +183,7 @@ pub(crate) fn zip_body(node: Arc<Node>, entries: Vec<ExportEntry>, what: String)
         (status = 403, description = "No download right (the message says why)", body = ErrorBody),
         (status = 404, body = ErrorBody),
     ))]
-pub async fn download(
+pub(crate) async fn download(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,

@@ -106,7 +106,7 @@ pub(crate) async fn federated(
         (status = 401, body = ErrorBody),
         (status = 503, description = "The node does not run its federation", body = ErrorBody),
     ))]
-pub async fn consortium(
+pub(crate) async fn consortium(
     State(st): State<AppState>,
     _auth: Auth,
 ) -> ApiResult<Json<ConsortiumBody>> {
@@ -116,14 +116,14 @@ pub async fn consortium(
 /// What `POST /fetch` takes.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct FetchBody {
+pub(crate) struct FetchBody {
     /// The dataset's content id (64 hex digits), from a federated search hit.
     pub content_id: String,
 }
 
 /// One file of a fetched dataset.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct FetchedFile {
+pub(crate) struct FetchedFile {
     /// Where to write it (relative).
     pub path: String,
     /// Its blob, for `GET /blobs/{content}?dataset=`.
@@ -134,7 +134,7 @@ pub struct FetchedFile {
 
 /// What `POST /fetch` did.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct FetchedBody {
+pub(crate) struct FetchedBody {
     /// The dataset.
     pub content_id: String,
     /// The member that owns it (PeerId).
@@ -175,7 +175,7 @@ fn parse_content(s: &str) -> ApiResult<ContentId> {
         (status = 502, description = "The members could not deliver it (the message says why)", body = ErrorBody),
         (status = 503, description = "The node does not run its federation", body = ErrorBody),
     ))]
-pub async fn fetch(
+pub(crate) async fn fetch(
     State(st): State<AppState>,
     auth: Auth,
     JsonBody(body): JsonBody<FetchBody>,
@@ -257,7 +257,7 @@ const BLOB_CHUNK: usize = 256 * 1024;
         (status = 403, description = "No download grant from the dataset's origin", body = ErrorBody),
         (status = 404, description = "Not a fetched dataset, or the blob is not one of its files", body = ErrorBody),
     ))]
-pub async fn blob(
+pub(crate) async fn blob(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,
@@ -331,7 +331,7 @@ pub async fn blob(
 
 /// What `POST /consortium/push` did.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PushedBody {
+pub(crate) struct PushedBody {
     /// `roster`, `revocation_list` or `revocation`.
     pub kind: &'static str,
     /// Whether it was newer and is now applied here (and spreading); `false`: already held.
@@ -348,7 +348,7 @@ pub struct PushedBody {
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 503, description = "The node does not run its federation", body = ErrorBody),
     ))]
-pub async fn push(
+pub(crate) async fn push(
     State(st): State<AppState>,
     auth: Auth,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,

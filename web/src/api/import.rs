@@ -33,7 +33,7 @@ use crate::state::{blocking, now, AppState};
 
 /// The import summary (the object `neurofed import --json` prints).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct ImportSummaryBody {
+pub(crate) struct ImportSummaryBody {
     /// Inputs seen (files and archive entries), whatever became of them.
     pub files: u64,
     /// Instances newly stored.
@@ -58,7 +58,7 @@ pub struct ImportSummaryBody {
 
 /// An input that was not imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct SkippedBody {
+pub(crate) struct SkippedBody {
     /// The uploaded file's name (`name!entry` for an archive entry).
     pub path: String,
     /// One-line reason.
@@ -92,7 +92,8 @@ impl From<ImportSummary> for ImportSummaryBody {
 /// A `multipart/form-data` import: any number of parts (of any field name), each a DICOM file or
 /// a zip; the part's file name is how the answer's `skipped` list names it.
 #[derive(Debug, ToSchema)]
-pub struct ImportForm {
+#[allow(dead_code)] // The OpenAPI document's description of the body; the handler streams it.
+pub(crate) struct ImportForm {
     /// The files.
     #[schema(value_type = Vec<crate::openapi::Binary>, inline)]
     pub file: Vec<Vec<u8>>,
@@ -276,7 +277,7 @@ fn import_error(e: ImportError) -> ApiError {
         (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody),
     ))]
-pub async fn import(
+pub(crate) async fn import(
     State(st): State<AppState>,
     auth: Auth,
     q: QueryParams,

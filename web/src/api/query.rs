@@ -22,7 +22,7 @@ use super::QueryParams;
 use crate::error::{ApiError, ApiResult};
 
 /// Default page size.
-pub const DEFAULT_LIMIT: u32 = 20;
+pub(super) const DEFAULT_LIMIT: u32 = 20;
 
 pub(crate) fn bad(msg: String) -> ApiError {
     ApiError::invalid_query(msg)
@@ -37,22 +37,22 @@ fn query_error(e: node::IndexError) -> ApiError {
 }
 
 /// Parse one `filter` parameter (the language of `node::parse_filter`).
-pub fn parse_filter(s: &str) -> ApiResult<Filter> {
+pub(super) fn parse_filter(s: &str) -> ApiResult<Filter> {
     node::parse_filter(s).map_err(query_error)
 }
 
 /// Parse one `facet` parameter.
-pub fn parse_facet(s: &str) -> ApiResult<FacetRequest> {
+pub(super) fn parse_facet(s: &str) -> ApiResult<FacetRequest> {
     node::parse_facet(s).map_err(query_error)
 }
 
 /// Parse the `sort` parameter.
-pub fn parse_sort(s: &str) -> ApiResult<Sort> {
+pub(super) fn parse_sort(s: &str) -> ApiResult<Sort> {
     node::parse_sort(s).map_err(query_error)
 }
 
 /// The whole query string of `GET /search` as a validated [`SearchQuery`].
-pub fn parse_query(q: &QueryParams) -> ApiResult<SearchQuery> {
+pub(super) fn parse_query(q: &QueryParams) -> ApiResult<SearchQuery> {
     q.allow(&["q", "filter", "facet", "limit", "offset", "sort", "scope"])?;
     let text = q
         .one("q")?
@@ -87,7 +87,7 @@ pub fn parse_query(q: &QueryParams) -> ApiResult<SearchQuery> {
 
 /// A summary for the audit log: structure and sizes, never the free text itself (a search box
 /// may receive a patient's name, and nothing identifying is written under the node's home).
-pub fn summary(q: &SearchQuery, total: Count) -> String {
+pub(super) fn summary(q: &SearchQuery, total: Count) -> String {
     let mut parts = Vec::new();
     if let Some(t) = &q.text {
         parts.push(format!("text_chars={}", t.chars().count()));

@@ -228,7 +228,8 @@ impl SearchBody {
 /// count between 1 and k-1 to protect small groups of subjects.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
-pub enum FederatedCount {
+#[allow(dead_code)] // The OpenAPI schema of a count; answers serialize `Count` itself.
+pub(crate) enum FederatedCount {
     /// Exactly this many.
     Exact(u64),
     /// `"<k"`: at least 1, fewer than k.
@@ -238,7 +239,7 @@ pub enum FederatedCount {
 /// How one member fared in a federated search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum MemberOutcome {
+pub(crate) enum MemberOutcome {
     /// Answered; its results are merged.
     Ok,
     /// Did not answer before the deadline.
@@ -253,7 +254,7 @@ pub enum MemberOutcome {
 
 /// One member's part in a federated search.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct NodeReportBody {
+pub(crate) struct NodeReportBody {
     /// The member (PeerId).
     pub node: String,
     /// Its center, from the roster.
@@ -309,7 +310,7 @@ impl From<federation::NodeReport> for NodeReportBody {
 
 /// Members that answered, of the consortium's members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-pub struct CoverageBody {
+pub(crate) struct CoverageBody {
     /// Members whose results are merged (this node included).
     pub answered: u64,
     /// Members in the roster (this node included).
@@ -328,7 +329,7 @@ impl From<federation::Coverage> for CoverageBody {
 /// The answer of `GET /search?scope=federated`: the local shape (counts may be `"<k"`), the hits
 /// naming their `node`, and how each member fared.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct FederatedBody {
+pub(crate) struct FederatedBody {
     /// Merged total.
     #[schema(value_type = FederatedCount)]
     pub total: Count,
@@ -355,7 +356,10 @@ pub struct FederatedBody {
 
 impl FederatedBody {
     /// The answer for `r`, for a caller whose local agreements `pending` are not accepted.
-    pub fn new(r: federation::FederatedResults, pending: &[PendingAgreement]) -> FederatedBody {
+    pub(crate) fn new(
+        r: federation::FederatedResults,
+        pending: &[PendingAgreement],
+    ) -> FederatedBody {
         let facet_error_bound = r
             .results
             .facets
@@ -380,7 +384,7 @@ impl FederatedBody {
 /// A roster member's connection state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum MemberStateBody {
+pub(crate) enum MemberStateBody {
     /// This node.
     Local,
     /// Connected, hello verified both ways: searches go to it.
@@ -393,7 +397,7 @@ pub enum MemberStateBody {
 
 /// One roster member, as this node sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct MemberBody {
+pub(crate) struct MemberBody {
     /// Its key (PeerId).
     pub node: String,
     /// Its center.
@@ -412,7 +416,7 @@ pub struct MemberBody {
 
 /// `GET /consortium`: the consortium and this node's place in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct ConsortiumBody {
+pub(crate) struct ConsortiumBody {
     /// This node (PeerId).
     pub node: String,
     /// The consortium (its coordinator's key).
@@ -468,7 +472,7 @@ impl From<federation::ConsortiumStatus> for ConsortiumBody {
 /// (described as `anyOf`: a federated answer whose counts are all exact has every key of a local
 /// one).
 #[derive(Debug, Clone, Copy)]
-pub struct SearchAnswer;
+pub(crate) struct SearchAnswer;
 
 impl utoipa::PartialSchema for SearchAnswer {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {

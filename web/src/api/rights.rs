@@ -24,7 +24,7 @@ use crate::state::{blocking, now, AppState};
 
 /// A user's rights on a study.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RightBody {
+pub(crate) struct RightBody {
     /// Login name.
     pub user: String,
     /// Study id.
@@ -43,7 +43,7 @@ pub struct RightBody {
 
 impl RightBody {
     /// `r`, held by `user_name`.
-    pub fn new(r: &StudyRight, user_name: &str) -> Self {
+    pub(crate) fn new(r: &StudyRight, user_name: &str) -> Self {
         RightBody {
             user: user_name.to_string(),
             study: r.study.to_string(),
@@ -61,7 +61,7 @@ impl RightBody {
 
 /// `GET /studies/{id}/rights`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RightList {
+pub(crate) struct RightList {
     /// Every right recorded on the study (expired ones included).
     pub rights: Vec<RightBody>,
 }
@@ -89,7 +89,7 @@ fn require_administer(st: &AppState, auth: &Auth, key: &StudyKey) -> ApiResult<S
 #[utoipa::path(get, path = "/api/v1/studies/{id}/rights", operation_id = "list_study_rights", tag = "rights",
     params(("id" = String, Path, description = "Study id (`st_…`) or name")),
     responses((status = 200, body = RightList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn list(
+pub(crate) async fn list(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,
@@ -113,7 +113,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/studies/{id}/rights/{user}", operation_id = "get_study_right", tag = "rights",
     params(("id" = String, Path, description = "Study id (`st_…`) or name"), ("user" = String, Path, description = "Login name")),
     responses((status = 200, body = RightBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get(
+pub(crate) async fn get(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,
@@ -138,7 +138,7 @@ pub async fn get(
 /// `PUT /studies/{id}/rights/{user}`: the user's rights on the study, replacing what it had.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct GrantRequest {
+pub(crate) struct GrantRequest {
     /// Rights: `see`, `download`, `import`, `administer` (not empty).
     pub rights: Vec<String>,
     /// Last valid day (UTC), `YYYY-MM-DD`.
@@ -168,7 +168,7 @@ fn grant_of(
     params(("id" = String, Path, description = "Study id (`st_…`) or name"), ("user" = String, Path, description = "Login name")),
     request_body = GrantRequest,
     responses((status = 200, body = RightBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn put(
+pub(crate) async fn put(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,
@@ -194,7 +194,7 @@ pub async fn put(
 #[utoipa::path(delete, path = "/api/v1/studies/{id}/rights/{user}", operation_id = "revoke_study_right", tag = "rights",
     params(("id" = String, Path, description = "Study id (`st_…`) or name"), ("user" = String, Path, description = "Login name")),
     responses((status = 200, body = RightBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn delete(
+pub(crate) async fn delete(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,
@@ -215,7 +215,7 @@ pub async fn delete(
 
 /// An access request.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RequestBody {
+pub(crate) struct RequestBody {
     /// Id (`rq_…`).
     pub id: String,
     /// Who asks.
@@ -261,7 +261,7 @@ impl From<&AccessRequest> for RequestBody {
 /// `POST /studies/{id}/requests`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewRequest {
+pub(crate) struct NewRequest {
     /// Rights asked.
     pub rights: Vec<String>,
     /// Why (shown to the study's administrators).
@@ -273,7 +273,7 @@ pub struct NewRequest {
     params(("id" = String, Path, description = "Study id (`st_…`) or name")),
     request_body = NewRequest,
     responses((status = 201, body = RequestBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn submit(
+pub(crate) async fn submit(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,
@@ -295,7 +295,7 @@ pub async fn submit(
 
 /// `GET /requests`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RequestList {
+pub(crate) struct RequestList {
     /// Pending requests on studies the caller administers, oldest first.
     pub requests: Vec<RequestBody>,
 }
@@ -303,7 +303,10 @@ pub struct RequestList {
 /// The pending requests the caller may decide.
 #[utoipa::path(get, path = "/api/v1/requests", operation_id = "list_pending_requests", tag = "rights",
     responses((status = 200, body = RequestList), (status = 401, body = ErrorBody)))]
-pub async fn pending(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<RequestList>> {
+pub(crate) async fn pending(
+    State(st): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<RequestList>> {
     blocking(move || {
         let v = st
             .access()
@@ -331,7 +334,7 @@ async fn optional_json<T: DeserializeOwned + Default>(req: Request) -> ApiResult
 /// `POST /requests/{id}/approve` (optional body).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ApproveRequest {
+pub(crate) struct ApproveRequest {
     /// Rights to grant (default: those asked).
     #[serde(default)]
     pub rights: Option<Vec<String>>,
@@ -349,7 +352,7 @@ pub struct ApproveRequest {
 /// `POST /requests/{id}/refuse` (optional body).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RefuseRequest {
+pub(crate) struct RefuseRequest {
     /// Shown to the requester.
     #[serde(default)]
     pub reason: Option<String>,
@@ -360,7 +363,7 @@ pub struct RefuseRequest {
     params(("id" = String, Path, description = "Request id")),
     request_body(content = ApproveRequest, description = "Optional"),
     responses((status = 200, body = RequestBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn approve(
+pub(crate) async fn approve(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,
@@ -396,7 +399,7 @@ pub async fn approve(
     params(("id" = String, Path, description = "Request id")),
     request_body(content = RefuseRequest, description = "Optional"),
     responses((status = 200, body = RequestBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn refuse(
+pub(crate) async fn refuse(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,
@@ -419,7 +422,7 @@ pub async fn refuse(
 
 /// A version of a data-use agreement.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AgreementBody {
+pub(crate) struct AgreementBody {
     /// Version, from 1.
     pub version: u32,
     /// The text.
@@ -443,7 +446,7 @@ impl From<&Agreement> for AgreementBody {
 
 /// `GET /studies/{id}/agreement`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AgreementState {
+pub(crate) struct AgreementState {
     /// Study id.
     pub study: String,
     /// The version in force, if the study has an agreement.
@@ -456,7 +459,7 @@ pub struct AgreementState {
 #[utoipa::path(get, path = "/api/v1/studies/{id}/agreement", operation_id = "get_agreement", tag = "rights",
     params(("id" = String, Path, description = "Study id (`st_…`) or name")),
     responses((status = 200, body = AgreementState), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn agreement(
+pub(crate) async fn agreement(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,
@@ -477,7 +480,7 @@ pub async fn agreement(
 /// `PUT /studies/{id}/agreement`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AgreementText {
+pub(crate) struct AgreementText {
     /// The new text (becomes the next version).
     pub text: String,
 }
@@ -487,7 +490,7 @@ pub struct AgreementText {
     params(("id" = String, Path, description = "Study id (`st_…`) or name")),
     request_body = AgreementText,
     responses((status = 200, body = AgreementBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn set_agreement(
+pub(crate) async fn set_agreement(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,
@@ -509,14 +512,14 @@ pub async fn set_agreement(
 /// `POST /studies/{id}/agreement/accept`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AcceptRequest {
+pub(crate) struct AcceptRequest {
     /// The version shown to the user (must be the one in force).
     pub version: u32,
 }
 
 /// An acceptance.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AcceptanceBody {
+pub(crate) struct AcceptanceBody {
     /// Study id.
     pub study: String,
     /// Version accepted.
@@ -530,7 +533,7 @@ pub struct AcceptanceBody {
     params(("id" = String, Path, description = "Study id (`st_…`) or name")),
     request_body = AcceptRequest,
     responses((status = 200, body = AcceptanceBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn accept(
+pub(crate) async fn accept(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,

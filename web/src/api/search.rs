@@ -34,7 +34,7 @@ use crate::state::{blocking, now, AppState};
         (status = 400, description = "Malformed query, unknown field, limit too large", body = ErrorBody),
         (status = 401, body = ErrorBody),
     ))]
-pub async fn search(
+pub(crate) async fn search(
     State(st): State<AppState>,
     auth: Auth,
     q: QueryParams,
@@ -72,13 +72,13 @@ pub async fn search(
 
 /// The answer of `GET /suggest`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SuggestBody {
+pub(crate) struct SuggestBody {
     /// Completions of the prefix, from what the caller may see.
     pub suggestions: Vec<String>,
 }
 
 /// Longest `prefix` accepted.
-pub const MAX_PREFIX_CHARS: usize = 100;
+pub(crate) const MAX_PREFIX_CHARS: usize = 100;
 
 /// Autocomplete over names and descriptions visible to the caller. Not audited: it runs on
 /// every keystroke and returns no dataset.
@@ -88,7 +88,7 @@ pub const MAX_PREFIX_CHARS: usize = 100;
         ("limit" = Option<u32>, Query, description = "Completions, default 10, at most 50"),
     ),
     responses((status = 200, body = SuggestBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn suggest(
+pub(crate) async fn suggest(
     State(st): State<AppState>,
     auth: Auth,
     q: QueryParams,

@@ -24,9 +24,9 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::{blocking, now, AppState};
 
 /// Subjects per page by default.
-pub const DEFAULT_SUBJECTS_PER_PAGE: u64 = 50;
+pub(crate) const DEFAULT_SUBJECTS_PER_PAGE: u64 = 50;
 /// Most subjects per page.
-pub const MAX_SUBJECTS_PER_PAGE: u64 = 500;
+pub(crate) const MAX_SUBJECTS_PER_PAGE: u64 = 500;
 /// Most children read per entity below a subject (a guard, far above real studies).
 const MAX_CHILDREN: usize = 10_000;
 
@@ -77,7 +77,7 @@ pub(crate) fn view_of(
 
 /// A study in listings.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct StudySummary {
+pub(crate) struct StudySummary {
     /// Id (`st_…`).
     pub id: String,
     /// Name.
@@ -133,7 +133,7 @@ fn summarize(
 
 /// `GET /studies`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct StudyList {
+pub(crate) struct StudyList {
     /// Studies on which the caller holds at least one right, by name.
     pub studies: Vec<StudySummary>,
 }
@@ -141,7 +141,7 @@ pub struct StudyList {
 /// The studies the caller holds any right on (public ones included), with their rights.
 #[utoipa::path(get, path = "/api/v1/studies", operation_id = "list_studies", tag = "studies",
     responses((status = 200, body = StudyList), (status = 401, body = ErrorBody)))]
-pub async fn list(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<StudyList>> {
+pub(crate) async fn list(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<StudyList>> {
     blocking(move || {
         let access = st.access();
         let p = auth.principal();
@@ -181,7 +181,7 @@ pub async fn list(State(st): State<AppState>, auth: Auth) -> ApiResult<Json<Stud
 
 /// A center.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CenterRef {
+pub(crate) struct CenterRef {
     /// Id (`ce_…`).
     pub id: String,
     /// Name.
@@ -190,7 +190,7 @@ pub struct CenterRef {
 
 /// A scanner.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct EquipmentBody {
+pub(crate) struct EquipmentBody {
     /// Id (`eq_…`).
     pub id: String,
     /// Manufacturer.
@@ -203,7 +203,7 @@ pub struct EquipmentBody {
 
 /// A dataset in the study tree.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct DatasetNode {
+pub(crate) struct DatasetNode {
     /// Id (`ds_…`).
     pub id: String,
     /// Content id (blake3 of its DICOM manifest).
@@ -218,7 +218,7 @@ pub struct DatasetNode {
 
 /// An acquisition (series) in the study tree.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AcquisitionNode {
+pub(crate) struct AcquisitionNode {
     /// Id (`aq_…`).
     pub id: String,
     /// DICOM modality.
@@ -239,7 +239,7 @@ pub struct AcquisitionNode {
 
 /// An examination in the study tree.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ExaminationNode {
+pub(crate) struct ExaminationNode {
     /// Id (`ex_…`).
     pub id: String,
     /// Date, shifted by de-identification.
@@ -256,7 +256,7 @@ pub struct ExaminationNode {
 
 /// A subject in the study tree.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SubjectNode {
+pub(crate) struct SubjectNode {
     /// Id (`su_…`).
     pub id: String,
     /// Pseudonym.
@@ -271,7 +271,7 @@ pub struct SubjectNode {
 
 /// `GET /studies/{id}`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct StudyTree {
+pub(crate) struct StudyTree {
     /// The study.
     pub study: StudySummary,
     /// Subjects skipped.
@@ -418,7 +418,7 @@ fn dataset_node(d: &Dataset) -> DatasetNode {
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     ))]
-pub async fn tree(
+pub(crate) async fn tree(
     State(st): State<AppState>,
     auth: Auth,
     path: PathParams,

@@ -77,11 +77,11 @@ async fn dicom_download_streams_in_chunks_and_matches_the_store() {
         bytes.len() as f64 / secs / 1e6
     );
     assert!(
-        largest <= web::api::download::CHUNK,
+        largest <= web::DOWNLOAD_CHUNK,
         "chunks are bounded: {largest}"
     );
     assert!(
-        n as u64 >= row.dataset.dicom.bytes / web::api::download::CHUNK as u64,
+        n as u64 >= row.dataset.dicom.bytes / web::DOWNLOAD_CHUNK as u64,
         "{n} chunks"
     );
 

@@ -267,7 +267,7 @@ pub fn shared() -> &'static Shared {
             datasets.entry(r.study.id).or_default().push(r.dataset.id);
         }
         assert_eq!(datasets.len(), 3);
-        let state = state(node, uploads.path(), web::state::DEFAULT_MAX_UPLOAD_BYTES);
+        let state = state(node, uploads.path(), web::DEFAULT_MAX_UPLOAD_BYTES);
         Shared {
             _dir: dir,
             _uploads: uploads,
@@ -294,7 +294,7 @@ pub struct Small {
 
 impl Small {
     pub fn new(empty: bool) -> Small {
-        Self::with_upload_limit(empty, web::state::DEFAULT_MAX_UPLOAD_BYTES)
+        Self::with_upload_limit(empty, web::DEFAULT_MAX_UPLOAD_BYTES)
     }
 
     pub fn with_upload_limit(empty: bool, limit: u64) -> Small {

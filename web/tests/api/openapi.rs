@@ -58,7 +58,7 @@ async fn the_document_lists_exactly_the_routes() {
 }
 
 fn document() -> Value {
-    serde_json::from_str(web::openapi::document()).unwrap()
+    serde_json::from_str(web::openapi_document()).unwrap()
 }
 
 /// Every operation of the document, as (method, path, operation).
