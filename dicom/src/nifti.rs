@@ -86,7 +86,7 @@ pub struct SeriesGeometry {
     pub volumes: usize,
     /// Voxel size (mm) along the three axes.
     pub voxel_size: [f64; 3],
-    /// Repetition time (s), also written to pixdim[4].
+    /// Repetition time (s), also written to `pixdim[4]`.
     pub repetition_time: Option<f64>,
     /// 2-D images (frames, mosaic tiles) that went into the volume.
     pub frames: usize,

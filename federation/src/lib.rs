@@ -12,11 +12,11 @@
 //!
 //! Peers are the roster's members (a static roster, no public DHT). After connecting, peers
 //! exchange `hello` (membership grant + roster and revocation list versions) and keep only
-//! verified members; see [`event_loop`](crate::event_loop) for the rules. A federated search
+//! verified members; see the `event_loop` module for the rules. A federated search
 //! ([`Client::search`]) sends the query and the caller's capability chain for each member to all
 //! of them at once with one deadline, runs this node's part locally in parallel, checks every
 //! signed answer, and merges them ([`merge`], a pure function). Each member verifies the chain,
-//! turns it into an access scope, and answers ([`member`](crate::member)).
+//! turns it into an access scope, and answers (the `member` module).
 //!
 //! [`content`] wires content transfer to a node: [`content::serve_node`] answers members'
 //! streams from the store (the capability checked per request, every transfer audited), and

@@ -373,7 +373,7 @@ impl Index {
     }
 
     /// Completions of `prefix` over names and descriptions visible in `scope`, most frequent
-    /// first (at most [`suggest::MAX_SUGGEST`]).
+    /// first (at most 100).
     pub fn suggest(
         &self,
         prefix: &str,

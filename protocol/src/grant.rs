@@ -21,8 +21,10 @@ pub use capability::{
     MAX_FILTER_VALUES, MAX_STUDIES_PER_GRANT,
 };
 pub use chain::{CapabilityChain, MAX_CHAIN_DECODE_LINKS};
-pub use membership::{Membership, Role, Roster, RosterMember};
-pub use revocation::{Revocation, RevocationList};
+pub use membership::{
+    Membership, Role, Roster, RosterMember, MAX_MEMBER_ADDRS, MAX_ROSTER_MEMBERS,
+};
+pub use revocation::{Revocation, RevocationList, MAX_REVOKED};
 
 /// Longest free-text field in a grant (center names, reasons), in bytes.
 pub const MAX_NAME_LEN: usize = 256;

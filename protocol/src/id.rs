@@ -83,8 +83,14 @@ macro_rules! entity_id {
                     input: s.chars().take(40).collect(),
                 };
                 let body = s.strip_prefix($prefix).ok_or_else(err)?;
-                // Ulid::from_string accepts exactly 26 Crockford characters.
-                Ulid::from_string(body).map($name).map_err(|_| err())
+                // Ulid::from_string accepts exactly 26 Crockford characters, but also lower case,
+                // the aliases I, L, O and a first character above 7 (silently wrapped): only
+                // the canonical text form names an id, so one id has one spelling.
+                let id = Ulid::from_string(body).map_err(|_| err())?;
+                if id.to_string() != body {
+                    return Err(err());
+                }
+                Ok($name(id))
             }
         }
 
@@ -163,6 +169,18 @@ mod tests {
         let as_subject = s.replacen("st_", "su_", 1);
         assert!(as_subject.parse::<StudyId>().is_err());
         assert!("st_../../etc/passwd".parse::<StudyId>().is_err());
+        // One id, one spelling: no lower case, no aliases, no overflowing first character.
+        let body = &s[3..];
+        assert!(format!("st_{}", body.to_lowercase())
+            .parse::<StudyId>()
+            .is_err());
+        assert!(format!("st_8{}", &body[1..]).parse::<StudyId>().is_err());
+        assert!(
+            format!("st_{}", body.replace('1', "L"))
+                .parse::<StudyId>()
+                .is_err()
+                || !body.contains('1')
+        );
     }
 
     #[test]

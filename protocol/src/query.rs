@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::time::Date;
 
-pub use results::{Count, FacetCounts, FacetValue, Hit, QcGrade, SearchResults, StudyRef};
+pub use results::{
+    Count, FacetCounts, FacetValue, Hit, QcGrade, SearchResults, StudyRef, MAX_FACET_VALUES,
+};
 pub use validate::QueryError;
 
 /// Longest free text, in bytes.

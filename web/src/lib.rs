@@ -2,18 +2,18 @@
 //!
 //! The HTTP face of a node: the `/api/v1` JSON API (this crate), later DICOMweb and the portal.
 //!
-//! [`app`] builds the axum [`Router`] over an [`AppState`] (the open [`node::Node`], the import
+//! [`app`] builds the axum [`Router`](axum::Router) over an [`AppState`] (the open [`node::Node`], the import
 //! lock, settings); `neurofed serve` binds it to a socket, tests drive it with
 //! `tower::ServiceExt::oneshot`. The routes are declared once, in [`routes`], which both builds
 //! the router and lists them ([`route_table`]) so that a test can hold the OpenAPI document
-//! ([`openapi`]) to exactly the same set.
+//! ([`openapi_document`]) to exactly the same set.
 //!
 //! What this crate guarantees whatever the request:
-//! - **Every error is JSON** `{"error": {"code", "message"}}` ([`error::ApiError`]): extractor
+//! - **Every error is JSON** `{"error": {"code", "message"}}` ([`ApiError`]): extractor
 //!   rejections, unknown routes, wrong methods and panics included. Internal details (paths,
 //!   storage errors) are logged, never sent.
 //! - **Authentication first**: every route but health, the OpenAPI document, login and account
-//!   requests answers 401 without valid credentials ([`auth`]); rights are the access module's
+//!   requests answers 401 without valid credentials; rights are the access module's
 //!   decisions, answered 403 with its reason.
 //! - **Every access is audited** (searches, views, downloads, imports; rights and account changes
 //!   are audited by the access module in their own transactions). Audit details never hold what a
