@@ -26,8 +26,7 @@ use protocol::grant::{
 use protocol::id::{DatasetId, StudyId};
 use protocol::keys::{PublicKey, SecretKey};
 use protocol::query::{
-    Count, FacetCounts, FacetField, FacetRequest, FacetValue, Hit, Page, SearchQuery,
-    SearchResults, StudyRef,
+    Count, FacetCounts, FacetField, FacetRequest, Hit, Page, SearchQuery, SearchResults, StudyRef,
 };
 use protocol::signed::Signed;
 use protocol::ContentId;
@@ -134,27 +133,11 @@ impl SearchBackend for Synthetic {
             .iter()
             .filter_map(|r| FIELDS.iter().position(|f| *f == r.field).map(|i| (r, i)))
             .map(|(r, i)| {
-                let mut vals: Vec<(&str, u64)> = VOCAB[i]
+                let counted = VOCAB[i]
                     .iter()
                     .enumerate()
-                    .map(|(k, name)| (*name, counts[i][k]))
-                    .filter(|(_, c)| *c > 0)
-                    .collect();
-                vals.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-                let other = vals.iter().skip(r.size as usize).map(|v| v.1).sum();
-                FacetCounts {
-                    field: r.field,
-                    values: vals
-                        .iter()
-                        .take(r.size as usize)
-                        .map(|(v, c)| FacetValue {
-                            value: v.to_string(),
-                            count: Count::Exact(*c),
-                        })
-                        .collect(),
-                    other: Count::Exact(other),
-                    error_bound: None,
-                }
+                    .map(|(k, name)| (*name, counts[i][k]));
+                FacetCounts::ranked(r.field, counted, r.size as usize)
             })
             .collect();
         // Top hits by score (a partial selection, as an index would).

@@ -22,9 +22,12 @@ pub enum ParseContentIdError {
     /// Not 64 characters long.
     #[error("a content id is 64 hex digits, got {0} characters")]
     Length(usize),
-    /// A character outside `[0-9a-fA-F]`.
+    /// A character outside `[0-9a-f]`.
     #[error("a content id is 64 hex digits, got a non-hex character")]
     NotHex,
+    /// Upper-case hex: a content id is written in lower case only, one spelling per id.
+    #[error("a content id is written in lower-case hex (did you mean {0}?)")]
+    UpperCase(String),
 }
 
 impl ContentId {
@@ -88,6 +91,9 @@ impl FromStr for ContentId {
         }
         let mut out = [0u8; CONTENT_ID_LEN];
         hex::decode_to_slice(s, &mut out).map_err(|_| ParseContentIdError::NotHex)?;
+        if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(ParseContentIdError::UpperCase(s.to_ascii_lowercase()));
+        }
         Ok(ContentId(out))
     }
 }
@@ -141,6 +147,11 @@ mod tests {
         );
         let bad = "g".repeat(64);
         assert_eq!(bad.parse::<ContentId>(), Err(ParseContentIdError::NotHex));
+        let id = ContentId::of(b"x");
+        assert_eq!(
+            id.to_hex().to_uppercase().parse::<ContentId>(),
+            Err(ParseContentIdError::UpperCase(id.to_hex()))
+        );
     }
 
     #[test]

@@ -14,7 +14,8 @@ use ulid::Ulid;
 
 /// Why a string is not an id of the expected kind.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{input:?} is not a {kind} id (expected `{prefix}` followed by 26 base32 characters)")]
+#[error("{input:?} is not a {kind} id (expected `{prefix}` followed by 26 base32 characters{})",
+    suggestion.as_ref().map(|s| format!("; did you mean {s}?")).unwrap_or_default())]
 pub struct ParseIdError {
     /// The kind of id that was expected.
     pub kind: &'static str,
@@ -22,6 +23,9 @@ pub struct ParseIdError {
     pub prefix: &'static str,
     /// The rejected input, truncated.
     pub input: String,
+    /// The id's canonical spelling, when the input spells one otherwise (lower case, `I`/`L`
+    /// for `1`, `O` for `0`).
+    pub suggestion: Option<String>,
 }
 
 macro_rules! entity_id {
@@ -81,14 +85,29 @@ macro_rules! entity_id {
                     kind: $kind,
                     prefix: $prefix,
                     input: s.chars().take(40).collect(),
+                    suggestion: None,
                 };
                 let body = s.strip_prefix($prefix).ok_or_else(err)?;
                 // Ulid::from_string accepts exactly 26 Crockford characters, but also lower case,
                 // the aliases I, L, O and a first character above 7 (silently wrapped): only
                 // the canonical text form names an id, so one id has one spelling.
                 let id = Ulid::from_string(body).map_err(|_| err())?;
-                if id.to_string() != body {
-                    return Err(err());
+                let canonical = id.to_string();
+                if canonical != body {
+                    let respelled: String = body
+                        .to_ascii_uppercase()
+                        .chars()
+                        .map(|c| match c {
+                            'I' | 'L' => '1',
+                            'O' => '0',
+                            c => c,
+                        })
+                        .collect();
+                    return Err(ParseIdError {
+                        suggestion: (respelled == canonical)
+                            .then(|| format!("{}{canonical}", $prefix)),
+                        ..err()
+                    });
                 }
                 Ok($name(id))
             }
@@ -155,6 +174,13 @@ entity_id!(
     UserId, "us_", "user"
 );
 
+entity_id!(
+    /// An access or account request awaiting a study administrator's decision.
+    RequestId,
+    "rq_",
+    "request"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,7 +200,10 @@ mod tests {
         assert!(format!("st_{}", body.to_lowercase())
             .parse::<StudyId>()
             .is_err());
-        assert!(format!("st_8{}", &body[1..]).parse::<StudyId>().is_err());
+        let wrapped = format!("st_8{}", &body[1..])
+            .parse::<StudyId>()
+            .unwrap_err();
+        assert_eq!(wrapped.suggestion, None, "an overflowing id names no id");
         assert!(
             format!("st_{}", body.replace('1', "L"))
                 .parse::<StudyId>()

@@ -12,7 +12,7 @@ use node::AccessScope;
 use protocol::id::{DatasetId, StudyId};
 use protocol::keys::PublicKey;
 use protocol::query::{
-    Count, FacetCounts, FacetField, FacetValue, Filter, Hit, SearchQuery, SearchResults, StudyRef,
+    Count, FacetCounts, FacetField, Filter, Hit, SearchQuery, SearchResults, StudyRef,
 };
 use protocol::ContentId;
 
@@ -94,22 +94,7 @@ impl SearchBackend for Fake {
                         *counts.entry(v.as_str()).or_default() += 1;
                     }
                 }
-                let mut ranked: Vec<(&str, u64)> = counts.into_iter().collect();
-                ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-                let other = ranked.iter().skip(f.size as usize).map(|(_, c)| c).sum();
-                FacetCounts {
-                    field: f.field,
-                    values: ranked
-                        .iter()
-                        .take(f.size as usize)
-                        .map(|(v, c)| FacetValue {
-                            value: v.to_string(),
-                            count: Count::Exact(*c),
-                        })
-                        .collect(),
-                    other: Count::Exact(other),
-                    error_bound: None,
-                }
+                FacetCounts::ranked(f.field, counts, f.size as usize)
             })
             .collect();
         let mut hits: Vec<Hit> = found.iter().map(|d| d.hit.clone()).collect();

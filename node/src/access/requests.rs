@@ -5,17 +5,15 @@
 //! enables the account. Each step writes its audit record in the same transaction.
 
 use std::fmt;
-use std::str::FromStr;
 
 use protocol::id::{StudyId, UserId};
 use redb::{ReadableTable, TableDefinition};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use ulid::Ulid;
+use serde::{Deserialize, Serialize};
 
 use super::rights::{self, Grant, StudyRight};
 use super::{
-    check_text, dec, enc, read_table, truncate, users, Access, AccessError, Denied, NewUser,
-    Principal, Result, Right, RightSet, Role,
+    check_text, dec, enc, read_table, users, Access, AccessError, Denied, NewUser, Principal,
+    Result, Right, RightSet, Role,
 };
 use crate::audit::{Audit, AuditAction, NewEvent};
 use crate::clock::UnixTime;
@@ -26,82 +24,7 @@ const REQUESTS: TableDefinition<[u8; 16], &[u8]> = TableDefinition::new("access_
 /// Longest motivation or reason, in characters.
 pub const MAX_MOTIVATION_CHARS: usize = 4000;
 
-/// An access request's id: `rq_` + ULID.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestId(Ulid);
-
-impl RequestId {
-    /// A new id.
-    pub fn new() -> Self {
-        RequestId(Ulid::new())
-    }
-
-    /// 16 bytes, sorting by creation time.
-    pub fn to_bytes(self) -> [u8; 16] {
-        self.0.to_bytes()
-    }
-}
-
-impl Default for RequestId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Display for RequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "rq_{}", self.0)
-    }
-}
-
-impl fmt::Debug for RequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl FromStr for RequestId {
-    type Err = AccessError;
-
-    fn from_str(s: &str) -> Result<Self> {
-        s.trim()
-            .strip_prefix("rq_")
-            .and_then(|b| Ulid::from_string(b).ok())
-            .map(RequestId)
-            .ok_or_else(|| {
-                AccessError::Invalid(format!(
-                    "{:?} is not a request id (rq_ and 26 base32 characters)",
-                    truncate(s, 40)
-                ))
-            })
-    }
-}
-
-impl Serialize for RequestId {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            s.collect_str(self)
-        } else {
-            s.serialize_bytes(&self.0.to_bytes())
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for RequestId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        if d.is_human_readable() {
-            let s = String::deserialize(d)?;
-            s.parse().map_err(serde::de::Error::custom)
-        } else {
-            let b = serde_bytes::ByteBuf::deserialize(d)?;
-            let a: [u8; 16] = b
-                .as_slice()
-                .try_into()
-                .map_err(|_| serde::de::Error::invalid_length(b.len(), &"16 bytes"))?;
-            Ok(RequestId(Ulid::from_bytes(a)))
-        }
-    }
-}
+pub use protocol::id::RequestId;
 
 /// Where a request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,13 +6,12 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 
-use protocol::query::{FacetCounts, FacetField, FacetValue, SortKey, SortOrder};
+use protocol::query::{FacetCounts, FacetField, SortKey, SortOrder};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::schema::facet_name;
-use protocol::query::Count;
 
 /// A sort value leaving a segment.
 #[derive(Debug, Clone, PartialEq, PartialOrd)]
@@ -330,20 +329,5 @@ pub(super) fn facet_counts(
     counts: HashMap<String, u64>,
     size: usize,
 ) -> FacetCounts {
-    let mut all: Vec<(String, u64)> = counts.into_iter().collect();
-    all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let other: u64 = all.iter().skip(size).map(|(_, n)| n).sum();
-    all.truncate(size);
-    FacetCounts {
-        field,
-        values: all
-            .into_iter()
-            .map(|(value, n)| FacetValue {
-                value,
-                count: Count::Exact(n),
-            })
-            .collect(),
-        other: Count::Exact(other),
-        error_bound: None,
-    }
+    FacetCounts::ranked(field, counts, size)
 }

@@ -195,6 +195,37 @@ pub struct FacetCounts {
     pub error_bound: Option<u64>,
 }
 
+impl FacetCounts {
+    /// Exact counts of `field`'s values, ranked by count descending then value; the first `size`
+    /// are listed and the rest summed into `other`. Values counted 0 are left out.
+    pub fn ranked<V: Into<String>>(
+        field: FacetField,
+        counts: impl IntoIterator<Item = (V, u64)>,
+        size: usize,
+    ) -> FacetCounts {
+        let mut all: Vec<(String, u64)> = counts
+            .into_iter()
+            .map(|(v, n)| (v.into(), n))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let other: u64 = all.iter().skip(size).map(|(_, n)| n).sum();
+        all.truncate(size);
+        FacetCounts {
+            field,
+            values: all
+                .into_iter()
+                .map(|(value, n)| FacetValue {
+                    value,
+                    count: Count::Exact(n),
+                })
+                .collect(),
+            other: Count::Exact(other),
+            error_bound: None,
+        }
+    }
+}
+
 /// Most facet values a result may carry for one facet (nodes over-request for merging).
 pub const MAX_FACET_VALUES: usize = 4 * super::MAX_FACET_SIZE as usize;
 
