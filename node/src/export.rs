@@ -22,6 +22,7 @@ use protocol::ContentId;
 use serde::Serialize;
 
 use crate::catalog::{CatalogError, DatasetRow, Manifest};
+use crate::meter::{Meter, NoMeter};
 use crate::node::Node;
 use crate::store::StoreError;
 
@@ -172,11 +173,22 @@ pub fn export_dicom(
     out: &Path,
     filter: &ExportFilter,
 ) -> Result<ExportSummary, ExportError> {
+    export_dicom_with(node, out, filter, &NoMeter)
+}
+
+/// [`export_dicom`], reporting each dataset written to `meter`.
+pub fn export_dicom_with(
+    node: &Node,
+    out: &Path,
+    filter: &ExportFilter,
+    meter: &dyn Meter,
+) -> Result<ExportSummary, ExportError> {
     let io = |op, path: &Path| {
         let path = path.to_path_buf();
         move |source| ExportError::Io { op, path, source }
     };
     let rows = selected_rows(node, filter)?;
+    meter.total(rows.len() as u64);
     fs::create_dir_all(out).map_err(io("create", out))?;
     let mut summary = ExportSummary::default();
     // Examination folder names, unique per subject folder.
@@ -227,6 +239,7 @@ pub fn export_dicom(
             summary.bytes += bytes.len() as u64;
         }
         summary.datasets += 1;
+        meter.advance(1);
     }
     sync_tree(out).map_err(io("sync", out))?;
     Ok(summary)
@@ -238,11 +251,22 @@ pub fn export_nifti(
     out: &Path,
     filter: &ExportFilter,
 ) -> Result<ExportSummary, ExportError> {
+    export_nifti_with(node, out, filter, &NoMeter)
+}
+
+/// [`export_nifti`], reporting each dataset to `meter`.
+pub fn export_nifti_with(
+    node: &Node,
+    out: &Path,
+    filter: &ExportFilter,
+    meter: &dyn Meter,
+) -> Result<ExportSummary, ExportError> {
     let io = |op, path: &Path| {
         let path = path.to_path_buf();
         move |source| ExportError::Io { op, path, source }
     };
     let rows = selected_rows(node, filter)?;
+    meter.total(rows.len() as u64);
     // Session numbers: a subject's examinations in date order (rows are sorted by date).
     let mut session: HashMap<[u8; 16], usize> = HashMap::new();
     let mut per_subject: HashMap<[u8; 16], usize> = HashMap::new();
@@ -259,6 +283,7 @@ pub fn export_nifti(
     let mut summary = ExportSummary::default();
     let mut used: HashMap<PathBuf, u32> = HashMap::new();
     for row in &rows {
+        meter.advance(1);
         let Some(nifti) = &row.dataset.nifti else {
             summary.not_exported.push(NotExported {
                 dataset: row.dataset.id.to_string(),

@@ -64,6 +64,9 @@ pub struct ImportOptions {
 
 /// Receives progress while an import runs (from the collector and the committer threads).
 pub trait Progress: Sync {
+    /// The import has `total` inputs (counted beside the import, so this may come late or, for
+    /// an import quicker than the count, never).
+    fn inputs_total(&self, _total: u64) {}
     /// One input finished (stored, duplicate or skipped).
     fn input_done(&self) {}
     /// A batch is being made durable and committed.
@@ -219,6 +222,7 @@ impl<'n> Importer<'n> {
         };
 
         let stop = AtomicBool::new(false);
+        let counted = AtomicBool::new(false);
         let (in_tx, in_rx) = bounded::<Result<Input, Unreadable>>(threads * 4);
         let (out_tx, out_rx) = bounded::<Outcome>(256);
         let (batch_tx, batch_rx) = bounded::<Vec<(String, PendingSeries)>>(1);
@@ -226,6 +230,19 @@ impl<'n> Importer<'n> {
 
         let totals = std::thread::scope(|s| -> Result<CommitTotals, ImportError> {
             let stop = &stop;
+            let counted = &counted;
+            // Counting the inputs walks the sources a second time, names only for folders and
+            // DICOMDIRs; it stops as soon as the import is over.
+            s.spawn(move || {
+                let mut n = 0u64;
+                for _ in source::expand(paths) {
+                    if stop.load(Ordering::Relaxed) || counted.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    n += 1;
+                }
+                progress.inputs_total(n);
+            });
             s.spawn(move || {
                 for item in source::expand(paths) {
                     if stop.load(Ordering::Relaxed) || in_tx.send(item).is_err() {
@@ -312,6 +329,7 @@ impl<'n> Importer<'n> {
                     }
                 }
             }
+            counted.store(true, Ordering::Relaxed);
             if failure.is_none() {
                 let last = collector.take_batch();
                 if !last.is_empty() {
