@@ -8,6 +8,12 @@
 //! the router and lists them ([`route_table`]) so that a test can hold the OpenAPI document
 //! ([`openapi`]) to exactly the same set.
 //!
+//! Beside the server: [`client`] is the blocking client of a running node's API that the CLI's
+//! `search --federated`, `fetch` and `consortium push` use (the API's own types, the server's
+//! explanation of every refusal), and [`demo`] the in-process three-center consortium of
+//! `neurofed demo`. Every request is logged once at info level (target `neurofed::access`:
+//! method, route template, status, milliseconds; never the query string).
+//!
 //! What this crate guarantees whatever the request:
 //! - **Every error is JSON** `{"error": {"code", "message"}}` ([`error::ApiError`]): extractor
 //!   rejections, unknown routes, wrong methods and panics included. Internal details (paths,
@@ -21,8 +27,11 @@
 //! - **Blocking work off the async workers**: catalog, store, index and password hashing run in
 //!   `spawn_blocking`; downloads and uploads stream through bounded buffers.
 
+mod access_log;
 pub mod api;
 pub mod auth;
+pub mod client;
+pub mod demo;
 pub mod error;
 pub mod openapi;
 pub mod state;
@@ -193,6 +202,7 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .layer(CatchPanicLayer::custom(panicked))
+        .layer(axum::middleware::from_fn(access_log::log))
         // Spans name the method and path only: query strings may hold what users typed.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             tracing::debug_span!("http", method = %req.method(), path = %req.uri().path())

@@ -122,7 +122,7 @@ pub struct FetchBody {
 }
 
 /// One file of a fetched dataset.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct FetchedFile {
     /// Where to write it (relative).
     pub path: String,
@@ -133,7 +133,7 @@ pub struct FetchedFile {
 }
 
 /// What `POST /fetch` did.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct FetchedBody {
     /// The dataset.
     pub content_id: String,

@@ -382,6 +382,8 @@ mod tests {
         };
         let body = SearchBody::new(results.clone(), &[]).ok();
         let s = serde_json::to_string(&body).unwrap_or_default();
+        let back: Option<SearchBody> = serde_json::from_str(&s).ok();
+        assert_eq!(back, body, "read back as written");
         assert!(
             s.contains(r#""facets":{"nature":{"T2w":2,"BOLD":1}}"#),
             "{s}"
