@@ -257,7 +257,7 @@ pub fn issue(
                     ids,
                 }
             };
-            let actions = r.actions.clone().ok_or(GrantError::NoActions)?;
+            let actions = r.actions.ok_or(GrantError::NoActions)?;
             let c = Capability::new(signer.public(), to, resource, actions, now, r.expires);
             (c, None, signer)
         }
@@ -287,7 +287,7 @@ pub fn issue(
                 };
             }
             if let Some(a) = &r.actions {
-                c.actions = a.clone();
+                c.actions = *a;
             }
             (c, Some(chain), signer)
         }

@@ -180,7 +180,7 @@ pub enum DemoError {
     State(#[from] crate::StateError),
     /// The caller's printing failed (a closed pipe, say).
     #[error("output: {0}")]
-    Output(std::io::Error),
+    Output(#[source] std::io::Error),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DemoError + '_ {
@@ -401,7 +401,7 @@ pub fn run(
                 ids: [study.id].into(),
                 node: c.key.public(),
             },
-            actions.clone(),
+            actions,
             t - 60,
             t + 7 * 86_400,
         );
