@@ -1,6 +1,7 @@
 //! `neurofed completions SHELL` and `neurofed man`: generated from the clap definitions, so
 //! they never drift from the commands.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,8 +29,12 @@ pub struct ManArgs {
 
 pub fn completions(a: CompletionsArgs) -> anyhow::Result<ExitCode> {
     let mut cmd = crate::Cli::command();
+    // Generated into memory first: the generator panics on a failed write (a closed pipe).
+    let mut script = Vec::new();
+    clap_complete::generate(a.shell, &mut cmd, "neurofed", &mut script);
     let mut out = std::io::stdout().lock();
-    clap_complete::generate(a.shell, &mut cmd, "neurofed", &mut out);
+    out.write_all(&script)?;
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 

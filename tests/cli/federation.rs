@@ -85,10 +85,10 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
     let (_db, b) = new_home("Center B");
     let (_dc, coord) = new_home("Coordination");
     ok(neurofed(&a)
-        .args(["import", "--study", "MS cohort"])
+        .args(["import", "--create", "--study", "MS cohort"])
         .arg(&subjects[0]));
     ok(neurofed(&b)
-        .args(["import", "--study", "MS cohort"])
+        .args(["import", "--create", "--study", "MS cohort"])
         .arg(&subjects[1]));
     let b_datasets = json(neurofed(&b).args(["stats"]))["datasets"]
         .as_u64()
@@ -530,7 +530,7 @@ fn a_copy_is_served_by_the_member_holding_it_when_the_owner_is_gone() {
         .collect();
     let (a, b, c, coord) = (&dirs[0].1, &dirs[1].1, &dirs[2].1, &dirs[3].1);
     ok(neurofed(b)
-        .args(["import", "--study", "MS cohort"])
+        .args(["import", "--create", "--study", "MS cohort"])
         .arg(&subjects[1]));
     ok(neurofed(coord).args(["consortium", "create", "Test consortium"]));
     let homes = [a, b, c];

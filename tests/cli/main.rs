@@ -13,4 +13,5 @@ mod phi;
 mod search;
 mod serve;
 mod sources;
+mod tools;
 mod util;
