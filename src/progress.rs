@@ -66,6 +66,9 @@ impl node::Meter for Bar {
 }
 
 impl node::Progress for Bar {
+    fn wants_total(&self) -> bool {
+        !self.bar.is_hidden()
+    }
     fn inputs_total(&self, total: u64) {
         node::Meter::total(self, total);
     }

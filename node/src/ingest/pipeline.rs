@@ -64,6 +64,11 @@ pub struct ImportOptions {
 
 /// Receives progress while an import runs (from the collector and the committer threads).
 pub trait Progress: Sync {
+    /// Whether to count the inputs for [`Progress::inputs_total`]: counting walks the sources a
+    /// second time (and decompresses zip entries again), so only a visible bar asks for it.
+    fn wants_total(&self) -> bool {
+        false
+    }
     /// The import has `total` inputs (counted beside the import, so this may come late or, for
     /// an import quicker than the count, never).
     fn inputs_total(&self, _total: u64) {}
@@ -231,9 +236,12 @@ impl<'n> Importer<'n> {
         let totals = std::thread::scope(|s| -> Result<CommitTotals, ImportError> {
             let stop = &stop;
             let counted = &counted;
-            // Counting the inputs walks the sources a second time, names only for folders and
-            // DICOMDIRs; it stops as soon as the import is over.
+            // Counting the inputs (when asked) walks the sources a second time; it stops as soon
+            // as the import is over.
             s.spawn(move || {
+                if !progress.wants_total() {
+                    return;
+                }
                 let mut n = 0u64;
                 for _ in source::expand(paths) {
                     if stop.load(Ordering::Relaxed) || counted.load(Ordering::Relaxed) {
