@@ -1,5 +1,6 @@
 //! Command bodies: open the node, call the library, print text or JSON.
 
+pub mod audit;
 pub mod consortium;
 pub mod docs;
 pub mod fetch;

@@ -66,7 +66,7 @@ enum Command {
     #[command(subcommand)]
     Study(study::StudyCommand),
     /// Show the audit log, newest first.
-    Audit(rights::AuditArgs),
+    Audit(audit::AuditArgs),
     /// This node's keys (its libp2p identity), users' and consortium keys.
     #[command(subcommand)]
     Keys(keys::KeysCmd),
@@ -123,7 +123,7 @@ fn main() -> ExitCode {
         Command::User(c) => user::run(&home, c),
         Command::Rights(c) => rights::run(&home, c),
         Command::Study(c) => study::run(&home, c),
-        Command::Audit(a) => rights::audit(&home, a),
+        Command::Audit(a) => audit::run(&home, a),
         Command::Keys(c) => keys::run(&home, c),
         Command::Consortium(c) => consortium::run(&home, c),
         Command::Grant(c) => grant::run(&home, c),

@@ -1,10 +1,10 @@
-//! `neurofed rights ...` and `neurofed audit`: per-study rights and the audit log.
+//! `neurofed rights ...`: per-study rights.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use node::{format_time, Access, AuditFilter, Grant, Home, Node, Principal, RightSet};
+use node::{format_time, Access, Grant, Home, Node, Principal, RightSet};
 use protocol::id::{CenterId, StudyId};
 use serde::Serialize;
 
@@ -23,6 +23,9 @@ pub enum RightsCommand {
         /// Study name.
         #[arg(long)]
         study: String,
+        /// Machine-readable output: the right removed.
+        #[arg(long)]
+        json: bool,
     },
     /// List rights.
     Ls {
@@ -57,20 +60,6 @@ pub struct GrantArgs {
     json: bool,
 }
 
-/// Arguments of `neurofed audit`.
-#[derive(Debug, clap::Args)]
-pub struct AuditArgs {
-    /// Only records about this study.
-    #[arg(long)]
-    study: Option<String>,
-    /// At most this many records, newest first.
-    #[arg(long, default_value_t = 100)]
-    limit: usize,
-    /// Machine-readable output.
-    #[arg(long)]
-    json: bool,
-}
-
 fn center_by_name(node: &Node, wanted: &str) -> anyhow::Result<CenterId> {
     let centers = node.catalog.centers()?;
     let w = wanted.trim();
@@ -98,7 +87,10 @@ struct RightRow {
     granted_at: String,
 }
 
-fn names<K: std::hash::Hash + Eq, I: IntoIterator<Item = (K, String)>>(i: I) -> HashMap<K, String> {
+/// Ids to names.
+pub fn names<K: std::hash::Hash + Eq, I: IntoIterator<Item = (K, String)>>(
+    i: I,
+) -> HashMap<K, String> {
     i.into_iter().collect()
 }
 
@@ -148,7 +140,11 @@ pub fn run(home: &Home, cmd: RightsCommand) -> anyhow::Result<ExitCode> {
                 }
             )?;
         }
-        RightsCommand::Revoke { name, study } => {
+        RightsCommand::Revoke {
+            name,
+            study,
+            json: as_json,
+        } => {
             let study = node.catalog.require_study(&study)?;
             let r = match access.rights().revoke(&op, &name, study.id, now) {
                 Err(node::AccessError::NoSuchRight { user, .. }) => {
@@ -156,6 +152,10 @@ pub fn run(home: &Home, cmd: RightsCommand) -> anyhow::Result<ExitCode> {
                 }
                 r => r?,
             };
+            if as_json {
+                json(&r)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             outln!(
                 "Revoked {} of {} on study {:?}.",
                 r.rights,
@@ -227,67 +227,6 @@ pub fn run(home: &Home, cmd: RightsCommand) -> anyhow::Result<ExitCode> {
                 )?;
             }
         }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// One record of `neurofed audit --json`.
-#[derive(Debug, Serialize)]
-struct AuditRow {
-    #[serde(flatten)]
-    event: node::AuditEvent,
-    time: String,
-    study_name: Option<String>,
-}
-
-pub fn audit(home: &Home, a: AuditArgs) -> anyhow::Result<ExitCode> {
-    let node = Node::open(home)?;
-    let only = a
-        .study
-        .as_deref()
-        .map(|s| node.catalog.require_study(s))
-        .transpose()?;
-    let studies = names(node.catalog.studies()?.into_iter().map(|s| (s.id, s.name)));
-    let events = node.catalog.audit().list(&AuditFilter {
-        study: only.map(|s| s.id),
-        since: None,
-        limit: Some(a.limit),
-        offset: 0,
-    })?;
-    let rows: Vec<AuditRow> = events
-        .into_iter()
-        .map(|e| AuditRow {
-            time: format_time(e.at),
-            study_name: e.study.and_then(|s| studies.get(&s).cloned()),
-            event: e,
-        })
-        .collect();
-    if a.json {
-        json(&rows)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    outln!(
-        "{:>6} {:<20} {:<16} {:<16} {:<20} DETAIL",
-        "SEQ",
-        "TIME (UTC)",
-        "WHO",
-        "ACTION",
-        "STUDY"
-    )?;
-    for r in &rows {
-        let mut detail = r.event.detail.clone();
-        if let Some(d) = r.event.dataset {
-            detail = format!("dataset={d} {detail}");
-        }
-        outln!(
-            "{:>6} {:<20} {:<16} {:<16} {:<20} {}",
-            r.event.seq,
-            r.time,
-            r.event.who,
-            r.event.action.to_string(),
-            r.study_name.as_deref().unwrap_or("-"),
-            detail
-        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

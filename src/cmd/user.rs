@@ -46,16 +46,25 @@ pub enum UserCommand {
     Passwd {
         /// Login name.
         name: String,
+        /// Machine-readable output: the account.
+        #[arg(long)]
+        json: bool,
     },
     /// Disable an account: it keeps its rights on record, but none takes effect.
     Disable {
         /// Login name.
         name: String,
+        /// Machine-readable output: the account.
+        #[arg(long)]
+        json: bool,
     },
     /// Enable a disabled account.
     Enable {
         /// Login name.
         name: String,
+        /// Machine-readable output: the account.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -220,21 +229,42 @@ pub fn run(home: &Home, cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 outln!("Revoked API token {}.", info.id)?;
             }
         }
-        UserCommand::Passwd { name } => {
+        UserCommand::Passwd {
+            name,
+            json: as_json,
+        } => {
             let password = read_password(&format!("New password for {name}: "))?;
             access.users().set_password(&op, &name, &password, now)?;
-            outln!(
-                "Password of {} replaced; its web sessions are closed.",
-                name.trim().to_lowercase()
-            )?;
+            if as_json {
+                json(&access.users().require(&name)?)?;
+            } else {
+                outln!(
+                    "Password of {} replaced; its web sessions are closed.",
+                    name.trim().to_lowercase()
+                )?;
+            }
         }
-        UserCommand::Disable { name } => {
+        UserCommand::Disable {
+            name,
+            json: as_json,
+        } => {
             let u = access.users().set_disabled(&op, &name, true, now)?;
-            outln!("Disabled {}.", u.name)?;
+            if as_json {
+                json(&u)?;
+            } else {
+                outln!("Disabled {}.", u.name)?;
+            }
         }
-        UserCommand::Enable { name } => {
+        UserCommand::Enable {
+            name,
+            json: as_json,
+        } => {
             let u = access.users().set_disabled(&op, &name, false, now)?;
-            outln!("Enabled {}.", u.name)?;
+            if as_json {
+                json(&u)?;
+            } else {
+                outln!("Enabled {}.", u.name)?;
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -273,6 +273,10 @@ fn reporting_commands_speak_json() {
     let right =
         json(neurofed(&home).args(["rights", "grant", "bob", "--study", "S", "--rights", "see"]));
     assert_eq!(right["rights"], serde_json::json!(["see"]), "{right}");
+    let revoked = json(neurofed(&home).args(["rights", "revoke", "bob", "--study", "S"]));
+    assert_eq!(revoked["rights"], serde_json::json!(["see"]), "{revoked}");
+    let disabled = json(neurofed(&home).args(["user", "disable", "bob"]));
+    assert_eq!(disabled["disabled"], true, "{disabled}");
     let key = json(neurofed(&home).args(["keys", "user", "bob"]));
     assert!(key["public"].is_string(), "{key}");
     let c = json(neurofed(&home).args(["consortium", "create", "Test"]));
