@@ -1,18 +1,27 @@
-//! `neurofed`: the command line of a neurofed node. Wiring only: every command's work lives in
-//! the library crates; `cmd/` turns their results into text or JSON.
+//! `neurofed`: the command line of a neurofed node. Wiring only: arguments are parsed here
+//! (clap), every command's work is a library call, and `cmd/` prints its result as text or JSON.
+//!
+//! Exit codes: 0 done, 1 the work failed (the message on stderr), 2 a usage error (clap's).
+//! Output goes through [`out`], so a closed pipe (`neurofed ls | head -1`) ends the process
+//! quietly with 0 instead of a panic.
+
+#![deny(clippy::print_stdout)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod cli;
 mod cmd;
+mod out;
+mod progress;
+
+use cmd::*;
 
 /// neurofed: a federated repository for multi-center neuroimaging cohorts.
 #[derive(Debug, Parser)]
 #[command(name = "neurofed", version, about, long_about = None)]
-struct Cli {
+pub struct Cli {
     /// The node's home directory.
     #[arg(long, global = true, env = "NEUROFED_HOME", value_name = "DIR")]
     home: Option<PathBuf>,
@@ -26,59 +35,70 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Create a node in the home directory (idempotent).
-    Init(cmd::repo::InitArgs),
+    Init(repo::InitArgs),
     /// Serve the HTTP API (`ready http=ADDR` on stdout once listening) until SIGINT/SIGTERM.
-    Serve(cmd::serve::ServeArgs),
+    Serve(serve::ServeArgs),
     /// Import DICOM files, folders, DICOMDIR trees or zip archives into a study.
-    Import(cmd::import::ImportArgs),
+    Import(import::ImportArgs),
     /// Show the repository's counts.
-    Stats(cmd::repo::JsonArg),
+    Stats(repo::JsonArg),
     /// List datasets.
-    Ls(cmd::repo::JsonArg),
+    Ls(repo::JsonArg),
     /// Search the node's datasets (text, filters, facet counts, autocomplete); `--federated`:
     /// every member of the consortium, through the running node.
-    Search(cmd::search::SearchArgs),
+    Search(search::SearchArgs),
     /// Rebuild the search index from the catalog.
-    Reindex(cmd::search::ReindexArgs),
+    Reindex(repo::JsonArg),
     /// Export stored datasets.
-    Export(cmd::repo::ExportArgs),
+    Export(repo::ExportArgs),
     /// Study cards and quality cards: add, list, re-apply.
     #[command(subcommand)]
-    Studycard(cmd::studycard::StudycardCmd),
-    /// Re-hash every blob and check every catalog reference; non-zero exit on any inconsistency.
-    Fsck(cmd::repo::FsckArgs),
-    /// Local accounts and their API tokens.
+    Studycard(studycard::StudycardCmd),
+    /// Re-hash every blob and check every catalog reference; exit 1 on any inconsistency.
+    Fsck(repo::FsckArgs),
+    /// Local accounts, their API tokens and passwords.
     #[command(subcommand)]
-    User(cmd::access::UserCommand),
+    User(user::UserCommand),
     /// Per-study rights: see, download, import, administer.
     #[command(subcommand)]
-    Rights(cmd::access::RightsCommand),
-    /// Study settings.
+    Rights(rights::RightsCommand),
+    /// Studies: list, show, rename, remove; data-use agreements.
     #[command(subcommand)]
-    Study(cmd::access::StudyCommand),
+    Study(study::StudyCommand),
     /// Show the audit log, newest first.
-    Audit(cmd::access::AuditArgs),
+    Audit(audit::AuditArgs),
     /// This node's keys (its libp2p identity), users' and consortium keys.
     #[command(subcommand)]
-    Keys(cli::keys::KeysCmd),
-    /// Consortium coordination: create, admit members, publish the roster, join.
+    Keys(keys::KeysCmd),
+    /// Consortium coordination: create, admit members, publish the roster, join, push.
     #[command(subcommand)]
-    Consortium(cli::consortium::ConsortiumCmd),
+    Consortium(consortium::ConsortiumCmd),
     /// Signed access grants: issue, delegate, verify, revoke, keep.
     #[command(subcommand)]
-    Grant(cli::grant::GrantCmd),
+    Grant(grant::GrantCmd),
     /// Fetch a dataset found by a federated search, through the running node.
-    Fetch(cmd::federation::FetchArgs),
+    Fetch(fetch::FetchArgs),
     /// A consortium of three centers on this machine, in one command.
-    Demo(cmd::federation::DemoArgs),
+    Demo(fetch::DemoArgs),
     /// Write a sample MR corpus (procedural phantoms, fake PHI, DICOMDIR, truth.tsv).
-    Sample(cmd::sample::SampleArgs),
+    Sample(sample::SampleArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions(docs::CompletionsArgs),
+    /// Print the manual page (roff) on stdout, or write one page per command into a folder.
+    Man(docs::ManArgs),
+}
+
+/// Whether stderr may carry colours: a terminal, and `NO_COLOR` unset or empty.
+pub fn colours() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `neurofed serve`'s access log (target `neurofed::access`) is on by default.
     let filter = match cli.verbose {
-        0 => "warn",
+        0 => "warn,neurofed::access=info",
         1 => "info",
         _ => "debug",
     };
@@ -87,36 +107,40 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("NEUROFED_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
         )
+        .with_ansi(colours())
         .with_writer(std::io::stderr)
         .init();
     let home = node::Home::new(cli.home.unwrap_or_else(node::Home::default_root));
     let result = match cli.command {
-        Command::Init(a) => cmd::repo::init(&home, a),
-        Command::Serve(a) => cmd::serve::run(&home, a),
-        Command::Import(a) => cmd::import::run(&home, a),
-        Command::Stats(a) => cmd::repo::stats(&home, a),
-        Command::Ls(a) => cmd::repo::ls(&home, a),
-        Command::Search(a) => cmd::search::search(&home, a),
-        Command::Reindex(a) => cmd::search::reindex(&home, a),
-        Command::Export(a) => cmd::repo::export(&home, a),
-        Command::Fsck(a) => cmd::repo::fsck(&home, a),
-        Command::Studycard(c) => cmd::studycard::run(&home, c),
-        Command::User(c) => cmd::access::user(&home, c),
-        Command::Rights(c) => cmd::access::rights(&home, c),
-        Command::Study(c) => cmd::access::study(&home, c),
-        Command::Audit(a) => cmd::access::audit(&home, a),
-        Command::Keys(c) => cmd::grants::keys(&home, c),
-        Command::Consortium(c) => cmd::grants::consortium(&home, c),
-        Command::Grant(c) => cmd::grants::grant(&home, c),
-        Command::Fetch(a) => cmd::federation::fetch(a),
-        Command::Demo(a) => cmd::federation::demo(a),
-        Command::Sample(a) => cmd::sample::run(a),
+        Command::Init(a) => repo::init(&home, a),
+        Command::Serve(a) => serve::run(&home, a),
+        Command::Import(a) => import::run(&home, a),
+        Command::Stats(a) => repo::stats(&home, a),
+        Command::Ls(a) => repo::ls(&home, a),
+        Command::Search(a) => search::search(&home, a),
+        Command::Reindex(a) => repo::reindex(&home, a),
+        Command::Export(a) => repo::export(&home, a),
+        Command::Fsck(a) => repo::fsck(&home, a),
+        Command::Studycard(c) => studycard::run(&home, c),
+        Command::User(c) => user::run(&home, c),
+        Command::Rights(c) => rights::run(&home, c),
+        Command::Study(c) => study::run(&home, c),
+        Command::Audit(a) => audit::run(&home, a),
+        Command::Keys(c) => keys::run(&home, c),
+        Command::Consortium(c) => consortium::run(&home, c),
+        Command::Grant(c) => grant::run(&home, c),
+        Command::Fetch(a) => fetch::fetch(a),
+        Command::Demo(a) => fetch::demo(a),
+        Command::Sample(a) => sample::run(a),
+        Command::Completions(a) => docs::completions(a),
+        Command::Man(a) => docs::man(a),
     };
     match result {
         Ok(code) => code,
+        Err(e) if out::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::FAILURE
         }
     }
 }

@@ -22,6 +22,12 @@
 //! streams from the store (the capability checked per request, every transfer audited), and
 //! [`content::MemberProvider`] fetches from members over libp2p streams.
 //!
+//! The consortium's documents kept in a node's home are read and written here too, for the CLI
+//! and the server alike: [`state`] (joined roster and membership, revocations, kept grants,
+//! `join` with its checks), [`coordinator`] (a coordinator's key, members, rosters and
+//! revocation lists), [`grants`] (issue, delegate, verify, revoke, keep, list capabilities) and
+//! [`keyring`] (which local key is whose).
+//!
 //! What this crate never does: run anything for a peer that is not a verified member; panic on a
 //! peer's bytes (every frame is size-checked before it is read and decoded by the protocol
 //! crate's strict decoder); wait on an unbounded queue.
@@ -36,9 +42,12 @@ mod client;
 pub mod codec;
 mod config;
 pub mod content;
+pub mod coordinator;
 mod error;
 mod event_loop;
+pub mod grants;
 pub mod identity;
+pub mod keyring;
 mod member;
 pub mod merge;
 pub mod outboard;

@@ -209,3 +209,161 @@ pub fn store_grant(home: &Home, chain: &CapabilityChain) -> Result<PathBuf, FedE
     write_atomic(&path, chain.bytes())?;
     Ok(path)
 }
+
+/// What this node knows to be revoked: the joined consortium's list and every individual
+/// revocation stored; a node that joined nothing knows only the individual ones whose
+/// signature checks (others are skipped with a warning naming their file).
+pub fn known_revocations(home: &Home) -> Result<Revocations, FedError> {
+    if let Some(joined) = load_joined(home)? {
+        return Ok(load_revocations(home, &joined.consortium())?.revocations);
+    }
+    let mut r = Revocations::new();
+    let dir = home.revocations_dir();
+    let mut paths: Vec<PathBuf> = match fs::read_dir(&dir) {
+        Ok(e) => e.filter_map(Result::ok).map(|e| e.path()).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(r),
+        Err(e) => return Err(state_err(&dir, e)),
+    };
+    paths.sort();
+    for p in paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "rev"))
+    {
+        match read_signed::<Revocation>(p) {
+            Ok(Some(rev)) => {
+                if let Err(e) = r.apply_revocation(&rev) {
+                    tracing::warn!("ignoring {}: {e}", p.display());
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!("ignoring {e}"),
+        }
+    }
+    Ok(r)
+}
+
+/// Why `consortium join` refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JoinError {
+    /// A file is not the document it should be.
+    #[error("{} is not a {what}: {detail}", .path.display())]
+    NotA {
+        /// What was expected (`roster`, `membership grant`, `revocation list`).
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        detail: String,
+    },
+    /// The node belongs to another consortium.
+    #[error("this node already belongs to consortium {held}; not joining {offered}")]
+    OtherConsortium {
+        /// The one it joined.
+        held: ConsortiumId,
+        /// The one offered.
+        offered: ConsortiumId,
+    },
+    /// A document does not verify.
+    #[error("{what} refused: {refusal} [{}]", .refusal.code())]
+    Refused {
+        /// `membership`, `roster` or `revocation list`.
+        what: &'static str,
+        /// Why.
+        refusal: protocol::verify::Refusal,
+    },
+    /// Reading or writing the node's state.
+    #[error(transparent)]
+    State(#[from] FedError),
+}
+
+/// What `join` recorded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct JoinReport {
+    /// The consortium.
+    pub consortium: ConsortiumId,
+    /// This node's center, as its membership names it.
+    pub center: String,
+    /// The roster's version.
+    pub roster_serial: u64,
+    /// Members in it.
+    pub members: usize,
+    /// Whether the roster lists this node (if not, ask the coordinator for a newer one).
+    pub listed: bool,
+    /// The revocation list's version, when one was given.
+    pub revocation_serial: Option<u64>,
+}
+
+fn read_doc<T: SignedBody>(path: &Path, what: &'static str) -> Result<Signed<T>, JoinError> {
+    let not_a = |detail: String| JoinError::NotA {
+        what,
+        path: path.to_path_buf(),
+        detail,
+    };
+    let bytes = read_bounded(path)
+        .map_err(|e| not_a(e.to_string()))?
+        .ok_or_else(|| not_a("no such file".into()))?;
+    Signed::<T>::from_bytes(&bytes).map_err(|e| not_a(e.to_string()))
+}
+
+/// Join a consortium, or take a newer roster of the one joined: the membership must be this
+/// node's and valid now, the roster signed by its consortium and not older than the one held,
+/// the revocation list (when given) the consortium's and not older. Then everything is stored.
+pub fn join(
+    home: &Home,
+    roster: &Path,
+    membership: &Path,
+    revocations: Option<&Path>,
+    now: protocol::time::UnixTime,
+) -> Result<JoinReport, JoinError> {
+    use protocol::verify::{accept_roster, verify_membership, Policy};
+    let roster = read_doc::<Roster>(roster, "roster")?;
+    let membership = read_doc::<Membership>(membership, "membership grant")?;
+    let list = match revocations {
+        Some(p) => Some(read_doc::<RevocationList>(p, "revocation list")?),
+        None => None,
+    };
+    let me = node_key(home)?.public();
+    let consortium = roster.body().consortium;
+    let held = read_signed::<Roster>(&home.joined_roster_path())?;
+    if let Some(h) = &held {
+        if h.body().consortium != consortium {
+            return Err(JoinError::OtherConsortium {
+                held: h.body().consortium,
+                offered: consortium,
+            });
+        }
+    }
+    let refused = |what| move |refusal| JoinError::Refused { what, refusal };
+    verify_membership(
+        &membership,
+        &me,
+        &[consortium],
+        &Revocations::new(),
+        &Policy::offline(),
+        now,
+    )
+    .map_err(refused("membership"))?;
+    accept_roster(&roster, held.as_ref().map(|h| h.body()), &consortium)
+        .map_err(refused("roster"))?;
+    if let Some(list) = &list {
+        let mut known = Revocations::new();
+        if let Ok(Some(l)) = load_revocation_list(home) {
+            let _ = known.apply_list(&l, &consortium);
+        }
+        known
+            .apply_list(list, &consortium)
+            .map_err(refused("revocation list"))?;
+        store_revocation_list(home, list)?;
+    }
+    let report = JoinReport {
+        consortium,
+        center: membership.body().center.clone(),
+        roster_serial: roster.body().serial,
+        members: roster.body().members.len(),
+        listed: roster.body().member(&me).is_some(),
+        revocation_serial: list.as_ref().map(|l| l.body().serial),
+    };
+    store_joined(home, &Joined { roster, membership })?;
+    Ok(report)
+}

@@ -84,6 +84,10 @@ pub enum AuditAction {
     Login,
     /// A web session closed (logout).
     Logout,
+    /// A study renamed (detail: old and new names).
+    StudyRename,
+    /// A study removed with its data (detail: its name and what it held).
+    StudyRemove,
 }
 
 impl AuditAction {
@@ -109,6 +113,8 @@ impl AuditAction {
             AuditAction::TokenRevoke => "token_revoke",
             AuditAction::Login => "login",
             AuditAction::Logout => "logout",
+            AuditAction::StudyRename => "study_rename",
+            AuditAction::StudyRemove => "study_remove",
         }
     }
 }

@@ -23,6 +23,7 @@ mod commit;
 mod migrate;
 mod model;
 mod read;
+mod remove;
 mod studies;
 mod tables;
 
@@ -35,6 +36,7 @@ pub use check::BlobRef;
 pub use commit::{NewEquipment, SeriesCommit, SeriesOutcome};
 pub use model::*;
 pub use read::DatasetRow;
+pub use remove::RemovedStudy;
 
 /// Version of the catalog's layout. Bump it, and write the migration, when tables change.
 pub const SCHEMA_VERSION: u64 = 2;
@@ -74,6 +76,40 @@ pub enum CatalogError {
     /// A request the catalog refuses.
     #[error("{0}")]
     Invalid(String),
+    /// No study of this name; the error names those that exist (a mistyped name must not
+    /// create a study silently).
+    #[error("no study {name:?} on this node ({})", known_studies(.existing))]
+    NoSuchStudy {
+        /// The name asked for.
+        name: String,
+        /// The studies that exist.
+        existing: Vec<String>,
+    },
+    /// A study of this name exists already.
+    #[error("a study named {0:?} exists already")]
+    StudyExists(String),
+    /// The study holds data and removing it was not forced.
+    #[error("study {name:?} holds {datasets} datasets ({subjects} subjects): pass --force to remove it with its data")]
+    StudyNotEmpty {
+        /// Its name.
+        name: String,
+        /// Its subjects.
+        subjects: u64,
+        /// Its datasets.
+        datasets: u64,
+    },
+    /// The audit record of a change could not be written (the change is not made).
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+}
+
+fn known_studies(names: &[String]) -> String {
+    if names.is_empty() {
+        "it has no study yet: `--create` makes one".to_string()
+    } else {
+        let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+        format!("studies: {}; `--create` makes a new one", quoted.join(", "))
+    }
 }
 
 crate::db::from_redb!(CatalogError);

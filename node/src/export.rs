@@ -19,6 +19,7 @@ pub use layout::{layout, sanitize, ExportEntry, ExportFormat};
 
 use crate::catalog::{CatalogError, DatasetRow};
 use crate::fetched::{read_manifest, Fetched, FetchedError};
+use crate::meter::{Meter, NoMeter};
 use crate::node::Node;
 use crate::store::{BlobStore, StoreError};
 
@@ -114,18 +115,18 @@ fn selected_rows(node: &Node, filter: &ExportFilter) -> Result<Vec<DatasetRow>, 
     Ok(rows)
 }
 
-/// Export the datasets `filter` selects to `out` in `format`; `progress(bytes done, bytes in
-/// all)` is called as files are written.
+/// Export the datasets `filter` selects to `out` in `format`, telling `meter` the bytes to write
+/// and each file's bytes as it is written.
 pub fn export(
     node: &Node,
     out: &Path,
     filter: &ExportFilter,
     format: ExportFormat,
-    progress: &mut dyn FnMut(u64, u64),
+    meter: &dyn Meter,
 ) -> Result<ExportSummary, ExportError> {
     let rows = selected_rows(node, filter)?;
     let (entries, not_exported) = layout(&node.store, &rows, format)?;
-    let mut summary = write_all(&node.store, out, &entries, progress)?;
+    let mut summary = write_all(&node.store, out, &entries, meter)?;
     summary.datasets = (rows.len() - not_exported.len()) as u64;
     summary.not_exported = not_exported;
     Ok(summary)
@@ -137,7 +138,17 @@ pub fn export_dicom(
     out: &Path,
     filter: &ExportFilter,
 ) -> Result<ExportSummary, ExportError> {
-    export(node, out, filter, ExportFormat::Dicom, &mut |_, _| {})
+    export(node, out, filter, ExportFormat::Dicom, &NoMeter)
+}
+
+/// [`export_dicom`], reporting the bytes written to `meter`.
+pub fn export_dicom_with(
+    node: &Node,
+    out: &Path,
+    filter: &ExportFilter,
+    meter: &dyn Meter,
+) -> Result<ExportSummary, ExportError> {
+    export(node, out, filter, ExportFormat::Dicom, meter)
 }
 
 /// Export the NIfTI expression (and JSON sidecar) of datasets to `out`.
@@ -146,7 +157,17 @@ pub fn export_nifti(
     out: &Path,
     filter: &ExportFilter,
 ) -> Result<ExportSummary, ExportError> {
-    export(node, out, filter, ExportFormat::Nifti, &mut |_, _| {})
+    export(node, out, filter, ExportFormat::Nifti, &NoMeter)
+}
+
+/// [`export_nifti`], reporting the bytes written to `meter`.
+pub fn export_nifti_with(
+    node: &Node,
+    out: &Path,
+    filter: &ExportFilter,
+    meter: &dyn Meter,
+) -> Result<ExportSummary, ExportError> {
+    export(node, out, filter, ExportFormat::Nifti, meter)
 }
 
 impl Fetched<'_> {
@@ -171,7 +192,7 @@ impl Fetched<'_> {
                 size: e.size,
             })
             .collect();
-        let mut summary = write_all(store, out, &entries, &mut |_, _| {})?;
+        let mut summary = write_all(store, out, &entries, &NoMeter)?;
         summary.datasets = 1;
         Ok(summary)
     }
@@ -190,18 +211,19 @@ fn write_all(
     store: &BlobStore,
     out: &Path,
     entries: &[ExportEntry],
-    progress: &mut dyn FnMut(u64, u64),
+    meter: &dyn Meter,
 ) -> Result<ExportSummary, ExportError> {
     fs::create_dir_all(out).map_err(io_err("create", out))?;
     let total: u64 = entries.iter().map(|e| e.size).sum();
     let mut summary = ExportSummary::default();
     let mut buf = vec![0u8; 256 * 1024];
-    progress(0, total);
+    meter.total(total);
     for e in entries {
         let dest: PathBuf = e.path.split('/').fold(out.to_path_buf(), |p, c| p.join(c));
-        summary.bytes += write_verified(store, e.blob, &dest, &mut buf)?;
+        let n = write_verified(store, e.blob, &dest, &mut buf)?;
+        summary.bytes += n;
         summary.files += 1;
-        progress(summary.bytes, total);
+        meter.advance(n);
     }
     sync_tree(out).map_err(io_err("sync", out))?;
     Ok(summary)

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::catalog::{CatalogError, Manifest};
+use crate::meter::{Meter, NoMeter};
 use crate::node::Node;
 use crate::store::StoreError;
 
@@ -60,6 +61,11 @@ pub enum FsckError {
 
 /// Check the node; with `gc`, also remove garbage.
 pub fn fsck(node: &Node, gc: bool) -> Result<FsckReport, FsckError> {
+    fsck_with(node, gc, &NoMeter)
+}
+
+/// [`fsck`], reporting each blob re-hashed to `meter`.
+pub fn fsck_with(node: &Node, gc: bool, meter: &dyn Meter) -> Result<FsckReport, FsckError> {
     // Collecting garbage while an import runs would delete blobs made durable but not yet
     // recorded by its catalog commit: hold the import lock throughout.
     let _lock = if gc { Some(node.import_lock()?) } else { None };
@@ -71,8 +77,10 @@ pub fn fsck(node: &Node, gc: bool) -> Result<FsckReport, FsckError> {
 
     // Re-hash every blob file, in parallel.
     let listed: Vec<_> = node.store.list().collect();
+    meter.total(listed.len() as u64);
     let results: Vec<Result<(ContentId, u64), String>> = listed
         .into_par_iter()
+        .inspect(|_| meter.advance(1))
         .map(|item| match item {
             Err(path) => Err(format!("foreign file in the store: {}", path.display())),
             Ok((id, _)) => match node.store.rehash(&id) {

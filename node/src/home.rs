@@ -15,7 +15,8 @@
 //! <home>/keys/consortium/<slug>.key         coordinator keys (`neurofed consortium create`)
 //! <home>/consortium/joined/roster.cbor      the newest roster accepted
 //! <home>/consortium/joined/membership.cbor  this node's membership grant
-//! <home>/consortium/coordinated/<slug>/     a coordinator's issued memberships, rosters, lists
+//! <home>/consortium/coordinated/<slug>/     a coordinator's `name`, `members/<peer>.cbor`,
+//!                                           last `roster.cbor` and `revocations.cbor`
 //! <home>/revocations/list.cbor              the coordinator's newest revocation list
 //! <home>/revocations/<hash>.rev             individual revocations
 //! <home>/grants/<hash>.grant                capability chains this node or its users received
@@ -167,6 +168,36 @@ impl Home {
     /// `consortium/coordinated/<slug>/`.
     pub fn coordinated_dir(&self, slug: &str) -> PathBuf {
         self.root.join("consortium").join("coordinated").join(slug)
+    }
+
+    /// `consortium/coordinated/<slug>/name`: the consortium's name as its coordinator gave it.
+    pub fn coordinated_name_path(&self, slug: &str) -> PathBuf {
+        self.coordinated_dir(slug).join("name")
+    }
+
+    /// `consortium/coordinated/<slug>/members/`: one roster entry per admitted node.
+    pub fn coordinated_members_dir(&self, slug: &str) -> PathBuf {
+        self.coordinated_dir(slug).join("members")
+    }
+
+    /// `consortium/coordinated/<slug>/members/<peer id>.cbor`.
+    pub fn coordinated_member_path(
+        &self,
+        slug: &str,
+        member: &protocol::keys::PublicKey,
+    ) -> PathBuf {
+        self.coordinated_members_dir(slug)
+            .join(format!("{member}.cbor"))
+    }
+
+    /// `consortium/coordinated/<slug>/roster.cbor`: the last roster issued.
+    pub fn coordinated_roster_path(&self, slug: &str) -> PathBuf {
+        self.coordinated_dir(slug).join("roster.cbor")
+    }
+
+    /// `consortium/coordinated/<slug>/revocations.cbor`: the last revocation list issued.
+    pub fn coordinated_revocations_path(&self, slug: &str) -> PathBuf {
+        self.coordinated_dir(slug).join("revocations.cbor")
     }
 
     /// `revocations/`.

@@ -39,6 +39,7 @@ const _: fn() = || {
 
 use crate::access::AccessScope;
 use crate::catalog::{Catalog, CatalogError, DatasetRow};
+use crate::meter::{Meter, NoMeter};
 
 pub use document::{Context, Summary};
 pub(crate) use schema::Fields;
@@ -296,15 +297,38 @@ impl Index {
         self.index_datasets(&catalog.dataset_rows_for(ids)?)
     }
 
+    /// Remove the documents of these datasets (after their catalog removal): one commit.
+    pub fn remove_datasets(&self, ids: &[DatasetId]) -> Result<(), IndexError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.with_writer(|w| {
+            for id in ids {
+                w.delete_term(Term::from_field_text(
+                    self.fields.dataset_id,
+                    &id.to_string(),
+                ));
+            }
+            self.commit(w)
+        })
+    }
+
     /// Drop everything and index every dataset of the catalog again, in one commit (searches
     /// see the old index until it lands). Returns how many.
     pub fn rebuild(&self, catalog: &Catalog) -> Result<usize, IndexError> {
+        self.rebuild_with(catalog, &NoMeter)
+    }
+
+    /// [`Index::rebuild`], reporting each dataset indexed to `meter`.
+    pub fn rebuild_with(&self, catalog: &Catalog, meter: &dyn Meter) -> Result<usize, IndexError> {
         self.refresh_context(catalog)?;
         let rows = catalog.dataset_rows()?;
+        meter.total(rows.len() as u64);
         self.with_writer(|w| {
             w.delete_all_documents().map_err(engine)?;
             for batch in rows.chunks(REBUILD_BATCH) {
                 self.add_rows(w, batch, false)?;
+                meter.advance(batch.len() as u64);
             }
             self.commit(w)
         })?;

@@ -37,6 +37,7 @@ mod home;
 mod index;
 mod ingest;
 mod keys;
+mod meter;
 mod node;
 mod store;
 #[cfg(feature = "synthetic")]
@@ -48,6 +49,7 @@ pub use clock::{end_of_day, now, now_ms, today, Date, UnixTime, DAY};
 pub use config::{Config, ImportConfig, NodeConfig, StoreConfig};
 pub use home::{BadName, Home};
 pub use keys::{list_keys, KeyFile, KeyFileError};
+pub use meter::{Meter, NoMeter};
 pub use node::{parse_key, ImportLock, Node, NodeError};
 
 // Blobs.
@@ -57,13 +59,13 @@ pub use store::{BlobStore, Durability, Staged, StoreError};
 pub use catalog::{
     load_card, Acquisition, BlobRef, Catalog, CatalogError, Center, Dataset, DatasetRow,
     DicomExpression, Equipment, Examination, Manifest, ManifestEntry, NewEquipment,
-    NiftiExpression, SeriesCommit, SeriesOutcome, Stats, StoredCard, Study, StudyStatus, Subject,
-    SCHEMA_VERSION,
+    NiftiExpression, RemovedStudy, SeriesCommit, SeriesOutcome, Stats, StoredCard, Study,
+    StudyStatus, Subject, SCHEMA_VERSION,
 };
 pub use fetched::{read_manifest, Fetched, FetchedDataset, FetchedError, MAX_MANIFEST_BYTES};
 
 // Import, study cards re-applied, consistency.
-pub use fsck::{fsck, FsckError, FsckReport};
+pub use fsck::{fsck, fsck_with, FsckError, FsckReport};
 pub use ingest::{
     apply_cards, AcquisitionReport, ApplyError, ApplyReport, ImportError, ImportOptions,
     ImportSummary, Importer, NoProgress, Progress, SkippedFile,
@@ -77,8 +79,8 @@ pub use index::{
 
 // Reading data back out.
 pub use export::{
-    export, export_dicom, export_nifti, layout, sanitize, ExportEntry, ExportError, ExportFilter,
-    ExportFormat, ExportSummary, NotExported,
+    export, export_dicom, export_dicom_with, export_nifti, export_nifti_with, layout, sanitize,
+    ExportEntry, ExportError, ExportFilter, ExportFormat, ExportSummary, NotExported,
 };
 
 // Who may do what, and the record of it.

@@ -8,6 +8,7 @@ use dicom::{DeidError, DeidKeys, Profile};
 
 use crate::atomic::{write_atomic, write_private, WriteError};
 use crate::catalog::{Catalog, CatalogError};
+use crate::clock::now;
 use crate::config::Config;
 use crate::home::Home;
 use crate::index::{Index, IndexError};
@@ -209,6 +210,43 @@ impl Node {
                 source,
             }),
         }
+    }
+
+    /// Rename the study called `name` (audited as `who`), then re-index its datasets so that
+    /// searches name it anew.
+    pub fn rename_study(
+        &self,
+        name: &str,
+        new_name: &str,
+        who: &str,
+    ) -> Result<crate::catalog::Study, NodeError> {
+        let study = self.catalog.require_study(name)?;
+        let renamed = self.catalog.rename_study(study.id, new_name, who, now())?;
+        let ids: Vec<_> = self
+            .catalog
+            .dataset_rows()?
+            .into_iter()
+            .filter(|r| r.study.id == study.id)
+            .map(|r| r.dataset.id)
+            .collect();
+        self.index.index_datasets_from(&self.catalog, &ids)?;
+        Ok(renamed)
+    }
+
+    /// Remove the study called `name` with its data (refused unless `force` when it holds any;
+    /// audited as `who`), under the import lock, then drop its datasets from the index. Its
+    /// blobs become garbage for `fsck --gc` unless another study references them.
+    pub fn remove_study(
+        &self,
+        name: &str,
+        force: bool,
+        who: &str,
+    ) -> Result<crate::catalog::RemovedStudy, NodeError> {
+        let _lock = self.import_lock()?;
+        let study = self.catalog.require_study(name)?;
+        let removed = self.catalog.remove_study(study.id, force, who, now())?;
+        self.index.remove_datasets(&removed.datasets)?;
+        Ok(removed)
     }
 
     /// The de-identification keys.

@@ -3,17 +3,23 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
 use node::{Home, Node};
-use node::{ImportOptions, Importer, Progress};
+use node::{ImportOptions, ImportSummary, Importer};
+
+use crate::out::json;
+use crate::outln;
+use crate::progress::{Bar, Unit};
 
 /// Arguments of `neurofed import`.
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// Study to import into (created if missing).
+    /// Study to import into (default: the node's default study). It must exist unless
+    /// `--create` is given (or you answer yes when asked on a terminal).
     #[arg(long)]
     study: Option<String>,
+    /// Create the study if it does not exist.
+    #[arg(long)]
+    create: bool,
     /// De-identification profile for a new study (built-in: default, basic).
     #[arg(long)]
     profile: Option<String>,
@@ -26,7 +32,7 @@ pub struct ImportArgs {
     /// Skip series that a quality card grades `fail` (each file is reported with the reason).
     #[arg(long)]
     reject_failed: bool,
-    /// Print one JSON object with the summary.
+    /// Print one JSON object with the summary (with `"error"` when nothing could be imported).
     #[arg(long)]
     json: bool,
     /// Files, folders, DICOMDIR trees or zip archives.
@@ -34,30 +40,21 @@ pub struct ImportArgs {
     paths: Vec<PathBuf>,
 }
 
-struct Bar(ProgressBar);
-
-impl Progress for Bar {
-    fn input_done(&self) {
-        self.0.inc(1);
-    }
-    fn committing(&self, instances: usize) {
-        self.0
-            .set_message(format!("making {instances} instances durable"));
-    }
-    fn converting(&self, series: usize) {
-        self.0
-            .set_message(format!("converting {series} series to NIfTI"));
-    }
+/// Why an import that stored nothing failed: every input was skipped.
+fn failure(s: &ImportSummary) -> Option<String> {
+    (s.instances == 0 && s.duplicates == 0 && !s.skipped.is_empty()).then(|| {
+        format!(
+            "nothing imported: all {} inputs were skipped (see \"skipped\" for each reason)",
+            s.skipped.len()
+        )
+    })
 }
 
 pub fn run(home: &Home, a: ImportArgs) -> anyhow::Result<ExitCode> {
     let node = Node::open(home)?;
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {pos} files  {per_sec}  {elapsed}  {msg}")
-            .context("progress template")?,
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    if let Some(name) = &a.study {
+        super::study::ensure_exists(&node, name, a.create)?;
+    }
     let opts = ImportOptions {
         study: a.study.clone(),
         profile: a.profile.clone(),
@@ -66,13 +63,23 @@ pub fn run(home: &Home, a: ImportArgs) -> anyhow::Result<ExitCode> {
         reject_failed: a.reject_failed,
         actor: None,
     };
-    let progress = Bar(bar);
-    let summary = Importer::new(&node).run(&a.paths, &opts, &progress);
-    progress.0.finish_and_clear();
+    let bar = Bar::new("importing", Unit::Items("files"));
+    let summary = Importer::new(&node).run(&a.paths, &opts, &bar);
+    bar.finish();
     let s = summary?;
+    let failed = failure(&s);
+    let code = if failed.is_some() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    };
     if a.json {
-        super::print_json(&s)?;
-        return Ok(ExitCode::SUCCESS);
+        let mut v = serde_json::to_value(&s)?;
+        if let (Some(why), Some(o)) = (&failed, v.as_object_mut()) {
+            o.insert("error".into(), why.clone().into());
+        }
+        json(&v)?;
+        return Ok(code);
     }
     let study = a
         .study
@@ -82,24 +89,28 @@ pub fn run(home: &Home, a: ImportArgs) -> anyhow::Result<ExitCode> {
     } else {
         0.0
     };
-    println!(
+    outln!(
         "Imported {} instances ({} series, {} subjects, {} examinations) into study {study:?} in {:.1} s ({rate:.0} files/s).",
         s.instances, s.series, s.subjects, s.examinations, s.seconds
-    );
-    println!("Already present: {}.", s.duplicates);
+    )?;
+    outln!("Already present: {}.", s.duplicates)?;
     if s.nifti + s.nifti_refused > 0 {
-        println!(
+        outln!(
             "NIfTI: {} series converted, {} without NIfTI (`neurofed ls --json` says why).",
-            s.nifti, s.nifti_refused
-        );
+            s.nifti,
+            s.nifti_refused
+        )?;
     }
     if s.skipped.is_empty() {
-        println!("Skipped: none.");
+        outln!("Skipped: none.")?;
     } else {
-        println!("Skipped {} files:", s.skipped.len());
+        outln!("Skipped {} files:", s.skipped.len())?;
         for f in &s.skipped {
-            println!("  {}: {}", f.path, f.reason);
+            outln!("  {}: {}", f.path, f.reason)?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    if let Some(why) = failed {
+        eprintln!("error: {why}");
+    }
+    Ok(code)
 }

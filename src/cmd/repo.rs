@@ -1,13 +1,16 @@
-//! `neurofed init`, `stats`, `ls`, `export`, `fsck`.
+//! `neurofed init`, `stats`, `ls`, `reindex`, `export`, `fsck`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use node::{export_dicom, export_nifti, ExportFilter};
+use anyhow::Context;
+use node::{export_dicom_with, export_nifti_with, ExportFilter};
 use node::{Home, Node};
 use serde::Serialize;
 
-use super::{human_bytes, print_json};
+use crate::out::{cut, human_bytes, json};
+use crate::outln;
+use crate::progress::{Bar, Unit};
 
 /// `--json` alone.
 #[derive(Debug, clap::Args)]
@@ -27,24 +30,32 @@ pub struct InitArgs {
     /// person imaged at two centers gets the same pseudonym.
     #[arg(long, value_name = "FILE")]
     linkage_key: Option<PathBuf>,
+    /// Machine-readable output: `{"center", "center_id", "home"}`.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn init(home: &Home, a: InitArgs) -> anyhow::Result<ExitCode> {
     let key = match &a.linkage_key {
         Some(p) => {
-            let text =
-                std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            let text = std::fs::read_to_string(p).with_context(|| p.display().to_string())?;
             Some(node::parse_key(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?)
         }
         None => None,
     };
     let node = home.init(&a.center, key)?;
     let center = node.catalog.node_center()?;
-    println!(
-        "Node for center {:?} ready in {}",
-        center.name,
-        home.root().display()
-    );
+    if a.json {
+        json(&serde_json::json!({
+            "center": center.name, "center_id": center.id, "home": home.root(),
+        }))?;
+    } else {
+        outln!(
+            "Node for center {:?} ready in {}",
+            center.name,
+            home.root().display()
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -52,17 +63,17 @@ pub fn stats(home: &Home, a: JsonArg) -> anyhow::Result<ExitCode> {
     let node = Node::open(home)?;
     let s = node.catalog.stats()?;
     if a.json {
-        print_json(&s)?;
-    } else {
-        println!("centers       {}", s.centers);
-        println!("studies       {}", s.studies);
-        println!("subjects      {}", s.subjects);
-        println!("examinations  {}", s.examinations);
-        println!("acquisitions  {}", s.acquisitions);
-        println!("datasets      {}", s.datasets);
-        println!("instances     {}", s.instances);
-        println!("bytes         {} ({})", s.bytes, human_bytes(s.bytes));
+        json(&s)?;
+        return Ok(ExitCode::SUCCESS);
     }
+    outln!("centers       {}", s.centers)?;
+    outln!("studies       {}", s.studies)?;
+    outln!("subjects      {}", s.subjects)?;
+    outln!("examinations  {}", s.examinations)?;
+    outln!("acquisitions  {}", s.acquisitions)?;
+    outln!("datasets      {}", s.datasets)?;
+    outln!("instances     {}", s.instances)?;
+    outln!("bytes         {} ({})", s.bytes, human_bytes(s.bytes))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -86,78 +97,91 @@ struct LsRow {
     nifti: bool,
 }
 
+impl From<node::DatasetRow> for LsRow {
+    fn from(r: node::DatasetRow) -> Self {
+        let p = &r.acquisition.protocol;
+        let dimensions = match &p.dims {
+            Some(d) => d.clone(),
+            None => [p.columns, p.rows, Some(p.frames)]
+                .into_iter()
+                .flatten()
+                .collect(),
+        };
+        let cards = &r.acquisition.cards;
+        LsRow {
+            dataset: r.dataset.id.to_string(),
+            study: r.study.name,
+            subject: r.subject.pseudonym,
+            examination_date: r.examination.date,
+            modality: r.acquisition.modality,
+            series_description: r.acquisition.series_description,
+            dimensions,
+            instances: r.dataset.dicom.instances,
+            content_id: r.dataset.dicom.manifest.to_hex(),
+            nature: cards.current.nature.map(|n| n.to_string()),
+            original_nature: cards
+                .original
+                .as_ref()
+                .and_then(|o| o.nature)
+                .map(|n| n.to_string()),
+            contrast: cards.current.contrast.clone(),
+            qc_grade: cards.grade.map(|g| g.to_string()),
+            nifti: r.dataset.nifti.is_some(),
+        }
+    }
+}
+
 pub fn ls(home: &Home, a: JsonArg) -> anyhow::Result<ExitCode> {
     let node = Node::open(home)?;
     let rows: Vec<LsRow> = node
         .catalog
         .dataset_rows()?
         .into_iter()
-        .map(|r| {
-            let p = &r.acquisition.protocol;
-            let dimensions = match &p.dims {
-                Some(d) => d.clone(),
-                None => [p.columns, p.rows, Some(p.frames)]
-                    .into_iter()
-                    .flatten()
-                    .collect(),
-            };
-            LsRow {
-                dataset: r.dataset.id.to_string(),
-                study: r.study.name,
-                subject: r.subject.pseudonym,
-                examination_date: r.examination.date,
-                modality: r.acquisition.modality,
-                series_description: r.acquisition.series_description,
-                dimensions,
-                instances: r.dataset.dicom.instances,
-                content_id: r.dataset.dicom.manifest.to_hex(),
-                nature: r.acquisition.cards.current.nature.map(|n| n.to_string()),
-                original_nature: r
-                    .acquisition
-                    .cards
-                    .original
-                    .as_ref()
-                    .and_then(|o| o.nature)
-                    .map(|n| n.to_string()),
-                contrast: r.acquisition.cards.current.contrast.clone(),
-                qc_grade: r.acquisition.cards.grade.map(|g| g.to_string()),
-                nifti: r.dataset.nifti.is_some(),
-            }
-        })
+        .map(LsRow::from)
         .collect();
     if a.json {
-        print_json(&rows)?;
+        json(&rows)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{:<16} {:<14} {:<10} {:<4} {:<24} {:<14} {:>6}  CONTENT ID",
-        "STUDY", "SUBJECT", "DATE", "MOD", "SERIES", "DIMS", "INST"
-    );
+        "STUDY",
+        "SUBJECT",
+        "DATE",
+        "MOD",
+        "SERIES",
+        "DIMS",
+        "INST"
+    )?;
     for r in &rows {
         let dims: Vec<String> = r.dimensions.iter().map(u32::to_string).collect();
-        println!(
+        outln!(
             "{:<16} {:<14} {:<10} {:<4} {:<24} {:<14} {:>6}  {}",
-            truncate(&r.study, 16),
-            truncate(&r.subject, 14),
+            cut(&r.study, 16),
+            cut(&r.subject, 14),
             r.examination_date.as_deref().unwrap_or("-"),
-            truncate(&r.modality, 4),
-            truncate(r.series_description.as_deref().unwrap_or("-"), 24),
+            cut(&r.modality, 4),
+            cut(r.series_description.as_deref().unwrap_or("-"), 24),
             dims.join("x"),
             r.instances,
-            &r.content_id[..16]
-        );
+            r.content_id.get(..16).unwrap_or(&r.content_id)
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
+pub fn reindex(home: &Home, a: JsonArg) -> anyhow::Result<ExitCode> {
+    let node = Node::open(home)?;
+    let bar = Bar::new("indexing", Unit::Items("datasets"));
+    let n = node.index.rebuild_with(&node.catalog, &bar);
+    bar.finish();
+    let n = n?;
+    if a.json {
+        json(&serde_json::json!({ "datasets": n }))?;
     } else {
-        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
-        t.push('…');
-        t
+        outln!("Indexed {n} datasets.")?;
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Export formats.
@@ -189,23 +213,26 @@ pub struct ExportArgs {
 pub fn export(home: &Home, a: ExportArgs) -> anyhow::Result<ExitCode> {
     let node = Node::open(home)?;
     let filter = ExportFilter { study: a.study };
+    let bar = Bar::new("exporting", Unit::Bytes);
     let s = match a.format {
-        ExportFormat::Dicom => export_dicom(&node, &a.out, &filter)?,
-        ExportFormat::Nifti => export_nifti(&node, &a.out, &filter)?,
+        ExportFormat::Dicom => export_dicom_with(&node, &a.out, &filter, &bar),
+        ExportFormat::Nifti => export_nifti_with(&node, &a.out, &filter, &bar),
     };
+    bar.finish();
+    let s = s?;
     if a.json {
-        print_json(&s)?;
-    } else {
-        println!(
-            "Exported {} datasets, {} files ({}) to {}",
-            s.datasets,
-            s.files,
-            human_bytes(s.bytes),
-            a.out.display()
-        );
-        for n in &s.not_exported {
-            println!("  not exported: {} ({}): {}", n.series, n.dataset, n.reason);
-        }
+        json(&s)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    outln!(
+        "Exported {} datasets, {} files ({}) to {}",
+        s.datasets,
+        s.files,
+        human_bytes(s.bytes),
+        a.out.display()
+    )?;
+    for n in &s.not_exported {
+        outln!("  not exported: {} ({}): {}", n.series, n.dataset, n.reason)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -223,42 +250,46 @@ pub struct FsckArgs {
 
 pub fn fsck(home: &Home, a: FsckArgs) -> anyhow::Result<ExitCode> {
     let node = Node::open(home)?;
-    let r = node::fsck(&node, a.gc)?;
-    if a.json {
-        print_json(&r)?;
-    } else {
-        println!(
-            "Checked {} blobs ({}) and {} catalog references.",
-            r.blobs_checked,
-            human_bytes(r.bytes_checked),
-            r.references_checked
-        );
-        if r.garbage_blobs > 0 || r.staging_files > 0 {
-            println!(
-                "{} {} unreferenced blobs ({}) and {} staging files{}.",
-                if r.collected { "Removed" } else { "Found" },
-                r.garbage_blobs,
-                human_bytes(r.garbage_bytes),
-                r.staging_files,
-                if r.collected {
-                    ""
-                } else {
-                    " (harmless; `neurofed fsck --gc` removes them)"
-                }
-            );
-        }
-        if r.is_clean() {
-            println!("No inconsistency.");
-        } else {
-            println!("{} inconsistencies:", r.problems.len());
-            for p in &r.problems {
-                println!("  {p}");
-            }
-        }
-    }
-    Ok(if r.is_clean() {
+    let bar = Bar::new("checking", Unit::Items("blobs"));
+    let r = node::fsck_with(&node, a.gc, &bar);
+    bar.finish();
+    let r = r?;
+    let code = if r.is_clean() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
-    })
+        ExitCode::FAILURE
+    };
+    if a.json {
+        json(&r)?;
+        return Ok(code);
+    }
+    outln!(
+        "Checked {} blobs ({}) and {} catalog references.",
+        r.blobs_checked,
+        human_bytes(r.bytes_checked),
+        r.references_checked
+    )?;
+    if r.garbage_blobs > 0 || r.staging_files > 0 {
+        outln!(
+            "{} {} unreferenced blobs ({}) and {} staging files{}.",
+            if r.collected { "Removed" } else { "Found" },
+            r.garbage_blobs,
+            human_bytes(r.garbage_bytes),
+            r.staging_files,
+            if r.collected {
+                ""
+            } else {
+                " (harmless; `neurofed fsck --gc` removes them)"
+            }
+        )?;
+    }
+    if r.is_clean() {
+        outln!("No inconsistency.")?;
+    } else {
+        outln!("{} inconsistencies:", r.problems.len())?;
+        for p in &r.problems {
+            outln!("  {p}")?;
+        }
+    }
+    Ok(code)
 }

@@ -42,7 +42,7 @@ pub fn run(a: SampleArgs) -> anyhow::Result<ExitCode> {
         .with_size(size);
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} files  {per_sec}  {elapsed}")
+        ProgressStyle::with_template("writing {bar:30} {pos}/{len} files {percent}%  ETA {eta}")
             .context("progress template")?,
     );
     let summary = sample::write_sample(&a.out, &opts, &mut |done, total| {
@@ -52,10 +52,10 @@ pub fn run(a: SampleArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     let s = summary?;
     if a.json {
-        super::print_json(&s)?;
+        crate::out::json(&s)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    crate::outln!(
         "Wrote {} images ({} series, {} subjects, {} examinations) to {}: {} files, {} in {:.1} s.",
         s.instances,
         s.series,
@@ -63,13 +63,13 @@ pub fn run(a: SampleArgs) -> anyhow::Result<ExitCode> {
         s.examinations,
         s.out.display(),
         s.files,
-        super::human_bytes(s.bytes),
+        crate::out::human_bytes(s.bytes),
         s.seconds
-    );
-    println!(
+    )?;
+    crate::outln!(
         "Fake PHI is planted in every header; `neurofed import {}` removes it (`neurofed demo --corpus {}` runs the demo on it).",
         s.out.display(),
         s.out.display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,7 @@
-//! `neurofed search` and `neurofed reindex`: the local node's index, queried directly.
+//! `neurofed search`: the local node's index queried directly, or (`--federated`) the running
+//! node asked over its HTTP API with the caller's token. Either way the filter, facet and sort
+//! strings are those of `GET /api/v1/search`, parsed by the node's one parser, and the answer is
+//! printed by the one printer ([`super::results`]) or as the API's JSON.
 //!
 //! The command line is the node's operator and sees everything, unless `--as USER` asks what a
 //! user would see (their `see` scope, now or `--at` a given day): the same filter the HTTP API
@@ -13,8 +16,29 @@ use node::{Home, Node};
 use protocol::query::{Page, SearchQuery, Sort};
 use protocol::time::Date;
 use web::SearchBody;
+use web::{ApiClient, SearchAnswer, SearchParams};
 
-use super::print_json;
+use super::results::{print, View};
+use crate::out::json;
+use crate::outln;
+
+/// Where the running node is, and the caller's token.
+#[derive(Debug, clap::Args)]
+pub struct ApiArgs {
+    /// The running node's HTTP API.
+    #[arg(long, env = "NEUROFED_NODE", default_value = "http://127.0.0.1:8080")]
+    pub node: String,
+    /// API token (`neurofed user token`).
+    #[arg(long, env = "NEUROFED_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+impl ApiArgs {
+    /// A client of the running node.
+    pub fn client(&self) -> ApiClient {
+        ApiClient::new(&self.node, self.token.clone())
+    }
+}
 
 /// Arguments of `neurofed search`.
 #[derive(Debug, clap::Args)]
@@ -53,7 +77,8 @@ pub struct SearchArgs {
     #[arg(long)]
     suggest: bool,
     /// Machine-readable output: the JSON of the HTTP API's `GET /api/v1/search` (`total`, `hits`,
-    /// `facets`, `facet_other`, `pending_agreements`), or a list of completions.
+    /// `facets`, `facet_other`, `pending_agreements`; federated: also `nodes`, `coverage`,
+    /// `facet_error_bound`, `elapsed_ms`), or a list of completions.
     #[arg(long)]
     json: bool,
     /// Ask the running node (`neurofed serve`) to search every member of its consortium, with
@@ -61,15 +86,7 @@ pub struct SearchArgs {
     #[arg(long, conflicts_with_all = ["as_user", "at", "suggest"])]
     federated: bool,
     #[command(flatten)]
-    api: super::federation::ApiArgs,
-}
-
-/// Arguments of `neurofed reindex`.
-#[derive(Debug, clap::Args)]
-pub struct ReindexArgs {
-    /// Machine-readable output.
-    #[arg(long)]
-    json: bool,
+    api: ApiArgs,
 }
 
 /// The scope searched, and (with `--as`) the studies the user's pending agreements leave out.
@@ -116,19 +133,29 @@ fn query(a: &SearchArgs) -> anyhow::Result<SearchQuery> {
     })
 }
 
+/// `--federated`: the same strings, to the running node.
+fn federated(a: SearchArgs) -> anyhow::Result<ExitCode> {
+    let params = SearchParams {
+        text: a.query.clone(),
+        filters: a.filters.clone(),
+        facets: a.facets.clone(),
+        sort: a.sort.clone(),
+        offset: a.offset,
+        limit: a.limit,
+        federated: true,
+    };
+    match a.api.client().search(&params)? {
+        SearchAnswer::Federated(body) if a.json => json(&body)?,
+        SearchAnswer::Federated(body) => print(&View::from(&body))?,
+        SearchAnswer::Local(body) if a.json => json(&body)?,
+        SearchAnswer::Local(body) => print(&View::from(&body))?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn search(home: &Home, a: SearchArgs) -> anyhow::Result<ExitCode> {
     if a.federated {
-        return super::federation::search(super::federation::SearchArgs {
-            text: a.query,
-            federated: true,
-            filters: a.filters,
-            facets: a.facets,
-            sort: a.sort,
-            offset: a.offset,
-            size: a.limit,
-            json: a.json,
-            api: a.api,
-        });
+        return federated(a);
     }
     let node = Node::open(home)?;
     let (scope, pending) = scope(&node, &a)?;
@@ -138,79 +165,19 @@ pub fn search(home: &Home, a: SearchArgs) -> anyhow::Result<ExitCode> {
         };
         let found = node.index.suggest(prefix, &scope, a.limit as usize)?;
         if a.json {
-            print_json(&found)?;
+            json(&found)?;
         } else {
             for s in found {
-                println!("{s}");
+                outln!("{s}")?;
             }
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let q = query(&a)?;
-    let body = SearchBody::new(node.index.search(&q, &scope)?, &pending)?;
+    let body = SearchBody::new(node.index.search(&query(&a)?, &scope)?, &pending)?;
     if a.json {
-        print_json(&body)?;
+        json(&body)?;
     } else {
-        print_results(&body);
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn print_results(r: &SearchBody) {
-    println!("{} datasets", r.total);
-    if !r.hits.is_empty() {
-        println!(
-            "{:<16} {:<16} {:<14} {:<10} {:<4} {:<9} {:<7} {:<24} DATASET",
-            "STUDY", "CENTER", "SUBJECT", "DATE", "MOD", "NATURE", "QC", "SERIES"
-        );
-        for h in &r.hits {
-            let cut = |s: &str, n: usize| s.chars().take(n).collect::<String>();
-            let opt = |s: &Option<String>, n: usize| cut(s.as_deref().unwrap_or("-"), n);
-            println!(
-                "{:<16} {:<16} {:<14} {:<10} {:<4} {:<9} {:<7} {:<24} {}",
-                cut(&h.study.name, 16),
-                cut(&h.center, 16),
-                cut(&h.subject, 14),
-                opt(&h.exam_date, 10),
-                cut(&h.modality, 4),
-                opt(&h.nature, 9),
-                h.qc_grade
-                    .map(|g| format!("{g:?}").to_lowercase())
-                    .unwrap_or_else(|| "-".into()),
-                opt(&h.series_description, 24),
-                h.dataset
-            );
-        }
-    }
-    for (field, values) in &r.facets.0 {
-        let mut parts: Vec<String> = values.iter().map(|(v, n)| format!("{v} {n}")).collect();
-        if let Some(&other) = r.facet_other.get(field).filter(|&&n| n > 0) {
-            parts.push(format!("other {other}"));
-        }
-        println!(
-            "{field}: {}",
-            if parts.is_empty() {
-                "-".to_string()
-            } else {
-                parts.join(", ")
-            }
-        );
-    }
-    for p in &r.pending_agreements {
-        println!(
-            "not searched: study {:?} ({}) until its data-use agreement (version {}) is accepted",
-            p.study_name, p.study_id, p.version
-        );
-    }
-}
-
-pub fn reindex(home: &Home, a: ReindexArgs) -> anyhow::Result<ExitCode> {
-    let node = Node::open(home)?;
-    let n = node.index.rebuild(&node.catalog)?;
-    if a.json {
-        print_json(&serde_json::json!({ "datasets": n }))?;
-    } else {
-        println!("Indexed {n} datasets.");
+        print(&View::from(&body))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,8 @@ use node::load_card;
 use node::{Home, Node};
 use serde_json::json;
 
-use super::print_json;
+use crate::out::json as print_json;
+use crate::outln;
 
 /// `neurofed studycard ...`
 #[derive(Debug, clap::Subcommand)]
@@ -17,9 +18,16 @@ pub enum StudycardCmd {
     Add {
         /// The card file.
         file: PathBuf,
-        /// The study (default: the card's `study` key).
+        /// The study (default: the card's `study` key). It must exist unless `--create` is
+        /// given (or you answer yes when asked on a terminal).
         #[arg(long)]
         study: Option<String>,
+        /// Create the study if it does not exist.
+        #[arg(long)]
+        create: bool,
+        /// Machine-readable output: `{"card", "version", "study", "study_id", "study_created"}`.
+        #[arg(long)]
+        json: bool,
     },
     /// List the cards of a study (all versions with --all).
     Ls {
@@ -47,7 +55,12 @@ pub enum StudycardCmd {
 pub fn run(home: &Home, cmd: StudycardCmd) -> anyhow::Result<ExitCode> {
     let node = Node::open(home)?;
     match cmd {
-        StudycardCmd::Add { file, study } => {
+        StudycardCmd::Add {
+            file,
+            study,
+            create,
+            json: as_json,
+        } => {
             let card = load_card(&file)?;
             let source = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
@@ -57,23 +70,28 @@ pub fn run(home: &Home, cmd: StudycardCmd) -> anyhow::Result<ExitCode> {
                     file.display()
                 )
             })?;
+            super::study::ensure_exists(&node, &name, create)?;
             let (study, created) = node.catalog.ensure_study(&name, None)?;
             let v = node.catalog.add_card(study.id, card, &source)?;
-            println!(
-                "Card {:?} version {} added to study {:?}{}. Re-apply it to existing data with `neurofed studycard apply --study {:?}`.",
-                v.card.name,
-                v.version,
-                study.name,
-                if created { " (study created)" } else { "" },
-                study.name
-            );
+            if as_json {
+                print_json(&json!({
+                    "card": v.card.name, "version": v.version, "study": study.name,
+                    "study_id": study.id, "study_created": created,
+                }))?;
+            } else {
+                outln!(
+                    "Card {:?} version {} added to study {:?}{}. Re-apply it to existing data with `neurofed studycard apply --study {:?}`.",
+                    v.card.name,
+                    v.version,
+                    study.name,
+                    if created { " (study created)" } else { "" },
+                    study.name
+                )?;
+            }
         }
         StudycardCmd::Ls { study, all, json } => {
             let studies = match study {
-                Some(n) => vec![node
-                    .catalog
-                    .study_by_name(&n)?
-                    .ok_or_else(|| anyhow!("no study named {n:?}"))?],
+                Some(n) => vec![node.catalog.require_study(&n)?],
                 None => node.catalog.studies()?,
             };
             let mut rows = Vec::new();
@@ -102,27 +120,28 @@ pub fn run(home: &Home, cmd: StudycardCmd) -> anyhow::Result<ExitCode> {
             if json {
                 print_json(&rows)?;
             } else {
-                println!(
+                outln!(
                     "{:<20} {:<24} {:>7} {:>6} {:>8}",
-                    "STUDY", "CARD", "VERSION", "RULES", "QUALITY"
-                );
+                    "STUDY",
+                    "CARD",
+                    "VERSION",
+                    "RULES",
+                    "QUALITY"
+                )?;
                 for r in &rows {
-                    println!(
+                    outln!(
                         "{:<20} {:<24} {:>7} {:>6} {:>8}",
                         r["study"].as_str().unwrap_or(""),
                         r["card"].as_str().unwrap_or(""),
                         r["version"],
                         r["rules"],
                         r["quality_rules"]
-                    );
+                    )?;
                 }
             }
         }
         StudycardCmd::Apply { study, json } => {
-            let s = node
-                .catalog
-                .study_by_name(&study)?
-                .ok_or_else(|| anyhow!("no study named {study:?}"))?;
+            let s = node.catalog.require_study(&study)?;
             let report = node::apply_cards(&node, &s)?;
             if json {
                 let acqs: Vec<_> = report
@@ -152,28 +171,28 @@ pub fn run(home: &Home, cmd: StudycardCmd) -> anyhow::Result<ExitCode> {
                     .iter()
                     .filter(|a| !a.changes.is_empty())
                     .count();
-                println!(
+                outln!(
                     "Re-applied the cards of {study:?} to {} acquisitions; {changed} changed.",
                     report.acquisitions.len()
-                );
+                )?;
                 for a in report.acquisitions.iter().filter(|a| !a.changes.is_empty()) {
                     let desc = a.series_description.as_deref().unwrap_or("-");
                     for c in &a.changes {
-                        println!(
+                        outln!(
                             "  {desc}: {} {} -> {}",
                             c.field,
                             c.before.as_deref().unwrap_or("(unset)"),
                             c.after.as_deref().unwrap_or("(unset)")
-                        );
+                        )?;
                     }
                 }
                 for (x, c) in &report.conformity {
                     match c {
-                        Some(v) => println!(
+                        Some(v) => outln!(
                             "  examination {x}: {:.0}% of graded acquisitions pass",
                             v * 100.0
-                        ),
-                        None => println!("  examination {x}: not graded"),
+                        )?,
+                        None => outln!("  examination {x}: not graded")?,
                     }
                 }
             }

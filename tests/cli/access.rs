@@ -60,7 +60,11 @@ fn home() -> (tempfile::TempDir, PathBuf) {
     std::fs::create_dir(&empty).expect("mkdir");
     ok(&home, &["init", "--center", "Rennes"], None);
     let empty = empty.to_str().expect("utf-8 path");
-    ok(&home, &["import", "--study", "MS cohort", empty], None);
+    ok(
+        &home,
+        &["import", "--create", "--study", "MS cohort", empty],
+        None,
+    );
     (dir, home)
 }
 

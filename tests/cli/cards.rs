@@ -22,12 +22,12 @@ fn cards_apply_at_import_and_reapply_keeps_originals() {
     let (dir, home) = new_home("Card center");
     for c in ["mr-natures.toml", "mr-quality.toml"] {
         ok(neurofed(&home)
-            .args(["studycard", "add", "--study", "S"])
+            .args(["studycard", "add", "--create", "--study", "S"])
             .arg(docs_card(c)));
     }
     json(
         neurofed(&home)
-            .args(["import", "--study", "S"])
+            .args(["import", "--create", "--study", "S"])
             .arg(&corpus),
     );
     let ls = json(neurofed(&home).arg("ls"));
@@ -65,10 +65,10 @@ conditions = [{ tag = "SliceThickness", op = "less_than", values = [1.5] }]
     )
     .unwrap();
     ok(neurofed(&home)
-        .args(["studycard", "add", "--study", "S"])
+        .args(["studycard", "add", "--create", "--study", "S"])
         .arg(&v2));
     ok(neurofed(&home)
-        .args(["studycard", "add", "--study", "S"])
+        .args(["studycard", "add", "--create", "--study", "S"])
         .arg(&strict));
     let cards = json(neurofed(&home).args(["studycard", "ls", "--study", "S"]));
     let natures: Vec<_> = cards
@@ -128,11 +128,11 @@ conditions = [{ tag = "SeriesDescription", op = "starts_with", values = ["bold"]
     )
     .unwrap();
     ok(neurofed(&home)
-        .args(["studycard", "add", "--study", "S"])
+        .args(["studycard", "add", "--create", "--study", "S"])
         .arg(&card));
     let s = json(
         neurofed(&home)
-            .args(["import", "--study", "S", "--reject-failed"])
+            .args(["import", "--create", "--study", "S", "--reject-failed"])
             .arg(&corpus),
     );
     let truth = testkit::truth(&corpus);

@@ -35,12 +35,12 @@ fn corpus_home() -> (tempfile::TempDir, PathBuf, String) {
         let card = testkit::workspace_root().join("docs/cards/mr-natures.toml");
         if i < 2 {
             ok(neurofed(&home)
-                .args(["studycard", "add", "--study", study])
+                .args(["studycard", "add", "--create", "--study", study])
                 .arg(&card));
         }
         json(
             neurofed(&home)
-                .args(["import", "--study", study])
+                .args(["import", "--create", "--study", study])
                 .arg(subject),
         );
     }

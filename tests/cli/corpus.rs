@@ -15,7 +15,7 @@ fn every_reference_file_is_imported_or_skipped_with_a_reason() {
         .count() as u64;
     let (_dir, home) = new_home("Corpus center");
     let out = neurofed(&home)
-        .args(["import", "--study", "reference", "--json"])
+        .args(["import", "--create", "--study", "reference", "--json"])
         .arg(&corpus)
         .output()
         .unwrap();
@@ -66,7 +66,7 @@ fn every_reference_file_is_imported_or_skipped_with_a_reason() {
 
     let again = json(
         neurofed(&home)
-            .args(["import", "--study", "reference"])
+            .args(["import", "--create", "--study", "reference"])
             .arg(&corpus),
     );
     assert_eq!(again["instances"], 0, "{again}");

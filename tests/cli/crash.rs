@@ -18,7 +18,9 @@ fn sigkill_during_import_leaves_a_consistent_node() {
     // Small batches so that kills land in every phase: reading, staging, syncing, committing.
     for delay_ms in [30u64, 120, 250, 400, 650, 900] {
         let mut child = neurofed(&home)
-            .args(["import", "--study", "S", "--batch", "40", "--json"])
+            .args([
+                "import", "--create", "--study", "S", "--batch", "40", "--json",
+            ])
             .arg(&corpus)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -42,7 +44,7 @@ fn sigkill_during_import_leaves_a_consistent_node() {
     }
     let done = json(
         neurofed(&home)
-            .args(["import", "--study", "S"])
+            .args(["import", "--create", "--study", "S"])
             .arg(&corpus),
     );
     let stats = json(neurofed(&home).arg("stats"));

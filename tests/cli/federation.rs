@@ -84,11 +84,17 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
     let (_da, a) = new_home("Center A");
     let (_db, b) = new_home("Center B");
     let (_dc, coord) = new_home("Coordination");
+    // The example nature card, so that `nature` has values to filter on.
+    for home in [&a, &b] {
+        ok(neurofed(home)
+            .args(["studycard", "add", "--create", "--study", "MS cohort"])
+            .arg(testkit::workspace_root().join("docs/cards/mr-natures.toml")));
+    }
     ok(neurofed(&a)
-        .args(["import", "--study", "MS cohort"])
+        .args(["import", "--create", "--study", "MS cohort"])
         .arg(&subjects[0]));
     ok(neurofed(&b)
-        .args(["import", "--study", "MS cohort"])
+        .args(["import", "--create", "--study", "MS cohort"])
         .arg(&subjects[1]));
     let b_datasets = json(neurofed(&b).args(["stats"]))["datasets"]
         .as_u64()
@@ -229,6 +235,63 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
         .env("NEUROFED_TOKEN", &token));
     assert!(out.contains("coverage: 2/2 nodes"), "{out}");
     assert!(out.contains("Center B"), "{out}");
+
+    // The API's filter language goes through the CLI as typed (the node's one parser judges
+    // it): a range and an exclusion give what the API gives for the same strings.
+    let all = r["total"].as_u64().unwrap();
+    for (filter, encoded) in [
+        ("tr:[1000 TO 2500]", "tr:%5B1000%20TO%202500%5D"),
+        ("-nature:T1w", "-nature:T1w"),
+    ] {
+        let cli = json(
+            neurofed(&a)
+                .args(["search", "--federated", "--node"])
+                .arg(format!("http://{http_a}"))
+                .args(["--filter", filter, "--facet", "nature", "--limit", "1000"])
+                .env("NEUROFED_TOKEN", &token),
+        );
+        let (status, api) = get(
+            &http_a,
+            &format!("/api/v1/search?scope=federated&filter={encoded}&facet=nature&limit=1000"),
+            &token,
+        );
+        assert_eq!(status, 200, "{api}");
+        assert_eq!(cli["total"], api["total"], "{filter}: {cli}");
+        assert_eq!(cli["facets"], api["facets"], "{filter}");
+        assert_eq!(cli["coverage"]["answered"], 2, "{filter}: {cli}");
+        let n = cli["total"].as_u64().unwrap();
+        assert!(n > 0 && n < all, "{filter}: {n} of {all}");
+        assert_eq!(cli["hits"].as_array().map(Vec::len), Some(n as usize));
+    }
+    let excluded = json(
+        neurofed(&a)
+            .args(["search", "--federated", "--node"])
+            .arg(format!("http://{http_a}"))
+            .args(["--filter", "-nature:T1w", "--limit", "1000"])
+            .env("NEUROFED_TOKEN", &token),
+    );
+    assert!(
+        excluded["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["nature"] != "T1w"),
+        "{excluded}"
+    );
+    // A filter the node refuses: the server's explanation, not only a status code.
+    let o = neurofed(&a)
+        .args(["search", "--federated", "--node"])
+        .arg(format!("http://{http_a}"))
+        .args(["--filter", "colour:red"])
+        .env("NEUROFED_TOKEN", &token)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("invalid_query") && err.contains("modality"),
+        "{err}"
+    );
 
     // A local-only node refuses federated routes clearly: here, an unknown scope.
     let (status, e) = get(&http_a, "/api/v1/search?scope=everywhere", &token);
@@ -530,7 +593,7 @@ fn a_copy_is_served_by_the_member_holding_it_when_the_owner_is_gone() {
         .collect();
     let (a, b, c, coord) = (&dirs[0].1, &dirs[1].1, &dirs[2].1, &dirs[3].1);
     ok(neurofed(b)
-        .args(["import", "--study", "MS cohort"])
+        .args(["import", "--create", "--study", "MS cohort"])
         .arg(&subjects[1]));
     ok(neurofed(coord).args(["consortium", "create", "Test consortium"]));
     let homes = [a, b, c];

@@ -14,4 +14,5 @@ mod sample;
 mod search;
 mod serve;
 mod sources;
+mod tools;
 mod util;

@@ -84,12 +84,12 @@ fn carded() -> &'static Carded {
         let (dir, home) = new_home("Search center");
         for c in ["mr-natures.toml", "mr-quality.toml"] {
             ok(neurofed(&home)
-                .args(["studycard", "add", "--study", "S"])
+                .args(["studycard", "add", "--create", "--study", "S"])
                 .arg(docs_card(c)));
         }
         json(
             neurofed(&home)
-                .args(["import", "--study", "S"])
+                .args(["import", "--create", "--study", "S"])
                 .arg(&corpus),
         );
         Carded {
@@ -298,11 +298,11 @@ fn reindex_rebuilds_the_same_answers() {
     let corpus = testkit::synth_corpus();
     let (_dir, home) = new_home("Reindex center");
     ok(neurofed(&home)
-        .args(["studycard", "add", "--study", "S"])
+        .args(["studycard", "add", "--create", "--study", "S"])
         .arg(docs_card("mr-natures.toml")));
     json(
         neurofed(&home)
-            .args(["import", "--study", "S"])
+            .args(["import", "--create", "--study", "S"])
             .arg(&corpus),
     );
     let before = search(&home, &[&FACETS[..], &["--limit", "100"]].concat());
@@ -364,7 +364,7 @@ fn rights_matrix_for_hits_and_facet_counts() {
     let (dir, home) = new_home("Rennes");
     for s in ["A", "B"] {
         ok(neurofed(&home)
-            .args(["studycard", "add", "--study", s])
+            .args(["studycard", "add", "--create", "--study", s])
             .arg(docs_card("mr-natures.toml")));
     }
     // The corpus split: its first subject in study A, the others in study B.
@@ -378,13 +378,17 @@ fn rights_matrix_for_hits_and_facet_counts() {
     assert!(a_count > 0 && b_count > 0);
     json(
         neurofed(&home)
-            .args(["import", "--study", "A"])
+            .args(["import", "--create", "--study", "A"])
             .arg(corpus.join(&first)),
     );
     for e in std::fs::read_dir(&corpus).unwrap() {
         let p = e.unwrap().path();
         if p.is_dir() && !p.ends_with(&first) {
-            json(neurofed(&home).args(["import", "--study", "B"]).arg(&p));
+            json(
+                neurofed(&home)
+                    .args(["import", "--create", "--study", "B"])
+                    .arg(&p),
+            );
         }
     }
     let a_natures = map(&[

@@ -11,7 +11,7 @@ fn dicomdir_tree_and_zip_archive() {
     let (dir, home) = new_home("CD center");
     let s = json(
         neurofed(&home)
-            .args(["import", "--study", "CD"])
+            .args(["import", "--create", "--study", "CD"])
             .arg(&fixture),
     );
     // The DICOMDIR references three instances; the DICOMDIR file itself is the index, not data.
@@ -49,7 +49,7 @@ fn dicomdir_tree_and_zip_archive() {
     zip.finish().unwrap();
     let s = json(
         neurofed(&home)
-            .args(["import", "--study", "CD"])
+            .args(["import", "--create", "--study", "CD"])
             .arg(&zip_path),
     );
     assert_eq!(s["instances"], expected, "{s}");
@@ -63,7 +63,7 @@ fn dicomdir_tree_and_zip_archive() {
     // Same archive again: nothing new.
     let again = json(
         neurofed(&home)
-            .args(["import", "--study", "CD"])
+            .args(["import", "--create", "--study", "CD"])
             .arg(&zip_path),
     );
     assert_eq!(again["instances"], 0);

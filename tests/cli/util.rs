@@ -79,17 +79,17 @@ pub fn synth_fixture() -> &'static SynthFixture {
         let (dir, home) = new_home("Rennes Neurinfo");
         for card in ["mr-natures.toml", "mr-quality.toml"] {
             ok(neurofed(&home)
-                .args(["studycard", "add", "--study", "MS cohort"])
+                .args(["studycard", "add", "--create", "--study", "MS cohort"])
                 .arg(testkit::workspace_root().join("docs/cards").join(card)));
         }
         let first = json(
             neurofed(&home)
-                .args(["import", "--study", "MS cohort"])
+                .args(["import", "--create", "--study", "MS cohort"])
                 .arg(&corpus),
         );
         let second = json(
             neurofed(&home)
-                .args(["import", "--study", "MS cohort"])
+                .args(["import", "--create", "--study", "MS cohort"])
                 .arg(&corpus),
         );
         let export = dir.path().join("export");

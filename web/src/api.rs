@@ -266,7 +266,7 @@ pub(crate) fn clip(s: &str, n: usize) -> String {
 }
 
 /// A study as other objects name it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 pub struct StudyRef {
     /// Study id (`st_…`).
     pub id: String,

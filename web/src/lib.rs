@@ -8,6 +8,12 @@
 //! the router and lists them ([`route_table`]) so that a test can hold the OpenAPI document
 //! ([`openapi_document`]) to exactly the same set.
 //!
+//! Beside the server: [`ApiClient`] is the blocking client of a running node's API that the CLI's
+//! `search --federated`, `fetch` and `consortium push` use (the API's own types, the server's
+//! explanation of every refusal), and [`demo()`] the in-process three-center consortium of
+//! `neurofed demo`. Every request is logged once at info level (target `neurofed::access`:
+//! method, route template, status, milliseconds; never the query string).
+//!
 //! What this crate guarantees whatever the request:
 //! - **Every error is JSON** `{"error": {"code", "message"}}` ([`ApiError`]): extractor
 //!   rejections, unknown routes, wrong methods and panics included. Internal details (paths,
@@ -24,8 +30,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, unreachable_pub, rustdoc::broken_intra_doc_links)]
 
+mod access_log;
 mod api;
 mod auth;
+mod client;
+mod demo;
 mod error;
 mod openapi;
 mod router;
@@ -33,7 +42,12 @@ mod state;
 mod zipstream;
 
 pub use api::download::CHUNK as DOWNLOAD_CHUNK;
-pub use api::results::{SearchBody, SuppressedCount};
+pub use api::results::{
+    CoverageBody, FederatedBody, MemberOutcome, NodeReportBody, PendingAgreementBody, SearchBody,
+    SearchHit, SuppressedCount,
+};
+pub use client::{ApiClient, ClientError, FetchReport, Pushed, SearchAnswer, SearchParams};
+pub use demo::{run as demo, DemoError, DemoEvent, DemoOptions};
 pub use error::{ApiError, ApiResult};
 pub use openapi::document as openapi_document;
 pub use router::{app, route_table, routes, Method, Routes, MAX_JSON_BYTES};

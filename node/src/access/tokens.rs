@@ -195,6 +195,24 @@ fn verify(access: Access<'_>, kind: TokenKind, token: &str, now: UnixTime) -> Re
     Ok(user)
 }
 
+/// Delete every web session of `user` inside `txn` (a password change ends them); returns how
+/// many were open. API tokens are kept: they are revoked one by one.
+pub(super) fn end_sessions_in(txn: &redb::WriteTransaction, user: UserId) -> Result<usize> {
+    let mut t = txn.open_table(TOKENS)?;
+    let mut dead = Vec::new();
+    for item in t.iter()? {
+        let (k, v) = item?;
+        let info: TokenInfo = dec("token", &k.value(), v.value())?;
+        if info.user == user && info.kind == TokenKind::Session {
+            dead.push(k.value());
+        }
+    }
+    for k in &dead {
+        t.remove(k)?;
+    }
+    Ok(dead.len())
+}
+
 /// API tokens.
 #[derive(Debug, Clone, Copy)]
 pub struct Tokens<'a> {

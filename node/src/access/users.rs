@@ -325,7 +325,9 @@ impl<'a> Users<'a> {
         Ok(user)
     }
 
-    /// Replace a user's password (`actor`: the user, an admin or the operator).
+    /// Replace a user's password (`actor`: the user, an admin or the operator). Every web
+    /// session of the user ends in the same transaction (whoever knew the old password is
+    /// logged out); API tokens are kept (`Tokens::revoke` ends them one by one).
     pub fn set_password(
         &self,
         actor: &Principal,
@@ -337,14 +339,26 @@ impl<'a> Users<'a> {
         let user = self.require(name)?;
         self.access.require_self_or_admin(actor, user.id)?;
         let hash = self.access.cost.hash(password)?;
-        self.update(&user, |rec| {
+        let txn = self.access.db().begin_write()?;
+        {
+            let mut users = txn.open_table(USERS)?;
+            let id = user.id.to_bytes();
+            let mut rec: UserRecord = match users.get(id)? {
+                Some(v) => dec("user", &id, v.value())?,
+                None => return Err(AccessError::UnknownUser(user.name.clone())),
+            };
             rec.password_hash.clone_from(&hash);
             rec.password_changed_at = now;
-            Ok(
+            users.insert(id, enc(&rec).as_slice())?;
+            let ended = super::tokens::end_sessions_in(&txn, user.id)?;
+            Audit::append_in(
+                &txn,
                 NewEvent::new(&actor.audit_name(), AuditAction::PasswordSet, now)
-                    .detail(format!("user={}", rec.user.name)),
-            )
-        })
+                    .detail(format!("user={} sessions_ended={ended}", rec.user.name)),
+            )?;
+        }
+        txn.commit()?;
+        Ok(())
     }
 
     /// Enable or disable an account (`actor`: an admin or the operator). A disabled account keeps
@@ -692,6 +706,39 @@ mod tests {
         })
         .is_err());
         assert!(a.users().list().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_password_change_ends_the_users_sessions_only() {
+        let f = Fixture::new();
+        let a = f.access();
+        let alice = f.user("alice", Role::User);
+        let bob = f.user("bob", Role::User);
+        let op = Principal::Operator;
+        let (s1, _) = a.sessions().create(&alice, T0).unwrap();
+        let (s2, _) = a.sessions().create(&alice, T0 + 1).unwrap();
+        let (sb, _) = a.sessions().create(&bob, T0).unwrap();
+        let (api, _) = a.tokens().create(&op, "alice", "sync", None, T0).unwrap();
+        a.users()
+            .set_password(&op, "alice", "a new password", T0 + 5)
+            .unwrap();
+        for s in [&s1, &s2] {
+            assert!(a.sessions().verify(s, T0 + 6).is_err(), "{s}");
+        }
+        // Other users' sessions and the user's API tokens are untouched.
+        assert!(a.sessions().verify(&sb, T0 + 6).is_ok());
+        assert!(a.tokens().verify(&api, T0 + 6).is_ok());
+        assert!(a.users().authenticate("alice", "a new password").is_ok());
+        // A new session after the change works.
+        let (s3, _) = a.sessions().create(&alice, T0 + 7).unwrap();
+        assert!(a.sessions().verify(&s3, T0 + 8).is_ok());
+        let log = f.catalog.audit().list(&AuditFilter::default()).unwrap();
+        assert!(
+            log.iter()
+                .any(|e| e.action == AuditAction::PasswordSet
+                    && e.detail.contains("sessions_ended=2")),
+            "{log:?}"
+        );
     }
 
     #[test]

@@ -65,6 +65,14 @@ pub struct ImportOptions {
 
 /// Receives progress while an import runs (from the collector and the committer threads).
 pub trait Progress: Sync {
+    /// Whether to count the inputs for [`Progress::inputs_total`]: counting walks the sources a
+    /// second time (and decompresses zip entries again), so only a visible bar asks for it.
+    fn wants_total(&self) -> bool {
+        false
+    }
+    /// The import has `total` inputs (counted beside the import, so this may come late or, for
+    /// an import quicker than the count, never).
+    fn inputs_total(&self, _total: u64) {}
     /// One input finished (stored, duplicate or skipped).
     fn input_done(&self) {}
     /// A batch is being made durable and committed.
@@ -194,6 +202,7 @@ impl<'n> Importer<'n> {
         };
 
         let stop = AtomicBool::new(false);
+        let counted = AtomicBool::new(false);
         let (in_tx, in_rx) = bounded::<Result<Input, Unreadable>>(threads * 4);
         let (out_tx, out_rx) = bounded::<Outcome>(256);
         let (batch_tx, batch_rx) = bounded::<Vec<(String, PendingSeries)>>(1);
@@ -201,6 +210,22 @@ impl<'n> Importer<'n> {
 
         let totals = std::thread::scope(|s| -> Result<CommitTotals, ImportError> {
             let stop = &stop;
+            let counted = &counted;
+            // Counting the inputs (when asked) walks the sources a second time; it stops as soon
+            // as the import is over.
+            s.spawn(move || {
+                if !progress.wants_total() {
+                    return;
+                }
+                let mut n = 0u64;
+                for _ in source::expand(paths) {
+                    if stop.load(Ordering::Relaxed) || counted.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    n += 1;
+                }
+                progress.inputs_total(n);
+            });
             s.spawn(move || {
                 for item in source::expand(paths) {
                     if stop.load(Ordering::Relaxed) || in_tx.send(item).is_err() {
@@ -287,6 +312,7 @@ impl<'n> Importer<'n> {
                     }
                 }
             }
+            counted.store(true, Ordering::Relaxed);
             if failure.is_none() {
                 let last = collector.take_batch();
                 if !last.is_empty() {

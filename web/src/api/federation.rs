@@ -122,7 +122,7 @@ pub(crate) struct FetchBody {
 }
 
 /// One file of a fetched dataset.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub(crate) struct FetchedFile {
     /// Where to write it (relative).
     pub path: String,
@@ -133,7 +133,7 @@ pub(crate) struct FetchedFile {
 }
 
 /// What `POST /fetch` did.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub(crate) struct FetchedBody {
     /// The dataset.
     pub content_id: String,

@@ -278,6 +278,8 @@ mod tests {
             s.contains(r#""facets":{"nature":{"T2w":2,"BOLD":1}}"#),
             "{s}"
         );
+        let back: Option<SearchBody> = serde_json::from_str(&s).ok();
+        assert_eq!(back, body, "read back as written");
         // A suppressed count has no place in a local answer: an error, not a made-up number.
         let mut suppressed = results;
         suppressed.facets[0].values[1].count = Count::Below(5);

@@ -10,8 +10,9 @@ use std::convert::Infallible;
 
 use node::PendingAgreement;
 use protocol::query::{Count, Hit, QcGrade, SearchResults};
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::StudyRef;
@@ -50,8 +51,40 @@ impl<C: Serialize> Serialize for FacetMap<C> {
     }
 }
 
+/// Read back in the order written (the CLI reads the API's answers).
+impl<'de, C: Deserialize<'de>> Deserialize<'de> for FacetMap<C> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Values<C>(Vec<(String, C)>);
+        impl<'de, C: Deserialize<'de>> Deserialize<'de> for Values<C> {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_map(Pairs(std::marker::PhantomData))
+                    .map(Values)
+            }
+        }
+        struct Pairs<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Pairs<V> {
+            type Value = Vec<(String, V)>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = m.next_entry::<String, V>()? {
+                    out.push((k, v));
+                }
+                Ok(out)
+            }
+        }
+        let fields: Vec<(String, Values<C>)> =
+            d.deserialize_map(Pairs(std::marker::PhantomData))?;
+        Ok(FacetMap(
+            fields.into_iter().map(|(k, v)| (k, v.0)).collect(),
+        ))
+    }
+}
+
 /// Quality grade of an acquisition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Grade {
     /// Passes the quality card.
@@ -73,7 +106,7 @@ impl From<QcGrade> for Grade {
 }
 
 /// One dataset found: a summary, never patient data (subjects by pseudonym, dates shifted).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SearchHit {
     /// The node holding it (its PeerId): in federated answers only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -105,7 +138,7 @@ pub struct SearchHit {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub qc_grade: Option<Grade>,
     /// Image dimensions (columns, rows, slices[, frames]); absent when unknown.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(required = false)]
     pub dims: Vec<u32>,
     /// DICOM instances.
@@ -147,7 +180,7 @@ impl From<Hit> for SearchHit {
 
 /// A study whose data-use agreement the caller must accept before their rights on it take
 /// effect: until then none of its datasets is searched, counted or shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PendingAgreementBody {
     /// The study's id (`st_…`).
     pub study_id: String,
@@ -169,7 +202,7 @@ impl From<&PendingAgreement> for PendingAgreementBody {
 }
 
 /// The answer of `GET /search` and of `neurofed search --json`.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SearchBody {
     /// Matching datasets visible to the caller.
     pub total: u64,
@@ -237,9 +270,9 @@ pub(crate) enum FederatedCount {
 }
 
 /// How one member fared in a federated search.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum MemberOutcome {
+pub enum MemberOutcome {
     /// Answered; its results are merged.
     Ok,
     /// Did not answer before the deadline.
@@ -253,8 +286,8 @@ pub(crate) enum MemberOutcome {
 }
 
 /// One member's part in a federated search.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub(crate) struct NodeReportBody {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NodeReportBody {
     /// The member (PeerId).
     pub node: String,
     /// Its center, from the roster.
@@ -309,8 +342,8 @@ impl From<federation::NodeReport> for NodeReportBody {
 }
 
 /// Members that answered, of the consortium's members.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-pub(crate) struct CoverageBody {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CoverageBody {
     /// Members whose results are merged (this node included).
     pub answered: u64,
     /// Members in the roster (this node included).
@@ -328,8 +361,8 @@ impl From<federation::Coverage> for CoverageBody {
 
 /// The answer of `GET /search?scope=federated`: the local shape (counts may be `"<k"`), the hits
 /// naming their `node`, and how each member fared.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct FederatedBody {
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FederatedBody {
     /// Merged total.
     #[schema(value_type = FederatedCount)]
     pub total: Count,
@@ -656,6 +689,12 @@ mod tests {
             elapsed_ms: 5,
         };
         let v = serde_json::to_value(FederatedBody::new(r, &[])).unwrap_or_default();
+        // The CLI reads it back into the same type: nothing lost, facet order kept.
+        let back: Option<FederatedBody> = serde_json::from_value(v.clone()).ok();
+        assert_eq!(
+            back.and_then(|b| serde_json::to_value(b).ok()),
+            Some(v.clone())
+        );
         assert_eq!(v["total"], "<5");
         assert_eq!(v["facets"]["nature"]["T1w"], "<5");
         assert_eq!(v["facet_other"]["nature"], 0);

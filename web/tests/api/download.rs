@@ -234,7 +234,7 @@ async fn downloads_and_exports_share_one_layout() {
                 study: Some(study.clone()),
             },
             format,
-            &mut |_, _| {},
+            &node::NoMeter,
         )
         .unwrap();
         for row in rows
