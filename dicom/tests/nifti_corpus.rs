@@ -158,6 +158,7 @@ fn generated_corpora_have_the_expected_shapes() {
 
 #[test]
 fn a_series_with_a_missing_slice_is_refused() {
+    testkit::need_make_series!();
     let root = testkit::synth_corpus();
     let (name, mut objs) = series_of(&root)
         .into_iter()

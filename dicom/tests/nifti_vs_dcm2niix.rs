@@ -150,6 +150,7 @@ fn compare(pairs: &[(String, PathBuf, PathBuf)]) {
 
 #[test]
 fn generated_classic_series_match_dcm2niix() {
+    testkit::need_make_series!();
     require_tools();
     let root = testkit::synth_corpus();
     let tmp = tempfile::tempdir().unwrap();

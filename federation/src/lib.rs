@@ -34,7 +34,7 @@
 
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used)]
-#![warn(missing_docs)]
+#![deny(missing_docs, unreachable_pub, rustdoc::broken_intra_doc_links)]
 
 mod auth;
 pub mod backend;

@@ -79,6 +79,23 @@ macro_rules! need_shared {
     };
 }
 
+/// Skip the calling test (with a message) unless the generated corpus is `make_series.py`'s: for
+/// tests written against its exact series (sizes, names, counts). Same forms as [`need_shared!`].
+#[macro_export]
+macro_rules! need_make_series {
+    () => {
+        $crate::need_make_series!(())
+    };
+    ($ret:expr) => {
+        if !$crate::synth_is_make_series() {
+            eprintln!(
+                "skipped: written against make_series.py's corpus, which needs the shared reference material"
+            );
+            return $ret;
+        }
+    };
+}
+
 /// `shared/reference/corpus`: real DICOM and NIfTI files, with `MANIFEST.tsv`. Call
 /// [`need_shared!`] first: this panics when the shared material is absent.
 pub fn reference_corpus() -> PathBuf {

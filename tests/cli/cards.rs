@@ -114,6 +114,7 @@ conditions = [{ tag = "SliceThickness", op = "less_than", values = [1.5] }]
 
 #[test]
 fn reject_failed_skips_failing_series_with_the_reason() {
+    testkit::need_make_series!();
     let corpus = testkit::synth_corpus();
     let (dir, home) = new_home("Reject center");
     let card = dir.path().join("no-bold.toml");

@@ -7,6 +7,7 @@ use crate::util::*;
 
 #[test]
 fn sigkill_during_import_leaves_a_consistent_node() {
+    testkit::need_make_series!();
     let corpus = testkit::synth_corpus();
     let truth = testkit::truth(&corpus);
     let total: u64 = truth

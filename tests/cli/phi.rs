@@ -5,6 +5,7 @@ use crate::util::*;
 
 #[test]
 fn counts_match_truth() {
+    testkit::need_make_series!();
     let f = synth_fixture();
     let truth = testkit::truth(&f.corpus);
     let instances: u64 = truth

@@ -25,7 +25,7 @@ fn a_sample_corpus_imports_with_its_natures_and_nifti() {
     assert!(corpus.join("DICOMDIR").is_file() && corpus.join("truth.tsv").is_file());
 
     ok(neurofed(&home)
-        .args(["studycard", "add", "--study", "Sample"])
+        .args(["studycard", "add", "--create", "--study", "Sample"])
         .arg(testkit::workspace_root().join("docs/cards/mr-natures.toml")));
     // The corpus root holds a DICOMDIR: the import reads its records (truth.tsv is not one).
     let imp = json(

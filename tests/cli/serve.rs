@@ -103,6 +103,7 @@ pub(crate) fn json(body: &[u8]) -> Value {
 
 #[test]
 fn serve_answers_over_a_socket_and_stops_on_sigterm() {
+    testkit::need_make_series!();
     let (_dir, home) = new_home("Rennes Neurinfo");
     with_stdin(
         &home,

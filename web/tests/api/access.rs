@@ -150,6 +150,7 @@ async fn study_listing_and_tree_follow_the_rights() {
 
 #[tokio::test]
 async fn rights_requests_and_agreements_through_the_api() {
+    testkit::need_make_series!();
     let s = Small::new(false);
     let study = s.study.unwrap();
     let node = s.node();
@@ -319,6 +320,7 @@ async fn rights_requests_and_agreements_through_the_api() {
 
 #[tokio::test]
 async fn accounts_and_tokens_through_the_api() {
+    testkit::need_make_series!();
     let s = Small::new(false);
     let admin = Some(s.admin.as_str());
     let r = json(

@@ -220,6 +220,7 @@ async fn broken_json_bodies_are_400_or_415() {
 
 #[tokio::test]
 async fn oversized_bodies_are_413() {
+    testkit::need_make_series!();
     let s = Small::with_upload_limit(false, 10_000);
     let t = Some(s.admin.as_str());
     let big = "x".repeat(2 << 20);

@@ -180,6 +180,7 @@ async fn unknown_formats_are_400() {
 
 #[tokio::test]
 async fn a_corrupt_blob_aborts_the_stream() {
+    testkit::need_make_series!();
     let s = Small::new(false);
     let node = s.node();
     let row = node.catalog.dataset_rows().unwrap().remove(0);

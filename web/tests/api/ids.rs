@@ -279,6 +279,7 @@ async fn studies_are_named_by_id_or_by_name() {
 
 #[tokio::test]
 async fn rights_and_imports_take_a_study_by_name() {
+    testkit::need_make_series!();
     let s = Small::new(false);
     let t = Some(s.admin.as_str());
     let a = crate::fixture::access(s.node());

@@ -65,6 +65,7 @@ fn multipart(parts: &[(&str, Vec<u8>)]) -> (String, Vec<u8>) {
 
 #[tokio::test]
 async fn an_admin_imports_a_zip_into_a_new_study() {
+    testkit::need_make_series!();
     let s = Small::new(true);
     let r = post_zip(&s, "uploads", &s.admin, zip_of(&series_files())).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json());
@@ -103,6 +104,7 @@ async fn an_admin_imports_a_zip_into_a_new_study() {
 
 #[tokio::test]
 async fn multipart_uploads_report_bad_files_by_their_own_names() {
+    testkit::need_make_series!();
     let s = Small::new(true);
     let files = series_files();
     let (ctype, body) = multipart(&[
@@ -137,6 +139,7 @@ async fn multipart_uploads_report_bad_files_by_their_own_names() {
 
 #[tokio::test]
 async fn import_needs_the_import_right_and_admins_create_studies() {
+    testkit::need_make_series!();
     let s = Small::new(false);
     let node = s.node();
     let study = s.study.unwrap();
@@ -210,6 +213,7 @@ async fn import_needs_the_import_right_and_admins_create_studies() {
 
 #[tokio::test]
 async fn concurrent_imports_run_one_after_the_other() {
+    testkit::need_make_series!();
     let s = Small::new(true);
     let files = series_files();
     let (a, b) = tokio::join!(
