@@ -17,6 +17,7 @@
 //! a token or a session in clear, and never panics on what users type.
 
 mod agreements;
+mod passwords;
 mod policy;
 mod requests;
 mod rights;

@@ -317,13 +317,6 @@ impl<'a> Audit<'a> {
     }
 }
 
-impl crate::catalog::Catalog {
-    /// The audit log, kept in this catalog's database.
-    pub fn audit(&self) -> Audit<'_> {
-        Audit::new(self.db())
-    }
-}
-
 /// `2026-03-01 12:34:56Z` for unix time `at` (UTC).
 pub fn format_time(at: UnixTime) -> String {
     // 9999-12-31T23:59:59Z: the last second a four-digit year holds.

@@ -173,6 +173,11 @@ impl Catalog {
     pub(crate) fn db(&self) -> &redb::Database {
         &self.db
     }
+
+    /// The audit log, kept in this catalog's database.
+    pub fn audit(&self) -> crate::audit::Audit<'_> {
+        crate::audit::Audit::new(&self.db)
+    }
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use crate::clock::UnixTime;
 type Id = [u8; 16];
 
 /// User id -> [`UserRecord`] (CBOR).
-const USERS: TableDefinition<Id, &[u8]> = TableDefinition::new("access_users");
+pub(super) const USERS: TableDefinition<Id, &[u8]> = TableDefinition::new("access_users");
 /// Lower-case user name -> user id.
 const USER_NAMES: TableDefinition<&str, Id> = TableDefinition::new("access_user_names");
 
@@ -67,12 +67,12 @@ pub struct User {
 
 /// The stored account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct UserRecord {
-    user: User,
+pub(super) struct UserRecord {
+    pub(super) user: User,
     /// argon2id PHC string.
-    password_hash: String,
+    pub(super) password_hash: String,
     #[serde(default)]
-    password_changed_at: UnixTime,
+    pub(super) password_changed_at: UnixTime,
 }
 
 /// A new account's details.
@@ -181,7 +181,7 @@ pub fn normalize_name(name: &str) -> Result<String> {
     Ok(n)
 }
 
-fn check_password(password: &str) -> Result<()> {
+pub(super) fn check_password(password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AccessError::WeakPassword(
             "a password has at least 8 characters",
@@ -238,7 +238,7 @@ pub(crate) type AlsoInTxn<'f> = &'f dyn Fn(&redb::WriteTransaction, &User) -> Re
 /// Accounts.
 #[derive(Debug, Clone, Copy)]
 pub struct Users<'a> {
-    access: Access<'a>,
+    pub(super) access: Access<'a>,
 }
 
 impl<'a> Users<'a> {
@@ -323,42 +323,6 @@ impl<'a> Users<'a> {
         }
         txn.commit()?;
         Ok(user)
-    }
-
-    /// Replace a user's password (`actor`: the user, an admin or the operator). Every web
-    /// session of the user ends in the same transaction (whoever knew the old password is
-    /// logged out); API tokens are kept (`Tokens::revoke` ends them one by one).
-    pub fn set_password(
-        &self,
-        actor: &Principal,
-        name: &str,
-        password: &str,
-        now: UnixTime,
-    ) -> Result<()> {
-        check_password(password)?;
-        let user = self.require(name)?;
-        self.access.require_self_or_admin(actor, user.id)?;
-        let hash = self.access.cost.hash(password)?;
-        let txn = self.access.db().begin_write()?;
-        {
-            let mut users = txn.open_table(USERS)?;
-            let id = user.id.to_bytes();
-            let mut rec: UserRecord = match users.get(id)? {
-                Some(v) => dec("user", &id, v.value())?,
-                None => return Err(AccessError::UnknownUser(user.name.clone())),
-            };
-            rec.password_hash.clone_from(&hash);
-            rec.password_changed_at = now;
-            users.insert(id, enc(&rec).as_slice())?;
-            let ended = super::tokens::end_sessions_in(&txn, user.id)?;
-            Audit::append_in(
-                &txn,
-                NewEvent::new(&actor.audit_name(), AuditAction::PasswordSet, now)
-                    .detail(format!("user={} sessions_ended={ended}", rec.user.name)),
-            )?;
-        }
-        txn.commit()?;
-        Ok(())
     }
 
     /// Enable or disable an account (`actor`: an admin or the operator). A disabled account keeps
