@@ -16,6 +16,8 @@
 //! pydicom, nibabel, numpy, highdicom and Debian's mricron-data: `scripts/test` installs them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![deny(missing_docs, unreachable_pub, rustdoc::broken_intra_doc_links)]
+#![forbid(unsafe_code)]
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
