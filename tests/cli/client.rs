@@ -3,9 +3,8 @@
 //! user), and the Python client's example (`clients/python/examples/search_and_open.py`) logs
 //! in, searches, downloads a NIfTI and opens it with nibabel.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -69,25 +68,7 @@ fn corpus_home() -> (tempfile::TempDir, PathBuf, String) {
 
 /// `neurofed serve` on a free port of 127.0.0.1, and its address.
 fn serve(home: &Path) -> (Server, String) {
-    let mut child = Command::new(crate::util::bin())
-        .arg("--home")
-        .arg(home)
-        .env_remove("NEUROFED_HOME")
-        .args(["serve", "--http", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("ready http=")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    (server, addr)
+    crate::serve::serve_http(home, None)
 }
 
 fn get(addr: &str, path: &str, token: &str) -> Value {

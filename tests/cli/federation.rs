@@ -49,25 +49,16 @@ fn free_port() -> u16 {
 /// `neurofed serve --p2p` logging to `log`; the server and its `ready` line's HTTP address and
 /// p2p address.
 fn serve(home: &Path, port: u16, log: &Path) -> (Server, String, String) {
-    let mut child = Command::new(crate::util::bin())
-        .arg("--home")
-        .arg(home)
-        .env_remove("NEUROFED_HOME")
-        .args(["serve", "--http", "127.0.0.1:0", "--p2p"])
-        .arg(format!("/ip4/127.0.0.1/tcp/{port}"))
-        .env("NEUROFED_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let rest = line
-        .trim()
-        .strip_prefix("ready http=")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let p2p = format!("/ip4/127.0.0.1/tcp/{port}");
+    let (server, ready) = crate::serve::spawn(
+        home,
+        &["--http", "127.0.0.1:0", "--p2p", &p2p],
+        Some(log),
+        &[("NEUROFED_LOG", "debug")],
+    );
+    let rest = ready
+        .strip_prefix("http=")
+        .unwrap_or_else(|| panic!("unexpected ready line {ready:?}"));
     let (http, p2p) = rest.split_once(" p2p=").expect("a p2p address");
     (server, http.to_string(), p2p.to_string())
 }

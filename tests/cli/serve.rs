@@ -21,6 +21,48 @@ impl Drop for Server {
     }
 }
 
+/// `neurofed serve ARGS` on `home` (stderr to `log`, else discarded; `env` set, `NEUROFED_LOG`
+/// unset unless given): the server and what its `ready` line says after `ready ` (`http=ADDR`,
+/// then ` p2p=ADDR` when the federation runs).
+pub(crate) fn spawn(
+    home: &Path,
+    args: &[&str],
+    log: Option<&Path>,
+    env: &[(&str, &str)],
+) -> (Server, String) {
+    let mut cmd = neurofed(home);
+    cmd.env_remove("NEUROFED_LOG")
+        .arg("serve")
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(match log {
+            Some(p) => Stdio::from(std::fs::File::create(p).unwrap()),
+            None => Stdio::null(),
+        });
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let ready = line
+        .trim()
+        .strip_prefix("ready ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    (server, ready)
+}
+
+/// [`spawn`] on a free port of 127.0.0.1, HTTP only: the server and its address.
+pub(crate) fn serve_http(home: &Path, log: Option<&Path>) -> (Server, String) {
+    let (server, ready) = spawn(home, &["--http", "127.0.0.1:0"], log, &[]);
+    let addr = ready
+        .strip_prefix("http=")
+        .unwrap_or_else(|| panic!("unexpected ready line {ready:?}"))
+        .to_string();
+    (server, addr)
+}
+
 pub(crate) fn with_stdin(home: &Path, args: &[&str], stdin: &str) -> String {
     let mut child = neurofed(home)
         .args(args)
@@ -115,24 +157,7 @@ fn serve_answers_over_a_socket_and_stops_on_sigterm() {
         .to_string();
     assert!(token.starts_with("nft_"), "{token}");
 
-    let mut child = Command::new(crate::util::bin())
-        .arg("--home")
-        .arg(&home)
-        .env_remove("NEUROFED_HOME")
-        .args(["serve", "--http", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("ready http=")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
+    let (server, addr) = serve_http(&home, None);
     assert!(
         addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"),
         "{addr}"

@@ -3,7 +3,6 @@
 //! commands, completions and the man page, and `serve`'s access log and the HTTP client
 //! commands' errors (the server's explanation, not only a status code).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -315,22 +314,7 @@ fn completions_and_the_man_page_come_from_the_commands() {
 
 /// `neurofed serve` on any free port, stderr kept in `log`: the server and its HTTP address.
 fn serve(home: &Path, log: &Path) -> (Server, String) {
-    let mut child = Command::new(crate::util::bin())
-        .arg("--home")
-        .arg(home)
-        .env_remove("NEUROFED_HOME")
-        .env_remove("NEUROFED_LOG")
-        .args(["serve", "--http", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("ready http=").unwrap().to_string();
-    (server, addr)
+    crate::serve::serve_http(home, Some(log))
 }
 
 #[test]
