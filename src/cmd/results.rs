@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use web::SearchBody;
 use web::{CoverageBody, FederatedBody, NodeReportBody, SearchHit};
+use web::{FacetMap, SearchBody};
 use web::{MemberOutcome, PendingAgreementBody};
 
 use crate::out::cut;
@@ -23,24 +23,22 @@ pub struct View<'a> {
     coverage: Option<&'a CoverageBody>,
 }
 
+/// A facet map's fields and values with their counts as printed.
+fn facet_rows<C: std::fmt::Display>(m: &FacetMap<C>) -> Vec<(&str, Vec<(&str, String)>)> {
+    m.0.iter()
+        .map(|(f, vs)| {
+            let values = vs.iter().map(|(v, n)| (v.as_str(), n.to_string()));
+            (f.as_str(), values.collect())
+        })
+        .collect()
+}
+
 impl<'a> From<&'a SearchBody> for View<'a> {
     fn from(b: &'a SearchBody) -> Self {
         View {
             total: b.total.to_string(),
             hits: &b.hits,
-            facets: b
-                .facets
-                .0
-                .iter()
-                .map(|(f, vs)| {
-                    (
-                        f.as_str(),
-                        vs.iter()
-                            .map(|(v, n)| (v.as_str(), n.to_string()))
-                            .collect(),
-                    )
-                })
-                .collect(),
+            facets: facet_rows(&b.facets),
             other: b
                 .facet_other
                 .iter()
@@ -60,19 +58,7 @@ impl<'a> From<&'a FederatedBody> for View<'a> {
         View {
             total: b.total.to_string(),
             hits: &b.hits,
-            facets: b
-                .facets
-                .0
-                .iter()
-                .map(|(f, vs)| {
-                    (
-                        f.as_str(),
-                        vs.iter()
-                            .map(|(v, n)| (v.as_str(), n.to_string()))
-                            .collect(),
-                    )
-                })
-                .collect(),
+            facets: facet_rows(&b.facets),
             other: b
                 .facet_other
                 .iter()

@@ -43,8 +43,8 @@ mod zipstream;
 
 pub use api::download::CHUNK as DOWNLOAD_CHUNK;
 pub use api::results::{
-    CoverageBody, FederatedBody, MemberOutcome, NodeReportBody, PendingAgreementBody, SearchBody,
-    SearchHit, SuppressedCount,
+    CoverageBody, FacetMap, FederatedBody, MemberOutcome, NodeReportBody, PendingAgreementBody,
+    SearchBody, SearchHit, SuppressedCount,
 };
 pub use client::{ApiClient, ClientError, FetchReport, Pushed, SearchAnswer, SearchParams};
 pub use demo::{run as demo, DemoError, DemoEvent, DemoOptions};
