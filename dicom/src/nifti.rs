@@ -137,6 +137,10 @@ pub enum NotConverted {
     /// No pixel data (SR, KO, PR, ...): the SOP class UID.
     #[error("not an image (SOP class {0})")]
     NotImage(String),
+    /// An image SOP class (MR, CT, PET, ...) whose instance carries no Pixel Data: a header-only
+    /// file (a scanner or an anonymiser that dropped the pixels). The SOP class UID.
+    #[error("no pixel data in an image instance (SOP class {0})")]
+    NoPixelData(String),
     /// Encapsulated pixel data; decoding JPEG, JPEG-LS, JPEG 2000 or RLE is not done here.
     #[error("compressed pixel data is not converted (transfer syntax {0})")]
     Compressed(String),
@@ -160,6 +164,7 @@ impl NotConverted {
         match self {
             NotConverted::Empty => "empty",
             NotConverted::NotImage(_) => "not-image",
+            NotConverted::NoPixelData(_) => "no-pixel-data",
             NotConverted::Compressed(_) => "compressed",
             NotConverted::NoGeometry(_) => "no-geometry",
             NotConverted::Inconsistent(_) => "inconsistent",

@@ -83,7 +83,7 @@ fn series_dirs(root: &Path) -> BTreeMap<String, PathBuf> {
 fn dcm2niix(dir: &Path, out: &Path) -> PathBuf {
     std::fs::create_dir_all(out).unwrap();
     let st = Command::new("dcm2niix")
-        .args(["-z", "n", "-b", "n", "-f", "x"])
+        .args(["-z", "n", "-b", "y", "-ba", "y", "-f", "x"])
         .arg("-o")
         .arg(out)
         .arg(dir)
@@ -113,7 +113,99 @@ fn ours(files: &[PathBuf], opts: &NiftiOptions, out: &Path, label: &str) -> Path
     std::fs::create_dir_all(out).unwrap();
     let p = out.join(format!("{label}.nii"));
     std::fs::write(&p, &c.bytes).unwrap();
+    std::fs::write(p.with_extension("json"), c.sidecar.to_string()).unwrap();
     p
+}
+
+/// The sidecar keys that both converters derive from the DICOM (dcm2niix's names and units).
+const SHARED_SIDECAR_KEYS: &[&str] = &[
+    "RepetitionTime",
+    "EchoTime",
+    "FlipAngle",
+    "InversionTime",
+    "SliceThickness",
+    "SpacingBetweenSlices",
+    "MagneticFieldStrength",
+    "PixelBandwidth",
+    "ImagingFrequency",
+    "EchoTrainLength",
+    "PercentPhaseFOV",
+    "PercentSampling",
+    "SAR",
+    "SeriesNumber",
+    "EchoNumber",
+    "Modality",
+    "SoftwareVersions",
+    "BodyPartExamined",
+    "PatientPosition",
+    "MRAcquisitionType",
+    "SequenceName",
+    "ReceiveCoilName",
+    "ScanningSequence",
+    "SequenceVariant",
+    "ScanOptions",
+    "ManufacturersModelName",
+    "SeriesDescription",
+    "ProtocolName",
+    "ImageType",
+    "PhaseEncodingDirection",
+    "PhaseEncodingAxis",
+    "AcquisitionMatrixPE",
+    "SliceTiming",
+];
+
+fn same_value(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value as V;
+    match (a, b) {
+        (V::Number(x), V::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            // dcm2niix prints 6 significant digits (123.252 for 123.251815).
+            (x - y).abs() <= 1e-5 * x.abs().max(y.abs()).max(1.0)
+        }
+        (V::Array(x), V::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q))
+        }
+        _ => a == b,
+    }
+}
+
+/// What dcm2niix writes that we do not derive, on purpose or not yet, per input:
+/// - ReceiveCoilName of Siemens files comes from a private element ((0051,100F)) we do not read;
+/// - InversionTime of the Siemens PASL comes from its CSA protocol, not from the DICOM header;
+/// - ScanningSequence / SequenceVariant of enhanced MR are dcm2niix's guesses from EchoPulseSequence
+///   and the inversion flags;
+/// - ImageType: dcm2niix appends ComplexImageComponent (`REAL`) to the DICOM's values.
+const NOT_DERIVED: &[(&str, &str)] = &[
+    ("siemens_mosaic_dwi", "ReceiveCoilName"),
+    ("siemens_mosaic_252", "ReceiveCoilName"),
+    ("siemens_mosaic_pasl", "ReceiveCoilName"),
+    ("siemens_mosaic_pasl", "InversionTime"),
+    ("philips_enhanced_mprage", "ScanningSequence"),
+    ("philips_enhanced_mprage", "SequenceVariant"),
+    ("decimal_rescale", "ImageType"),
+];
+
+/// Every shared key dcm2niix writes is in our sidecar with the same value (but the exceptions of
+/// [`NOT_DERIVED`]); lists the differences.
+fn sidecar_differences(label: &str, ours: &Path, theirs: &Path) -> Vec<String> {
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p.with_extension("json")).unwrap()).unwrap()
+    };
+    let (o, t) = (read(ours), read(theirs));
+    let mut bad = Vec::new();
+    for key in SHARED_SIDECAR_KEYS {
+        if NOT_DERIVED.contains(&(label, *key)) {
+            continue;
+        }
+        match (o.get(*key), t.get(*key)) {
+            (Some(a), Some(b)) if !same_value(a, b) => {
+                bad.push(format!("{label}: {key} ours {a} dcm2niix {b}"))
+            }
+            (None, Some(b)) => bad.push(format!("{label}: {key} missing (dcm2niix {b})")),
+            _ => {}
+        }
+    }
+    bad
 }
 
 /// Run the comparison on all pairs; fail with every mismatch listed.
@@ -169,6 +261,11 @@ fn generated_classic_series_match_dcm2niix() {
         let t = dcm2niix(dir, &tmp.path().join("theirs").join(label));
         pairs.push((label.clone(), o, t));
     }
+    let bad: Vec<String> = pairs
+        .iter()
+        .flat_map(|(l, o, t)| sidecar_differences(l, o, t))
+        .collect();
+    assert!(bad.is_empty(), "sidecars differ:\n{}", bad.join("\n"));
     compare(&pairs);
 }
 
@@ -324,6 +421,11 @@ fn real_mosaic_and_enhanced_files_match_dcm2niix() {
         std::fs::copy(&file, dir.join("f.dcm")).unwrap();
         case(label, &dir, &plain);
     }
+    let bad: Vec<String> = pairs
+        .iter()
+        .flat_map(|(l, o, t)| sidecar_differences(l, o, t))
+        .collect();
+    assert!(bad.is_empty(), "sidecars differ:\n{}", bad.join("\n"));
     compare(&pairs);
 }
 

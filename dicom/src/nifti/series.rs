@@ -98,6 +98,9 @@ pub(crate) fn collect<'a>(
                     "floating-point pixel data".into(),
                 ));
             }
+            if is_image_class(&sop) {
+                return Err(NotConverted::NoPixelData(sop));
+            }
             return Err(NotConverted::NotImage(if sop.is_empty() {
                 "unknown".into()
             } else {
@@ -291,4 +294,29 @@ fn classic_frames(ctx: &InstanceCtx<'_>, out: &mut Vec<Frame>) -> Result<(), Not
         });
     }
     Ok(())
+}
+
+/// Image storage SOP classes (PS3.4 B.5): an instance of one of them without Pixel Data lost its
+/// pixels, it is not a non-image object.
+fn is_image_class(sop: &str) -> bool {
+    const IMAGE: &[&str] = &[
+        "1.2.840.10008.5.1.4.1.1.1",     // CR
+        "1.2.840.10008.5.1.4.1.1.2",     // CT
+        "1.2.840.10008.5.1.4.1.1.2.1",   // Enhanced CT
+        "1.2.840.10008.5.1.4.1.1.2.2",   // Legacy Converted Enhanced CT
+        "1.2.840.10008.5.1.4.1.1.4",     // MR
+        "1.2.840.10008.5.1.4.1.1.4.1",   // Enhanced MR
+        "1.2.840.10008.5.1.4.1.1.4.3",   // Enhanced MR Color
+        "1.2.840.10008.5.1.4.1.1.4.4",   // Legacy Converted Enhanced MR
+        "1.2.840.10008.5.1.4.1.1.7",     // Secondary Capture
+        "1.2.840.10008.5.1.4.1.1.7.1",   // Multi-frame Single Bit SC
+        "1.2.840.10008.5.1.4.1.1.7.2",   // Multi-frame Grayscale Byte SC
+        "1.2.840.10008.5.1.4.1.1.7.3",   // Multi-frame Grayscale Word SC
+        "1.2.840.10008.5.1.4.1.1.7.4",   // Multi-frame True Color SC
+        "1.2.840.10008.5.1.4.1.1.20",    // NM
+        "1.2.840.10008.5.1.4.1.1.128",   // PET
+        "1.2.840.10008.5.1.4.1.1.128.1", // Legacy Converted Enhanced PET
+        "1.2.840.10008.5.1.4.1.1.130",   // Enhanced PET
+    ];
+    IMAGE.contains(&sop)
 }

@@ -1,5 +1,12 @@
 //! The BIDS-style JSON sidecar: a fixed list of acquisition keys, nothing else.
 //!
+//! The keys are dcm2niix's names for what the DICOM header holds (acquisition timing, flip angle,
+//! field strength, bandwidth, frequency, sequence type and variant, series and echo numbers,
+//! matrix, coil, software version, patient position); `dicom/tests/nifti_vs_dcm2niix.rs` checks
+//! every one against dcm2niix's own sidecar on generated and real files. Identifying keys that
+//! dcm2niix also writes (InstitutionName, StationName, DeviceSerialNumber, AcquisitionTime) are
+//! never written.
+//!
 //! Times are in seconds (DICOM gives milliseconds), angles in degrees, lengths in mm. Only the keys
 //! below are ever written, so no date, name, identifier or UID can reach the sidecar whatever the
 //! object holds. `PhaseEncodingDirection` (axis and polarity) is written only when the polarity is
@@ -11,7 +18,7 @@
 use dicom_dictionary_std::tags;
 use serde_json::{json, Map, Value};
 
-use super::attrs::{f64_of, str_of, strs_of};
+use super::attrs::{f64_of, f64s_of, int_of, str_of, strs_of};
 use super::enhanced::Groups;
 use super::geometry::Plan;
 use super::series::Series;
@@ -93,6 +100,65 @@ pub(crate) fn build(series: &Series<'_>, plan: &Plan) -> Value {
         "MagneticFieldStrength",
         f64_of(top, tags::MAGNETIC_FIELD_STRENGTH),
     );
+    num(
+        "SpacingBetweenSlices",
+        g.f64(tags::PIXEL_MEASURES_SEQUENCE, tags::SPACING_BETWEEN_SLICES),
+    );
+    num(
+        "PixelBandwidth",
+        g.f64(tags::MR_IMAGING_MODIFIER_SEQUENCE, tags::PIXEL_BANDWIDTH),
+    );
+    num(
+        "ImagingFrequency",
+        g.f64(
+            tags::MR_IMAGING_MODIFIER_SEQUENCE,
+            tags::TRANSMITTER_FREQUENCY,
+        )
+        .or_else(|| f64_of(top, tags::IMAGING_FREQUENCY)),
+    );
+    num(
+        "PercentPhaseFOV",
+        g.f64(
+            tags::MRFOV_GEOMETRY_SEQUENCE,
+            tags::PERCENT_PHASE_FIELD_OF_VIEW,
+        ),
+    );
+    num(
+        "PercentSampling",
+        g.f64(tags::MRFOV_GEOMETRY_SEQUENCE, tags::PERCENT_SAMPLING),
+    );
+    num("SAR", f64_of(top, tags::SAR));
+    for (key, tag) in [
+        ("SeriesNumber", tags::SERIES_NUMBER),
+        ("EchoNumber", tags::ECHO_NUMBERS),
+    ] {
+        if let Some(n) = int_of(top, tag) {
+            m.insert(key.to_string(), json!(n));
+        }
+    }
+    let whole = |v: f64| (v >= 1.0 && v.fract() == 0.0 && v < 1e9).then_some(v as i64);
+    let train = g.f64(
+        tags::MR_TIMING_AND_RELATED_PARAMETERS_SEQUENCE,
+        tags::ECHO_TRAIN_LENGTH,
+    );
+    if let Some(n) = train.and_then(whole) {
+        m.insert("EchoTrainLength".into(), json!(n));
+    }
+    // AcquisitionMatrix is frequency rows \ frequency columns \ phase rows \ phase columns, two
+    // of them zero: the phase-encoding steps are the non-zero phase value. Enhanced MR says it in
+    // the MR FOV/Geometry macro.
+    let pe = f64s_of(top, tags::ACQUISITION_MATRIX)
+        .filter(|v| v.len() == 4)
+        .map(|v| v[2].max(v[3]))
+        .or_else(|| {
+            g.f64(
+                tags::MRFOV_GEOMETRY_SEQUENCE,
+                tags::MR_ACQUISITION_PHASE_ENCODING_STEPS_IN_PLANE,
+            )
+        });
+    if let Some(n) = pe.and_then(whole) {
+        m.insert("AcquisitionMatrixPE".into(), json!(n));
+    }
     let text = |key: &str, tag, m: &mut Map<String, Value>| {
         let v = str_of(top, tag).or_else(|| {
             g.strs(tags::UNASSIGNED_SHARED_CONVERTED_ATTRIBUTES_SEQUENCE, tag)
@@ -109,6 +175,17 @@ pub(crate) fn build(series: &Series<'_>, plan: &Plan) -> Value {
         tags::MANUFACTURER_MODEL_NAME,
         &mut m,
     );
+    text("Modality", tags::MODALITY, &mut m);
+    text("SoftwareVersions", tags::SOFTWARE_VERSIONS, &mut m);
+    text("BodyPartExamined", tags::BODY_PART_EXAMINED, &mut m);
+    text("PatientPosition", tags::PATIENT_POSITION, &mut m);
+    text("MRAcquisitionType", tags::MR_ACQUISITION_TYPE, &mut m);
+    text("SequenceName", tags::SEQUENCE_NAME, &mut m);
+    text("ReceiveCoilName", tags::RECEIVE_COIL_NAME, &mut m);
+    // Multi-valued code strings joined by `\`, as dcm2niix writes them (`GR\\IR` in JSON).
+    text("ScanningSequence", tags::SCANNING_SEQUENCE, &mut m);
+    text("SequenceVariant", tags::SEQUENCE_VARIANT, &mut m);
+    text("ScanOptions", tags::SCAN_OPTIONS, &mut m);
     text("SeriesDescription", tags::SERIES_DESCRIPTION, &mut m);
     text("ProtocolName", tags::PROTOCOL_NAME, &mut m);
     if let Some(it) = strs_of(top, tags::IMAGE_TYPE) {

@@ -500,6 +500,19 @@ fn non_images_colour_and_compressed_are_refused() {
     );
     assert_eq!(e.code(), "not-image");
 
+    // An MR instance that lost its pixels says so.
+    let mut bare = classic(&Slice::axial(0.0, 1, 1));
+    bare.remove_element(tags::PIXEL_DATA);
+    let e = convert(&[bare]).unwrap_err();
+    assert_eq!(
+        e,
+        NotConverted::NoPixelData("1.2.840.10008.5.1.4.1.1.4".into())
+    );
+    assert_eq!(
+        e.to_string(),
+        "no pixel data in an image instance (SOP class 1.2.840.10008.5.1.4.1.1.4)"
+    );
+
     let rgb = {
         let mut o = classic(&Slice::axial(0.0, 1, 1));
         put(
