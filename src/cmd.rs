@@ -11,6 +11,7 @@ pub mod repo;
 pub mod results;
 pub mod rights;
 pub mod sample;
+pub mod scores;
 pub mod search;
 pub mod serve;
 pub mod study;

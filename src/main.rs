@@ -54,6 +54,9 @@ enum Command {
     /// Study cards and quality cards: add, list, re-apply.
     #[command(subcommand)]
     Studycard(studycard::StudycardCmd),
+    /// Clinical scores: instruments (as data) and assessments, imported from and exported to CSV.
+    #[command(subcommand)]
+    Scores(scores::ScoresCmd),
     /// Re-hash every blob and check every catalog reference; exit 1 on any inconsistency.
     Fsck(repo::FsckArgs),
     /// Local accounts, their API tokens and passwords.
@@ -122,6 +125,7 @@ fn main() -> ExitCode {
         Command::Export(a) => repo::export(&home, a),
         Command::Fsck(a) => repo::fsck(&home, a),
         Command::Studycard(c) => studycard::run(&home, c),
+        Command::Scores(c) => scores::run(&home, c),
         Command::User(c) => user::run(&home, c),
         Command::Rights(c) => rights::run(&home, c),
         Command::Study(c) => study::run(&home, c),

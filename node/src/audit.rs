@@ -88,6 +88,10 @@ pub enum AuditAction {
     StudyRename,
     /// A study removed with its data (detail: its name and what it held).
     StudyRemove,
+    /// An instrument defined or redefined (detail: its acronym).
+    InstrumentSet,
+    /// Assessments (clinical scores) recorded (detail: instrument and counts).
+    ScoresRecord,
 }
 
 impl AuditAction {
@@ -115,6 +119,8 @@ impl AuditAction {
             AuditAction::Logout => "logout",
             AuditAction::StudyRename => "study_rename",
             AuditAction::StudyRemove => "study_remove",
+            AuditAction::InstrumentSet => "instrument_set",
+            AuditAction::ScoresRecord => "scores_record",
         }
     }
 }

@@ -14,6 +14,7 @@
 //! - [`read`]: datasets and their context, the study tree, counts.
 //! - [`check`]: what `fsck` asks of the catalog (blob references, links).
 //! - [`cards`]: stored study cards.
+//! - [`scores`]: instruments and assessments (clinical scores), recorded in one transaction.
 //!
 //! The catalog holds no PHI: everything it stores comes from de-identified headers.
 
@@ -24,6 +25,7 @@ mod migrate;
 mod model;
 mod read;
 mod remove;
+mod scores;
 mod studies;
 mod tables;
 
@@ -37,9 +39,10 @@ pub use commit::{NewEquipment, SeriesCommit, SeriesOutcome};
 pub use model::*;
 pub use read::DatasetRow;
 pub use remove::RemovedStudy;
+pub use scores::{NewAssessment, RowsError, ScoresReport};
 
 /// Version of the catalog's layout. Bump it, and write the migration, when tables change.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// A catalog error.
 #[derive(Debug, thiserror::Error)]

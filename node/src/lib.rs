@@ -39,6 +39,7 @@ mod ingest;
 mod keys;
 mod meter;
 mod node;
+mod scores;
 mod store;
 #[cfg(feature = "synthetic")]
 pub mod synthetic;
@@ -58,9 +59,9 @@ pub use store::{BlobStore, Durability, Staged, StoreError};
 // The catalog and its data model.
 pub use catalog::{
     load_card, Acquisition, BlobRef, Catalog, CatalogError, Center, Dataset, DatasetRow,
-    DicomExpression, Equipment, Examination, Manifest, ManifestEntry, NewEquipment,
-    NiftiExpression, RemovedStudy, SeriesCommit, SeriesOutcome, Stats, StoredCard, Study,
-    StudyStatus, Subject, SCHEMA_VERSION,
+    DicomExpression, Equipment, Examination, Manifest, ManifestEntry, NewAssessment, NewEquipment,
+    NiftiExpression, RemovedStudy, RowsError, ScoresReport, SeriesCommit, SeriesOutcome, Stats,
+    StoredCard, Study, StudyStatus, Subject, SCHEMA_VERSION,
 };
 pub use fetched::{read_manifest, Fetched, FetchedDataset, FetchedError, MAX_MANIFEST_BYTES};
 
@@ -69,6 +70,12 @@ pub use fsck::{fsck, fsck_with, FsckError, FsckReport};
 pub use ingest::{
     apply_cards, AcquisitionReport, ApplyError, ApplyReport, ImportError, ImportOptions,
     ImportSummary, Importer, NoProgress, Progress, SkippedFile,
+};
+
+// Clinical scores.
+pub use scores::{
+    parse_table, write_csv, Assessment, Instrument, ScoreError, ScoreValue, Table, TableError,
+    Variable, VariableKind,
 };
 
 // Search.

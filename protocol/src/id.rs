@@ -173,6 +173,10 @@ entity_id!(
     /// A local user account.
     UserId, "us_", "user"
 );
+entity_id!(
+    /// A clinical assessment: one instrument's values for a subject (at an examination).
+    AssessmentId, "as_", "assessment"
+);
 
 entity_id!(
     /// An access or account request awaiting a study administrator's decision.

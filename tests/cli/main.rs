@@ -11,6 +11,7 @@ mod federation;
 mod nifti;
 mod phi;
 mod sample;
+mod scores;
 mod search;
 mod serve;
 mod sources;

@@ -3,7 +3,7 @@
 use redb::{ReadableDatabase, ReadableTable};
 
 use super::tables::*;
-use super::{cards, Catalog, CatalogError, Dataset, Result, SCHEMA_VERSION};
+use super::{cards, scores, Catalog, CatalogError, Dataset, Result, SCHEMA_VERSION};
 
 impl Catalog {
     pub(super) fn migrate(&self) -> Result<()> {
@@ -52,6 +52,9 @@ impl Catalog {
             txn.open_table(BLOBS)?;
             txn.open_multimap_table(CHILDREN)?;
             txn.open_table(cards::CARDS)?;
+            // Version 3 added the (empty) instruments and assessments tables.
+            txn.open_table(scores::INSTRUMENTS)?;
+            txn.open_table(scores::ASSESSMENTS)?;
         }
         txn.commit()?;
         Ok(())

@@ -1,0 +1,153 @@
+//! Clinical scores through the CLI: an instrument defined as data, a spreadsheet's CSV recorded
+//! (dry run first), exported back and re-imported as a no-op, bad values refused with their line.
+
+use std::collections::BTreeSet;
+
+use crate::util::*;
+
+const EDSS: &str = r#"
+name = "Expanded Disability Status Scale"
+acronym = "EDSS"
+description = "Kurtzke 1983"
+[[variables]]
+name = "EDSS"
+type = "number"
+min = 0
+max = 10
+step = 0.5
+[[variables]]
+name = "course"
+type = "choice"
+values = ["RR", "SP", "PP"]
+"#;
+
+#[test]
+fn scores_round_trip_through_csv_and_bad_values_are_refused_with_their_line() {
+    let (dir, home) = new_home("Scores center");
+    let corpus = dir.path().join("corpus");
+    ok(neurofed(&home)
+        .args(["sample", "--subjects", "2", "--small", "--out"])
+        .arg(&corpus));
+    ok(neurofed(&home)
+        .args(["import", "--create", "--study", "MS"])
+        .arg(&corpus));
+    let ls = json(neurofed(&home).arg("ls"));
+    let mut sessions = BTreeSet::new();
+    for r in ls.as_array().unwrap() {
+        sessions.insert((
+            r["subject"].as_str().unwrap().to_string(),
+            r["examination_date"].as_str().unwrap().replace('-', ""),
+        ));
+    }
+    let sessions: Vec<(String, String)> = sessions.into_iter().collect();
+    assert_eq!(sessions.len(), 4, "{sessions:?}");
+
+    let def = dir.path().join("edss.toml");
+    std::fs::write(&def, EDSS).unwrap();
+    let added = json(
+        neurofed(&home)
+            .args(["scores", "instrument", "add"])
+            .arg(&def),
+    );
+    assert_eq!(added["changed"], true, "{added}");
+    let listed = ok(neurofed(&home).args(["scores", "instrument", "ls"]));
+    assert!(listed.contains("EDSS: number 0..10 by 0.5"), "{listed}");
+
+    // A semicolon-separated sheet with decimal commas, as a French spreadsheet saves it.
+    let (s1, d1) = &sessions[0];
+    let (_, d2) = &sessions[1];
+    let s2 = &sessions[2].0;
+    let sheet = format!(
+        "participant_id;session;EDSS;course\nsub-{s1};ses-{d1};3,5;RR\n{s1};{d2};4;SP\n{s2};;2;\n"
+    );
+    let csv = dir.path().join("edss.csv");
+    std::fs::write(&csv, sheet).unwrap();
+    let import = |extra: &[&str]| {
+        let mut c = neurofed(&home);
+        c.args(["scores", "import", "--study", "MS", "--instrument", "edss"])
+            .args(extra)
+            .arg(&csv);
+        c
+    };
+    let dry = json(&mut import(&["--dry-run"]));
+    assert_eq!(
+        (dry["added"].as_u64(), dry["dry_run"].as_bool()),
+        (Some(3), Some(true)),
+        "{dry}"
+    );
+    let out =
+        ok(neurofed(&home).args(["scores", "export", "--study", "MS", "--instrument", "EDSS"]));
+    assert_eq!(out.lines().count(), 1, "dry run recorded something: {out}");
+    let r = json(&mut import(&[]));
+    assert_eq!(
+        (r["added"].as_u64(), r["unchanged"].as_u64()),
+        (Some(3), Some(0)),
+        "{r}"
+    );
+
+    let exported = dir.path().join("out.csv");
+    ok(neurofed(&home)
+        .args([
+            "scores",
+            "export",
+            "--study",
+            "MS",
+            "--instrument",
+            "EDSS",
+            "--out",
+        ])
+        .arg(&exported));
+    let text = std::fs::read_to_string(&exported).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "participant_id,session,examination,EDSS,course");
+    let cells: Vec<Vec<&str>> = lines[1..].iter().map(|l| l.split(',').collect()).collect();
+    let picked: Vec<(&str, &str, &str, &str)> =
+        cells.iter().map(|c| (c[0], c[1], c[3], c[4])).collect();
+    let (sub1, sub2) = (format!("sub-{s1}"), format!("sub-{s2}"));
+    let (ses1, ses2) = (format!("ses-{d1}"), format!("ses-{d2}"));
+    let mut want = vec![
+        (sub1.as_str(), ses1.as_str(), "3.5", "RR"),
+        (sub1.as_str(), ses2.as_str(), "4", "SP"),
+        (sub2.as_str(), "", "2", ""),
+    ];
+    want.sort();
+    assert_eq!(picked, want);
+
+    // The export imports back as it is: nothing changes.
+    std::fs::copy(&exported, &csv).unwrap();
+    let again = json(&mut import(&[]));
+    assert_eq!(
+        (
+            again["added"].as_u64(),
+            again["changed"].as_u64(),
+            again["unchanged"].as_u64()
+        ),
+        (Some(0), Some(0), Some(3)),
+        "{again}"
+    );
+
+    // Out of range and unknown: exit 1, every line named, nothing recorded.
+    std::fs::write(
+        &csv,
+        format!("subject,EDSS\n{s1},10.5\n{s2},4.25\nnobody,1\n"),
+    )
+    .unwrap();
+    let out = import(&[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "line 2: EDSS EDSS: 10.5 is out of range (0 to 10 by 0.5)",
+        "line 3: EDSS EDSS: 4.25 is out of range",
+        "line 4: no subject \"nobody\"",
+    ] {
+        assert!(err.contains(want), "{want} not in {err}");
+    }
+    let after =
+        ok(neurofed(&home).args(["scores", "export", "--study", "MS", "--instrument", "EDSS"]));
+    assert_eq!(after.replace("\r\n", "\n"), text.replace("\r\n", "\n"));
+    let audit = ok(neurofed(&home).arg("audit"));
+    assert!(
+        audit.contains("scores_record") && audit.contains("instrument_set"),
+        "{audit}"
+    );
+}
