@@ -35,6 +35,7 @@ mod api;
 mod auth;
 mod client;
 mod demo;
+mod dicomweb;
 mod error;
 mod openapi;
 mod router;

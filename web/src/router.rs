@@ -163,6 +163,7 @@ fn panicked(_: Box<dyn Any + Send + 'static>) -> Response {
 pub fn app(state: AppState) -> Router {
     routes()
         .router
+        .nest(crate::dicomweb::BASE, crate::dicomweb::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
