@@ -15,6 +15,8 @@
 mod attrs;
 mod matching;
 mod qido;
+mod render;
+mod wado;
 
 use std::collections::BTreeMap;
 
@@ -41,6 +43,33 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/studies/{study}/series/{series}/instances",
             get(qido::series_instances),
+        )
+        .route("/studies/{study}", get(wado::study))
+        .route("/studies/{study}/metadata", get(wado::study_metadata))
+        .route("/studies/{study}/series/{series}", get(wado::series))
+        .route(
+            "/studies/{study}/series/{series}/metadata",
+            get(wado::series_metadata),
+        )
+        .route(
+            "/studies/{study}/series/{series}/instances/{instance}",
+            get(wado::instance),
+        )
+        .route(
+            "/studies/{study}/series/{series}/instances/{instance}/metadata",
+            get(wado::instance_metadata),
+        )
+        .route(
+            "/studies/{study}/series/{series}/instances/{instance}/frames/{frames}",
+            get(wado::frames),
+        )
+        .route(
+            "/studies/{study}/series/{series}/instances/{instance}/bulkdata/{tag}",
+            get(wado::bulkdata),
+        )
+        .route(
+            "/studies/{study}/series/{series}/instances/{instance}/rendered",
+            get(wado::rendered),
         )
 }
 

@@ -244,3 +244,155 @@ async fn instances_are_the_manifest() {
     .await;
     r.assert_error(StatusCode::BAD_REQUEST, "invalid_id");
 }
+
+/// The parts of a `multipart/related` answer, with their content types.
+fn parts(r: &Resp) -> Vec<(String, Vec<u8>)> {
+    let ct = r.headers["content-type"].to_str().unwrap().to_string();
+    let b = ct
+        .split("boundary=")
+        .nth(1)
+        .expect("a boundary")
+        .to_string();
+    let delim = format!("--{b}");
+    let body = &r.body;
+    let find = |from: usize, pat: &[u8]| {
+        body[from..]
+            .windows(pat.len())
+            .position(|w| w == pat)
+            .map(|p| p + from)
+    };
+    let mut out = Vec::new();
+    let mut at = find(0, delim.as_bytes()).expect("a first boundary");
+    loop {
+        let after = at + delim.len();
+        if body[after..].starts_with(b"--") {
+            break;
+        }
+        let head_end = find(after, b"\r\n\r\n").unwrap();
+        let head = String::from_utf8_lossy(&body[after..head_end]).to_string();
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Length: "))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let ctype = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Type: "))
+            .unwrap()
+            .to_string();
+        let start = head_end + 4;
+        out.push((ctype, body[start..start + len].to_vec()));
+        assert_eq!(&body[start + len..start + len + 2], b"\r\n");
+        at = start + len + 2;
+        assert!(body[at..].starts_with(delim.as_bytes()));
+    }
+    out
+}
+
+#[tokio::test]
+async fn wado_retrieves_the_stored_instances_with_download_rights() {
+    let s = shared();
+    let row = rows().into_iter().find(|r| r.study.id == s.closed).unwrap();
+    let manifest = node::read_manifest(&s.node().store, &row.dataset.dicom.manifest).unwrap();
+    let series = format!(
+        "/dicom-web/studies/{}/series/{}",
+        row.examination.study_uid, row.acquisition.series_uid
+    );
+    let r = get(&s.state, &series, Some(s.token("loader"))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let ct = r.headers["content-type"].to_str().unwrap();
+    assert!(
+        ct.starts_with("multipart/related; type=\"application/dicom\""),
+        "{ct}"
+    );
+    let got = parts(&r);
+    assert_eq!(got.len(), manifest.instances.len());
+    for ((ctype, bytes), e) in got.iter().zip(&manifest.instances) {
+        assert_eq!(ctype, "application/dicom");
+        assert_eq!(bytes, &s.node().store.read(&e.content).unwrap());
+    }
+    // The whole study: every series of the examination.
+    let study = format!("/dicom-web/studies/{}", row.examination.study_uid);
+    let r = get(&s.state, &study, Some(s.token("loader"))).await;
+    let n: u32 = rows()
+        .iter()
+        .filter(|r| r.examination.study_uid == row.examination.study_uid)
+        .map(|r| r.dataset.dicom.instances)
+        .sum();
+    assert_eq!(parts(&r).len(), n as usize);
+    // One instance.
+    let e = &manifest.instances[1];
+    let inst = format!("{series}/instances/{}", e.sop_instance_uid);
+    let r = get(&s.state, &inst, Some(s.token("loader"))).await;
+    assert_eq!(parts(&r)[0].1, s.node().store.read(&e.content).unwrap());
+    // seer may see but not download: 403; nobody may not see: 404, as for a study that is not.
+    let r = get(&s.state, &series, Some(s.token("seer"))).await;
+    r.assert_error(StatusCode::FORBIDDEN, "forbidden");
+    for u in ["nobody", "elsewhere"] {
+        let r = get(&s.state, &series, Some(s.token(u))).await;
+        r.assert_error(StatusCode::NOT_FOUND, "not_found");
+    }
+    let r = get(
+        &s.state,
+        "/dicom-web/studies/1.2.3.4",
+        Some(s.token("admin")),
+    )
+    .await;
+    r.assert_error(StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn metadata_frames_bulkdata_and_rendered() {
+    let s = shared();
+    let row = rows().into_iter().find(|r| r.study.id == s.closed).unwrap();
+    let manifest = node::read_manifest(&s.node().store, &row.dataset.dicom.manifest).unwrap();
+    let series = format!(
+        "/dicom-web/studies/{}/series/{}",
+        row.examination.study_uid, row.acquisition.series_uid
+    );
+    let tok = Some(s.token("loader"));
+    let r = get(&s.state, &format!("{series}/metadata"), tok).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "application/dicom+json");
+    let v = r.json();
+    let items = v.as_array().unwrap();
+    assert_eq!(items.len(), manifest.instances.len());
+    for (i, e) in items.iter().zip(&manifest.instances) {
+        assert_eq!(text(i, "00080018"), Some(e.sop_instance_uid.clone()));
+        assert_eq!(
+            i["00100010"]["Value"][0]["Alphabetic"],
+            row.subject.pseudonym.as_str()
+        );
+        let bulk = i["7FE00010"]["BulkDataURI"].as_str().unwrap();
+        assert!(bulk.ends_with(&format!("{}/bulkdata/7FE00010", e.sop_instance_uid)));
+    }
+    let rows_n = items[0]["00280010"]["Value"][0].as_u64().unwrap() as usize;
+    let cols_n = items[0]["00280011"]["Value"][0].as_u64().unwrap() as usize;
+    let bits = items[0]["00280100"]["Value"][0].as_u64().unwrap() as usize;
+    let inst = format!(
+        "{series}/instances/{}",
+        manifest.instances[0].sop_instance_uid
+    );
+    let r = get(&s.state, &format!("{inst}/frames/1"), tok).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let frame = parts(&r);
+    assert_eq!(frame.len(), 1);
+    assert_eq!(frame[0].1.len(), rows_n * cols_n * bits / 8);
+    let r = get(&s.state, &format!("{inst}/bulkdata/7FE00010"), tok).await;
+    assert_eq!(parts(&r)[0].1, frame[0].1);
+    let r = get(&s.state, &format!("{inst}/frames/2"), tok).await;
+    r.assert_error(StatusCode::NOT_FOUND, "not_found");
+    let r = get(&s.state, &format!("{inst}/frames/0"), tok).await;
+    r.assert_error(StatusCode::BAD_REQUEST, "bad_request");
+    let r = get(&s.state, &format!("{inst}/rendered"), tok).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "image/png");
+    assert!(r.body.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let w = u32::from_be_bytes(r.body[16..20].try_into().unwrap()) as usize;
+    let h = u32::from_be_bytes(r.body[20..24].try_into().unwrap()) as usize;
+    assert_eq!((w, h), (cols_n, rows_n));
+    let r = get(&s.state, &format!("{inst}/metadata"), Some(s.token("seer"))).await;
+    r.assert_error(StatusCode::FORBIDDEN, "forbidden");
+}
