@@ -16,10 +16,12 @@ mod attrs;
 mod matching;
 mod qido;
 mod render;
+mod stow;
 mod wado;
 
 use std::collections::BTreeMap;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
 use node::{DatasetRow, Right};
@@ -35,7 +37,13 @@ pub(crate) const BASE: &str = "/dicom-web";
 /// The DICOMweb routes (relative to [`BASE`]).
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/studies", get(qido::studies))
+        .route(
+            "/studies",
+            // STOW-RS streams the body and enforces the upload limit itself.
+            get(qido::studies)
+                .post(stow::store)
+                .layer(DefaultBodyLimit::disable()),
+        )
         .route("/series", get(qido::all_series))
         .route("/instances", get(qido::all_instances))
         .route("/studies/{study}/series", get(qido::study_series))
