@@ -34,6 +34,7 @@ mod access_log;
 mod api;
 mod auth;
 mod client;
+mod cors;
 mod demo;
 mod dicomweb;
 mod error;

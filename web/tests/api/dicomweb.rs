@@ -472,3 +472,41 @@ async fn stow_imports_through_the_pipeline_and_reports_failures() {
     let r = send(&s.state, post("/dicom-web/studies", Some(&s.admin))).await;
     r.assert_error(StatusCode::BAD_REQUEST, "bad_request");
 }
+
+#[tokio::test]
+async fn cors_for_the_configured_origin_only() {
+    let s = shared();
+    let preflight = |origin: &str| {
+        request("OPTIONS", "/dicom-web/studies", None)
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let r = send(&s.state, preflight("https://viewer.example.org")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        r.headers["access-control-allow-origin"],
+        "https://viewer.example.org"
+    );
+    assert!(r.headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .contains("Authorization"));
+    let r = send(&s.state, preflight("https://elsewhere.example.org")).await;
+    assert!(r.headers.get("access-control-allow-origin").is_none());
+    let r = send(
+        &s.state,
+        request("GET", "/dicom-web/studies", Some(s.token("admin")))
+            .header("origin", "https://viewer.example.org")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.headers["access-control-allow-origin"],
+        "https://viewer.example.org"
+    );
+}
