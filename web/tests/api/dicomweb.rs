@@ -510,3 +510,41 @@ async fn cors_for_the_configured_origin_only() {
         "https://viewer.example.org"
     );
 }
+
+#[tokio::test]
+async fn every_dicomweb_route_answers_401_without_credentials() {
+    let s = shared();
+    let st = "/dicom-web/studies/1.2.3";
+    let inst = format!("{st}/series/1.2.4/instances/1.2.5");
+    for uri in [
+        "/dicom-web/studies".to_string(),
+        "/dicom-web/series".into(),
+        "/dicom-web/instances".into(),
+        format!("{st}/series"),
+        format!("{st}/instances"),
+        format!("{st}/series/1.2.4/instances"),
+        st.into(),
+        format!("{st}/metadata"),
+        format!("{st}/series/1.2.4"),
+        format!("{st}/series/1.2.4/metadata"),
+        inst.clone(),
+        format!("{inst}/metadata"),
+        format!("{inst}/frames/1"),
+        format!("{inst}/bulkdata/7FE00010"),
+        format!("{inst}/rendered"),
+    ] {
+        let r = get(&s.state, &uri, None).await;
+        r.assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+        let r = get(&s.state, &uri, Some("nft_00000000000000000000000000000000")).await;
+        r.assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+    }
+    let r = send(
+        &s.state,
+        request("POST", "/dicom-web/studies?study=closed", None)
+            .header("content-type", "multipart/related; boundary=x")
+            .body(axum::body::Body::from("--x--\r\n"))
+            .unwrap(),
+    )
+    .await;
+    r.assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+}
