@@ -25,6 +25,7 @@
 mod deid;
 mod extract;
 mod guard;
+mod json;
 mod nifti;
 mod read;
 mod studycard;
@@ -32,6 +33,7 @@ mod un;
 
 // Reading.
 pub use guard::{check as check_lengths, Encoding, GuardError, MAX_DEPTH};
+pub use json::{to_json as to_dicom_json, INLINE_BINARY_MAX};
 pub use read::{read, read_object, ReadError, ReadInstance, MAX_INFLATED};
 
 // De-identification.

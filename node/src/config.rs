@@ -17,6 +17,20 @@ pub struct Config {
     /// Blob store.
     #[serde(default)]
     pub store: StoreConfig,
+    /// HTTP server (`neurofed serve`).
+    #[serde(default)]
+    pub http: HttpConfig,
+}
+
+/// `[http]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Origins whose browser pages may call the API and DICOMweb (CORS), e.g. an OHIF viewer
+    /// served elsewhere: `["https://viewer.example.org"]`; `["*"]`: any origin. Empty (the
+    /// default): none.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
 }
 
 /// `[node]`.

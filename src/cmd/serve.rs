@@ -38,6 +38,7 @@ pub fn run(home: &Home, a: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = WebConfig {
         max_upload_bytes: a.max_upload,
         secure_cookie: a.secure_cookie,
+        cors_origins: node.config.http.cors_origins.clone(),
         ..WebConfig::default()
     };
     if let Some(d) = a.upload_dir {

@@ -7,6 +7,7 @@ mod cards;
 mod client;
 mod corpus;
 mod crash;
+mod dicomweb;
 mod federation;
 mod nifti;
 mod phi;

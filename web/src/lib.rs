@@ -1,6 +1,7 @@
 //! # neurofed-web
 //!
-//! The HTTP face of a node: the `/api/v1` JSON API (this crate), later DICOMweb and the portal.
+//! The HTTP face of a node: the `/api/v1` JSON API (this crate), DICOMweb under `/dicom-web`
+//! (PS3.18 QIDO-RS, WADO-RS, STOW-RS; see docs/dicomweb.md), later the portal.
 //!
 //! [`app`] builds the axum [`Router`](axum::Router) over an [`AppState`] (the open [`node::Node`], the import
 //! lock, settings); `neurofed serve` binds it to a socket, tests drive it with
@@ -34,7 +35,9 @@ mod access_log;
 mod api;
 mod auth;
 mod client;
+mod cors;
 mod demo;
+mod dicomweb;
 mod error;
 mod openapi;
 mod router;

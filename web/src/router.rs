@@ -161,13 +161,16 @@ fn panicked(_: Box<dyn Any + Send + 'static>) -> Response {
 
 /// The HTTP application.
 pub fn app(state: AppState) -> Router {
+    let cors = axum::middleware::from_fn_with_state(state.clone(), crate::cors::cors);
     routes()
         .router
+        .nest(crate::dicomweb::BASE, crate::dicomweb::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .layer(CatchPanicLayer::custom(panicked))
         .layer(axum::middleware::from_fn(crate::access_log::log))
+        .layer(cors)
         // Spans name the method and path only: query strings may hold what users typed.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             tracing::debug_span!("http", method = %req.method(), path = %req.uri().path())

@@ -23,6 +23,8 @@ pub struct WebConfig {
     pub password_cost: PasswordCost,
     /// Mark the session cookie `Secure` (set when served behind HTTPS).
     pub secure_cookie: bool,
+    /// Origins allowed by CORS (`[http] cors_origins` of `config.toml`; `*`: any).
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for WebConfig {
@@ -32,6 +34,7 @@ impl Default for WebConfig {
             upload_dir: std::env::temp_dir(),
             password_cost: PasswordCost::DEFAULT,
             secure_cookie: false,
+            cors_origins: Vec::new(),
         }
     }
 }

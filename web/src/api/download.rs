@@ -57,7 +57,7 @@ pub(crate) fn entries(
 }
 
 /// A [`Write`] that cuts what it receives into chunks sent on a bounded channel.
-struct ChannelWriter {
+pub(crate) struct ChannelWriter {
     tx: mpsc::Sender<Result<Bytes, io::Error>>,
     buf: Vec<u8>,
 }
@@ -151,14 +151,24 @@ pub(crate) fn write_zip<W: Write>(
 
 /// A response body streaming the archive of `entries`.
 pub(crate) fn zip_body(node: Arc<Node>, entries: Vec<ExportEntry>, what: String) -> Body {
+    channel_body(what, move |w| write_zip(&node, &entries, w).map(|_| ()))
+}
+
+/// A response body written by `produce` on a blocking thread, in [`CHUNK`]s through a bounded
+/// channel: memory stays at a few chunks and a slow client slows the producer down. An error
+/// other than the client going away breaks the transfer (the client sees it) and is logged.
+pub(crate) fn channel_body<F>(what: String, produce: F) -> Body
+where
+    F: FnOnce(&mut ChannelWriter) -> Result<(), StreamError> + Send + 'static,
+{
     let (tx, mut rx) = mpsc::channel::<Result<Bytes, io::Error>>(CHANNEL_CHUNKS);
     tokio::task::spawn_blocking(move || {
-        let w = ChannelWriter {
+        let mut w = ChannelWriter {
             tx: tx.clone(),
             buf: Vec::with_capacity(CHUNK),
         };
-        match write_zip(&node, &entries, w) {
-            Ok(_) => tracing::debug!(%what, "download complete"),
+        match produce(&mut w).and_then(|()| Ok(w.flush()?)) {
+            Ok(()) => tracing::debug!(%what, "download complete"),
             Err(StreamError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
                 tracing::info!(%what, "download interrupted by the client");
             }

@@ -100,9 +100,9 @@ pub(crate) struct ImportForm {
 }
 
 /// One spooled upload: its temporary path and the name the client gave it.
-struct Part {
-    path: PathBuf,
-    label: String,
+pub(crate) struct Part {
+    pub path: PathBuf,
+    pub label: String,
 }
 
 /// A client-supplied file name made safe to echo (no control characters, bounded).
@@ -117,13 +117,13 @@ fn label_of(name: Option<&str>, n: usize) -> String {
 }
 
 /// A spool file being written.
-struct Spool {
+pub(crate) struct Spool {
     file: tokio::fs::File,
     path: PathBuf,
 }
 
 impl Spool {
-    async fn create(path: PathBuf) -> ApiResult<Spool> {
+    pub(crate) async fn create(path: PathBuf) -> ApiResult<Spool> {
         let file = tokio::fs::File::create(&path)
             .await
             .map_err(|e| ApiError::internal(format!("spool {}: {e}", path.display())))?;
@@ -131,7 +131,12 @@ impl Spool {
     }
 
     /// Append `chunk`, counting it against `limit`.
-    async fn push(&mut self, chunk: &[u8], total: &mut u64, limit: u64) -> ApiResult<()> {
+    pub(crate) async fn push(
+        &mut self,
+        chunk: &[u8],
+        total: &mut u64,
+        limit: u64,
+    ) -> ApiResult<()> {
         *total += chunk.len() as u64;
         if *total > limit {
             return Err(too_large(limit));
@@ -142,7 +147,7 @@ impl Spool {
             .map_err(|e| ApiError::internal(format!("spool {}: {e}", self.path.display())))
     }
 
-    async fn finish(mut self) -> ApiResult<PathBuf> {
+    pub(crate) async fn finish(mut self) -> ApiResult<PathBuf> {
         self.file
             .flush()
             .await
@@ -151,13 +156,13 @@ impl Spool {
     }
 }
 
-fn too_large(limit: u64) -> ApiError {
+pub(crate) fn too_large(limit: u64) -> ApiError {
     ApiError::too_large(format!(
         "the upload exceeds this node's limit of {limit} bytes"
     ))
 }
 
-fn upload_error(msg: &str, limit: u64) -> ApiError {
+pub(crate) fn upload_error(msg: &str, limit: u64) -> ApiError {
     if msg.contains("length limit") {
         too_large(limit)
     } else {
@@ -248,7 +253,7 @@ async fn receive(st: &AppState, req: Request, dir: &Path) -> ApiResult<Vec<Part>
     Ok(parts)
 }
 
-fn import_error(e: ImportError) -> ApiError {
+pub(crate) fn import_error(e: ImportError) -> ApiError {
     match e {
         ImportError::Node(NodeError::Profile { .. }) => ApiError::bad_request(e.to_string()),
         // Another process (a CLI import, `fsck --gc`) holds the node's import lock.
@@ -258,31 +263,13 @@ fn import_error(e: ImportError) -> ApiError {
     }
 }
 
-/// Import uploaded DICOM into a study.
-#[utoipa::path(post, path = "/api/v1/import", operation_id = "import_dicom", tag = "import",
-    params(
-        ("study" = String, Query, description = "Study id (`st_…`) or name (a new name creates the study: admins only)"),
-        ("profile" = Option<String>, Query, description = "De-identification profile of a new study"),
-    ),
-    request_body(description = "A zip as the body (`application/zip`; one DICOM file as `application/dicom` or `application/octet-stream`), or `multipart/form-data` with any number of parts, each a DICOM file or a zip",
-        content(
-            (inline(crate::openapi::Binary) = "application/zip"),
-            (inline(crate::openapi::Binary) = "application/dicom"),
-            (inline(crate::openapi::Binary) = "application/octet-stream"),
-            (inline(ImportForm) = "multipart/form-data"),
-        )),
-    responses(
-        (status = 200, body = ImportSummaryBody),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 415, body = ErrorBody),
-    ))]
-pub(crate) async fn import(
-    State(st): State<AppState>,
-    auth: Auth,
-    q: QueryParams,
-    req: Request,
-) -> ApiResult<Json<ImportSummaryBody>> {
+/// The study an upload goes to (`study` and `profile` of the query string), authorized before a
+/// byte of the body is read: `import` on an existing study, the admin role for a new one.
+pub(crate) async fn target_study(
+    st: &AppState,
+    auth: &Auth,
+    q: &QueryParams,
+) -> ApiResult<(String, Option<String>)> {
     q.allow(&["study", "profile"])?;
     let key = q
         .one("study")?
@@ -319,6 +306,36 @@ pub(crate) async fn import(
         }
     })
     .await?;
+
+    Ok((study, profile))
+}
+
+/// Import uploaded DICOM into a study.
+#[utoipa::path(post, path = "/api/v1/import", operation_id = "import_dicom", tag = "import",
+    params(
+        ("study" = String, Query, description = "Study id (`st_…`) or name (a new name creates the study: admins only)"),
+        ("profile" = Option<String>, Query, description = "De-identification profile of a new study"),
+    ),
+    request_body(description = "A zip as the body (`application/zip`; one DICOM file as `application/dicom` or `application/octet-stream`), or `multipart/form-data` with any number of parts, each a DICOM file or a zip",
+        content(
+            (inline(crate::openapi::Binary) = "application/zip"),
+            (inline(crate::openapi::Binary) = "application/dicom"),
+            (inline(crate::openapi::Binary) = "application/octet-stream"),
+            (inline(ImportForm) = "multipart/form-data"),
+        )),
+    responses(
+        (status = 200, body = ImportSummaryBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+    ))]
+pub(crate) async fn import(
+    State(st): State<AppState>,
+    auth: Auth,
+    q: QueryParams,
+    req: Request,
+) -> ApiResult<Json<ImportSummaryBody>> {
+    let (study, profile) = target_study(&st, &auth, &q).await?;
 
     let dir = tempfile::Builder::new()
         .prefix("neurofed-upload-")

@@ -139,6 +139,7 @@ fn state(node: Node, uploads: &Path, max_upload: u64) -> AppState {
             upload_dir: uploads.to_path_buf(),
             password_cost: PasswordCost::INSECURE_FAST,
             secure_cookie: false,
+            cors_origins: vec!["https://viewer.example.org".into()],
         },
     )
     .unwrap()
