@@ -216,6 +216,15 @@ pub enum ContentError {
         /// The dataset.
         content: ContentId,
     },
+    /// The dataset is this node's own: it is downloaded through the local rights
+    /// (`GET /api/v1/download`, `neurofed export`), never "fetched" into the node that owns it.
+    #[error(
+        "{content} is a dataset of this node: download it through the local rights, not a fetch"
+    )]
+    Local {
+        /// The dataset.
+        content: ContentId,
+    },
     /// The fetch failed.
     #[error(transparent)]
     Dataset(#[from] transfer::DatasetError),
@@ -236,6 +245,13 @@ pub async fn fetch_dataset(
     auth: Authorization,
     options: &FetchOptions,
 ) -> Result<DatasetReport, ContentError> {
+    let local = node
+        .catalog
+        .dataset_by_content(&content)
+        .map_err(|e| ContentError::Store(e.to_string()))?;
+    if local.is_some() {
+        return Err(ContentError::Local { content });
+    }
     let auth = Arc::new(auth);
     let members = client.providers(&content);
     let (origin, study) = match client.origin_of(&content) {

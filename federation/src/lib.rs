@@ -70,7 +70,7 @@ use node::Home;
 use protocol::keys::PublicKey;
 use tokio::sync::mpsc;
 
-pub use auth::Authorization;
+pub use auth::{Authorization, CopyRefusal};
 pub use backend::{NodeBackend, SearchBackend};
 pub use client::Client;
 pub use config::{FedConfig, DEFAULT_COUNT_THRESHOLD, DEFAULT_DEADLINE};

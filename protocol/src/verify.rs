@@ -13,7 +13,10 @@ use std::sync::Arc;
 
 pub use cache::VerifiedCache;
 pub use refusal::{ChainBreak, Refusal};
-pub use revocations::{ListInfo, Revocations, MAX_HELD_REVOCATIONS};
+pub use revocations::{
+    ListInfo, Revocations, MAX_HELD_REVOCATIONS, MAX_REVOCATIONS_PER_ISSUER,
+    RESERVED_LOCAL_REVOCATIONS,
+};
 
 use crate::grant::{
     Action, ActionSet, CapabilityChain, CapabilityFilters, Membership, Resource, Roster,

@@ -580,3 +580,62 @@ fn cache_rechecks_time_revocation_and_audience() {
     assert!(v.verify_bytes(&bad, &audience, NOW).is_err());
     assert_eq!(cache.len(), 1);
 }
+
+#[test]
+fn a_flood_of_peer_revocations_is_capped_per_signer_and_never_blocks_the_nodes_own() {
+    use protocol::signed::GrantHash;
+    use protocol::verify::MAX_REVOCATIONS_PER_ISSUER;
+    let c = cast();
+    let junk = |i: usize, by: &protocol::SecretKey| {
+        let mut h = [0u8; 32];
+        h[..8].copy_from_slice(&(i as u64).to_le_bytes());
+        Signed::sign(
+            Revocation::new(by.public(), GrantHash::from_bytes(h), NOW),
+            by,
+        )
+        .unwrap()
+    };
+    let mut r = Revocations::new();
+    for i in 0..MAX_REVOCATIONS_PER_ISSUER {
+        r.apply_peer_revocation(&junk(i, &c.stranger)).unwrap();
+    }
+    // The same signer's next one is refused; counting revocations, not grants.
+    let over = r.apply_peer_revocation(&junk(MAX_REVOCATIONS_PER_ISSUER, &c.stranger));
+    assert!(
+        matches!(over, Err(Refusal::TooManyRevocations { .. })),
+        "{over:?}"
+    );
+    assert_eq!(r.held(), MAX_REVOCATIONS_PER_ISSUER);
+    // A second signer of an already revoked grant is one more revocation held.
+    r.apply_peer_revocation(&junk(0, &c.pi)).unwrap();
+    assert_eq!(r.held(), MAX_REVOCATIONS_PER_ISSUER + 1);
+    // The node's own revocation is still taken (peers never fill the reserved room).
+    let chain = CapabilityChain::new(vec![root_grant(&c)]).unwrap();
+    let leaf = chain.leaf().unwrap().hash();
+    let own = Signed::sign(Revocation::new(c.pi.public(), leaf, NOW), &c.pi).unwrap();
+    r.apply_revocation(&own).unwrap();
+    assert!(r.is_revoked(&leaf, [&c.pi.public()]));
+}
+
+#[test]
+fn a_list_supersedes_the_individual_revocations_it_names() {
+    let c = cast();
+    let chain = CapabilityChain::new(vec![root_grant(&c)]).unwrap();
+    let leaf = chain.leaf().unwrap().hash();
+    let mut r = Revocations::new();
+    let own = Signed::sign(Revocation::new(c.pi.public(), leaf, NOW), &c.pi).unwrap();
+    r.apply_revocation(&own).unwrap();
+    assert_eq!(r.held(), 1);
+    let list = RevocationList::new(c.coordinator.public(), 1, NOW, BTreeSet::from([leaf]));
+    r.apply_list(
+        &Signed::sign(list, &c.coordinator).unwrap(),
+        &c.coordinator.public(),
+    )
+    .unwrap();
+    assert_eq!(r.held(), 0, "the list holds it now");
+    assert!(r.listed(&leaf));
+    assert!(r.is_revoked(&leaf, []));
+    // Applying it again is accepted and holds nothing more.
+    r.apply_peer_revocation(&own).unwrap();
+    assert_eq!(r.held(), 0);
+}

@@ -233,10 +233,34 @@ async fn a_revocation_spreads_and_is_enforced() {
     }
     assert_eq!(last, denied("revoked"));
     // Stored at B, so it survives a restart; a second push is not new.
-    assert!(s
-        .b()
-        .home
-        .revocation_path(&chain.leaf().unwrap().hash())
-        .exists());
-    assert!(!s.net.nodes[0].client.push_revocation(rev).await.unwrap());
+    assert!(s.b().home.revocation_path(&rev.hash()).exists());
+    assert!(!s.net.nodes[0]
+        .client
+        .push_revocation(rev.clone())
+        .await
+        .unwrap());
+    // A revocation of the same grant signed by a stranger's key is another document: it spreads
+    // but replaces nothing, so after a restart (the state reloaded from B's home) the grant
+    // stays revoked.
+    let stranger = SecretKey::from_seed(&[99; 32]);
+    let forged = Signed::sign(
+        Revocation::new(stranger.public(), chain.leaf().unwrap().hash(), now()),
+        &stranger,
+    )
+    .unwrap();
+    assert!(s.net.nodes[0]
+        .client
+        .push_revocation(forged.clone())
+        .await
+        .unwrap());
+    let forged_path = s.b().home.revocation_path(&forged.hash());
+    for _ in 0..50 {
+        if forged_path.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(forged_path.exists());
+    let reloaded = federation::state::known_revocations(&s.b().home).unwrap();
+    assert!(reloaded.is_revoked(&chain.leaf().unwrap().hash(), [&s.b().public()]));
 }
