@@ -99,7 +99,7 @@ fn authorize_request(
                 &peer,
                 a.request,
                 &origin,
-                Some(&study),
+                (Some(&study), None),
                 |_| false,
                 now,
             )?;
@@ -110,6 +110,13 @@ fn authorize_request(
         }
     }
     let study = dataset.as_ref().map(|d| d.study);
+    let labels = dataset.as_ref().and_then(|d| {
+        let acq = node.catalog.acquisition(d.acquisition).ok().flatten()?;
+        Some(crate::member::DatasetLabels {
+            modality: acq.modality,
+            nature: acq.cards.current.nature.map(|n| n.as_str().to_string()),
+        })
+    });
     let is_public = |s: &protocol::id::StudyId| {
         client
             .inner
@@ -117,11 +124,14 @@ fn authorize_request(
             .public_studies()
             .is_ok_and(|p| p.contains(s))
     };
-    let (requester, grant) =
-        client
-            .inner
-            .responder
-            .permit_download(&peer, a.request, study.as_ref(), is_public, now)?;
+    let (requester, grant) = client.inner.responder.permit_download(
+        &peer,
+        a.request,
+        study.as_ref(),
+        labels.as_ref(),
+        is_public,
+        now,
+    )?;
     Ok(Authorized {
         requester,
         grant: Some(grant),
