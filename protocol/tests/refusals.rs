@@ -639,3 +639,36 @@ fn a_list_supersedes_the_individual_revocations_it_names() {
     r.apply_peer_revocation(&own).unwrap();
     assert_eq!(r.held(), 0);
 }
+
+#[test]
+fn a_cached_chain_rooted_at_a_local_administrator_stops_when_the_right_goes() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let c = cast();
+    let chain = chain_of(&c, 2);
+    let audience = chain.leaf().unwrap().body().audience;
+    let cache = VerifiedCache::new(16);
+    let revocations = Revocations::new();
+    let policy = Policy::offline();
+    let pi = c.pi.public();
+    let administers = AtomicBool::new(true);
+    let authority = |issuer: &PublicKey, _: &Resource| {
+        (*issuer == pi).then(|| administers.load(Ordering::SeqCst))
+    };
+    let v = Verifier {
+        policy: &policy,
+        revocations: &revocations,
+        authority: &authority,
+        cache: Some(&cache),
+    };
+    let ok = v.verify_bytes(chain.bytes(), &audience, NOW).unwrap();
+    assert_eq!(ok.root, RootCheck::Confirmed);
+    assert_eq!(cache.len(), 1);
+    // The PI loses `administer`: the cached verification is refused on its next use.
+    administers.store(false, Ordering::SeqCst);
+    assert!(matches!(
+        v.verify_bytes(chain.bytes(), &audience, NOW),
+        Err(Refusal::RootNotAuthorized { .. })
+    ));
+    administers.store(true, Ordering::SeqCst);
+    assert!(v.verify_bytes(chain.bytes(), &audience, NOW).is_ok());
+}
