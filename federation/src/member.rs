@@ -68,6 +68,8 @@ pub(crate) struct Permit {
     pub(crate) scope: AccessScope,
     pub(crate) count_only: bool,
     pub(crate) query: SearchQuery,
+    pub(crate) requester: PublicKey,
+    pub(crate) grant: GrantHash,
 }
 
 /// What a grant's filters are checked against on download: the dataset's modality and the
@@ -170,7 +172,7 @@ impl Responder {
             return Err(Refusal::EmptyChain);
         };
         let digest = req.invocation_digest(&self.me, &auth.chain);
-        let (_, v) = self.verify(peer, auth, digest, "search request", now)?;
+        let (requester, v) = self.verify(peer, auth, digest, "search request", now)?;
         let count_only = if v.permits(Action::Search, &self.me, None).is_ok() {
             false
         } else {
@@ -220,6 +222,8 @@ impl Responder {
             query.page = Page { offset: 0, size: 0 };
         }
         Ok(Permit {
+            requester,
+            grant: v.leaf(),
             scope,
             count_only,
             query,
@@ -310,6 +314,23 @@ impl Responder {
                 Ok(mut r) => {
                     if permit.count_only {
                         suppress(&mut r, self.count_threshold);
+                    }
+                    // Audited here, synchronously, before the answer leaves.
+                    let record = crate::backend::InboundSearch {
+                        peer: *peer,
+                        requester: permit.requester,
+                        grant: permit.grant,
+                        count_only: permit.count_only,
+                        filters: req.query.filters.len(),
+                        facets: req.query.facets.len(),
+                        total: match r.total {
+                            Count::Exact(n) => n.to_string(),
+                            Count::Below(k) => format!("<{k}"),
+                        },
+                    };
+                    if let Err(e) = self.backend.audit_search(&record) {
+                        tracing::error!(%peer, "search not audited, answer withheld: {e}");
+                        return error(req.id, "internal", "the answer could not be audited");
                     }
                     (NodeStatus::Ok, Some(r))
                 }

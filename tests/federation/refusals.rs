@@ -264,3 +264,26 @@ async fn a_revocation_spreads_and_is_enforced() {
     let reloaded = federation::state::known_revocations(&s.b().home).unwrap();
     assert!(reloaded.is_revoked(&chain.leaf().unwrap().hash(), [&s.b().public()]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answered_search_and_count_are_audited_on_the_answering_node_before_the_answer() {
+    let s = setup().await;
+    let me = s.net.nodes[0].public();
+    let search = s.grant_to(me, "search", valid());
+    assert_eq!(s.outcome(search.clone(), None).await, NodeOutcome::Ok);
+    let count = s.grant_to(me, "count", valid());
+    assert_eq!(s.outcome(count.clone(), None).await, NodeOutcome::Ok);
+    let audited = s.fake.audited.lock().unwrap().clone();
+    assert_eq!(audited.len(), 2, "{audited:?}");
+    assert_eq!(audited[0].peer, me);
+    assert_eq!(audited[0].requester, me);
+    assert_eq!(audited[0].grant, search.leaf().unwrap().hash());
+    assert!(!audited[0].count_only);
+    assert_eq!(audited[0].total, "30");
+    assert_eq!(audited[0].facets, 1);
+    assert_eq!(audited[1].grant, count.leaf().unwrap().hash());
+    assert!(audited[1].count_only);
+    // A refused search answers nothing, so there is nothing to audit as answered.
+    let _ = s.outcome(tamper(&search), None).await;
+    assert_eq!(s.fake.audited.lock().unwrap().len(), 2);
+}
