@@ -121,6 +121,9 @@ impl SearchBackend for Synthetic {
     fn center(&self) -> String {
         "bench".into()
     }
+    fn audit_search(&self, _: &federation::InboundSearch) -> Result<(), String> {
+        Ok(())
+    }
     fn search(&self, q: &SearchQuery, _scope: &AccessScope) -> Result<SearchResults, String> {
         let mut counts = [[0u64; 8]; 5];
         for v in &self.values {

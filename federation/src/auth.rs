@@ -4,7 +4,10 @@
 
 use node::{Home, KeyFile};
 use protocol::grant::{Action, CapabilityChain};
+use protocol::id::StudyId;
 use protocol::keys::{PublicKey, SecretKey};
+use protocol::time::UnixTime;
+use protocol::verify::{NoLocalAuthority, Policy, Refusal, Verifier};
 use protocol::wire::{self, ContentRequest, SearchRequest};
 
 use crate::{state, FedError};
@@ -80,6 +83,56 @@ impl Authorization {
             .map(|(c, _)| c)
     }
 
+    /// The chain that lets this caller read a copy, held here, of `origin`'s dataset of `study`:
+    /// one that fully verifies here (signatures, links, windows, the revocations this node
+    /// knows), permits `download` on that very study of `origin`, and carries no modality or
+    /// nature filter (a copy-holder cannot check one against the copy, so it refuses it).
+    /// Without a recorded study nothing is permitted. The refusal of the last chain tried is
+    /// returned when none fits.
+    pub fn copy_chain_for(
+        &self,
+        home: &Home,
+        origin: &PublicKey,
+        study: Option<&StudyId>,
+        now: UnixTime,
+    ) -> Result<&CapabilityChain, CopyRefusal> {
+        let study = study.ok_or(CopyRefusal::UnknownStudy)?;
+        let revocations = state::known_revocations(home).map_err(CopyRefusal::State)?;
+        let policy = Policy::offline();
+        let verifier = Verifier {
+            policy: &policy,
+            revocations: &revocations,
+            authority: &NoLocalAuthority,
+            cache: None,
+        };
+        let mut last = CopyRefusal::NoGrant;
+        for chain in self
+            .chains
+            .iter()
+            .filter(|c| c.leaf().is_some_and(|l| l.body().resource.node() == origin))
+        {
+            let Some(audience) = chain.leaf().map(|l| l.body().audience) else {
+                continue;
+            };
+            match verifier.verify(chain, &audience, now).and_then(|v| {
+                v.permits(Action::Download, origin, Some(study))?;
+                if v.filters.is_empty() {
+                    Ok(())
+                } else {
+                    Err(Refusal::NotPermitted {
+                        grant: v.leaf(),
+                        action: Action::Download,
+                        what: "with modality or nature filters on a copy (ask the owner)".into(),
+                    })
+                }
+            }) {
+                Ok(()) => return Ok(chain),
+                Err(refusal) => last = CopyRefusal::Refused { refusal },
+            }
+        }
+        Err(last)
+    }
+
     /// These chains and those of `other`, invoked by this one's key (or else `other`'s).
     pub fn merged(mut self, other: Authorization) -> Self {
         self.chains.extend(other.chains);
@@ -138,4 +191,25 @@ impl Authorization {
             invocation,
         }))
     }
+}
+
+/// Why a copy held here may not be read by a caller.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CopyRefusal {
+    /// The copy's study at its origin was not recorded: no grant can be checked against it.
+    #[error("the copy's study at its origin is not known here: only its owner can serve it")]
+    UnknownStudy,
+    /// The caller holds no grant from the copy's origin.
+    #[error("you hold no download grant from the owner of this dataset")]
+    NoGrant,
+    /// The caller's grant does not verify or does not cover the copy.
+    #[error("{refusal} [{}]", .refusal.code())]
+    Refused {
+        /// Why.
+        refusal: Refusal,
+    },
+    /// The node's revocations could not be read.
+    #[error(transparent)]
+    State(FedError),
 }

@@ -22,6 +22,45 @@ pub trait SearchBackend: Send + Sync + 'static {
     fn public_studies(&self) -> Result<Vec<StudyId>, String>;
     /// Whether `key` (a local user's key) holds `administer` on every one of `studies`.
     fn administers(&self, key: &PublicKey, studies: &BTreeSet<StudyId>) -> bool;
+    /// Record, before the answer goes out, a member's search or count answered here. An error
+    /// withholds the answer (the member is told `internal`).
+    fn audit_search(&self, record: &InboundSearch) -> Result<(), String>;
+}
+
+/// A member's search or count answered by this node, as audited here. Structure only: no
+/// filter values or text (they are the asker's, and may say more than the answer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundSearch {
+    /// The member node that asked.
+    pub peer: PublicKey,
+    /// The principal the chain was invoked by (the member node or one of its users).
+    pub requester: PublicKey,
+    /// The grant presented (leaf hash).
+    pub grant: protocol::GrantHash,
+    /// Counts only (a `count` grant).
+    pub count_only: bool,
+    /// Filters and facet fields in the query.
+    pub filters: usize,
+    /// Facet fields asked.
+    pub facets: usize,
+    /// The total returned (`"<N"` when suppressed), or the outcome when none was.
+    pub total: String,
+}
+
+impl InboundSearch {
+    /// The audit line.
+    pub fn detail(&self) -> String {
+        format!(
+            "federated {} from node {} for {} under grant {}: {} filters, {} facets, total {}",
+            if self.count_only { "count" } else { "search" },
+            crate::identity::peer_id(&self.peer),
+            self.requester,
+            self.grant,
+            self.filters,
+            self.facets,
+            self.total
+        )
+    }
 }
 
 /// [`SearchBackend`] over an open node: its search index, catalog and access rights.
@@ -90,6 +129,19 @@ impl SearchBackend for NodeBackend {
     fn public_studies(&self) -> Result<Vec<StudyId>, String> {
         Access::new(&self.node.catalog)
             .public_studies(node::now())
+            .map_err(|e| e.to_string())
+    }
+
+    fn audit_search(&self, record: &InboundSearch) -> Result<(), String> {
+        let who = format!("node:{}", crate::identity::peer_id(&record.peer));
+        self.node
+            .catalog
+            .audit()
+            .append(
+                node::NewEvent::new(&who, node::AuditAction::Search, node::now())
+                    .detail(record.detail()),
+            )
+            .map(|_| ())
             .map_err(|e| e.to_string())
     }
 

@@ -99,7 +99,7 @@ fn authorize_request(
                 &peer,
                 a.request,
                 &origin,
-                Some(&study),
+                (Some(&study), None),
                 |_| false,
                 now,
             )?;
@@ -110,6 +110,13 @@ fn authorize_request(
         }
     }
     let study = dataset.as_ref().map(|d| d.study);
+    let labels = dataset.as_ref().and_then(|d| {
+        let acq = node.catalog.acquisition(d.acquisition).ok().flatten()?;
+        Some(crate::member::DatasetLabels {
+            modality: acq.modality,
+            nature: acq.cards.current.nature.map(|n| n.as_str().to_string()),
+        })
+    });
     let is_public = |s: &protocol::id::StudyId| {
         client
             .inner
@@ -117,11 +124,14 @@ fn authorize_request(
             .public_studies()
             .is_ok_and(|p| p.contains(s))
     };
-    let (requester, grant) =
-        client
-            .inner
-            .responder
-            .permit_download(&peer, a.request, study.as_ref(), is_public, now)?;
+    let (requester, grant) = client.inner.responder.permit_download(
+        &peer,
+        a.request,
+        study.as_ref(),
+        labels.as_ref(),
+        is_public,
+        now,
+    )?;
     Ok(Authorized {
         requester,
         grant: Some(grant),
@@ -216,6 +226,15 @@ pub enum ContentError {
         /// The dataset.
         content: ContentId,
     },
+    /// The dataset is this node's own: it is downloaded through the local rights
+    /// (`GET /api/v1/download`, `neurofed export`), never "fetched" into the node that owns it.
+    #[error(
+        "{content} is a dataset of this node: download it through the local rights, not a fetch"
+    )]
+    Local {
+        /// The dataset.
+        content: ContentId,
+    },
     /// The fetch failed.
     #[error(transparent)]
     Dataset(#[from] transfer::DatasetError),
@@ -236,6 +255,13 @@ pub async fn fetch_dataset(
     auth: Authorization,
     options: &FetchOptions,
 ) -> Result<DatasetReport, ContentError> {
+    let local = node
+        .catalog
+        .dataset_by_content(&content)
+        .map_err(|e| ContentError::Store(e.to_string()))?;
+    if local.is_some() {
+        return Err(ContentError::Local { content });
+    }
     let auth = Arc::new(auth);
     let members = client.providers(&content);
     let (origin, study) = match client.origin_of(&content) {

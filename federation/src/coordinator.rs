@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use node::{list_keys, Home, KeyFile, KeyFileError};
 use protocol::cbor;
-use protocol::grant::{Membership, Revocation, RevocationList, Role, Roster, RosterMember};
+use protocol::grant::{Membership, RevocationList, Role, Roster, RosterMember};
 use protocol::keys::PublicKey;
 use protocol::signed::{GrantHash, Signed};
 use protocol::time::UnixTime;
@@ -255,8 +255,10 @@ impl Coordinator {
         Ok(signed)
     }
 
-    /// Sign the next revocation list: the last one's grants, every revocation stored under the
-    /// home's `revocations/` whose signature checks, and `revoke`.
+    /// Sign the next revocation list: the last one's grants and `revoke`, the coordinator's own
+    /// decisions only. What the node received under `revocations/` is never folded in: a
+    /// self-signed revocation of someone else's grant or membership must not become the
+    /// consortium's word.
     pub fn revocations(
         &self,
         revoke: impl IntoIterator<Item = GrantHash>,
@@ -271,22 +273,6 @@ impl Coordinator {
             None => (1, BTreeSet::new()),
         };
         revoked.extend(revoke);
-        let dir = self.home.revocations_dir();
-        if let Ok(entries) = fs::read_dir(&dir) {
-            let mut paths: Vec<PathBuf> =
-                entries.filter_map(Result::ok).map(|e| e.path()).collect();
-            paths.sort();
-            for p in paths
-                .iter()
-                .filter(|p| p.extension().is_some_and(|x| x == "rev"))
-            {
-                let bytes = read(p)?.unwrap_or_default();
-                let rev = Signed::<Revocation>::from_bytes(&bytes).map_err(|e| state(p, e))?;
-                if rev.verify_signature().is_ok() {
-                    revoked.insert(rev.body().grant);
-                }
-            }
-        }
         let list = RevocationList::new(self.key.public(), serial, now, revoked);
         let signed = Signed::sign(list, self.key.secret())?;
         write(&last, signed.bytes())?;
@@ -297,6 +283,7 @@ impl Coordinator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use protocol::grant::Revocation;
     use protocol::keys::SecretKey;
 
     #[test]
@@ -344,6 +331,17 @@ mod tests {
         let r2 = c.roster(1_002).unwrap();
         assert_eq!((r1.body().serial, r2.body().serial), (1, 2));
         assert_eq!(r2.body().members.len(), 1);
+        // A revocation of the membership signed by its holder's own key (anyone's) reached this
+        // home's revocations/: it is not the coordinator's decision and stays out of the list.
+        let forger = SecretKey::from_seed(&[9; 32]);
+        let forged =
+            Signed::sign(Revocation::new(forger.public(), m.hash(), 1_002), &forger).unwrap();
+        crate::state::store_revocation(&home, &forged).unwrap();
+        let l0 = c.revocations([], 1_002).unwrap();
+        assert!(
+            !l0.body().revoked.contains(&m.hash()),
+            "a received revocation is not the coordinator's decision"
+        );
         let l1 = c.revocations([m.hash()], 1_003).unwrap();
         let l2 = c.revocations([], 1_004).unwrap();
         assert_eq!(l2.body().serial, l1.body().serial + 1);

@@ -10,8 +10,10 @@
 //!   is banned for [`FedConfig::ban`]; a valid membership missing from our roster is refused
 //!   without a ban, since the peer may hold a newer roster (it pushes it, then says hello again);
 //! - a peer that has not completed the hello in [`FedConfig::hello_timeout`] is disconnected;
-//! - only verified members may send searches; anyone connected may push a roster or revocation
-//!   list (they carry the coordinator's signature and must be newer) or a revocation (signed by
+//! - only verified members may send searches or individual revocations (at most
+//!   `MAX_REVOCATIONS_PER_PEER` per member key, and per signing key the protocol's quota);
+//!   anyone connected may push a roster or revocation list (they carry the coordinator's
+//!   signature and must be newer); a revocation is (signed by
 //!   its issuer);
 //! - a newer roster or revocation list is stored atomically, re-pushed to every verified member,
 //!   and members it removes or revokes are disconnected.
@@ -144,6 +146,8 @@ pub(crate) struct EventLoop {
     answers_rx: mpsc::Receiver<(u64, Response)>,
     dirty: bool,
     dropped_events: u64,
+    /// Revocations taken from each member key since start (see `MAX_REVOCATIONS_PER_PEER`).
+    pub(crate) revocations_from: HashMap<PublicKey, usize>,
 }
 
 /// The parts [`EventLoop::new`] needs.
@@ -193,6 +197,7 @@ impl EventLoop {
             answers_rx,
             dirty: true,
             dropped_events: 0,
+            revocations_from: HashMap::new(),
         };
         el.sync_members();
         el

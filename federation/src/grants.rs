@@ -344,11 +344,11 @@ pub fn revoke(
     let mut rev = Revocation::new(signer.key.public(), leaf.hash(), now);
     rev.reason = reason;
     let signed = Signed::sign(rev, signer.key.secret()).map_err(encode_err)?;
-    state::store_revocation(home, &signed)?;
+    let path = state::store_revocation(home, &signed)?;
     Ok(Revoked {
         grant: leaf.hash(),
         signer: signer.holder.to_string(),
-        path: home.revocation_path(&leaf.hash()),
+        path,
     })
 }
 

@@ -70,8 +70,8 @@ use node::Home;
 use protocol::keys::PublicKey;
 use tokio::sync::mpsc;
 
-pub use auth::Authorization;
-pub use backend::{NodeBackend, SearchBackend};
+pub use auth::{Authorization, CopyRefusal};
+pub use backend::{InboundSearch, NodeBackend, SearchBackend};
 pub use client::Client;
 pub use config::{FedConfig, DEFAULT_COUNT_THRESHOLD, DEFAULT_DEADLINE};
 pub use error::FedError;

@@ -68,6 +68,47 @@ pub(crate) struct Permit {
     pub(crate) scope: AccessScope,
     pub(crate) count_only: bool,
     pub(crate) query: SearchQuery,
+    pub(crate) requester: PublicKey,
+    pub(crate) grant: GrantHash,
+}
+
+/// What a grant's filters are checked against on download: the dataset's modality and the
+/// nature its study card gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DatasetLabels {
+    pub(crate) modality: String,
+    pub(crate) nature: Option<String>,
+}
+
+/// Whether a dataset with `labels` passes `filters` (case-insensitively, as search terms); with
+/// a filter and no labels (a copy whose labels are not known here) it does not.
+pub(crate) fn check_filters(
+    filters: &protocol::grant::CapabilityFilters,
+    labels: Option<&DatasetLabels>,
+) -> Result<(), String> {
+    if filters.is_empty() {
+        return Ok(());
+    }
+    let Some(labels) = labels else {
+        return Err("with modality or nature filters on a dataset whose labels are not known here (ask its owner)".into());
+    };
+    let allows = |set: &Option<std::collections::BTreeSet<String>>, value: Option<&str>| match set {
+        None => true,
+        Some(set) => value.is_some_and(|v| set.iter().any(|s| s.eq_ignore_ascii_case(v))),
+    };
+    if !allows(&filters.modality, Some(&labels.modality)) {
+        return Err(format!(
+            "on a dataset of modality {} (the grant's filter)",
+            labels.modality
+        ));
+    }
+    if !allows(&filters.nature, labels.nature.as_deref()) {
+        return Err(format!(
+            "on a dataset of nature {} (the grant's filter)",
+            labels.nature.as_deref().unwrap_or("unknown")
+        ));
+    }
+    Ok(())
 }
 
 impl Responder {
@@ -131,7 +172,7 @@ impl Responder {
             return Err(Refusal::EmptyChain);
         };
         let digest = req.invocation_digest(&self.me, &auth.chain);
-        let (_, v) = self.verify(peer, auth, digest, "search request", now)?;
+        let (requester, v) = self.verify(peer, auth, digest, "search request", now)?;
         let count_only = if v.permits(Action::Search, &self.me, None).is_ok() {
             false
         } else {
@@ -181,6 +222,8 @@ impl Responder {
             query.page = Page { offset: 0, size: 0 };
         }
         Ok(Permit {
+            requester,
+            grant: v.leaf(),
             scope,
             count_only,
             query,
@@ -195,10 +238,11 @@ impl Responder {
         peer: &PublicKey,
         req: &ContentRequest,
         study: Option<&StudyId>,
+        labels: Option<&DatasetLabels>,
         is_public: impl FnOnce(&StudyId) -> bool,
         now: u64,
     ) -> Result<(PublicKey, GrantHash), Refusal> {
-        self.permit_download_of(peer, req, &self.me, study, is_public, now)
+        self.permit_download_of(peer, req, &self.me, (study, labels), is_public, now)
     }
 
     /// [`Self::permit_download`] for a dataset of `owner`: this node's own (`owner` is this
@@ -211,7 +255,7 @@ impl Responder {
         peer: &PublicKey,
         req: &ContentRequest,
         owner: &PublicKey,
-        study: Option<&StudyId>,
+        (study, labels): (Option<&StudyId>, Option<&DatasetLabels>),
         is_public: impl FnOnce(&StudyId) -> bool,
         now: u64,
     ) -> Result<(PublicKey, GrantHash), Refusal> {
@@ -237,6 +281,9 @@ impl Responder {
         if matches!(v.resource, Resource::Public { .. }) && !is_public(study) {
             return Err(refuse(format!("on study {study} (not public)")));
         }
+        // The grant's modality / nature filters hold on download as on search; a node that
+        // cannot tell the dataset's labels (a copy-holder) refuses a filtered grant.
+        check_filters(&v.filters, labels).map_err(refuse)?;
         if owner != &self.me && v.root != RootCheck::OwnerNode {
             return Err(refuse(format!(
                 "on a copy of a dataset of {owner} (only grants issued by that node itself are checkable here)"
@@ -267,6 +314,23 @@ impl Responder {
                 Ok(mut r) => {
                     if permit.count_only {
                         suppress(&mut r, self.count_threshold);
+                    }
+                    // Audited here, synchronously, before the answer leaves.
+                    let record = crate::backend::InboundSearch {
+                        peer: *peer,
+                        requester: permit.requester,
+                        grant: permit.grant,
+                        count_only: permit.count_only,
+                        filters: req.query.filters.len(),
+                        facets: req.query.facets.len(),
+                        total: match r.total {
+                            Count::Exact(n) => n.to_string(),
+                            Count::Below(k) => format!("<{k}"),
+                        },
+                    };
+                    if let Err(e) = self.backend.audit_search(&record) {
+                        tracing::error!(%peer, "search not audited, answer withheld: {e}");
+                        return error(req.id, "internal", "the answer could not be audited");
                     }
                     (NodeStatus::Ok, Some(r))
                 }
@@ -311,5 +375,47 @@ pub(crate) fn suppress(r: &mut SearchResults, threshold: u32) {
         for v in &mut f.values {
             v.count = s(v.count);
         }
+    }
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::*;
+    use protocol::grant::CapabilityFilters;
+
+    fn set(v: &[&str]) -> Option<std::collections::BTreeSet<String>> {
+        Some(v.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn download_filters_hold_and_unknown_labels_refuse_a_filtered_grant() {
+        let mr_t1 = DatasetLabels {
+            modality: "MR".into(),
+            nature: Some("T1w".into()),
+        };
+        let none = CapabilityFilters::default();
+        assert!(check_filters(&none, None).is_ok());
+        let ct = CapabilityFilters {
+            modality: set(&["CT"]),
+            nature: None,
+        };
+        assert!(check_filters(&ct, Some(&mr_t1)).is_err());
+        let mr = CapabilityFilters {
+            modality: set(&["mr"]),
+            nature: None,
+        };
+        assert!(check_filters(&mr, Some(&mr_t1)).is_ok());
+        let flair = CapabilityFilters {
+            modality: None,
+            nature: set(&["FLAIR"]),
+        };
+        assert!(check_filters(&flair, Some(&mr_t1)).is_err());
+        let unlabelled = DatasetLabels {
+            modality: "MR".into(),
+            nature: None,
+        };
+        assert!(check_filters(&flair, Some(&unlabelled)).is_err());
+        // A copy-holder knows no labels: any filter refuses.
+        assert!(check_filters(&mr, None).is_err());
     }
 }

@@ -107,9 +107,48 @@ pub fn store_revocation_list(home: &Home, list: &Signed<RevocationList>) -> Resu
     write_atomic(&home.revocation_list_path(), list.bytes())
 }
 
-/// Store an individual revocation (the caller checked its signature).
-pub fn store_revocation(home: &Home, rev: &Signed<Revocation>) -> Result<(), FedError> {
-    write_atomic(&home.revocation_path(&rev.body().grant), rev.bytes())
+/// Store an individual revocation (the caller checked its signature) under its own hash: a
+/// revocation of the same grant signed by another key is another file and never replaces it.
+pub fn store_revocation(home: &Home, rev: &Signed<Revocation>) -> Result<PathBuf, FedError> {
+    let path = home.revocation_path(&rev.hash());
+    write_atomic(&path, rev.bytes())?;
+    Ok(path)
+}
+
+/// Remove the individual revocations that the list held in `revocations` names (the list
+/// supersedes them); returns how many files were removed.
+pub fn prune_superseded(home: &Home, revocations: &Revocations) -> Result<usize, FedError> {
+    let mut removed = 0;
+    for (path, rev) in stored_revocations(home)? {
+        if revocations.listed(&rev.body().grant) {
+            fs::remove_file(&path).map_err(|e| state_err(&path, e))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Every `revocations/*.rev` that decodes (others are skipped with a warning), sorted by path.
+fn stored_revocations(home: &Home) -> Result<Vec<(PathBuf, Signed<Revocation>)>, FedError> {
+    let dir = home.revocations_dir();
+    let mut paths: Vec<PathBuf> = match fs::read_dir(&dir) {
+        Ok(e) => e.filter_map(Result::ok).map(|e| e.path()).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(state_err(&dir, e)),
+    };
+    paths.sort();
+    let mut out = Vec::new();
+    for p in paths
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "rev"))
+    {
+        match read_signed::<Revocation>(&p) {
+            Ok(Some(rev)) => out.push((p, rev)),
+            Ok(None) => {}
+            Err(e) => tracing::warn!("ignoring {e}"),
+        }
+    }
+    Ok(out)
 }
 
 /// What the node knows to be revoked, with the documents themselves (to pass them on).
@@ -138,28 +177,17 @@ pub fn load_revocations(
             Err(e) => tracing::warn!("ignoring stored revocation list: {e}"),
         }
     }
-    let dir = home.revocations_dir();
-    let entries = match fs::read_dir(&dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(st),
-        Err(e) => return Err(state_err(&dir, e)),
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    paths.sort();
-    for p in paths
-        .iter()
-        .filter(|p| p.extension().is_some_and(|x| x == "rev"))
-    {
-        match read_signed::<Revocation>(p) {
-            Ok(Some(rev)) => match st.revocations.apply_revocation(&rev) {
-                Ok(()) => {
-                    st.seen.insert(rev.hash());
-                    st.individual.push(rev);
-                }
-                Err(e) => tracing::warn!("ignoring {}: {e}", p.display()),
-            },
-            Ok(None) => {}
-            Err(e) => tracing::warn!("ignoring {e}"),
+    for (p, rev) in stored_revocations(home)? {
+        if st.revocations.listed(&rev.body().grant) {
+            st.seen.insert(rev.hash());
+            continue;
+        }
+        match st.revocations.apply_revocation(&rev) {
+            Ok(()) => {
+                st.seen.insert(rev.hash());
+                st.individual.push(rev);
+            }
+            Err(e) => tracing::warn!("ignoring {}: {e}", p.display()),
         }
     }
     Ok(st)
@@ -218,25 +246,9 @@ pub fn known_revocations(home: &Home) -> Result<Revocations, FedError> {
         return Ok(load_revocations(home, &joined.consortium())?.revocations);
     }
     let mut r = Revocations::new();
-    let dir = home.revocations_dir();
-    let mut paths: Vec<PathBuf> = match fs::read_dir(&dir) {
-        Ok(e) => e.filter_map(Result::ok).map(|e| e.path()).collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(r),
-        Err(e) => return Err(state_err(&dir, e)),
-    };
-    paths.sort();
-    for p in paths
-        .iter()
-        .filter(|p| p.extension().is_some_and(|x| x == "rev"))
-    {
-        match read_signed::<Revocation>(p) {
-            Ok(Some(rev)) => {
-                if let Err(e) = r.apply_revocation(&rev) {
-                    tracing::warn!("ignoring {}: {e}", p.display());
-                }
-            }
-            Ok(None) => {}
-            Err(e) => tracing::warn!("ignoring {e}"),
+    for (p, rev) in stored_revocations(home)? {
+        if let Err(e) = r.apply_revocation(&rev) {
+            tracing::warn!("ignoring {}: {e}", p.display());
         }
     }
     Ok(r)
@@ -366,4 +378,29 @@ pub fn join(
     };
     store_joined(home, &Joined { roster, membership })?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::keys::SecretKey;
+
+    #[test]
+    fn a_revocation_of_the_same_grant_by_another_key_does_not_replace_the_real_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = Home::new(tmp.path());
+        let issuer = SecretKey::from_seed(&[1; 32]);
+        let forger = SecretKey::from_seed(&[2; 32]);
+        let grant = GrantHash::from_bytes([7; 32]);
+        let real = Signed::sign(Revocation::new(issuer.public(), grant, 10), &issuer).unwrap();
+        let forged = Signed::sign(Revocation::new(forger.public(), grant, 11), &forger).unwrap();
+        let a = store_revocation(&home, &real).unwrap();
+        let b = store_revocation(&home, &forged).unwrap();
+        assert_ne!(a, b, "two revocations, two files");
+        // As after a restart: the real one still applies, the forged one revokes nothing.
+        let known = known_revocations(&home).unwrap();
+        assert!(known.is_revoked(&grant, [&issuer.public()]));
+        assert!(!known.is_revoked(&grant, [&SecretKey::from_seed(&[3; 32]).public()]));
+        assert_eq!(known.held(), 2);
+    }
 }

@@ -210,7 +210,8 @@ impl Home {
         self.revocations_dir().join("list.cbor")
     }
 
-    /// `revocations/<hash>.rev`.
+    /// `revocations/<hash>.rev`, `hash` being the revocation's own (never the revoked grant's:
+    /// two revocations of one grant are two files, one cannot replace the other).
     pub fn revocation_path(&self, hash: &GrantHash) -> PathBuf {
         self.revocations_dir().join(format!("{hash}.rev"))
     }

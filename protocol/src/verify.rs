@@ -13,7 +13,10 @@ use std::sync::Arc;
 
 pub use cache::VerifiedCache;
 pub use refusal::{ChainBreak, Refusal};
-pub use revocations::{ListInfo, Revocations, MAX_HELD_REVOCATIONS};
+pub use revocations::{
+    ListInfo, Revocations, MAX_HELD_REVOCATIONS, MAX_REVOCATIONS_PER_ISSUER,
+    RESERVED_LOCAL_REVOCATIONS,
+};
 
 use crate::grant::{
     Action, ActionSet, CapabilityChain, CapabilityFilters, Membership, Resource, Roster,
@@ -123,6 +126,10 @@ pub struct VerifiedCapability {
     pub filters: CapabilityFilters,
     /// How the root issuer's authority was established.
     pub root: RootCheck,
+    /// The root grant's resource (what its issuer must administer, re-asked on every use of a
+    /// cached chain whose root was [`RootCheck::Confirmed`]).
+    #[serde(skip)]
+    pub root_resource: Resource,
 }
 
 impl VerifiedCapability {
@@ -317,6 +324,7 @@ impl Verifier<'_> {
                 })
                 .collect(),
             audience: lb.audience,
+            root_resource: rb.resource.clone(),
             resource: lb.resource.clone(),
             actions: lb.actions,
             filters: lb.filters.clone(),
@@ -346,6 +354,19 @@ impl Verifier<'_> {
                     expired_at: link.expires,
                     now,
                 });
+            }
+        }
+        // A root confirmed by the owner's authority (a local user administering the studies) is
+        // re-asked on every use: rights change, a cached verification must not outlive them.
+        if v.root == RootCheck::Confirmed {
+            if let Some(root) = v.links.first() {
+                if self.authority.administers(&root.issuer, &v.root_resource) != Some(true) {
+                    return Err(Refusal::RootNotAuthorized {
+                        grant: root.hash,
+                        issuer: root.issuer,
+                        node: *v.root_resource.node(),
+                    });
+                }
             }
         }
         for (i, link) in v.links.iter().enumerate() {

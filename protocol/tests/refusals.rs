@@ -580,3 +580,95 @@ fn cache_rechecks_time_revocation_and_audience() {
     assert!(v.verify_bytes(&bad, &audience, NOW).is_err());
     assert_eq!(cache.len(), 1);
 }
+
+#[test]
+fn a_flood_of_peer_revocations_is_capped_per_signer_and_never_blocks_the_nodes_own() {
+    use protocol::signed::GrantHash;
+    use protocol::verify::MAX_REVOCATIONS_PER_ISSUER;
+    let c = cast();
+    let junk = |i: usize, by: &protocol::SecretKey| {
+        let mut h = [0u8; 32];
+        h[..8].copy_from_slice(&(i as u64).to_le_bytes());
+        Signed::sign(
+            Revocation::new(by.public(), GrantHash::from_bytes(h), NOW),
+            by,
+        )
+        .unwrap()
+    };
+    let mut r = Revocations::new();
+    for i in 0..MAX_REVOCATIONS_PER_ISSUER {
+        r.apply_peer_revocation(&junk(i, &c.stranger)).unwrap();
+    }
+    // The same signer's next one is refused; counting revocations, not grants.
+    let over = r.apply_peer_revocation(&junk(MAX_REVOCATIONS_PER_ISSUER, &c.stranger));
+    assert!(
+        matches!(over, Err(Refusal::TooManyRevocations { .. })),
+        "{over:?}"
+    );
+    assert_eq!(r.held(), MAX_REVOCATIONS_PER_ISSUER);
+    // A second signer of an already revoked grant is one more revocation held.
+    r.apply_peer_revocation(&junk(0, &c.pi)).unwrap();
+    assert_eq!(r.held(), MAX_REVOCATIONS_PER_ISSUER + 1);
+    // The node's own revocation is still taken (peers never fill the reserved room).
+    let chain = CapabilityChain::new(vec![root_grant(&c)]).unwrap();
+    let leaf = chain.leaf().unwrap().hash();
+    let own = Signed::sign(Revocation::new(c.pi.public(), leaf, NOW), &c.pi).unwrap();
+    r.apply_revocation(&own).unwrap();
+    assert!(r.is_revoked(&leaf, [&c.pi.public()]));
+}
+
+#[test]
+fn a_list_supersedes_the_individual_revocations_it_names() {
+    let c = cast();
+    let chain = CapabilityChain::new(vec![root_grant(&c)]).unwrap();
+    let leaf = chain.leaf().unwrap().hash();
+    let mut r = Revocations::new();
+    let own = Signed::sign(Revocation::new(c.pi.public(), leaf, NOW), &c.pi).unwrap();
+    r.apply_revocation(&own).unwrap();
+    assert_eq!(r.held(), 1);
+    let list = RevocationList::new(c.coordinator.public(), 1, NOW, BTreeSet::from([leaf]));
+    r.apply_list(
+        &Signed::sign(list, &c.coordinator).unwrap(),
+        &c.coordinator.public(),
+    )
+    .unwrap();
+    assert_eq!(r.held(), 0, "the list holds it now");
+    assert!(r.listed(&leaf));
+    assert!(r.is_revoked(&leaf, []));
+    // Applying it again is accepted and holds nothing more.
+    r.apply_peer_revocation(&own).unwrap();
+    assert_eq!(r.held(), 0);
+}
+
+#[test]
+fn a_cached_chain_rooted_at_a_local_administrator_stops_when_the_right_goes() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let c = cast();
+    let chain = chain_of(&c, 2);
+    let audience = chain.leaf().unwrap().body().audience;
+    let cache = VerifiedCache::new(16);
+    let revocations = Revocations::new();
+    let policy = Policy::offline();
+    let pi = c.pi.public();
+    let administers = AtomicBool::new(true);
+    let authority = |issuer: &PublicKey, _: &Resource| {
+        (*issuer == pi).then(|| administers.load(Ordering::SeqCst))
+    };
+    let v = Verifier {
+        policy: &policy,
+        revocations: &revocations,
+        authority: &authority,
+        cache: Some(&cache),
+    };
+    let ok = v.verify_bytes(chain.bytes(), &audience, NOW).unwrap();
+    assert_eq!(ok.root, RootCheck::Confirmed);
+    assert_eq!(cache.len(), 1);
+    // The PI loses `administer`: the cached verification is refused on its next use.
+    administers.store(false, Ordering::SeqCst);
+    assert!(matches!(
+        v.verify_bytes(chain.bytes(), &audience, NOW),
+        Err(Refusal::RootNotAuthorized { .. })
+    ));
+    administers.store(true, Ordering::SeqCst);
+    assert!(v.verify_bytes(chain.bytes(), &audience, NOW).is_ok());
+}

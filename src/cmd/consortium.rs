@@ -66,7 +66,8 @@ pub enum ConsortiumCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Publish the next revocation list: the revocations stored here plus `--revoke` hashes.
+    /// Publish the next revocation list: the last list's grants plus `--revoke` hashes (the
+    /// coordinator's own decisions; revocations this node received are not folded in).
     Revocations {
         /// Also revoke this grant hash (a membership, say); repeatable.
         #[arg(long = "revoke")]

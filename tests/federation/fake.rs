@@ -31,6 +31,8 @@ pub struct Fake {
     pub admins: Mutex<HashSet<PublicKey>>,
     pub delay: Mutex<Duration>,
     pub calls: AtomicUsize,
+    /// The inbound searches audited, as their audit lines.
+    pub audited: Mutex<Vec<federation::InboundSearch>>,
 }
 
 impl Fake {
@@ -71,6 +73,11 @@ fn matches(d: &Dataset, query: &SearchQuery, scope: &AccessScope) -> bool {
 impl SearchBackend for Fake {
     fn center(&self) -> String {
         self.center.clone()
+    }
+
+    fn audit_search(&self, record: &federation::InboundSearch) -> Result<(), String> {
+        self.audited.lock().unwrap().push(record.clone());
+        Ok(())
     }
 
     fn search(&self, query: &SearchQuery, scope: &AccessScope) -> Result<SearchResults, String> {

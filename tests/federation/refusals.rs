@@ -233,10 +233,57 @@ async fn a_revocation_spreads_and_is_enforced() {
     }
     assert_eq!(last, denied("revoked"));
     // Stored at B, so it survives a restart; a second push is not new.
-    assert!(s
-        .b()
-        .home
-        .revocation_path(&chain.leaf().unwrap().hash())
-        .exists());
-    assert!(!s.net.nodes[0].client.push_revocation(rev).await.unwrap());
+    assert!(s.b().home.revocation_path(&rev.hash()).exists());
+    assert!(!s.net.nodes[0]
+        .client
+        .push_revocation(rev.clone())
+        .await
+        .unwrap());
+    // A revocation of the same grant signed by a stranger's key is another document: it spreads
+    // but replaces nothing, so after a restart (the state reloaded from B's home) the grant
+    // stays revoked.
+    let stranger = SecretKey::from_seed(&[99; 32]);
+    let forged = Signed::sign(
+        Revocation::new(stranger.public(), chain.leaf().unwrap().hash(), now()),
+        &stranger,
+    )
+    .unwrap();
+    assert!(s.net.nodes[0]
+        .client
+        .push_revocation(forged.clone())
+        .await
+        .unwrap());
+    let forged_path = s.b().home.revocation_path(&forged.hash());
+    for _ in 0..50 {
+        if forged_path.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(forged_path.exists());
+    let reloaded = federation::state::known_revocations(&s.b().home).unwrap();
+    assert!(reloaded.is_revoked(&chain.leaf().unwrap().hash(), [&s.b().public()]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answered_search_and_count_are_audited_on_the_answering_node_before_the_answer() {
+    let s = setup().await;
+    let me = s.net.nodes[0].public();
+    let search = s.grant_to(me, "search", valid());
+    assert_eq!(s.outcome(search.clone(), None).await, NodeOutcome::Ok);
+    let count = s.grant_to(me, "count", valid());
+    assert_eq!(s.outcome(count.clone(), None).await, NodeOutcome::Ok);
+    let audited = s.fake.audited.lock().unwrap().clone();
+    assert_eq!(audited.len(), 2, "{audited:?}");
+    assert_eq!(audited[0].peer, me);
+    assert_eq!(audited[0].requester, me);
+    assert_eq!(audited[0].grant, search.leaf().unwrap().hash());
+    assert!(!audited[0].count_only);
+    assert_eq!(audited[0].total, "30");
+    assert_eq!(audited[0].facets, 1);
+    assert_eq!(audited[1].grant, count.leaf().unwrap().hash());
+    assert!(audited[1].count_only);
+    // A refused search answers nothing, so there is nothing to audit as answered.
+    let _ = s.outcome(tamper(&search), None).await;
+    assert_eq!(s.fake.audited.lock().unwrap().len(), 2);
 }

@@ -8,6 +8,11 @@ use protocol::wire::{Hello, Push, Request, Response};
 
 use super::{EventLoop, Peer, Pending, Phase};
 use crate::{identity, now_ms, state, Event, FedError};
+use protocol::keys::PublicKey;
+
+/// Most individual revocations taken from one member (by its key) while the node runs; past
+/// that its pushes are refused (`too_many_revocations`) and the coordinator's list is the way.
+pub(super) const MAX_REVOCATIONS_PER_PEER: usize = 1_000;
 
 /// How long a refused peer's connection stays open for the refusal to reach it.
 const REFUSAL_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
@@ -293,6 +298,25 @@ impl EventLoop {
         }
     }
 
+    /// The member key of `peer` if it may push one more individual revocation: a verified
+    /// member under its quota.
+    fn revocation_sender(&self, peer: PeerId, claimed: PublicKey) -> Result<PublicKey, FedError> {
+        let key = match self.peers.get(&peer) {
+            Some(p) if p.phase == Phase::Verified => p.key,
+            _ => None,
+        };
+        let key = key.ok_or(FedError::Refused(Refusal::NotAMember {
+            node: self.peers.get(&peer).and_then(|p| p.key).unwrap_or(claimed),
+            consortium: self.consortium,
+        }))?;
+        if self.revocations_from.get(&key).copied().unwrap_or(0) >= MAX_REVOCATIONS_PER_PEER {
+            return Err(FedError::Refused(Refusal::TooManyRevocations {
+                max: MAX_REVOCATIONS_PER_PEER,
+            }));
+        }
+        Ok(key)
+    }
+
     /// Apply a roster, revocation list or revocation (from a peer, or local when `from` is
     /// `None`); `Ok(false)` when already known.
     pub(super) fn apply_push(&mut self, from: Option<PeerId>, doc: Push) -> Result<bool, FedError> {
@@ -327,6 +351,17 @@ impl EventLoop {
                 }
                 state::store_revocation_list(&self.home, l)?;
                 self.list = Some(l.clone());
+                {
+                    let revs = self
+                        .responder
+                        .revocations
+                        .read()
+                        .unwrap_or_else(|e| e.into_inner());
+                    self.individual.retain(|r| !revs.listed(&r.body().grant));
+                    if let Err(e) = state::prune_superseded(&self.home, &revs) {
+                        tracing::warn!("superseded revocations not removed: {e}");
+                    }
+                }
                 tracing::info!(serial = l.body().serial, "revocation list updated");
                 self.recheck_memberships();
                 self.emit(Event::RevocationsUpdated {
@@ -337,11 +372,28 @@ impl EventLoop {
                 if self.seen_revocations.contains(&rev.hash()) {
                     return Ok(false);
                 }
-                self.responder
-                    .revocations
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .apply_revocation(rev)?;
+                let sender = match from {
+                    None => None,
+                    Some(peer) => Some(self.revocation_sender(peer, rev.body().issuer)?),
+                };
+                {
+                    let mut revs = self
+                        .responder
+                        .revocations
+                        .write()
+                        .unwrap_or_else(|e| e.into_inner());
+                    if revs.listed(&rev.body().grant) {
+                        self.seen_revocations.insert(rev.hash());
+                        return Ok(false);
+                    }
+                    match sender {
+                        None => revs.apply_revocation(rev)?,
+                        Some(_) => revs.apply_peer_revocation(rev)?,
+                    }
+                }
+                if let Some(key) = sender {
+                    *self.revocations_from.entry(key).or_default() += 1;
+                }
                 state::store_revocation(&self.home, rev)?;
                 self.seen_revocations.insert(rev.hash());
                 self.individual.push(rev.clone());

@@ -118,6 +118,15 @@ pub async fn fetch_dataset(
         .collect();
     let (staged, instances) = fetch_blobs(store, outboards, &wants, providers, options).await?;
     store.commit(staged).map_err(FetchError::from)?;
+    // Provenance is bound to the first verified fetch: a later fetch (by another caller,
+    // under another grant, naming another origin) does not rewrite it.
+    if let Some(first) = catalog.fetched().get(&content)? {
+        return Ok(DatasetReport {
+            dataset: first,
+            manifest: manifest_report,
+            instances,
+        });
+    }
     let record = FetchedDataset {
         content,
         origin: provenance.origin,

@@ -11,6 +11,15 @@ use crate::time::UnixTime;
 /// Most individual revocations held besides the list.
 pub const MAX_HELD_REVOCATIONS: usize = 100_000;
 
+/// Most individual revocations taken from peers for one signing key: a flood of junk signed by
+/// one key stops there.
+pub const MAX_REVOCATIONS_PER_ISSUER: usize = 1_000;
+
+/// Room kept for the node's own revocations (and those it stored earlier): peers' revocations
+/// are refused once [`MAX_HELD_REVOCATIONS`] minus this many are held, so a flood never blocks
+/// the operator's own.
+pub const RESERVED_LOCAL_REVOCATIONS: usize = 10_000;
+
 /// A node's view of what is revoked. Pure state: the node persists the documents it applied and
 /// replays them on start.
 #[derive(Debug, Clone, Default)]
@@ -18,6 +27,8 @@ pub struct Revocations {
     list: Option<ListInfo>,
     listed: HashSet<GrantHash>,
     by_issuer: HashMap<GrantHash, BTreeSet<PublicKey>>,
+    held: usize,
+    per_signer: HashMap<PublicKey, usize>,
 }
 
 /// Which list a [`Revocations`] holds.
@@ -74,17 +85,76 @@ impl Revocations {
             issued_at: body.issued_at,
         });
         self.listed = body.revoked.iter().copied().collect();
+        // The list supersedes the individual revocations it includes.
+        let listed = &self.listed;
+        let per_signer = &mut self.per_signer;
+        let mut dropped = 0;
+        self.by_issuer.retain(|grant, signers| {
+            if !listed.contains(grant) {
+                return true;
+            }
+            for s in signers.iter() {
+                if let Some(n) = per_signer.get_mut(s) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+            dropped += signers.len();
+            false
+        });
+        self.held = self.held.saturating_sub(dropped);
         Ok(())
+    }
+
+    /// Individual revocations held (each signer of each grant counts once).
+    pub fn held(&self) -> usize {
+        self.held
+    }
+
+    /// Whether the list held names `grant` (an individual revocation of it is superseded).
+    pub fn listed(&self, grant: &GrantHash) -> bool {
+        self.listed.contains(grant)
+    }
+
+    /// Record a revocation received from a peer: as [`Self::apply_revocation`], but at most
+    /// [`MAX_REVOCATIONS_PER_ISSUER`] per signing key and never into the room reserved for the
+    /// node's own ([`RESERVED_LOCAL_REVOCATIONS`]).
+    pub fn apply_peer_revocation(&mut self, rev: &Signed<Revocation>) -> Result<(), Refusal> {
+        let body = rev.body();
+        if self.holds(rev) {
+            return Ok(());
+        }
+        if self.held >= MAX_HELD_REVOCATIONS - RESERVED_LOCAL_REVOCATIONS {
+            return Err(Refusal::TooManyRevocations {
+                max: MAX_HELD_REVOCATIONS - RESERVED_LOCAL_REVOCATIONS,
+            });
+        }
+        if self.per_signer.get(&body.issuer).copied().unwrap_or(0) >= MAX_REVOCATIONS_PER_ISSUER {
+            return Err(Refusal::TooManyRevocations {
+                max: MAX_REVOCATIONS_PER_ISSUER,
+            });
+        }
+        self.apply_revocation(rev)
+    }
+
+    fn holds(&self, rev: &Signed<Revocation>) -> bool {
+        let body = rev.body();
+        self.listed.contains(&body.grant)
+            || self
+                .by_issuer
+                .get(&body.grant)
+                .is_some_and(|s| s.contains(&body.issuer))
     }
 
     /// Record an issuer's revocation (after checking its signature). It takes effect on a grant
     /// only if its signer issued that grant or one of its ancestors in the presented chain.
-    /// Anyone can sign a revocation, so at most [`MAX_HELD_REVOCATIONS`] are held; past that the
-    /// coordinator's list is the way (it folds them in).
+    /// Anyone can sign a revocation, so at most [`MAX_HELD_REVOCATIONS`] revocations (not
+    /// grants) are held; past that the coordinator's list is the way. A revocation of a grant the
+    /// list already names is superseded: accepted, not held.
     pub fn apply_revocation(&mut self, rev: &Signed<Revocation>) -> Result<(), Refusal> {
-        if self.by_issuer.len() >= MAX_HELD_REVOCATIONS
-            && !self.by_issuer.contains_key(&rev.body().grant)
-        {
+        if self.holds(rev) {
+            return Ok(());
+        }
+        if self.held >= MAX_HELD_REVOCATIONS {
             return Err(Refusal::TooManyRevocations {
                 max: MAX_HELD_REVOCATIONS,
             });
@@ -94,10 +164,16 @@ impl Revocations {
             grant: rev.hash(),
             signer: rev.body().issuer,
         })?;
-        self.by_issuer
-            .entry(rev.body().grant)
+        let body = rev.body();
+        if self
+            .by_issuer
+            .entry(body.grant)
             .or_default()
-            .insert(rev.body().issuer);
+            .insert(body.issuer)
+        {
+            self.held += 1;
+            *self.per_signer.entry(body.issuer).or_default() += 1;
+        }
         Ok(())
     }
 

@@ -172,6 +172,7 @@ fn parse_content(s: &str) -> ApiResult<ContentId> {
         (status = 200, body = FetchedBody),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, description = "No connected member holds it, or no download grant for one that does", body = ErrorBody),
+        (status = 409, description = "A dataset of this node (download it through the local rights)", body = ErrorBody),
         (status = 502, description = "The members could not deliver it (the message says why)", body = ErrorBody),
         (status = 503, description = "The node does not run its federation", body = ErrorBody),
     ))]
@@ -181,6 +182,25 @@ pub(crate) async fn fetch(
     JsonBody(body): JsonBody<FetchBody>,
 ) -> ApiResult<Json<FetchedBody>> {
     let content = parse_content(&body.content_id)?;
+    // A dataset of this node is downloaded through the local rights, never fetched into it
+    // (checked before anything else, federation or not).
+    let local = {
+        let st = st.clone();
+        blocking(move || {
+            st.node
+                .catalog
+                .dataset_by_content(&content)
+                .map_err(ApiError::internal)
+        })
+        .await?
+    };
+    if local.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "local_dataset",
+            format!("{content} is a dataset of this node: download it through the local rights (/api/v1/download), not a fetch"),
+        ));
+    }
     let client = federation(&st)?;
     let fed_auth = {
         let st = st.clone();
@@ -197,6 +217,9 @@ pub(crate) async fn fetch(
     .await
     .map_err(|e| match e {
         federation::content::ContentError::NoProvider { .. } => ApiError::not_found(e.to_string()),
+        federation::content::ContentError::Local { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "local_dataset", e.to_string())
+        }
         federation::content::ContentError::Dataset(d) => {
             ApiError::new(StatusCode::BAD_GATEWAY, "fetch_failed", d.to_string())
         }
@@ -270,6 +293,18 @@ pub(crate) async fn blob(
             .ok_or_else(|| ApiError::bad_request("query parameter \"dataset\" is required"))?,
     )?;
     let (file, size) = blocking(move || {
+        // A dataset of this node is downloaded through the local rights, never as a copy.
+        if st
+            .node
+            .catalog
+            .dataset_by_content(&dataset)
+            .map_err(ApiError::internal)?
+            .is_some()
+        {
+            return Err(ApiError::forbidden(format!(
+                "{dataset} is a dataset of this node: download it through /api/v1/download"
+            )));
+        }
         let fetched = st
             .node
             .catalog
@@ -278,12 +313,20 @@ pub(crate) async fn blob(
             .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::not_found(format!("{dataset} is not a fetched dataset")))?;
         let grants = authorization(&st.node.home, &auth)?;
-        if grants.download_chain_for(&fetched.origin).is_none() {
-            return Err(ApiError::forbidden(format!(
-                "you hold no download grant from {}, the owner of this dataset",
-                fetched.origin.to_peer_id()
-            )));
-        }
+        let chain = grants
+            .copy_chain_for(
+                &st.node.home,
+                &fetched.origin,
+                fetched.study.as_ref(),
+                now(),
+            )
+            .map_err(|e| {
+                ApiError::forbidden(format!(
+                    "reading this copy of a dataset of {}: {e}",
+                    fetched.origin.to_peer_id()
+                ))
+            })?;
+        let grant = chain.leaf().map(|l| l.hash());
         let manifest = read_manifest(&st.node.store, &dataset).map_err(ApiError::internal)?;
         let entry = manifest
             .instances
@@ -292,8 +335,12 @@ pub(crate) async fn blob(
             .ok_or_else(|| ApiError::not_found(format!("{blob} is not a file of {dataset}")))?;
         let file = st.node.store.open_blob(&blob).map_err(ApiError::internal)?;
         st.node.catalog.audit().append_lazy(
-            NewEvent::new(auth.who(), AuditAction::Download, now())
-                .detail(format!("read blob {blob} of fetched dataset {dataset}")),
+            NewEvent::new(auth.who(), AuditAction::Download, now()).detail(format!(
+                "read blob {blob} of fetched dataset {dataset}{}",
+                grant
+                    .map(|g| format!(" under grant {g}"))
+                    .unwrap_or_default()
+            )),
         )?;
         Ok((file, entry.size))
     })

@@ -8,6 +8,7 @@
 mod access;
 mod auth;
 mod bad_input;
+mod copies;
 mod dicomweb;
 mod download;
 mod fixture;
