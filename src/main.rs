@@ -54,6 +54,9 @@ enum Command {
     /// Study cards and quality cards: add, list, re-apply.
     #[command(subcommand)]
     Studycard(studycard::StudycardCmd),
+    /// De-identification: `explain FILE` shows per attribute what is done and why (no values).
+    #[command(subcommand)]
+    Deid(deid::DeidCmd),
     /// Re-hash every blob and check every catalog reference; exit 1 on any inconsistency.
     Fsck(repo::FsckArgs),
     /// Local accounts, their API tokens and passwords.
@@ -121,6 +124,7 @@ fn main() -> ExitCode {
         Command::Reindex(a) => repo::reindex(&home, a),
         Command::Export(a) => repo::export(&home, a),
         Command::Fsck(a) => repo::fsck(&home, a),
+        Command::Deid(c) => deid::run(&home, c),
         Command::Studycard(c) => studycard::run(&home, c),
         Command::User(c) => user::run(&home, c),
         Command::Rights(c) => rights::run(&home, c),

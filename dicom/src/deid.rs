@@ -19,6 +19,7 @@
 mod apply;
 mod clean;
 mod dates;
+mod explain;
 mod keep;
 mod profile;
 mod pseudonym;
@@ -38,6 +39,7 @@ use dicom_core::{DataElement, PrimitiveValue, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, InMemDicomObject};
 
+pub use explain::Explained;
 pub use profile::{PrivateBlock, Profile};
 
 use clean::Scrubber;
@@ -162,6 +164,23 @@ impl Deidentifier {
             },
             removed_unlisted: 0,
         })
+    }
+
+    /// What [`Deidentifier::deidentify`] does with every attribute of `obj` at every depth, and
+    /// which rule decides (Table E.1-1, the keep-list, removal); never a value.
+    pub fn explain(&self, obj: &InMemDicomObject) -> Result<Vec<Explained>, DeidError> {
+        let rules = self
+            .inner
+            .rules
+            .as_ref()
+            .map_err(|e| DeidError::Table(e.clone()))?;
+        let p = &self.inner.profile;
+        Ok(explain::explain(
+            rules,
+            &p.safe_private,
+            p.retain_longitudinal_modified_dates,
+            obj,
+        ))
     }
 
     /// De-identify `obj` in place.

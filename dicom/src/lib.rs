@@ -35,7 +35,7 @@ pub use guard::{check as check_lengths, Encoding, GuardError, MAX_DEPTH};
 pub use read::{read, read_object, ReadError, ReadInstance, MAX_INFLATED};
 
 // De-identification.
-pub use deid::{DeidError, DeidKeys, DeidOutcome, Deidentifier, PrivateBlock, Profile};
+pub use deid::{DeidError, DeidKeys, DeidOutcome, Deidentifier, Explained, PrivateBlock, Profile};
 
 // Metadata of a de-identified object.
 pub use extract::{extract, number, numbers, text, ExtractError, InstanceMeta, Protocol};

@@ -214,3 +214,35 @@ fn a_profile_extends_the_keep_list() {
     assert!(Profile::from_toml_str("name = \"x\"\nkeep = [\"NoSuchAttribute\"]").is_err());
     assert!(Profile::from_toml_str("name = \"x\"\nkeep = [\"(0019,1000)\"]").is_err());
 }
+
+#[test]
+fn explain_agrees_with_what_is_done() {
+    for profile in [
+        Profile::basic("basic"),
+        Profile::builtin("default").unwrap(),
+    ] {
+        let d = Deidentifier::new(profile.clone(), &keys(), "study-1");
+        let before = planted();
+        let explained = d.explain(&before).unwrap();
+        let mut after = planted();
+        d.deidentify(&mut after).unwrap();
+        let top: Vec<&super::Explained> =
+            explained.iter().filter(|e| !e.path.contains('/')).collect();
+        assert_eq!(top.len(), before.iter().count());
+        for e in top {
+            let g = u16::from_str_radix(&e.path[1..5], 16).unwrap();
+            let el = u16::from_str_radix(&e.path[6..10], 16).unwrap();
+            let present = after.get(Tag(g, el)).is_some();
+            assert_eq!(e.action != "removed", present, "{}: {e:?}", profile.name);
+            assert!(!e.why.is_empty());
+        }
+        // Nested attributes are explained too, and no value is.
+        assert!(explained
+            .iter()
+            .any(|e| e.path.contains("[1]/") && e.keyword == "TextValue" && e.action == "cleaned"));
+        let all = format!("{explained:?}");
+        for phi in PHI {
+            assert!(!all.contains(phi), "{phi}");
+        }
+    }
+}

@@ -43,9 +43,12 @@ pub(crate) struct Walk<'a> {
     pub removed_unlisted: std::cell::Cell<u32>,
 }
 
+/// SpecificCharacterSet.
+pub(super) const SPECIFIC_CHARACTER_SET: Tag = Tag(0x0008, 0x0005);
+
 /// SOPClassUID, ReferencedSOPClassUID, ReferencedSOPClassUIDInFile: they hold SOP class values,
 /// kept as the file meta group's MediaStorageSOPClassUID is (even a private class).
-const CLASS_UIDS: [u32; 3] = [0x0008_0016, 0x0008_1150, 0x0004_1510];
+pub(super) const CLASS_UIDS: [u32; 3] = [0x0008_0016, 0x0008_1150, 0x0004_1510];
 
 fn tag_u32(t: Tag) -> u32 {
     (u32::from(t.group()) << 16) | u32::from(t.element())
@@ -167,6 +170,8 @@ impl Walk<'_> {
                 self.removed_unlisted.set(self.removed_unlisted.get() + 1);
             }
             VR::DA | VR::DT => self.apply(obj, tag, vr, Op::Date, depth)?,
+            // The character set is what the text is decoded with: never edited.
+            _ if tag == SPECIFIC_CHARACTER_SET => {}
             _ if is_text(real_vr) && real_vr != VR::PN => {
                 self.apply(obj, tag, vr, Op::Clean, depth)?
             }
@@ -323,7 +328,7 @@ impl Walk<'_> {
 
 /// Overlay groups `6000-601E`. Overlay Data (X) is Type 1 in the Overlay Plane module: removing
 /// it and keeping the rest of its group would leave an invalid overlay, so the group goes whole.
-fn is_overlay_group(g: u16) -> bool {
+pub(super) fn is_overlay_group(g: u16) -> bool {
     (0x6000..=0x601E).contains(&g) && g.is_multiple_of(2)
 }
 
@@ -336,7 +341,7 @@ fn put(
     obj.put(DataElement::new(tag, vr, value));
 }
 
-fn is_text(vr: VR) -> bool {
+pub(super) fn is_text(vr: VR) -> bool {
     matches!(
         vr,
         VR::AE | VR::CS | VR::LO | VR::LT | VR::SH | VR::ST | VR::UC | VR::UT | VR::PN
@@ -381,7 +386,7 @@ fn one<T>(v: T) -> C<T> {
 }
 
 /// The safe-listed private blocks present in `obj`: `(group, block number, safe-list entry)`.
-fn private_blocks<'p>(
+pub(super) fn private_blocks<'p>(
     obj: &InMemDicomObject,
     safe: &'p [PrivateBlock],
 ) -> Vec<(u16, u8, &'p PrivateBlock)> {

@@ -287,6 +287,14 @@ impl Scrubber {
                 from = s + text[s..].chars().next().map_or(1, char::len_utf8);
             }
         }
+        // UIDs inside text (`1.2.826.0.1...`): whatever they identify, a remapped object must not
+        // carry its original UIDs in a description.
+        for (s, e) in uid_runs(text) {
+            spans.retain(|&(a, b)| !(a >= s && b <= e));
+            if !spans.iter().any(|&(a, b)| s < b && a < e) {
+                spans.push((s, e));
+            }
+        }
         if spans.is_empty() {
             return None;
         }
@@ -357,6 +365,35 @@ impl Scrubber {
 /// where it stands alone: a name like "Patient" must not eat the CSA field `ImagePositionPatient`.
 fn is_distinctive(n: &[u8]) -> bool {
     n.len() >= 6 && n.iter().any(u8::is_ascii_digit)
+}
+
+/// The byte spans of the runs of digits and dots that look like a UID (at least three dots and
+/// ten characters, as [`zero_uid_runs`] finds them), trailing dots excluded.
+fn uid_runs(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut dots = 0;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+            dots += usize::from(b[i] == b'.');
+            i += 1;
+        }
+        let mut end = i;
+        while end > start && b[end - 1] == b'.' {
+            end -= 1;
+            dots -= 1;
+        }
+        if dots >= 3 && end - start >= 10 {
+            out.push((start, end));
+        }
+    }
+    out
 }
 
 /// Zero the digits of every run of digits and dots that looks like a UID.
@@ -523,6 +560,17 @@ mod tests {
         assert!(!has("Dr"));
         // Nor is a technical description an identifier.
         assert!(!has("t1_mprage_sag_1mm"));
+    }
+
+    #[test]
+    fn uids_inside_text_are_removed() {
+        let s = Scrubber::collect(&InMemDicomObject::new_empty());
+        assert_eq!(
+            s.clean("see 1.2.826.0.1.3680043.8.498.12. for the prior")
+                .as_deref(),
+            Some("see . for the prior")
+        );
+        assert_eq!(s.clean("TE 2.98 ms, v1.2.3"), None);
     }
 
     #[test]
