@@ -18,6 +18,7 @@
 
 mod apply;
 mod clean;
+mod clean_match;
 mod dates;
 mod explain;
 mod keep;
