@@ -6,6 +6,8 @@
 //!   prefix of at least 5 letters of one (truncated names);
 //! - identifiers by their digit runs: a run of digits and separators (`-`, `.`, `/`, space) whose
 //!   digits contain the digits (5 or more) of a patient id, accession number or other id;
+//! - relatives: a pair of capitalised words (`Firstname Lastname`) within three words of a
+//!   relationship word (mother, husband, Tochter...), whether the header names them or not;
 //! - telephone numbers (7 or more digits with `+`, `(`, `)`, `-`, `/`, space between them) and
 //!   e-mail addresses, whoever they belong to.
 
@@ -61,17 +63,22 @@ impl Identities {
     /// The byte spans of `text` that identify someone.
     pub(super) fn spans(&self, text: &str, out: &mut Vec<(usize, usize)>) {
         if !self.names.is_empty() {
+            // One buffer for every word: cleaning runs on every kept text of every instance.
+            let mut n = String::new();
             for (s, e) in words(text) {
-                let n = normalize(&text[s..e]);
+                normalize_into(&text[s..e], &mut n);
                 if n.is_empty() {
                     continue;
                 }
-                let d = detransliterate(&n);
-                if self.is_name(&n) || (d != n && self.is_name(&d)) {
+                let hit = self.is_name(&n)
+                    || (["UE", "OE", "AE"].iter().any(|t| n.contains(t))
+                        && self.is_name(&detransliterate(&n)));
+                if hit {
                     out.push((s, e));
                 }
             }
         }
+        relatives(text, out);
         digit_runs(text, |s, e, digits, seps_ok_for_phone, phone_start| {
             let id = self
                 .ids
@@ -111,6 +118,13 @@ pub(super) fn merge(spans: &mut Vec<(usize, usize)>) {
 /// upper case.
 pub(crate) fn normalize(w: &str) -> String {
     let mut out = String::with_capacity(w.len());
+    normalize_into(w, &mut out);
+    out
+}
+
+/// [`normalize`] into `out` (cleared first).
+fn normalize_into(w: &str, out: &mut String) {
+    out.clear();
     for c in w.chars() {
         let c = match c as u32 {
             0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
@@ -124,7 +138,6 @@ pub(crate) fn normalize(w: &str) -> String {
             out.extend(c.to_uppercase());
         }
     }
-    out
 }
 
 /// `MUELLER` -> `MULLER`, `SCHOEN` -> `SCHON`, `BAER` -> `BAR`: the German transliterations of
@@ -204,6 +217,65 @@ fn digit_runs(text: &str, mut f: impl FnMut(usize, usize, &str, bool, bool)) {
     }
 }
 
+/// Relationship words, lower case (English, German, French).
+const RELATIONS: &[&str] = &[
+    "aunt",
+    "brother",
+    "daughter",
+    "ehefrau",
+    "ehemann",
+    "father",
+    "frau",
+    "guardian",
+    "husband",
+    "mann",
+    "mother",
+    "mutter",
+    "mère",
+    "nephew",
+    "niece",
+    "parent",
+    "partner",
+    "père",
+    "schwester",
+    "sister",
+    "sohn",
+    "son",
+    "spouse",
+    "tochter",
+    "uncle",
+    "vater",
+    "wife",
+];
+
+/// Capitalised word pairs (`Anna Berg`) within three words of a relationship word.
+fn relatives(text: &str, out: &mut Vec<(usize, usize)>) {
+    let ws = words(text);
+    let capital = |&(s, e): &(usize, usize)| {
+        let w = &text[s..e];
+        let mut cs = w.chars();
+        cs.next().is_some_and(char::is_uppercase)
+            && w.chars().count() >= 2
+            && cs.all(|c| c.is_lowercase() || is_mark(c))
+    };
+    let relation = |&(s, e): &(usize, usize)| {
+        let w = text[s..e].to_lowercase();
+        RELATIONS.binary_search(&w.as_str()).is_ok()
+    };
+    for (i, r) in ws.iter().enumerate() {
+        if !relation(r) {
+            continue;
+        }
+        let lo = i.saturating_sub(4);
+        let hi = (i + 5).min(ws.len());
+        for j in lo..hi.saturating_sub(1) {
+            if j != i && j + 1 != i && capital(&ws[j]) && capital(&ws[j + 1]) {
+                out.push((ws[j].0, ws[j + 1].1));
+            }
+        }
+    }
+}
+
 /// `local@domain.tld` spans.
 fn emails(text: &str, out: &mut Vec<(usize, usize)>) {
     let b = text.as_bytes();
@@ -253,6 +325,14 @@ mod tests {
         assert_eq!(hits("pat. Schmid, t1"), ["Schmid"]); // truncated, 5+ letters
         assert!(hits("Schm t1_mprage LUK").is_empty()); // too short to be a prefix
         assert!(hits("t1_mprage_sag").is_empty());
+    }
+
+    #[test]
+    fn relatives_near_relationship_words() {
+        assert!(RELATIONS.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(hits("allergic; mother Anna Berg reports"), ["Anna Berg"]);
+        assert_eq!(hits("Ehefrau Maria Lopez anwesend"), ["Maria Lopez"]);
+        assert!(hits("Contrast Agent Gadovist, no allergy").is_empty());
     }
 
     #[test]
