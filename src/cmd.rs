@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod consortium;
+pub mod deid;
 pub mod docs;
 pub mod fetch;
 pub mod grant;

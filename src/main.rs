@@ -57,6 +57,9 @@ enum Command {
     /// Clinical scores: instruments (as data) and assessments, imported from and exported to CSV.
     #[command(subcommand)]
     Scores(scores::ScoresCmd),
+    /// De-identification: `explain FILE` shows per attribute what is done and why (no values).
+    #[command(subcommand)]
+    Deid(deid::DeidCmd),
     /// Re-hash every blob and check every catalog reference; exit 1 on any inconsistency.
     Fsck(repo::FsckArgs),
     /// Local accounts, their API tokens and passwords.
@@ -124,6 +127,7 @@ fn main() -> ExitCode {
         Command::Reindex(a) => repo::reindex(&home, a),
         Command::Export(a) => repo::export(&home, a),
         Command::Fsck(a) => repo::fsck(&home, a),
+        Command::Deid(c) => deid::run(&home, c),
         Command::Studycard(c) => studycard::run(&home, c),
         Command::Scores(c) => scores::run(&home, c),
         Command::User(c) => user::run(&home, c),

@@ -18,13 +18,18 @@
 
 mod apply;
 mod clean;
+mod clean_match;
 mod dates;
+mod explain;
+mod keep;
 mod profile;
 mod pseudonym;
 mod rules;
 mod table;
 mod uid;
 
+#[cfg(test)]
+mod allow_tests;
 #[cfg(test)]
 mod corpus_tests;
 
@@ -35,6 +40,7 @@ use dicom_core::{DataElement, PrimitiveValue, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, InMemDicomObject};
 
+pub use explain::Explained;
 pub use profile::{PrivateBlock, Profile};
 
 use clean::Scrubber;
@@ -68,6 +74,9 @@ pub struct DeidOutcome {
     /// The year of birth, with Retain Patient Characteristics (PatientBirthDate itself is
     /// emptied, as the standard's table says: see `docs/deidentification.md`).
     pub birth_year: Option<i32>,
+    /// Public attributes removed because neither Table E.1-1 nor the keep-list names them (at
+    /// every depth); a count, never their values.
+    pub removed_unlisted: u32,
 }
 
 /// Why an object could not be de-identified.
@@ -97,9 +106,6 @@ struct Inner {
     serial_key: [u8; 32],
     pseudonym_key: [u8; 32],
     offset_key: [u8; 32],
-    /// Whether any operation of the profile cleans text or scrubs safe-listed private values
-    /// (then identifiers are gathered first).
-    cleans: bool,
 }
 
 impl std::fmt::Debug for Deidentifier {
@@ -115,11 +121,7 @@ impl Deidentifier {
     /// file imported into two studies gets two sets of UIDs, and the same file imported twice into
     /// one study gets the same UIDs.
     pub fn new(profile: Profile, keys: &DeidKeys, scope: &str) -> Self {
-        let rules = Table::get().map(|t| Rules::new(t, &profile));
-        let cleans = profile.clean_descriptors
-            || profile.retain_patient_characteristics
-            || profile.retain_device_identity
-            || !profile.safe_private.is_empty();
+        let rules = Table::get().and_then(|t| Rules::new(t, &profile));
         Deidentifier {
             inner: Arc::new(Inner {
                 rules,
@@ -127,7 +129,6 @@ impl Deidentifier {
                 serial_key: blake3::derive_key("neurofed 2025 device serial v1", &keys.node),
                 pseudonym_key: pseudonym::pseudonym_key(&keys.linkage),
                 offset_key: pseudonym::offset_key(&keys.linkage),
-                cleans,
                 profile,
             }),
         }
@@ -162,7 +163,25 @@ impl Deidentifier {
             } else {
                 None
             },
+            removed_unlisted: 0,
         })
+    }
+
+    /// What [`Deidentifier::deidentify`] does with every attribute of `obj` at every depth, and
+    /// which rule decides (Table E.1-1, the keep-list, removal); never a value.
+    pub fn explain(&self, obj: &InMemDicomObject) -> Result<Vec<Explained>, DeidError> {
+        let rules = self
+            .inner
+            .rules
+            .as_ref()
+            .map_err(|e| DeidError::Table(e.clone()))?;
+        let p = &self.inner.profile;
+        Ok(explain::explain(
+            rules,
+            &p.safe_private,
+            p.retain_longitudinal_modified_dates,
+            obj,
+        ))
     }
 
     /// De-identify `obj` in place.
@@ -174,7 +193,8 @@ impl Deidentifier {
             .map_err(|e| DeidError::Table(e.clone()))?;
         let outcome = self.subject(obj)?;
         let dataset: &mut InMemDicomObject = obj;
-        let scrubber = inner.cleans.then(|| Scrubber::collect(dataset));
+        // Identifiers are gathered under every profile: keep-listed text is cleaned under all.
+        let scrubber = Some(Scrubber::collect(dataset));
         let walk = apply::Walk {
             rules,
             safe_private: &inner.profile.safe_private,
@@ -186,8 +206,12 @@ impl Deidentifier {
                 .retain_longitudinal_modified_dates
                 .then_some(outcome.date_offset_days),
             scrubber: scrubber.as_ref(),
+            removed_unlisted: std::cell::Cell::new(0),
         };
         walk.object(dataset, 0)?;
+        let removed_unlisted = walk.removed_unlisted.get();
+        let mut outcome = outcome;
+        outcome.removed_unlisted = removed_unlisted;
         self.mark(dataset, &outcome.pseudonym);
         self.rewrite_meta(obj);
         Ok(outcome)
@@ -538,29 +562,45 @@ mod tests {
     }
 
     #[test]
-    fn unlisted_person_names_go_and_unlisted_dates_follow_the_shift() {
+    fn unlisted_attributes_go_and_keep_listed_dates_follow_the_shift() {
         let extra = || {
             vec![
                 el(Tag(0x0014, 0x0104), VR::PN, "Novak^Petr"), // Secondary Reviewer Name
-                el(Tag(0x0014, 0x1020), VR::DA, "20201107"),   // Expiry Date
+                el(Tag(0x0014, 0x1020), VR::DA, "20201107"),   // Expiry Date: not kept
+                el(tags::FRAME_ACQUISITION_DATE_TIME, VR::DT, "20201108143340"),
             ]
         };
         let (o, out) = run(default(), object(extra()));
         assert!(o.get(Tag(0x0014, 0x0104)).is_none());
+        assert!(o.get(Tag(0x0014, 0x1020)).is_none());
         assert_eq!(
-            s(&o, Tag(0x0014, 0x1020)),
-            dates::shift_da("20201107", out.date_offset_days)
+            s(&o, tags::FRAME_ACQUISITION_DATE_TIME),
+            dates::shift_dt("20201108143340", out.date_offset_days)
         );
-        let (o, _) = run(basic(), object(extra()));
+        assert!(out.removed_unlisted >= 2, "{}", out.removed_unlisted);
+        let (o, out) = run(basic(), object(extra()));
         assert!(o.get(Tag(0x0014, 0x0104)).is_none());
-        assert_eq!(s(&o, Tag(0x0014, 0x1020)).as_deref(), Some("20201107"));
+        assert!(o.get(Tag(0x0014, 0x1020)).is_none());
+        // No shift: the true date does not stay (the table's D).
+        assert_eq!(
+            s(&o, tags::FRAME_ACQUISITION_DATE_TIME).as_deref(),
+            Some("19000101000000")
+        );
+        assert!(out.removed_unlisted >= 2);
     }
 
     #[test]
     fn action_u_maps_uids_consistently_and_keeps_well_known_ones() {
         let d = Deidentifier::new(basic(), &keys(), "study-1");
         let mut o = object(vec![
-            el(Tag(0x0008, 0x0014), VR::UI, "1.2.840.10008.1.2.3"), // Instance Creator UID
+            // Instance Creator UID: a site's UID under the standard's root is still remapped.
+            el(Tag(0x0008, 0x0014), VR::UI, "1.2.840.10008.1.2.3"),
+            // An unlisted UI attribute the table does not name: remapped all the same.
+            el(
+                tags::REFERENCED_SOP_INSTANCE_UID,
+                VR::UI,
+                "1.2.826.0.1.3680043.8.498.11",
+            ),
             el(Tag(0x0020, 0x0200), VR::UI, "1.2.826.0.1.3680043.8.498.1"), // Synchronization FoR
         ]);
         d.deidentify(&mut o).unwrap();
@@ -577,8 +617,13 @@ mod tests {
             Some(d.map_uid("1.2.826.0.1.3680043.8.498.12"))
         );
         assert_eq!(
-            s(&o, Tag(0x0008, 0x0014)).as_deref(),
-            Some("1.2.840.10008.1.2.3")
+            s(&o, Tag(0x0008, 0x0014)),
+            Some(d.map_uid("1.2.840.10008.1.2.3"))
+        );
+        assert!(d.map_uid("1.2.840.10008.1.2.3").starts_with("2.25."));
+        assert_eq!(
+            s(&o, tags::REFERENCED_SOP_INSTANCE_UID),
+            s(&o, tags::SERIES_INSTANCE_UID)
         );
         assert_eq!(s(&o, tags::SOP_CLASS_UID).as_deref(), Some(MR));
     }

@@ -94,6 +94,12 @@ pub fn run(home: &Home, a: ImportArgs) -> anyhow::Result<ExitCode> {
         s.instances, s.series, s.subjects, s.examinations, s.seconds
     )?;
     outln!("Already present: {}.", s.duplicates)?;
+    if s.removed_unlisted > 0 {
+        outln!(
+            "De-identification removed {} attributes that neither Table E.1-1 nor the keep-list names.",
+            s.removed_unlisted
+        )?;
+    }
     if s.nifti + s.nifti_refused > 0 {
         outln!(
             "NIfTI: {} series converted, {} without NIfTI (`neurofed ls --json` says why).",

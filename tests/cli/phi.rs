@@ -134,3 +134,36 @@ fn no_planted_phi_survives_in_home_or_export() {
         shown.join("\n")
     );
 }
+
+#[test]
+fn deid_explain_shows_every_attribute_and_no_value() {
+    let f = synth_fixture();
+    // The import reports how many unlisted attributes the allow-list removed (a count).
+    assert!(f.first["removed_unlisted"].is_u64(), "{}", f.first);
+    let needles = testkit::planted_phi(&f.corpus);
+    let dir = f.corpus.join(testkit::truth(&f.corpus)[0].get("dir"));
+    assert!(!testkit::scan_for_phi(&dir, &needles).is_empty());
+    let mut files = files_under(&dir);
+    files.sort();
+    let file = files.first().expect("a generated file").clone();
+    let out = ok(neurofed(&f.home)
+        .args(["deid", "explain", "--json"])
+        .arg(&file));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert!(rows.len() > 20, "{out}");
+    let action = |kw: &str| {
+        rows.iter()
+            .find(|r| r["keyword"] == kw)
+            .map(|r| r["action"].as_str().unwrap().to_string())
+    };
+    assert_eq!(action("PatientName").as_deref(), Some("pseudonym"));
+    assert_eq!(action("PixelSpacing").as_deref(), Some("kept"));
+    assert!(rows.iter().all(|r| !r["why"].as_str().unwrap().is_empty()));
+    for n in &needles {
+        assert!(!out.contains(n.as_str()), "{n:?} in the explanation");
+    }
+    let human = ok(neurofed(&f.home)
+        .args(["deid", "explain", "--profile", "basic"])
+        .arg(&file));
+    assert!(human.contains("removed"), "{human}");
+}

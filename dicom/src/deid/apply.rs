@@ -1,8 +1,12 @@
 //! The walk: every attribute of the object, at every depth of sequences, gets its [`Op`].
 //!
-//! Public attributes the table does not list are kept (the Basic profile acts only on what it
-//! lists), except person names (any PN is removed: no public PN outside the table is safe) and,
-//! when dates are shifted, any other DA/DT (so that no true date can reveal the offset). Group
+//! The outcome of every public attribute is decided by data, never by falling through: (a) its
+//! Table E.1-1 row, resolved with the profile's options ([`Rules::op`]); else (b) the keep-list
+//! ([`Rules::kept`]: built-in, `dicom/data/keep-list/`, plus the profile's `keep`), where text
+//! still passes the descriptor cleaner, dates are shifted (or emptied) and sequences are walked
+//! item by item; else (c) removal, counted in [`Walk::removed_unlisted`]. Every UI value outside
+//! those rules is remapped (standard UIDs stay, by the dictionary). A sequence encoded as UN
+//! (its items cannot be walked) is removed unless the table says otherwise. Group
 //! lengths and Length to End are dropped (they would be wrong after editing). Private attributes
 //! go unless the profile safe-lists their block; see [`private_keep`]. Overlay groups go whole (see
 //! [`is_overlay_group`]).
@@ -35,7 +39,16 @@ pub(crate) struct Walk<'a> {
     /// Days to add to dates, when they are shifted.
     pub shift: Option<i32>,
     pub scrubber: Option<&'a Scrubber>,
+    /// Public attributes removed because neither the table nor the keep-list names them.
+    pub removed_unlisted: std::cell::Cell<u32>,
 }
+
+/// SpecificCharacterSet.
+pub(super) const SPECIFIC_CHARACTER_SET: Tag = Tag(0x0008, 0x0005);
+
+/// SOPClassUID, ReferencedSOPClassUID, ReferencedSOPClassUIDInFile: they hold SOP class values,
+/// kept as the file meta group's MediaStorageSOPClassUID is (even a private class).
+pub(super) const CLASS_UIDS: [u32; 3] = [0x0008_0016, 0x0008_1150, 0x0004_1510];
 
 fn tag_u32(t: Tag) -> u32 {
     (u32::from(t.group()) << 16) | u32::from(t.element())
@@ -120,6 +133,7 @@ impl Walk<'_> {
         Ok(())
     }
 
+    /// An attribute Table E.1-1 does not list: kept by the keep-list, or removed and counted.
     fn unlisted(
         &self,
         obj: &mut InMemDicomObject,
@@ -135,12 +149,32 @@ impl Walk<'_> {
         } else {
             vr
         };
+        // Class values (SOP classes, as in the file meta group) name no instance: kept.
+        if vr == VR::UI && CLASS_UIDS.contains(&tag_u32(tag)) {
+            return Ok(());
+        }
+        // Every other UID is remapped, listed or not, so that references stay consistent.
+        if vr == VR::UI {
+            return self.apply(obj, tag, vr, Op::Uid, depth);
+        }
+        if !self.rules.kept(tag_u32(tag)) || real_vr == VR::PN || real_vr == VR::UI {
+            obj.remove_element(tag);
+            self.removed_unlisted.set(self.removed_unlisted.get() + 1);
+            return Ok(());
+        }
         match real_vr {
-            VR::PN => {
-                obj.remove_element(tag);
-            }
             VR::SQ if vr == VR::SQ => self.items(obj, tag, depth)?,
-            VR::DA | VR::DT if self.shift.is_some() => self.apply(obj, tag, vr, Op::Date, depth)?,
+            // A sequence left as UN (undefined-length items of an unknown encoding): not walked.
+            VR::SQ => {
+                obj.remove_element(tag);
+                self.removed_unlisted.set(self.removed_unlisted.get() + 1);
+            }
+            VR::DA | VR::DT => self.apply(obj, tag, vr, Op::Date, depth)?,
+            // The character set is what the text is decoded with: never edited.
+            _ if tag == SPECIFIC_CHARACTER_SET => {}
+            _ if is_text(real_vr) && real_vr != VR::PN => {
+                self.apply(obj, tag, vr, Op::Clean, depth)?
+            }
             _ => {}
         }
         Ok(())
@@ -189,6 +223,7 @@ impl Walk<'_> {
             Op::Remove => {
                 obj.remove_element(tag);
             }
+            Op::Keep if vr == VR::UI => self.uids(obj, tag, values(obj)),
             Op::Keep => {}
             Op::EmptyOrDummyTime | Op::EmptyOrItems if !matches!(vr, VR::DA | VR::DT | VR::TM) => {
                 put(obj, tag, vr, PrimitiveValue::Empty)
@@ -293,7 +328,7 @@ impl Walk<'_> {
 
 /// Overlay groups `6000-601E`. Overlay Data (X) is Type 1 in the Overlay Plane module: removing
 /// it and keeping the rest of its group would leave an invalid overlay, so the group goes whole.
-fn is_overlay_group(g: u16) -> bool {
+pub(super) fn is_overlay_group(g: u16) -> bool {
     (0x6000..=0x601E).contains(&g) && g.is_multiple_of(2)
 }
 
@@ -306,7 +341,7 @@ fn put(
     obj.put(DataElement::new(tag, vr, value));
 }
 
-fn is_text(vr: VR) -> bool {
+pub(super) fn is_text(vr: VR) -> bool {
     matches!(
         vr,
         VR::AE | VR::CS | VR::LO | VR::LT | VR::SH | VR::ST | VR::UC | VR::UT | VR::PN
@@ -351,7 +386,7 @@ fn one<T>(v: T) -> C<T> {
 }
 
 /// The safe-listed private blocks present in `obj`: `(group, block number, safe-list entry)`.
-fn private_blocks<'p>(
+pub(super) fn private_blocks<'p>(
     obj: &InMemDicomObject,
     safe: &'p [PrivateBlock],
 ) -> Vec<(u16, u8, &'p PrivateBlock)> {

@@ -14,6 +14,7 @@
 use dicom_core::{Tag, VR};
 use dicom_object::InMemDicomObject;
 
+use super::clean_match::{merge, Identities};
 use super::pseudonym::fold;
 
 /// Attributes of narrative free text: removed even with Clean Descriptors.
@@ -83,6 +84,11 @@ const WORDY: &[u32] = &[
     0x0040_1102,
 ];
 
+/// Month abbreviations (DDMMMYYYY dates).
+const MONTHS: [&str; 12] = [
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+];
+
 /// Sequences nested deeper than this are refused rather than walked.
 pub(crate) const MAX_DEPTH: u32 = 32;
 
@@ -97,6 +103,8 @@ pub(crate) struct Scrubber {
     whole: Vec<bool>,
     /// The distinct dates of the header, spelled out in every form once gathered.
     dates: Vec<chrono::NaiveDate>,
+    /// Names and ids normalized, matched by identity rather than spelling.
+    idents: Identities,
 }
 
 impl Scrubber {
@@ -142,6 +150,7 @@ impl Scrubber {
             same
         });
         (s.needles, s.whole) = all.into_iter().unzip();
+        s.idents.finish();
         s
     }
 
@@ -224,6 +233,7 @@ impl Scrubber {
     }
 
     fn add_name(&mut self, pn: &str) {
+        self.idents.add_name(pn);
         for group in pn.split('=') {
             // Family, given and middle names; prefixes and suffixes ("Dr.", "Jr.") identify no one.
             for comp in group.split('^').take(3) {
@@ -238,6 +248,7 @@ impl Scrubber {
     }
 
     fn add_value(&mut self, v: &str, wordy: bool) {
+        self.idents.add_id(v);
         self.push(v, 3, true);
         for part in v.split('^') {
             self.push(part, 3, true);
@@ -269,6 +280,21 @@ impl Scrubber {
             format!("{dd:02}/{m:02}/{y:04}"),
             format!("{dd:02}-{m:02}-{y:04}"),
             format!("{m:02}/{dd:02}/{y:04}"),
+            // Unpadded, two-digit years, month names: 5.4.1971, 5.4.71, 05.04.71, 05APR1971,
+            // 5-Apr-1971, 4/5/1971, 4/5/71 (matched without regard to case).
+            format!("{dd}.{m}.{y:04}"),
+            format!("{dd}.{m}.{:02}", y % 100),
+            format!("{dd:02}.{m:02}.{:02}", y % 100),
+            format!("{dd:02}/{m:02}/{:02}", y % 100),
+            format!("{dd}/{m}/{y:04}"),
+            format!("{m}/{dd}/{y:04}"),
+            format!("{m}/{dd}/{:02}", y % 100),
+            format!("{dd:02}{}{y:04}", MONTHS[m as usize - 1]),
+            format!("{dd}{}{y:04}", MONTHS[m as usize - 1]),
+            format!("{dd:02}-{}-{y:04}", MONTHS[m as usize - 1]),
+            format!("{dd}-{}-{y:04}", MONTHS[m as usize - 1]),
+            format!("{dd} {} {y:04}", MONTHS[m as usize - 1]),
+            format!("{dd:02}{}{:02}", MONTHS[m as usize - 1], y % 100),
         ] {
             self.needles.push(s);
             self.whole.push(true);
@@ -281,16 +307,18 @@ impl Scrubber {
         for n in &self.needles {
             let mut from = 0;
             while let Some((s, e)) = find_word_ci(text, n, from) {
-                if !spans.iter().any(|&(a, b)| s < b && a < e) {
-                    spans.push((s, e));
-                }
+                spans.push((s, e));
                 from = s + text[s..].chars().next().map_or(1, char::len_utf8);
             }
         }
+        // UIDs inside text (`1.2.826.0.1...`): whatever they identify, a remapped object must not
+        // carry its original UIDs in a description.
+        spans.extend(uid_runs(text));
+        self.idents.spans(text, &mut spans);
         if spans.is_empty() {
             return None;
         }
-        spans.sort_unstable();
+        merge(&mut spans);
         let mut out = String::with_capacity(text.len());
         let mut at = 0;
         for (s, e) in spans {
@@ -357,6 +385,35 @@ impl Scrubber {
 /// where it stands alone: a name like "Patient" must not eat the CSA field `ImagePositionPatient`.
 fn is_distinctive(n: &[u8]) -> bool {
     n.len() >= 6 && n.iter().any(u8::is_ascii_digit)
+}
+
+/// The byte spans of the runs of digits and dots that look like a UID (at least three dots and
+/// ten characters, as [`zero_uid_runs`] finds them), trailing dots excluded.
+fn uid_runs(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut dots = 0;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+            dots += usize::from(b[i] == b'.');
+            i += 1;
+        }
+        let mut end = i;
+        while end > start && b[end - 1] == b'.' {
+            end -= 1;
+            dots -= 1;
+        }
+        if dots >= 3 && end - start >= 10 {
+            out.push((start, end));
+        }
+    }
+    out
 }
 
 /// Zero the digits of every run of digits and dots that looks like a UID.
@@ -526,6 +583,17 @@ mod tests {
     }
 
     #[test]
+    fn uids_inside_text_are_removed() {
+        let s = Scrubber::collect(&InMemDicomObject::new_empty());
+        assert_eq!(
+            s.clean("see 1.2.826.0.1.3680043.8.498.12. for the prior")
+                .as_deref(),
+            Some("see . for the prior")
+        );
+        assert_eq!(s.clean("TE 2.98 ms, v1.2.3"), None);
+    }
+
+    #[test]
     fn removes_identifiers_and_keeps_the_rest() {
         let s = Scrubber::collect(&header());
         let c = |t: &str| s.clean(t);
@@ -543,7 +611,21 @@ mod tests {
         assert_eq!(c("born 15.11.1964").as_deref(), Some("born"));
         // Word boundaries: a name inside another word stays.
         assert_eq!(c("Hansen coil"), None);
-        assert_eq!(c("A20233326X"), None);
+        // ... but an id is its digits, whatever surrounds them.
+        assert_eq!(c("A20233326X").as_deref(), Some("A X"));
+        assert_eq!(c("acc. 2023-3326").as_deref(), Some("acc."));
+        // Other spellings of the same identities.
+        assert_eq!(c("MUELLER t1").as_deref(), Some("t1"));
+        assert_eq!(c("Mu\u{0308}ller t1").as_deref(), Some("t1"));
+        assert_eq!(
+            c("seen 15NOV1964, 15.11.64, 11/15/1964").as_deref(),
+            Some("seen")
+        );
+        assert_eq!(c("pt 1744-974 / 7.11.20").as_deref(), Some("pt"));
+        assert_eq!(
+            c("reach me at h.mueller@example.org or 0171 2345678").as_deref(),
+            Some("reach me at or")
+        );
         assert_eq!(c("OLD-4242 prior").as_deref(), Some("prior"));
     }
 

@@ -31,6 +31,11 @@ pub struct Profile {
     /// Private blocks kept (Retain Safe Private); every other private attribute is removed.
     #[serde(default)]
     pub safe_private: Vec<PrivateBlock>,
+    /// Public attributes this study keeps in addition to the built-in keep-list (PS3.6 keywords
+    /// such as `"SliceTiming"`, or tags `"(0019,1000)"`/`"00191000"`); Table E.1-1 still governs
+    /// the attributes it lists, and kept text still passes the descriptor cleaner.
+    #[serde(default)]
+    pub keep: Vec<String>,
 }
 
 /// A safe-listed private block: in `group`, the block reserved by `creator`, elements whose low
@@ -79,6 +84,7 @@ impl Profile {
                 clean_descriptors: true,
                 retain_device_identity: false,
                 safe_private: siemens_safe_list(),
+                keep: Vec::new(),
             }),
             "basic" => Some(Profile::basic(name)),
             _ => None,
@@ -94,6 +100,7 @@ impl Profile {
             clean_descriptors: false,
             retain_device_identity: false,
             safe_private: Vec::new(),
+            keep: Vec::new(),
         }
     }
 
@@ -122,6 +129,10 @@ impl Profile {
             ("retain_device_identity", self.retain_device_identity),
         ] {
             s.push_str(&format!("{key} = {on}\n"));
+        }
+        if !self.keep.is_empty() {
+            let keep: Vec<String> = self.keep.iter().map(|k| toml_str(k)).collect();
+            s.push_str(&format!("keep = [{}]\n", keep.join(", ")));
         }
         for b in &self.safe_private {
             let elements: Vec<String> = b.elements.iter().map(|e| format!("0x{e:02X}")).collect();
@@ -162,6 +173,15 @@ impl Profile {
     fn validate(&self) -> Result<(), DeidError> {
         if self.name.trim().is_empty() {
             return Err(DeidError::Profile("the profile needs a name".into()));
+        }
+        if let Some(k) = self
+            .keep
+            .iter()
+            .find(|k| super::keep::parse_tag(k).is_none())
+        {
+            return Err(DeidError::Profile(format!(
+                "keep: {k:?} is not a public attribute keyword or tag"
+            )));
         }
         for b in &self.safe_private {
             // Groups 0001-0007 and FFFF are odd but not private (PS3.5 7.8.1).

@@ -6,8 +6,9 @@
 //! hospital systems do not split a person in two:
 //! - names: the first non-empty component group (alphabetic before ideographic/phonetic), family
 //!   and given name components only (middle names, prefixes and suffixes differ between systems),
-//!   diacritics folded to their base letter (`Müller` = `MULLER`; `ß` = `SS`, `Æ` = `AE`), upper case,
-//!   everything but letters and digits dropped (spaces, hyphens, apostrophes, dots, carets);
+//!   split into words (spaces, hyphens, commas), each with diacritics folded to their base letter
+//!   (`Müller` = `MULLER`; `ß` = `SS`, `Æ` = `AE`), upper case, letters and digits only; the words
+//!   sorted, so `SCHMIDT^LUKAS`, `LUKAS SCHMIDT` and `Schmidt, Lukas` are one canonical name;
 //! - birth date: `YYYYMMDD` (a value that is not a full date counts as absent);
 //! - patient id: upper case without spaces, qualified by IssuerOfPatientID.
 //!
@@ -84,30 +85,37 @@ impl Identity {
         let issuer = f.issuer.map(normalize_id).unwrap_or_default();
         let opt = |s: &Option<String>| s.clone().unwrap_or_default();
         let key = match (&name, &birth, &id) {
-            (Some(n), Some(b), _) => format!("v1|nb|{n}|{b}"),
-            (_, _, Some(i)) => format!("v1|id|{issuer}|{i}|{}|{}", opt(&name), opt(&birth)),
-            (Some(n), None, None) => format!("v1|n|{n}"),
+            (Some(n), Some(b), _) => format!("v2|nb|{n}|{b}"),
+            (_, _, Some(i)) => format!("v2|id|{issuer}|{i}|{}|{}", opt(&name), opt(&birth)),
+            (Some(n), None, None) => format!("v2|n|{n}"),
             (None, _, None) => {
                 let uid = f
                     .study_uid
                     .map(super::uid::trim_uid)
                     .filter(|u| !u.is_empty())?;
-                format!("v1|study|{uid}|{}", opt(&birth))
+                format!("v2|study|{uid}|{}", opt(&birth))
             }
         };
         Some(Identity(key))
     }
 }
 
-/// `FAMILY^GIVEN`, normalized; `None` when both are empty.
+/// The canonical name: the words of the family and given name components (split at spaces,
+/// hyphens and commas), each folded and upper-cased, sorted and joined by `^`, so that
+/// `FAMILY^GIVEN`, `GIVEN FAMILY` and `Family, Given` of one person agree; `None` when empty.
 pub(crate) fn normalize_name(pn: &str) -> Option<String> {
     let group = pn
         .split('=')
         .find(|g| g.split('^').any(|c| !c.trim().is_empty()))?;
-    let mut comps = group.split('^');
-    let family = fold_upper_alnum(comps.next().unwrap_or_default());
-    let given = fold_upper_alnum(comps.next().unwrap_or_default());
-    (!family.is_empty() || !given.is_empty()).then(|| format!("{family}^{given}"))
+    let mut words: Vec<String> = group
+        .split('^')
+        .take(2)
+        .flat_map(|c| c.split(|ch: char| ch.is_whitespace() || matches!(ch, '-' | ',')))
+        .map(fold_upper_alnum)
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.sort_unstable();
+    (!words.is_empty()).then(|| words.join("^"))
 }
 
 fn normalize_id(id: &str) -> String {
@@ -194,19 +202,25 @@ mod tests {
     #[test]
     fn names_normalize() {
         let n = |s| normalize_name(s);
-        assert_eq!(n("Schmidt^Lukas^B").as_deref(), Some("SCHMIDT^LUKAS"));
+        assert_eq!(n("Schmidt^Lukas^B").as_deref(), Some("LUKAS^SCHMIDT"));
         for same in [
+            "Lukas Schmidt",
+            "LUKAS^SCHMIDT",
+            "Schmidt, Lukas",
+            "lukas  schmidt^",
             "schmidt^lukas",
             " SCHMIDT ^ Lukas ",
             "Schmidt^Lukas^^Dr.^",
             "Schmidt^Lukas^^^",
             "Schmidt^Lukas=シュミット^ルーカス",
         ] {
-            assert_eq!(n(same).as_deref(), Some("SCHMIDT^LUKAS"), "{same}");
+            assert_eq!(n(same).as_deref(), Some("LUKAS^SCHMIDT"), "{same}");
         }
         assert_eq!(n("Müller^Hans"), n("MULLER^HANS"));
         assert_ne!(n("Müller^Hans"), n("MUELLER^HANS"));
-        assert_eq!(n("=山田^太郎").as_deref(), Some("山田^太郎"));
+        assert_eq!(n("=山田^太郎").as_deref(), Some("太郎^山田"));
+        assert_eq!(n("Müller-Lüdenscheidt^Hans"), n("Hans Müller Lüdenscheidt"));
+        assert_ne!(n("Schmidt^Lukas"), n("Schmidt^Lena"));
         assert_eq!(n(""), None);
         assert_eq!(n("^^^"), None);
     }
@@ -220,6 +234,11 @@ mod tests {
             Some("OTHER-CENTER-9"),
         );
         assert_eq!(a, b, "two centers, two record numbers, one person");
+        let reordered = ident(Some("LUKAS SCHMIDT"), Some("19641115"), None);
+        assert_eq!(
+            a, reordered,
+            "the order of the name's components does not matter"
+        );
         let c = ident(Some("Schmidt^Lukas"), Some("19641116"), Some("MRN1"));
         assert_ne!(a, c);
         // Without a birth date the patient id decides.
@@ -255,7 +274,7 @@ mod tests {
     #[test]
     fn pseudonym_format_and_keying() {
         let k = pseudonym_key(&[3; 32]);
-        let id = Identity("v1|nb|SCHMIDT^LUKAS|19641115".into());
+        let id = Identity("v2|nb|LUKAS^SCHMIDT|19641115".into());
         let p = pseudonym(&k, &id);
         assert_eq!(p.len(), 14);
         assert!(p.starts_with("NF"));
@@ -264,7 +283,7 @@ mod tests {
         assert_ne!(p, pseudonym(&pseudonym_key(&[4; 32]), &id));
         assert_ne!(pseudonym_key(&[3; 32]), offset_key(&[3; 32]));
         let mut all: Vec<String> = (0..2000)
-            .map(|i| pseudonym(&k, &Identity(format!("v1|id||{i}||"))))
+            .map(|i| pseudonym(&k, &Identity(format!("v2|id||{i}||"))))
             .collect();
         all.sort();
         all.dedup();

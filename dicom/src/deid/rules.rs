@@ -18,6 +18,7 @@
 //! born on January 1st, so the year is handed to the catalog in `DeidOutcome::birth_year` instead.
 
 use super::clean::FREE_TEXT;
+use super::keep;
 use super::table::{Action, Pattern, Row, Table};
 use super::Profile;
 
@@ -60,11 +61,19 @@ const DEVICE_SERIAL_NUMBER: u32 = 0x0018_1000;
 pub(crate) struct Rules {
     exact: Vec<(u32, Op)>,
     masked: Vec<(Pattern, Op)>,
+    /// The keep-list (built-in plus the profile's `keep`), sorted: unlisted attributes kept.
+    keep: Vec<u32>,
 }
 
 impl Rules {
-    pub(super) fn new(table: &Table, profile: &Profile) -> Rules {
-        Rules {
+    pub(super) fn new(table: &Table, profile: &Profile) -> Result<Rules, String> {
+        let mut keep = keep::builtin()?.to_vec();
+        for k in &profile.keep {
+            keep.push(keep::parse_tag(k).ok_or_else(|| format!("keep: unknown {k:?}"))?);
+        }
+        keep.sort_unstable();
+        keep.dedup();
+        Ok(Rules {
             exact: table
                 .exact
                 .iter()
@@ -75,7 +84,13 @@ impl Rules {
                 .iter()
                 .map(|(p, row)| (*p, resolve(p.value, row, profile)))
                 .collect(),
-        }
+            keep,
+        })
+    }
+
+    /// Whether a public attribute the table does not list is on the keep-list.
+    pub(super) fn kept(&self, tag: u32) -> bool {
+        self.keep.binary_search(&tag).is_ok()
     }
 
     /// The operation for a public tag; `None` for an attribute the table does not list.
@@ -140,7 +155,7 @@ mod tests {
     use super::*;
 
     fn rules(p: &Profile) -> Rules {
-        Rules::new(Table::get().unwrap(), p)
+        Rules::new(Table::get().unwrap(), p).unwrap()
     }
 
     #[test]

@@ -4,9 +4,7 @@
 //! to the same new UID across every file of one study (references between instances survive), to
 //! a different one in another study, and nobody without the node key can map back or test a guess.
 
-/// The prefix of every UID the DICOM standard itself defines (SOP classes, transfer syntaxes,
-/// coding schemes, ...): those identify no one and are never remapped.
-pub(crate) const WELL_KNOWN_ROOT: &str = "1.2.840.10008.";
+use super::keep::is_well_known_uid;
 
 /// The ImplementationClassUID written into the file meta group of de-identified objects.
 pub(super) const IMPLEMENTATION_CLASS_UID: &str = "2.25.250073239723440847428081364339270195101";
@@ -29,10 +27,12 @@ pub(crate) fn trim_uid(uid: &str) -> &str {
     uid.trim_matches(|c: char| c == '\0' || c.is_ascii_whitespace())
 }
 
-/// `2.25.<128 bits in decimal>`, keyed by `key`; well-known and empty UIDs are returned as they are.
+/// `2.25.<128 bits in decimal>`, keyed by `key`; empty UIDs and the UIDs the standard defines
+/// (recognised by the dictionary, [`is_well_known_uid`]: sites put instance UIDs under the
+/// `1.2.840.10008.` root too) are returned as they are.
 pub(crate) fn map_uid(key: &[u8; 32], uid: &str) -> String {
     let uid = trim_uid(uid);
-    if uid.is_empty() || uid.starts_with(WELL_KNOWN_ROOT) {
+    if uid.is_empty() || is_well_known_uid(uid) {
         return uid.to_string();
     }
     let h = blake3::keyed_hash(key, uid.as_bytes());
@@ -74,6 +74,9 @@ mod tests {
             "1.2.840.10008.5.1.4.1.1.4"
         );
         assert_eq!(map_uid(&k, ""), "");
+        // An instance UID a site minted under the standard's root is not a standard UID.
+        let site = "1.2.840.10008.5.1.4.1.1.4.777.1";
+        assert!(map_uid(&k, site).starts_with("2.25."));
     }
 
     #[test]

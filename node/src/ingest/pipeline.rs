@@ -116,6 +116,9 @@ pub struct ImportSummary {
     pub nifti: u64,
     /// Series whose NIfTI conversion was refused (the reason is on the dataset).
     pub nifti_refused: u64,
+    /// Public attributes de-identification removed from the stored instances because neither
+    /// Table E.1-1 nor the keep-list names them (a count over every instance, never values).
+    pub removed_unlisted: u64,
     /// Wall time.
     pub seconds: f64,
 }
@@ -130,6 +133,8 @@ struct Record {
     header: Box<InMemDicomObject>,
     pseudonym: String,
     serial_hash: Option<String>,
+    /// Unlisted public attributes de-identification removed from this instance.
+    removed_unlisted: u32,
 }
 
 enum Outcome {
@@ -434,6 +439,7 @@ fn process(node: &Node, deid: &Deidentifier, input: Input) -> Outcome {
             header: Box::new(obj.into_inner()),
             pseudonym: outcome.pseudonym,
             serial_hash,
+            removed_unlisted: outcome.removed_unlisted,
         })),
         Err(e) => Outcome::Fatal(e.into()),
     }
@@ -499,6 +505,7 @@ impl<'a> Collector<'a> {
                     }
                     return Accepted::Ok;
                 }
+                self.summary.removed_unlisted += u64::from(r.removed_unlisted);
                 let entry = ManifestEntry {
                     sop_instance_uid: r.meta.sop_instance_uid.clone(),
                     instance_number: r.meta.instance_number,

@@ -52,6 +52,8 @@ pub(crate) struct ImportSummaryBody {
     pub nifti: u64,
     /// Series whose NIfTI conversion was refused (the reason is on the dataset).
     pub nifti_refused: u64,
+    /// Public attributes removed because neither Table E.1-1 nor the keep-list names them.
+    pub removed_unlisted: u64,
     /// Wall time of the import itself, seconds.
     pub seconds: f64,
 }
@@ -84,6 +86,7 @@ impl From<ImportSummary> for ImportSummaryBody {
                 .collect(),
             nifti: s.nifti,
             nifti_refused: s.nifti_refused,
+            removed_unlisted: s.removed_unlisted,
             seconds: s.seconds,
         }
     }
@@ -389,6 +392,7 @@ mod summary_tests {
             }],
             nifti: 1,
             nifti_refused: 0,
+            removed_unlisted: 7,
             seconds: 0.5,
         };
         assert_eq!(

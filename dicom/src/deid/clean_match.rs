@@ -1,0 +1,353 @@
+//! The descriptor cleaner's matching of identities rather than spellings, beside the exact
+//! needles of [`super::clean::Scrubber`]:
+//! - names by word: each word of the text, normalized (full-width forms to ASCII as NFKC does,
+//!   diacritics folded, decomposed marks dropped, upper case) and also with the German
+//!   transliterations undone (`UE` = `Ü` = `U`...), equals a name component of the header, or is a
+//!   prefix of at least 5 letters of one (truncated names);
+//! - identifiers by their digit runs: a run of digits and separators (`-`, `.`, `/`, space) whose
+//!   digits contain the digits (5 or more) of a patient id, accession number or other id;
+//! - relatives: a pair of capitalised words (`Firstname Lastname`) within three words of a
+//!   relationship word (mother, husband, Tochter...), whether the header names them or not;
+//! - telephone numbers (7 or more digits with `+`, `(`, `)`, `-`, `/`, space between them) and
+//!   e-mail addresses, whoever they belong to.
+
+use super::pseudonym::fold;
+
+/// The identities of one header, normalized for matching.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Identities {
+    /// Name components, normalized, each with its de-transliterated form; sorted, deduplicated.
+    names: Vec<String>,
+    /// The digit runs (5 or more digits) of identifying values.
+    ids: Vec<String>,
+}
+
+impl Identities {
+    /// Gather the components of a person name value.
+    pub(super) fn add_name(&mut self, pn: &str) {
+        for group in pn.split('=') {
+            for comp in group.split('^').take(3) {
+                for w in comp.split(|c: char| c.is_whitespace() || c == '-' || c == ',') {
+                    let n = normalize(w);
+                    if n.chars().count() >= 2 {
+                        let d = detransliterate(&n);
+                        self.names.push(n);
+                        self.names.push(d);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gather the digit runs of an identifying value (ids, accession numbers, phone numbers).
+    pub(super) fn add_id(&mut self, v: &str) {
+        let digits: String = v.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() >= 5 {
+            self.ids.push(digits);
+        }
+        for run in v.split(|c: char| !c.is_ascii_digit()) {
+            if run.len() >= 5 {
+                self.ids.push(run.to_string());
+            }
+        }
+    }
+
+    /// Sort and deduplicate once gathered.
+    pub(super) fn finish(&mut self) {
+        self.names.sort_unstable();
+        self.names.dedup();
+        self.ids.sort_unstable();
+        self.ids.dedup();
+    }
+
+    /// The byte spans of `text` that identify someone.
+    pub(super) fn spans(&self, text: &str, out: &mut Vec<(usize, usize)>) {
+        if !self.names.is_empty() {
+            // One buffer for every word: cleaning runs on every kept text of every instance.
+            let mut n = String::new();
+            for (s, e) in words(text) {
+                normalize_into(&text[s..e], &mut n);
+                if n.is_empty() {
+                    continue;
+                }
+                let hit = self.is_name(&n)
+                    || (["UE", "OE", "AE"].iter().any(|t| n.contains(t))
+                        && self.is_name(&detransliterate(&n)));
+                if hit {
+                    out.push((s, e));
+                }
+            }
+        }
+        relatives(text, out);
+        digit_runs(text, |s, e, digits, seps_ok_for_phone, phone_start| {
+            let id = self
+                .ids
+                .iter()
+                .any(|i| digits.len() >= i.len() && digits.contains(i.as_str()));
+            let phone = digits.len() >= 7 && seps_ok_for_phone && phone_start;
+            if id || phone {
+                out.push((s, e));
+            }
+        });
+        emails(text, out);
+    }
+
+    fn is_name(&self, w: &str) -> bool {
+        match self.names.binary_search_by(|n| n.as_str().cmp(w)) {
+            Ok(_) => true,
+            // Sorted: a name that `w` is a prefix of comes right after where `w` would go.
+            Err(i) => w.chars().count() >= 5 && self.names.get(i).is_some_and(|n| n.starts_with(w)),
+        }
+    }
+}
+
+/// Sort spans and merge the overlapping ones into their union.
+pub(super) fn merge(spans: &mut Vec<(usize, usize)>) {
+    spans.sort_unstable();
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+    for &(s, e) in spans.iter() {
+        match out.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    *spans = out;
+}
+
+/// Full-width to ASCII, diacritics folded, combining marks dropped, letters and digits only,
+/// upper case.
+pub(crate) fn normalize(w: &str) -> String {
+    let mut out = String::with_capacity(w.len());
+    normalize_into(w, &mut out);
+    out
+}
+
+/// [`normalize`] into `out` (cleared first).
+fn normalize_into(w: &str, out: &mut String) {
+    out.clear();
+    for c in w.chars() {
+        let c = match c as u32 {
+            0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        };
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_uppercase());
+        } else if let Some(f) = fold(c) {
+            out.push_str(f);
+        } else if c.is_alphanumeric() {
+            out.extend(c.to_uppercase());
+        }
+    }
+}
+
+/// `MUELLER` -> `MULLER`, `SCHOEN` -> `SCHON`, `BAER` -> `BAR`: the German transliterations of
+/// the umlauts undone, so that both spellings meet the folded form of `Müller`.
+fn detransliterate(n: &str) -> String {
+    n.replace("UE", "U").replace("OE", "O").replace("AE", "A")
+}
+
+/// The spans of the words of `text`: letters, digits and combining marks.
+fn words(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        let part = c.is_alphanumeric() || is_mark(c);
+        match (part, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, text.len()));
+    }
+    out
+}
+
+fn is_mark(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF)
+}
+
+/// Every maximal run of ASCII digits joined by single separators: `f(start, end, digits,
+/// separators are phone-like (no dot), starts like a phone number)`.
+fn digit_runs(text: &str, mut f: impl FnMut(usize, usize, &str, bool, bool)) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut digits = String::new();
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let mut start = i;
+        // A leading `+` or `(` belongs to a phone number.
+        let plus = start > 0 && matches!(b[start - 1], b'+' | b'(');
+        if plus {
+            start -= 1;
+        }
+        digits.clear();
+        let mut dots = false;
+        let mut end = i;
+        while i < b.len() {
+            if b[i].is_ascii_digit() {
+                digits.push(char::from(b[i]));
+                i += 1;
+                end = i;
+            } else {
+                // At most two separators between two digits (`) `, ` (`, ` - `...).
+                let is_sep = |c: u8| matches!(c, b'-' | b'.' | b'/' | b' ' | b'(' | b')');
+                let mut j = i;
+                while j < b.len() && j - i < 3 && is_sep(b[j]) {
+                    j += 1;
+                }
+                if j > i && j - i <= 3 && b.get(j).is_some_and(u8::is_ascii_digit) {
+                    dots |= b[i..j].contains(&b'.');
+                    i = j;
+                } else {
+                    break;
+                }
+            }
+        }
+        let phone_start = plus || digits.starts_with('0');
+        f(start, end, &digits, !dots, phone_start);
+        i = end.max(i);
+    }
+}
+
+/// Relationship words, lower case (English, German, French).
+const RELATIONS: &[&str] = &[
+    "aunt",
+    "brother",
+    "daughter",
+    "ehefrau",
+    "ehemann",
+    "father",
+    "frau",
+    "guardian",
+    "husband",
+    "mann",
+    "mother",
+    "mutter",
+    "mère",
+    "nephew",
+    "niece",
+    "parent",
+    "partner",
+    "père",
+    "schwester",
+    "sister",
+    "sohn",
+    "son",
+    "spouse",
+    "tochter",
+    "uncle",
+    "vater",
+    "wife",
+];
+
+/// Capitalised word pairs (`Anna Berg`) within three words of a relationship word.
+fn relatives(text: &str, out: &mut Vec<(usize, usize)>) {
+    let ws = words(text);
+    let capital = |&(s, e): &(usize, usize)| {
+        let w = &text[s..e];
+        let mut cs = w.chars();
+        cs.next().is_some_and(char::is_uppercase)
+            && w.chars().count() >= 2
+            && cs.all(|c| c.is_lowercase() || is_mark(c))
+    };
+    let relation = |&(s, e): &(usize, usize)| {
+        let w = text[s..e].to_lowercase();
+        RELATIONS.binary_search(&w.as_str()).is_ok()
+    };
+    for (i, r) in ws.iter().enumerate() {
+        if !relation(r) {
+            continue;
+        }
+        let lo = i.saturating_sub(4);
+        let hi = (i + 5).min(ws.len());
+        for j in lo..hi.saturating_sub(1) {
+            if j != i && j + 1 != i && capital(&ws[j]) && capital(&ws[j + 1]) {
+                out.push((ws[j].0, ws[j + 1].1));
+            }
+        }
+    }
+}
+
+/// `local@domain.tld` spans.
+fn emails(text: &str, out: &mut Vec<(usize, usize)>) {
+    let b = text.as_bytes();
+    let part = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'+' | b'%');
+    for (at, _) in text.match_indices('@') {
+        let mut s = at;
+        while s > 0 && part(b[s - 1]) {
+            s -= 1;
+        }
+        let mut e = at + 1;
+        while e < b.len() && part(b[e]) {
+            e += 1;
+        }
+        if s < at && text[at + 1..e].contains('.') {
+            out.push((s, e));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> Identities {
+        let mut i = Identities::default();
+        i.add_name("Müller^Jürgen");
+        i.add_name("Schmidt^Lukas");
+        i.add_id("MRN1744974");
+        i.add_id("A20233326");
+        i.finish();
+        i
+    }
+
+    fn hits(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        ids().spans(text, &mut out);
+        merge(&mut out);
+        out.iter().map(|&(s, e)| text[s..e].to_string()).collect()
+    }
+
+    #[test]
+    fn names_match_by_identity_not_spelling() {
+        assert_eq!(hits("seen by MUELLER"), ["MUELLER"]);
+        assert_eq!(hits("Jurgen"), ["Jurgen"]);
+        assert_eq!(hits("Ｓｃｈｍｉｄｔ"), ["Ｓｃｈｍｉｄｔ"]); // full width (NFKC)
+        assert_eq!(hits("Mu\u{0308}ller"), ["Mu\u{0308}ller"]); // decomposed (NFD)
+        assert_eq!(hits("pat. Schmid, t1"), ["Schmid"]); // truncated, 5+ letters
+        assert!(hits("Schm t1_mprage LUK").is_empty()); // too short to be a prefix
+        assert!(hits("t1_mprage_sag").is_empty());
+    }
+
+    #[test]
+    fn relatives_near_relationship_words() {
+        assert!(RELATIONS.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(hits("allergic; mother Anna Berg reports"), ["Anna Berg"]);
+        assert_eq!(hits("Ehefrau Maria Lopez anwesend"), ["Maria Lopez"]);
+        assert!(hits("Contrast Agent Gadovist, no allergy").is_empty());
+    }
+
+    #[test]
+    fn ids_by_digit_runs_phones_and_emails() {
+        assert_eq!(hits("MRN 174-4974"), ["174-4974"]);
+        assert_eq!(hits("id1744974x"), ["1744974"]);
+        assert_eq!(hits("acc 2023 3326"), ["2023 3326"]);
+        assert_eq!(hits("call +49 (30) 1234567"), ["+49 (30) 1234567"]);
+        assert_eq!(hits("tel 030/1234567"), ["030/1234567"]);
+        assert_eq!(
+            hits("mail j.mueller@klinik-west.de ok"),
+            ["j.mueller@klinik-west.de"]
+        );
+        // Measurements are not phone numbers.
+        assert!(hits("TR 2300 TE 30 res 1.0 1.0 1.2").is_empty());
+        assert!(hits("b1000 64 dirs").is_empty());
+    }
+}
