@@ -194,6 +194,10 @@ fn resolve_key(key: &str) -> Result<(Tag, Option<VR>), TagPathError> {
         || key.contains(',')
         || (key.len() == 8 && key.chars().all(|c| c.is_ascii_hexdigit()));
     if tag_like {
+        // dicom-core's `Tag::from_str` slices by bytes and panics inside a multi-byte character.
+        if !key.is_ascii() {
+            return Err(TagPathError::BadTag { key: key.into() });
+        }
         let tag: Tag = key
             .parse()
             .map_err(|_| TagPathError::BadTag { key: key.into() })?;
@@ -215,6 +219,13 @@ fn resolve_key(key: &str) -> Result<(Tag, Option<VR>), TagPathError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_multi_byte_character_in_a_tag_is_an_error_not_a_panic() {
+        // Found by the card-file property test: `(00🃵U` made dicom-core slice inside '🃵'.
+        assert!(TagPath::parse("(00\u{1F0F5}U").is_err());
+        assert!(TagPath::parse("(00é8,0081)").is_err());
+    }
 
     #[test]
     fn tag_paths_resolve_keywords_tags_and_sequences() {
