@@ -78,6 +78,22 @@ impl From<WriteError> for NodeError {
     }
 }
 
+/// Make a home's root folder owner-only (0700): nothing under it is reachable by another
+/// account, whatever the modes the umask gave the files inside.
+fn restrict_home(root: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(root)?.permissions().mode();
+        if mode & 0o777 != 0o700 {
+            fs::set_permissions(root, fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = root;
+    Ok(())
+}
+
 /// Held while an import (or a garbage collection) runs on a node: one at a time per home, across
 /// processes. Released when dropped (or when the process dies).
 #[derive(Debug)]
@@ -98,6 +114,11 @@ impl Home {
             })
         };
         mk(self.root().to_path_buf())?;
+        restrict_home(self.root()).map_err(|source| NodeError::Io {
+            op: "restrict",
+            path: self.root().to_path_buf(),
+            source,
+        })?;
         mk(self.keys_dir())?;
         mk(self.profiles_dir())?;
         let linkage_path = self.linkage_key_path();
@@ -163,6 +184,11 @@ impl Node {
     /// Open the node in `home`.
     pub fn open(home: &Home) -> Result<Node, NodeError> {
         let config = load_config(home)?;
+        // Owner only, whatever the umask or a later chmod: the catalog, blobs and grants
+        // inside are readable by no other account.
+        if let Err(e) = restrict_home(home.root()) {
+            tracing::warn!("cannot make {} owner-only: {e}", home.root().display());
+        }
         let keys = DeidKeys {
             linkage: read_key(&home.linkage_key_path())?,
             node: read_key(&home.secret_key_path())?,
@@ -365,6 +391,15 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
+            let root = |h: &Home| fs::metadata(h.root()).unwrap().permissions().mode() & 0o777;
+            assert_eq!(
+                root(&home),
+                0o700,
+                "the home is owner-only whatever the umask"
+            );
+            fs::set_permissions(home.root(), fs::Permissions::from_mode(0o755)).unwrap();
+            drop(Node::open(&home).unwrap());
+            assert_eq!(root(&home), 0o700, "opening restores it");
             for k in ["linkage.key", "secret.key"] {
                 let mode = fs::metadata(home.keys_dir().join(k))
                     .unwrap()
