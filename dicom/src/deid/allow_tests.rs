@@ -246,3 +246,35 @@ fn explain_agrees_with_what_is_done() {
         }
     }
 }
+
+/// Kept codes stay codes, and a text that was only identifiers says `REMOVED` rather than going
+/// empty (found by dciodvfy on an SR whose observer name is its only text value).
+#[test]
+fn codes_are_not_cleaned_and_a_text_of_identifiers_is_replaced_not_emptied() {
+    let mut o = planted();
+    o.put(seq(
+        tags::CONTENT_SEQUENCE,
+        vec![
+            vec![
+                el(tags::VALUE_TYPE, VR::CS, "PNAME"),
+                el(tags::PERSON_NAME, VR::PN, "Text^Enter"),
+            ],
+            vec![
+                el(tags::VALUE_TYPE, VR::CS, "TEXT"),
+                el(tags::TEXT_VALUE, VR::UT, "Schmidt Lukas"),
+            ],
+        ],
+    ));
+    let d = Deidentifier::new(Profile::builtin("default").unwrap(), &keys(), "study-1");
+    d.deidentify(&mut o).unwrap();
+    let items = o.get(tags::CONTENT_SEQUENCE).unwrap().items().unwrap();
+    let s = |i: usize, t: Tag| {
+        items[i]
+            .get(t)
+            .and_then(|e| e.to_str().ok())
+            .map(|v| v.trim().to_string())
+    };
+    assert_eq!(s(0, tags::VALUE_TYPE).as_deref(), Some("PNAME"));
+    assert_eq!(s(1, tags::VALUE_TYPE).as_deref(), Some("TEXT"));
+    assert_eq!(s(1, tags::TEXT_VALUE).as_deref(), Some("REMOVED"));
+}

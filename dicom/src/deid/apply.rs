@@ -172,6 +172,10 @@ impl Walk<'_> {
             VR::DA | VR::DT => self.apply(obj, tag, vr, Op::Date, depth)?,
             // The character set is what the text is decoded with: never edited.
             _ if tag == SPECIFIC_CHARACTER_SET => {}
+            // Kept CS values are codes (enumerated values, defined terms): cleaning them would
+            // break them (`PNAME` is an SR value type, not a name) and a CS cannot carry a
+            // name or a free-text identifier in practice (16 upper-case characters).
+            VR::CS => {}
             _ if is_text(real_vr) && real_vr != VR::PN => {
                 self.apply(obj, tag, vr, Op::Clean, depth)?
             }
@@ -261,6 +265,12 @@ impl Walk<'_> {
                     let cleaned: C<String> = vals
                         .iter()
                         .map(|v| match s.clean(v) {
+                            // A value that was nothing but identifiers says so rather than
+                            // going empty (an empty Type 1 value makes the object invalid).
+                            Some(c) if c.trim().is_empty() && !v.trim().is_empty() => {
+                                changed = true;
+                                REMOVED.to_string()
+                            }
                             Some(c) => {
                                 changed = true;
                                 c
@@ -340,6 +350,9 @@ fn put(
 ) {
     obj.put(DataElement::new(tag, vr, value));
 }
+
+/// What a text value that held only identifiers becomes.
+pub(super) const REMOVED: &str = "REMOVED";
 
 pub(super) fn is_text(vr: VR) -> bool {
     matches!(

@@ -191,6 +191,7 @@ fn decide(
         VR::DA | VR::DT if shifts => "shifted",
         VR::DA | VR::DT => "emptied",
         _ if tag == SPECIFIC_CHARACTER_SET => "kept",
+        VR::CS => "kept",
         _ if is_text(real_vr) => "cleaned",
         _ => "kept",
     };
