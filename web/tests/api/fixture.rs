@@ -38,7 +38,7 @@ pub fn subject_dirs() -> Vec<PathBuf> {
     v
 }
 
-/// A small series (25 instances, 33x41x25) of the first subject.
+/// A small 2-D T2 series of the first subject.
 pub fn small_series() -> PathBuf {
     let s = subject_dirs()[0].clone();
     let mut sessions: Vec<PathBuf> = std::fs::read_dir(&s)
@@ -49,7 +49,14 @@ pub fn small_series() -> PathBuf {
     let dir = std::fs::read_dir(&sessions[0])
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().contains("t2_tse"))
+        // make_series.py: `S03_t2_tse_tra_2mm`; `neurofed sample` (without the shared material): `S02_T2`.
+        .find(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            name.contains("t2_tse") || name.ends_with("_T2")
+        })
         .expect("a T2 series");
     dir
 }

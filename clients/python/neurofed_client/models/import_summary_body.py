@@ -24,6 +24,7 @@ class ImportSummaryBody:
         instances (int): Instances newly stored.
         nifti (int): Series converted to NIfTI by this import.
         nifti_refused (int): Series whose NIfTI conversion was refused (the reason is on the dataset).
+        removed_unlisted (int): Public attributes removed because neither Table E.1-1 nor the keep-list names them.
         seconds (float): Wall time of the import itself, seconds.
         series (int): Series that received new instances.
         skipped (list[SkippedBody]): Inputs not imported, with the reason.
@@ -36,6 +37,7 @@ class ImportSummaryBody:
     instances: int
     nifti: int
     nifti_refused: int
+    removed_unlisted: int
     seconds: float
     series: int
     skipped: list[SkippedBody]
@@ -54,6 +56,8 @@ class ImportSummaryBody:
         nifti = self.nifti
 
         nifti_refused = self.nifti_refused
+
+        removed_unlisted = self.removed_unlisted
 
         seconds = self.seconds
 
@@ -76,6 +80,7 @@ class ImportSummaryBody:
                 "instances": instances,
                 "nifti": nifti,
                 "nifti_refused": nifti_refused,
+                "removed_unlisted": removed_unlisted,
                 "seconds": seconds,
                 "series": series,
                 "skipped": skipped,
@@ -102,6 +107,8 @@ class ImportSummaryBody:
 
         nifti_refused = d.pop("nifti_refused")
 
+        removed_unlisted = d.pop("removed_unlisted")
+
         seconds = d.pop("seconds")
 
         series = d.pop("series")
@@ -122,6 +129,7 @@ class ImportSummaryBody:
             instances=instances,
             nifti=nifti,
             nifti_refused=nifti_refused,
+            removed_unlisted=removed_unlisted,
             seconds=seconds,
             series=series,
             skipped=skipped,
