@@ -176,19 +176,22 @@ pub(crate) fn upload_error(msg: &str, limit: u64) -> ApiError {
     }
 }
 
+/// Refuse a body whose declared Content-Length is over `limit` before reading any of it.
+pub(crate) fn refuse_declared_over(headers: &axum::http::HeaderMap, limit: u64) -> ApiResult<()> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(len) if len > limit => Err(too_large(limit)),
+        _ => Ok(()),
+    }
+}
+
 /// Read the request body into `dir`: one file, or one per multipart field.
 async fn receive(st: &AppState, req: Request, dir: &Path) -> ApiResult<Vec<Part>> {
     let limit = st.config.max_upload_bytes;
-    if let Some(len) = req
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        if len > limit {
-            return Err(too_large(limit));
-        }
-    }
+    refuse_declared_over(req.headers(), limit)?;
     let ctype = req
         .headers()
         .get(CONTENT_TYPE)

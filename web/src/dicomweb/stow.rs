@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
@@ -62,15 +62,7 @@ enum State_ {
 async fn receive(st: &AppState, req: Request, dir: &Path) -> ApiResult<Vec<Part>> {
     let limit = st.config.max_upload_bytes;
     let headers = req.headers();
-    if let Some(len) = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        if len > limit {
-            return Err(too_large(limit));
-        }
-    }
+    crate::api::import::refuse_declared_over(headers, limit)?;
     let b = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
