@@ -98,6 +98,42 @@ macro_rules! need_make_series {
     };
 }
 
+/// Whether an external tool the tests drive (dcmtk, chromium, a Python package) is there, by running
+/// `program args...` and looking at its exit status.
+pub fn tool_runs(program: &str, args: &[&str]) -> bool {
+    std::process::Command::new(program)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Whether the suite runs as CI runs it (`scripts/test` sets `NEUROFED_REQUIRE_TOOLS=1` after
+/// `scripts/setup` installed every tool): then a missing tool is a failure, not a skip.
+pub fn tools_required() -> bool {
+    std::env::var_os("NEUROFED_REQUIRE_TOOLS").is_some_and(|v| v == "1")
+}
+
+/// Skip the calling test (with a message) when `program args...` does not run, or fail it when
+/// the suite runs under `scripts/test` ([`tools_required`]). `need_tool!("storescu", ["--version"])`
+/// in a test returning `()`; `need_tool!("storescu", ["--version"], Ok(()))` in one returning a `Result`.
+#[macro_export]
+macro_rules! need_tool {
+    ($program:expr, [$($arg:expr),* $(,)?]) => {
+        $crate::need_tool!($program, [$($arg),*], ())
+    };
+    ($program:expr, [$($arg:expr),* $(,)?], $ret:expr) => {
+        if !$crate::tool_runs($program, &[$($arg),*]) {
+            if $crate::tools_required() {
+                panic!("{} is not installed although scripts/setup should have installed it", $program);
+            }
+            eprintln!("SKIPPED: {} is not installed (run scripts/setup)", $program);
+            return $ret;
+        }
+    };
+}
+
 /// `shared/reference/corpus`: real DICOM and NIfTI files, with `MANIFEST.tsv`. Call
 /// [`need_shared!`] first: this panics when the shared material is absent.
 pub fn reference_corpus() -> PathBuf {

@@ -7,20 +7,9 @@ use std::process::Command;
 use crate::serve::{serve_http, with_stdin};
 use crate::util::{json, neurofed, new_home, ok};
 
-/// Whether python3 with dicomweb-client and pydicom runs (scripts/setup installs them).
-fn have_client() -> bool {
-    Command::new("python3")
-        .args(["-c", "import dicomweb_client, pydicom"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 #[test]
 fn dicomweb_client_queries_retrieves_and_stores_what_export_writes() {
-    if !have_client() {
-        eprintln!("SKIPPED: python3 with dicomweb-client is not installed (run scripts/setup)");
-        return;
-    }
+    testkit::need_tool!("python3", ["-c", "import dicomweb_client, pydicom"]);
     let corpus = testkit::synth_corpus();
     let mut subjects: Vec<PathBuf> = std::fs::read_dir(&corpus)
         .unwrap()
