@@ -9,6 +9,10 @@
 //! This module signs what it is asked to and checks what only the coordinator can (which
 //! consortium, which version comes next); the members verify the documents themselves.
 
+mod service;
+
+pub use service::{Schedule, Service, ServiceError, Turn};
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::PathBuf;
@@ -101,6 +105,10 @@ pub fn slug(name: &str) -> String {
     out
 }
 
+/// How long a list signed by the coordinator is trusted by default (7 days): the service
+/// re-signs it hourly, so a coordinator away for less than a week goes unnoticed.
+pub const DEFAULT_LIST_VALIDITY: u64 = 7 * 86_400;
+
 /// A member to admit.
 #[derive(Debug, Clone)]
 pub struct Admission {
@@ -125,8 +133,10 @@ pub struct Coordinator {
 }
 
 impl Coordinator {
-    /// Create the consortium `name`: its coordinator key (refused if it exists) and state folder.
-    pub fn create(home: &Home, name: &str) -> Result<Coordinator, CoordinatorError> {
+    /// Create the consortium `name`: its coordinator key (refused if it exists), state folder and
+    /// a first, empty revocation list valid for [`DEFAULT_LIST_VALIDITY`] from `now` (so members
+    /// joining at once trust grants; a serving coordinator re-signs it on its schedule).
+    pub fn create(home: &Home, name: &str, now: UnixTime) -> Result<Coordinator, CoordinatorError> {
         let slug = slug(name);
         if slug.is_empty() {
             return Err(CoordinatorError::BadName(name.to_string()));
@@ -141,11 +151,13 @@ impl Coordinator {
         let members = home.coordinated_members_dir(&slug);
         fs::create_dir_all(&members).map_err(|e| state(&members, e))?;
         write(&home.coordinated_name_path(&slug), name.as_bytes())?;
-        Ok(Coordinator {
+        let c = Coordinator {
             home: home.clone(),
             slug,
             key,
-        })
+        };
+        c.revocations([], now, DEFAULT_LIST_VALIDITY)?;
+        Ok(c)
     }
 
     /// The consortium named `which` (or the only one this node coordinates).
@@ -255,14 +267,40 @@ impl Coordinator {
         Ok(signed)
     }
 
-    /// Sign the next revocation list: the last one's grants and `revoke`, the coordinator's own
-    /// decisions only. What the node received under `revocations/` is never folded in: a
-    /// self-signed revocation of someone else's grant or membership must not become the
-    /// consortium's word.
+    /// The last revocation list issued (`create` issues the first).
+    pub fn last_revocations(&self) -> Result<Option<Signed<RevocationList>>, CoordinatorError> {
+        let last = self.home.coordinated_revocations_path(&self.slug);
+        read(&last)?
+            .map(|b| Signed::<RevocationList>::from_bytes(&b).map_err(|e| state(&last, e)))
+            .transpose()
+    }
+
+    /// The last roster issued, if any.
+    pub fn last_roster(&self) -> Result<Option<Signed<Roster>>, CoordinatorError> {
+        let last = self.home.coordinated_roster_path(&self.slug);
+        read(&last)?
+            .map(|b| Signed::<Roster>::from_bytes(&b).map_err(|e| state(&last, e)))
+            .transpose()
+    }
+
+    /// Whether the members admitted differ from the last roster's (a roster is due).
+    pub fn roster_due(&self) -> Result<bool, CoordinatorError> {
+        let members = self.members()?;
+        Ok(match self.last_roster()? {
+            Some(r) => r.body().members != members,
+            None => !members.is_empty(),
+        })
+    }
+
+    /// Sign the next revocation list, valid for `window` seconds from `now`: the last one's
+    /// grants and `revoke`, the coordinator's own decisions only. What the node received under
+    /// `revocations/` is never folded in: a self-signed revocation of someone else's grant or
+    /// membership must not become the consortium's word.
     pub fn revocations(
         &self,
         revoke: impl IntoIterator<Item = GrantHash>,
         now: UnixTime,
+        window: u64,
     ) -> Result<Signed<RevocationList>, CoordinatorError> {
         let last = self.home.coordinated_revocations_path(&self.slug);
         let (serial, mut revoked) = match read(&last)? {
@@ -273,7 +311,8 @@ impl Coordinator {
             None => (1, BTreeSet::new()),
         };
         revoked.extend(revoke);
-        let list = RevocationList::new(self.key.public(), serial, now, revoked);
+        let window = window.min(protocol::grant::MAX_LIST_VALIDITY);
+        let list = RevocationList::new(self.key.public(), serial, now, revoked).valid_for(window);
         let signed = Signed::sign(list, self.key.secret())?;
         write(&last, signed.bytes())?;
         Ok(signed)
@@ -303,12 +342,21 @@ mod tests {
             Err(CoordinatorError::NoConsortium)
         ));
         assert!(matches!(
-            Coordinator::create(&home, "!!"),
+            Coordinator::create(&home, "!!", 1_000),
             Err(CoordinatorError::BadName(_))
         ));
-        let c = Coordinator::create(&home, "OFSEP imaging").unwrap();
+        let c = Coordinator::create(&home, "OFSEP imaging", 1_000).unwrap();
+        let first = c
+            .last_revocations()
+            .unwrap()
+            .expect("create issues a first list");
+        assert_eq!(first.body().serial, 1);
+        assert_eq!(
+            first.body().valid_until,
+            Some(1_000 + DEFAULT_LIST_VALIDITY)
+        );
         assert!(matches!(
-            Coordinator::create(&home, "ofsep imaging"),
+            Coordinator::create(&home, "ofsep imaging", 1_000),
             Err(CoordinatorError::Exists { .. })
         ));
         let node = SecretKey::from_seed(&[7; 32]).public();
@@ -327,7 +375,12 @@ mod tests {
         assert!(m.body().roles.contains(&Role::CoordinatorDelegate));
         assert_eq!(m.body().consortium, c.consortium());
         let c = Coordinator::open(&home, None).unwrap();
+        assert!(c.roster_due().unwrap(), "an admission makes a roster due");
         let r1 = c.roster(1_001).unwrap();
+        assert!(
+            !c.roster_due().unwrap(),
+            "the roster lists every admitted member"
+        );
         let r2 = c.roster(1_002).unwrap();
         assert_eq!((r1.body().serial, r2.body().serial), (1, 2));
         assert_eq!(r2.body().members.len(), 1);
@@ -337,20 +390,20 @@ mod tests {
         let forged =
             Signed::sign(Revocation::new(forger.public(), m.hash(), 1_002), &forger).unwrap();
         crate::state::store_revocation(&home, &forged).unwrap();
-        let l0 = c.revocations([], 1_002).unwrap();
+        let l0 = c.revocations([], 1_002, 3_600).unwrap();
         assert!(
             !l0.body().revoked.contains(&m.hash()),
             "a received revocation is not the coordinator's decision"
         );
-        let l1 = c.revocations([m.hash()], 1_003).unwrap();
-        let l2 = c.revocations([], 1_004).unwrap();
+        let l1 = c.revocations([m.hash()], 1_003, 3_600).unwrap();
+        let l2 = c.revocations([], 1_004, 3_600).unwrap();
         assert_eq!(l2.body().serial, l1.body().serial + 1);
         assert!(
             l2.body().revoked.contains(&m.hash()),
             "revocations are kept"
         );
         // A second consortium: now the caller must choose.
-        Coordinator::create(&home, "Other").unwrap();
+        Coordinator::create(&home, "Other", 1_000).unwrap();
         assert!(matches!(
             Coordinator::open(&home, None),
             Err(CoordinatorError::Several(v)) if v.len() == 2

@@ -691,6 +691,11 @@ impl EventLoop {
             consortium: self.consortium,
             roster_serial: self.roster.body().serial,
             revocation_serial: self.list.as_ref().map(|l| l.body().serial),
+            revocation_issued_at: self.list.as_ref().map(|l| l.body().issued_at),
+            revocation_trusted_until: self.list.as_ref().and_then(|l| {
+                l.body()
+                    .trusted_until(self.config.policy.max_revocation_list_age)
+            }),
             listen_addrs: self.listen_addrs.iter().map(ToString::to_string).collect(),
             connected_peers: self.peers.len(),
             running: true,

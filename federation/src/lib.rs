@@ -51,6 +51,7 @@ pub mod keyring;
 mod member;
 pub mod merge;
 pub mod outboard;
+mod replay;
 mod results;
 mod search;
 pub mod state;
@@ -207,6 +208,11 @@ impl Federation {
             consortium,
             roster_serial: joined.roster.body().serial,
             revocation_serial: revocations.list.as_ref().map(|l| l.body().serial),
+            revocation_issued_at: revocations.list.as_ref().map(|l| l.body().issued_at),
+            revocation_trusted_until: revocations.list.as_ref().and_then(|l| {
+                l.body()
+                    .trusted_until(config.policy.max_revocation_list_age)
+            }),
             listen_addrs: listen_addrs.iter().map(ToString::to_string).collect(),
             connected_peers: 0,
             running: true,

@@ -35,6 +35,8 @@ pub(crate) struct Responder {
     pub(crate) revocations: Arc<RwLock<Revocations>>,
     pub(crate) cache: VerifiedCache,
     pub(crate) count_threshold: u32,
+    /// Request ids answered, until their deadlines (searches and content requests).
+    pub(crate) replays: crate::replay::ReplayGuard,
 }
 
 impl std::fmt::Debug for Responder {
@@ -127,6 +129,7 @@ impl Responder {
             revocations,
             cache: VerifiedCache::new(CACHE_CHAINS),
             count_threshold,
+            replays: crate::replay::ReplayGuard::default(),
         }
     }
 
@@ -262,8 +265,15 @@ impl Responder {
         let Some(auth) = &req.auth else {
             return Err(Refusal::EmptyChain);
         };
+        if req.deadline_ms == 0 {
+            return Err(Refusal::Deadline {
+                code: "deadline_missing",
+            });
+        }
         let digest = req.invocation_digest(&self.me, &auth.chain);
         let (requester, v) = self.verify(peer, auth, digest, "content request", now)?;
+        // Remembered only once the chain and invocation verified: strangers fill nothing.
+        self.admit_once(&requester, req.id, req.deadline_ms, crate::now_ms())?;
         let refuse = |what: String| Refusal::NotPermitted {
             grant: v.leaf(),
             action: Action::Download,
@@ -292,6 +302,22 @@ impl Responder {
         Ok((requester, v.leaf()))
     }
 
+    /// Admit request `id` of `requester` once until its deadline (`Refusal::Replayed` after).
+    fn admit_once(
+        &self,
+        requester: &PublicKey,
+        id: u64,
+        deadline_ms: u64,
+        now_ms: u64,
+    ) -> Result<(), Refusal> {
+        use crate::replay::Replay;
+        match self.replays.admit(requester, id, deadline_ms, now_ms) {
+            Ok(()) => Ok(()),
+            Err(Replay::Replayed) => Err(Refusal::Replayed { id }),
+            Err(other) => Err(Refusal::Deadline { code: other.code() }),
+        }
+    }
+
     /// The answer to a verified member's search request, at `now_ms` (unix milliseconds).
     pub(crate) fn answer(&self, peer: &PublicKey, req: &SearchRequest, now_ms: u64) -> Response {
         let digest = match wire::SearchResponse::digest_query(&req.query) {
@@ -305,7 +331,11 @@ impl Responder {
                 "the request arrived after its deadline",
             );
         }
-        let (status, results) = match self.permit(peer, req, now_ms / 1000) {
+        let permitted = self.permit(peer, req, now_ms / 1000).and_then(|p| {
+            self.admit_once(&p.requester, req.id, req.deadline_ms, now_ms)?;
+            Ok(p)
+        });
+        let (status, results) = match permitted {
             Err(refusal) => {
                 tracing::info!(%peer, code = refusal.code(), "search refused: {refusal}");
                 (NodeStatus::Denied(refusal.code().to_string()), None)
@@ -417,5 +447,141 @@ mod filter_tests {
         assert!(check_filters(&flair, Some(&unlabelled)).is_err());
         // A copy-holder knows no labels: any filter refuses.
         assert!(check_filters(&mr, None).is_err());
+    }
+}
+
+#[cfg(test)]
+mod replay_tests {
+    use super::*;
+    use protocol::grant::{ActionSet, Capability, CapabilityChain};
+    use protocol::query::{Count, SearchQuery};
+    use protocol::wire::{Authorization, ContentRequest};
+    use std::collections::BTreeSet;
+
+    struct Empty;
+    impl SearchBackend for Empty {
+        fn center(&self) -> String {
+            "Here".into()
+        }
+        fn search(&self, _: &SearchQuery, _: &AccessScope) -> Result<SearchResults, String> {
+            Ok(SearchResults {
+                total: Count::Exact(0),
+                hits: vec![],
+                facets: vec![],
+            })
+        }
+        fn public_studies(&self) -> Result<Vec<StudyId>, String> {
+            Ok(vec![])
+        }
+        fn administers(&self, _: &PublicKey, _: &BTreeSet<StudyId>) -> bool {
+            false
+        }
+        fn audit_search(&self, _: &crate::backend::InboundSearch) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    fn setup() -> (Responder, SecretKey, Authorization, StudyId) {
+        let me = SecretKey::from_seed(&[1; 32]);
+        let peer = SecretKey::from_seed(&[2; 32]);
+        let study = StudyId::new();
+        let now = crate::now_ms() / 1000;
+        let c = Capability::new(
+            me.public(),
+            peer.public(),
+            Resource::Studies {
+                ids: [study].into_iter().collect(),
+                node: me.public(),
+            },
+            "search,download".parse::<ActionSet>().unwrap(),
+            now - 60,
+            now + 3_600,
+        );
+        let chain = CapabilityChain::new(vec![Signed::sign(c, &me).unwrap()]).unwrap();
+        let responder = Responder::new(
+            me,
+            Arc::new(Empty),
+            Policy::offline(),
+            Arc::new(RwLock::new(Revocations::new())),
+            5,
+        );
+        (
+            responder,
+            peer,
+            Authorization {
+                chain,
+                invocation: None,
+            },
+            study,
+        )
+    }
+
+    fn status(r: &Response) -> NodeStatus {
+        match r {
+            Response::Search(s) => s.body().status.clone(),
+            other => panic!("not a search answer: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_search_sent_again_is_refused_as_replayed_and_a_new_id_is_answered() {
+        let (r, peer, auth, _) = setup();
+        let now = crate::now_ms();
+        let mut req = SearchRequest {
+            id: 42,
+            query: SearchQuery::default(),
+            auth: Some(auth),
+            deadline_ms: now + 2_000,
+        };
+        assert_eq!(status(&r.answer(&peer.public(), &req, now)), NodeStatus::Ok);
+        assert_eq!(
+            status(&r.answer(&peer.public(), &req, now + 10)),
+            NodeStatus::Denied("replayed".into())
+        );
+        req.id = 43;
+        assert_eq!(
+            status(&r.answer(&peer.public(), &req, now + 20)),
+            NodeStatus::Ok
+        );
+        req.id = 44;
+        req.deadline_ms = now + 3_600_000;
+        assert_eq!(
+            status(&r.answer(&peer.public(), &req, now + 30)),
+            NodeStatus::Denied("deadline_too_far".into())
+        );
+    }
+
+    #[test]
+    fn a_content_request_needs_a_deadline_and_is_admitted_once() {
+        let (r, peer, auth, study) = setup();
+        let mut req = ContentRequest {
+            id: 7,
+            content: protocol::ContentId::of(b"manifest"),
+            ranges: vec![],
+            within: None,
+            auth: Some(auth),
+            deadline_ms: 0,
+        };
+        let permit = |req: &ContentRequest| {
+            r.permit_download(
+                &peer.public(),
+                req,
+                Some(&study),
+                None,
+                |_| false,
+                crate::now_ms() / 1000,
+            )
+            .map(|_| ())
+            .map_err(|e| e.code())
+        };
+        assert_eq!(permit(&req), Err("deadline_missing"));
+        req.deadline_ms = crate::now_ms() + 30_000;
+        assert_eq!(permit(&req), Ok(()));
+        assert_eq!(permit(&req), Err("replayed"));
+        // The id is remembered per requester whatever the deadline says.
+        req.deadline_ms += 1;
+        assert_eq!(permit(&req), Err("replayed"));
+        req.id = 8;
+        assert_eq!(permit(&req), Ok(()));
     }
 }

@@ -22,7 +22,10 @@ use crate::{identity, now_ms, Authorization, Client, FedError};
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// Request ids: unique within this process, not predictable across restarts.
-fn next_id() -> u64 {
+/// The next request id of this process (searches and content requests): one counter started
+/// at a time-derived seed, so ids do not repeat within a process nor, likely, across restarts
+/// (members refuse a requester's id seen within its deadline as a replay).
+pub(crate) fn next_id() -> u64 {
     if NEXT_ID.load(Ordering::Relaxed) == 0 {
         let seed = now_ms().wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         let _ = NEXT_ID.compare_exchange(0, seed, Ordering::Relaxed, Ordering::Relaxed);

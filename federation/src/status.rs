@@ -47,6 +47,11 @@ pub struct ConsortiumStatus {
     pub roster_serial: u64,
     /// Version of the revocation list held, if any.
     pub revocation_serial: Option<u64>,
+    /// When that list was issued (unix seconds).
+    pub revocation_issued_at: Option<u64>,
+    /// Until when this node trusts it (its window, or its issue plus the node's maximum age;
+    /// `None` with a list: no limit). Past it, every grant is refused (`revocation_list_stale`).
+    pub revocation_trusted_until: Option<u64>,
     /// Where this node listens.
     pub listen_addrs: Vec<String>,
     /// Peers connected (members or not yet verified).

@@ -24,7 +24,8 @@ pub use chain::{CapabilityChain, MAX_CHAIN_DECODE_LINKS};
 pub use membership::{
     Membership, Role, Roster, RosterMember, MAX_MEMBER_ADDRS, MAX_ROSTER_MEMBERS,
 };
-pub use revocation::{Revocation, RevocationList, MAX_REVOKED};
+pub(crate) use revocation::trusted_until as revocation_trusted_until;
+pub use revocation::{Revocation, RevocationList, MAX_LIST_VALIDITY, MAX_REVOKED};
 
 /// Longest free-text field in a grant (center names, reasons), in bytes.
 pub const MAX_NAME_LEN: usize = 256;

@@ -29,6 +29,14 @@ pub struct ParseTimeError {
     pub input: String,
 }
 
+/// Why a string is not a duration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{input:?} is not a duration (seconds, or a number with s, m, h or d: 90, 15m, 1h, 7d)")]
+pub struct ParseDurationError {
+    /// The rejected input, truncated.
+    pub input: String,
+}
+
 impl Date {
     /// The date, if it exists.
     pub fn new(year: u16, month: u8, day: u8) -> Option<Date> {
@@ -178,6 +186,28 @@ pub fn parse_expiry(s: &str) -> Result<UnixTime, ParseTimeError> {
     }
 }
 
+/// Parse a duration given by a person: a number of seconds with an optional unit, `s`, `m`,
+/// `h` or `d` (`90`, `90s`, `15m`, `1h`, `7d`); zero is refused.
+pub fn parse_duration(s: &str) -> Result<u64, ParseDurationError> {
+    let err = || ParseDurationError {
+        input: s.chars().take(40).collect(),
+    };
+    let t = s.trim();
+    let (num, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let n: u64 = num.parse().map_err(|_| err())?;
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => DAY,
+        _ => return Err(err()),
+    };
+    n.checked_mul(scale).filter(|&v| v > 0).ok_or_else(err)
+}
+
 /// Format unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn format_utc(t: UnixTime) -> String {
     let d = Date::from_unix(t);
@@ -189,6 +219,26 @@ pub fn format_utc(t: UnixTime) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(90));
+        assert_eq!(parse_duration("15m"), Ok(900));
+        assert_eq!(parse_duration("1h"), Ok(3_600));
+        assert_eq!(parse_duration("7d"), Ok(7 * DAY));
+        for bad in [
+            "",
+            "0",
+            "0s",
+            "h",
+            "1w",
+            "-1h",
+            "1.5h",
+            "99999999999999999999d",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn known_dates() {

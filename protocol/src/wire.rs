@@ -257,6 +257,16 @@ pub struct ContentRequest {
     /// The capability used (download action).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<Authorization>,
+    /// Arrive before this time (unix milliseconds); the answer may stream for longer. Part of
+    /// the invocation digest, so a captured request cannot be replayed after it; a member
+    /// remembers the ids it answered until then. 0 (absent): a client older than the deadline
+    /// rule, refused by current members.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deadline_ms: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 impl ContentRequest {
@@ -279,7 +289,7 @@ impl ContentRequest {
             ranges: &self.ranges,
             within: self.within.as_ref(),
         };
-        invocation_digest(target, self.id, 0, &what, chain)
+        invocation_digest(target, self.id, self.deadline_ms, &what, chain)
     }
 }
 

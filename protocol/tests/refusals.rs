@@ -377,6 +377,69 @@ fn stale_revocation_list() {
     );
 }
 
+/// A list's own window decides, not the policy's age: a week-long list issued two days ago is
+/// trusted, one whose window ended is not (and says until when it was), and a window longer
+/// than the protocol allows does not decode.
+#[test]
+fn a_list_is_trusted_within_its_own_window() {
+    let c = cast();
+    let chain = CapabilityChain::new(vec![root_grant(&c)]).unwrap();
+    let policy = Policy::default();
+    let researcher = c.researcher.public();
+    let mut r = Revocations::new();
+    let week = RevocationList::new(c.coordinator.public(), 1, NOW - 2 * DAY, BTreeSet::new())
+        .valid_for(7 * DAY);
+    r.apply_list(
+        &Signed::sign(week, &c.coordinator).unwrap(),
+        &c.coordinator.public(),
+    )
+    .unwrap();
+    assert_eq!(
+        verify_with(&chain, &researcher, NOW, &r, &NoLocalAuthority, &policy),
+        Ok(())
+    );
+    let hour = RevocationList::new(c.coordinator.public(), 2, NOW - 2 * 3_600, BTreeSet::new())
+        .valid_for(3_600);
+    r.apply_list(
+        &Signed::sign(hour, &c.coordinator).unwrap(),
+        &c.coordinator.public(),
+    )
+    .unwrap();
+    let refused = verify_with(&chain, &researcher, NOW, &r, &NoLocalAuthority, &policy);
+    assert_eq!(
+        refused,
+        Err(Refusal::RevocationListStale {
+            issued_at: Some(NOW - 2 * 3_600),
+            valid_until: Some(NOW - 3_600),
+            now: NOW,
+            max_age: DAY,
+        })
+    );
+    let text = refused.unwrap_err().to_string();
+    assert!(
+        text.contains("expired") && text.contains("coordinator"),
+        "{text}"
+    );
+    // Offline verification (no age bound) ignores windows.
+    assert_eq!(
+        verify_with(
+            &chain,
+            &researcher,
+            NOW,
+            &r,
+            &NoLocalAuthority,
+            &Policy::offline()
+        ),
+        Ok(())
+    );
+    let long = RevocationList::new(c.coordinator.public(), 3, NOW, BTreeSet::new())
+        .valid_for(protocol::grant::MAX_LIST_VALIDITY + 1);
+    assert!(
+        Signed::sign(long, &c.coordinator).is_err(),
+        "a window over the protocol's maximum is neither signed nor decoded"
+    );
+}
+
 fn membership(c: &protocol::SecretKey, node: &protocol::SecretKey) -> Signed<Membership> {
     let m = Membership::new(
         c.public(),

@@ -57,6 +57,7 @@ fn every_request_round_trips() {
             ],
             within: None,
             auth: None,
+            deadline_ms: NOW * 1000 + 500,
         }),
         Request::Push(Push::Revocation(Signed::sign(rev, &c.pi).unwrap())),
     ];
@@ -152,6 +153,7 @@ fn versions_sizes_and_limits_are_enforced() {
         ],
         within: None,
         auth: None,
+        deadline_ms: 0,
     });
     assert!(decode_request(&encode_request(&req).unwrap()).is_err());
 }

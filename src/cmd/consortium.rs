@@ -67,11 +67,15 @@ pub enum ConsortiumCmd {
         json: bool,
     },
     /// Publish the next revocation list: the last list's grants plus `--revoke` hashes (the
-    /// coordinator's own decisions; revocations this node received are not folded in).
+    /// coordinator's own decisions; revocations this node received are not folded in). A
+    /// coordinator served with `neurofed serve --coordinator` re-signs and spreads it itself.
     Revocations {
         /// Also revoke this grant hash (a membership, say); repeatable.
         #[arg(long = "revoke")]
         revoke: Vec<GrantHash>,
+        /// How long members trust the list (90, 15m, 1h, 7d; at most 90 days).
+        #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = duration_secs)]
+        valid: u64,
         /// Where to write it.
         #[arg(long)]
         out: PathBuf,
@@ -88,8 +92,9 @@ pub enum ConsortiumCmd {
         roster: PathBuf,
         /// This node's membership grant file.
         membership: PathBuf,
-        /// The coordinator's revocation list (`consortium revocations`): a serving node refuses
-        /// every grant until it holds one less than a day old (members then spread newer ones).
+        /// The coordinator's revocation list (`consortium revocations`, or the one `consortium
+        /// create` wrote). Optional: a serving node takes the current list from the coordinator
+        /// or the first member it reaches, and refuses every grant until it holds one.
         #[arg(long)]
         revocations: Option<PathBuf>,
         /// Machine-readable output.
@@ -110,6 +115,11 @@ pub enum ConsortiumCmd {
     },
 }
 
+/// A clap parser of durations in seconds (`protocol::time::parse_duration`).
+pub fn duration_secs(s: &str) -> Result<u64, protocol::time::ParseDurationError> {
+    protocol::time::parse_duration(s)
+}
+
 fn write(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     node::write_atomic(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
@@ -118,11 +128,12 @@ pub fn run(home: &Home, cmd: ConsortiumCmd) -> anyhow::Result<ExitCode> {
     let now = node::now();
     match cmd {
         ConsortiumCmd::Create { name, json } => {
-            let c = Coordinator::create(home, &name)?;
+            let c = Coordinator::create(home, &name, now)?;
+            let list = home.coordinated_revocations_path(c.slug());
             if json {
                 json_pretty(&serde_json::json!({
                     "name": name, "slug": c.slug(), "consortium": c.consortium(),
-                    "key": c.key_path(),
+                    "key": c.key_path(), "revocations": list,
                 }))?;
             } else {
                 outln!("consortium {name:?} created")?;
@@ -130,6 +141,11 @@ pub fn run(home: &Home, cmd: ConsortiumCmd) -> anyhow::Result<ExitCode> {
                 outln!(
                     "signing key: {} (keep it safe; back it up)",
                     c.key_path().display()
+                )?;
+                outln!(
+                    "first revocation list (valid 7 days): {}; `neurofed serve --coordinator` \
+                     re-signs it hourly",
+                    list.display()
                 )?;
             }
         }
@@ -188,18 +204,24 @@ pub fn run(home: &Home, cmd: ConsortiumCmd) -> anyhow::Result<ExitCode> {
         }
         ConsortiumCmd::Revocations {
             revoke,
+            valid,
             out,
             consortium,
             json,
         } => {
-            let l = Coordinator::open(home, consortium.as_deref())?.revocations(revoke, now)?;
+            let l =
+                Coordinator::open(home, consortium.as_deref())?.revocations(revoke, now, valid)?;
             write(&out, l.bytes())?;
             let (serial, n) = (l.body().serial, l.body().revoked.len());
+            let until = l.body().valid_until.map(format_utc);
             if json {
-                json_pretty(&serde_json::json!({"serial": serial, "revoked": n, "out": out}))?;
+                json_pretty(&serde_json::json!({
+                    "serial": serial, "revoked": n, "valid_until": until, "out": out,
+                }))?;
             } else {
                 outln!(
-                    "revocation list version {serial} ({n} grants) written to {}",
+                    "revocation list version {serial} ({n} grants, valid until {}) written to {}",
+                    until.unwrap_or_default(),
                     out.display()
                 )?;
             }

@@ -158,6 +158,16 @@ pub fn print(v: &View<'_>) -> std::io::Result<()> {
             n.total.map_or("-".to_string(), |t| t.to_string()),
         )?;
     }
+    for code in v
+        .nodes
+        .iter()
+        .filter_map(|n| n.code.as_deref())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        if let Some(why) = explain(code) {
+            outln!("{code}: {why}")?;
+        }
+    }
     for p in v.pending {
         outln!(
             "not searched: study {:?} ({}) until its data-use agreement (version {}) is accepted",
@@ -167,4 +177,23 @@ pub fn print(v: &View<'_>) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// What a member's refusal code means for the person reading it, where the code alone does not
+/// say what to do.
+fn explain(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "revocation_list_stale" => {
+            "that member's revocation list of the consortium is missing or past its validity \
+             window, so it trusts no grant; the coordinator's service (`neurofed serve \
+             --coordinator`) re-signs and spreads it: ask the coordinator whether it runs and \
+             reaches the members (docs/federation.md, \"When the coordinator is away\")"
+        }
+        "no_grant" => "this node holds no grant for that member's studies (`neurofed grant add`)",
+        "not_a_member" => {
+            "that member's roster does not list this node yet: the coordinator publishes a new \
+             roster (`neurofed serve --coordinator` spreads it)"
+        }
+        _ => return None,
+    })
 }

@@ -5,9 +5,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use federation::coordinator::{Coordinator, Schedule, Service};
 use node::{Home, Node};
+
+use super::consortium::duration_secs;
 use web::{AppState, WebConfig};
 
 /// Arguments of `neurofed serve`.
@@ -31,10 +35,38 @@ pub struct ServeArgs {
     /// the `ready` line says which).
     #[arg(long, value_name = "MULTIADDR")]
     p2p: Option<federation::Multiaddr>,
+    /// Also run the coordinator's service of the consortium this home coordinates (needs `--p2p`
+    /// and this node admitted to and joined in that consortium, like any member): re-sign the
+    /// revocation list on a schedule and spread every new roster and list to the members.
+    #[arg(long, requires = "p2p")]
+    coordinator: bool,
+    /// Which consortium, when this home coordinates several.
+    #[arg(long, requires = "coordinator")]
+    consortium: Option<String>,
+    /// How often the coordinator re-signs the revocation list (90, 15m, 1h, 7d).
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = duration_secs)]
+    list_every: u64,
+    /// How long members trust each list the coordinator signs (at most 90 days).
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = duration_secs)]
+    list_valid: u64,
+    /// How often the coordinator looks for new admissions and lists written by the CLI.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration_secs)]
+    coordinator_check: u64,
 }
 
 pub fn run(home: &Home, a: ServeArgs) -> anyhow::Result<ExitCode> {
     let node = Arc::new(Node::open(home)?);
+    // Open the coordinator first: a wrong home fails before anything listens.
+    let coordinator = if a.coordinator {
+        Some(Coordinator::open(home, a.consortium.as_deref())?)
+    } else {
+        None
+    };
+    let schedule = Schedule {
+        list_every: Duration::from_secs(a.list_every),
+        list_valid: Duration::from_secs(a.list_valid),
+        check_every: Duration::from_secs(a.coordinator_check),
+    };
     let mut config = WebConfig {
         max_upload_bytes: a.max_upload,
         secure_cookie: a.secure_cookie,
@@ -67,6 +99,17 @@ pub fn run(home: &Home, a: ServeArgs) -> anyhow::Result<ExitCode> {
                         .context("joining the consortium")?;
                 federation::content::serve_node(&client, node.clone())
                     .context("serving content transfers")?;
+                if let Some(c) = coordinator {
+                    let slug = c.slug().to_string();
+                    let service = Service::new(c, client.clone(), schedule).with_context(|| {
+                        format!(
+                            "coordinating {slug:?}: admit this node (`neurofed keys show`) with \
+                             `consortium admit`, publish a roster and `consortium join` it first"
+                        )
+                    })?;
+                    tokio::spawn(service.run());
+                    tracing::info!(consortium = %slug, "coordinator service running");
+                }
                 tokio::spawn(log_events(events));
                 (state.with_federation(client.clone()), Some(client))
             }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::serve::{http, json as body_json, with_stdin, Server};
 use crate::util::{files_under, json, neurofed, new_home, ok};
 
-fn node_peer_id(home: &Path) -> String {
+pub(crate) fn node_peer_id(home: &Path) -> String {
     let keys = json(neurofed(home).args(["keys", "show"]));
     keys.as_array()
         .unwrap()
@@ -27,7 +27,7 @@ fn node_peer_id(home: &Path) -> String {
 }
 
 /// The generated corpus's subject folders, sorted.
-fn subject_dirs(corpus: &Path) -> Vec<PathBuf> {
+pub(crate) fn subject_dirs(corpus: &Path) -> Vec<PathBuf> {
     let mut subjects: Vec<PathBuf> = std::fs::read_dir(corpus)
         .unwrap()
         .filter_map(Result::ok)
@@ -38,7 +38,7 @@ fn subject_dirs(corpus: &Path) -> Vec<PathBuf> {
     subjects
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -63,7 +63,7 @@ fn serve(home: &Path, port: u16, log: &Path) -> (Server, String, String) {
     (server, http.to_string(), p2p.to_string())
 }
 
-fn get(addr: &str, path: &str, token: &str) -> (u16, Value) {
+pub(crate) fn get(addr: &str, path: &str, token: &str) -> (u16, Value) {
     let (status, body) = http(addr, "GET", path, Some(token), b"", "text/plain");
     (status, body_json(&body))
 }

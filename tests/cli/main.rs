@@ -5,6 +5,7 @@
 mod access;
 mod cards;
 mod client;
+mod coordinator;
 mod corpus;
 mod crash;
 mod dicomweb;

@@ -74,7 +74,7 @@ fn consortium_grants_delegation_and_revocation() {
     let none = Catalog { pi: None };
 
     // The coordinator creates the consortium and admits two nodes.
-    let c = Coordinator::create(&coord, "OFSEP imaging").unwrap();
+    let c = Coordinator::create(&coord, "OFSEP imaging", NOW).unwrap();
     for (home, center, out) in [(&rennes, "Rennes", "m-rennes"), (&lyon, "Lyon", "m-lyon")] {
         let m = c
             .admit(
@@ -222,9 +222,13 @@ fn consortium_grants_delegation_and_revocation() {
         Err(JoinError::Refused { what: "roster", .. })
     ));
     write(&f("roster2"), c.roster(NOW).unwrap().bytes());
-    write(&f("rl1"), c.revocations([], NOW).unwrap().bytes());
+    write(&f("rl1"), c.revocations([], NOW, 86_400).unwrap().bytes());
     let r = join(&lyon, &f("roster2"), &f("m-lyon"), Some(&f("rl1")), NOW).unwrap();
-    assert_eq!((r.roster_serial, r.revocation_serial), (2, Some(1)));
+    assert_eq!(
+        (r.roster_serial, r.revocation_serial),
+        (2, Some(2)),
+        "create issued list 1"
+    );
     assert!(lyon.revocation_list_path().is_file());
     let (rows, _) = key_rows(&coord).unwrap();
     assert!(rows.iter().any(|r| r.key == "consortium ofsep-imaging"));

@@ -207,7 +207,6 @@ struct Shared {
     queue: Mutex<Queue>,
     notify: Notify,
     options: FetchOptions,
-    next_request: AtomicU64,
     fetched: AtomicU64,
     received: AtomicU64,
     wire: AtomicU64,
@@ -345,7 +344,6 @@ pub async fn fetch_blobs(
         }),
         notify: Notify::new(),
         options: options.clone(),
-        next_request: AtomicU64::new(1),
         fetched: AtomicU64::new(0),
         received: AtomicU64::new(0),
         wire: AtomicU64::new(0),
@@ -485,7 +483,6 @@ pub async fn probe_size(
             request(
                 &mut conn,
                 p.as_ref(),
-                1,
                 &slice,
                 options.idle_timeout,
                 &mut sink,
@@ -531,6 +528,10 @@ enum SliceError {
     Local(io::Error),
 }
 
+/// How long a content request may take to arrive (its signed deadline; the answer may stream
+/// for longer): generous for a saturated link, well within what members remember.
+const CONTENT_DEADLINE_MS: u64 = 60_000;
+
 struct Request1 {
     id: ContentId,
     within: Option<ContentId>,
@@ -544,18 +545,20 @@ struct Request1 {
 async fn request<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Conn<S>,
     provider: &dyn Provider,
-    request_id: u64,
     want: &Request1,
     idle: Duration,
     sink: &mut impl Sink,
 ) -> Result<(u64, Decoder), SliceError> {
     let timed_out = || io::Error::new(io::ErrorKind::TimedOut, "provider went silent");
     let mut req = ContentRequest {
-        id: request_id,
+        // Every request its own id from the process's one counter: members refuse an id they
+        // answered within its deadline as a replay.
+        id: crate::search::next_id(),
         content: want.id,
         ranges: want.ranges.clone(),
         within: want.within,
         auth: None,
+        deadline_ms: node::now_ms() + CONTENT_DEADLINE_MS,
     };
     provider.authorize(&mut req);
     let frame = wire::encode_request(&Request::Content(req.clone()))
@@ -693,10 +696,9 @@ async fn worker(shared: Arc<Shared>, provider: Arc<dyn Provider>) -> WorkerRepor
             size: Some(size),
             ranges: byte_ranges(std::slice::from_ref(&slice.groups), size),
         };
-        let request_id = shared.next_request.fetch_add(1, Ordering::Relaxed);
         let before = c.read_total;
         let idle = shared.options.idle_timeout;
-        let result = request(c, provider.as_ref(), request_id, &want, idle, &mut writer).await;
+        let result = request(c, provider.as_ref(), &want, idle, &mut writer).await;
         shared
             .wire
             .fetch_add(c.read_total - before, Ordering::Relaxed);
@@ -824,7 +826,7 @@ pub async fn read_range(
         ranges: vec![range],
     };
     let idle = FetchOptions::default().idle_timeout;
-    let (size, _) = request(&mut conn, provider, 1, &want, idle, &mut sink)
+    let (size, _) = request(&mut conn, provider, &want, idle, &mut sink)
         .await
         .map_err(|e| match e {
             SliceError::Local(source) => FetchError::Local { id, source },

@@ -63,7 +63,9 @@ impl SignedBody for Revocation {
 pub const MAX_REVOKED: usize = 200_000;
 
 /// The coordinator's list of revoked grant hashes. Versions only go up; a node refuses requests
-/// while its newest list is older than its configured age.
+/// once its newest list is past its validity window (`valid_until`, which the coordinator's
+/// service sets when it re-signs the list on its schedule) or, for a list without one, older
+/// than the node's configured age.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevocationList {
@@ -78,7 +80,15 @@ pub struct RevocationList {
     pub issued_at: UnixTime,
     /// The consortium, whose coordinator signs the list.
     pub consortium: ConsortiumId,
+    /// End of the list's validity window (unix seconds): a node trusts it until then. Absent in
+    /// lists of older coordinators, whose age is then bounded by the node's policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<UnixTime>,
 }
+
+/// Longest validity window a list may give itself (90 days): a list meant for a week that is
+/// signed for ten years would make revocation freshness meaningless.
+pub const MAX_LIST_VALIDITY: u64 = 90 * 86_400;
 
 impl RevocationList {
     /// A list.
@@ -94,8 +104,31 @@ impl RevocationList {
             serial,
             issued_at,
             revoked,
+            valid_until: None,
         }
     }
+
+    /// Until when a node whose policy bounds a list's age by `max_age` trusts this list: its
+    /// own window if it has one, else its issue plus `max_age` (`None`: no bound).
+    pub fn trusted_until(&self, max_age: Option<u64>) -> Option<UnixTime> {
+        trusted_until(self.issued_at, self.valid_until, max_age)
+    }
+
+    /// The same list, valid for `window` seconds from its issue.
+    pub fn valid_for(mut self, window: u64) -> Self {
+        self.valid_until = Some(self.issued_at.saturating_add(window));
+        self
+    }
+}
+
+/// [`RevocationList::trusted_until`] of a list's two times.
+pub(crate) fn trusted_until(
+    issued_at: UnixTime,
+    valid_until: Option<UnixTime>,
+    max_age: Option<u64>,
+) -> Option<UnixTime> {
+    let age = max_age?;
+    Some(valid_until.unwrap_or_else(|| issued_at.saturating_add(age)))
 }
 
 impl SignedBody for RevocationList {
@@ -114,6 +147,17 @@ impl SignedBody for RevocationList {
                 Self::WHAT,
                 format!("more than {MAX_REVOKED} entries"),
             ));
+        }
+        if let Some(until) = self.valid_until {
+            if until < self.issued_at || until - self.issued_at > MAX_LIST_VALIDITY {
+                return Err(invalid(
+                    Self::WHAT,
+                    format!(
+                        "validity window must end after its issue and within {} days of it",
+                        MAX_LIST_VALIDITY / 86_400
+                    ),
+                ));
+            }
         }
         Ok(())
     }

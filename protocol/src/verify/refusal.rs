@@ -135,10 +135,12 @@ pub enum Refusal {
         what: String,
     },
     /// This node's revocation list is too old to trust any grant.
-    #[error("revocation list is stale (issued {}, max age {max_age} s)", .issued_at.map(format_utc).unwrap_or_else(|| "never".into()))]
+    #[error("{}", stale_message(*.issued_at, *.valid_until, *.max_age))]
     RevocationListStale {
         /// When the newest list was issued, if any.
         issued_at: Option<UnixTime>,
+        /// Until when it was trusted (its window, or its issue plus the maximum age).
+        valid_until: Option<UnixTime>,
         /// The time of the check.
         now: UnixTime,
         /// The configured maximum age.
@@ -159,6 +161,24 @@ pub enum Refusal {
         have: u64,
         /// The version offered.
         got: u64,
+    },
+    /// The same request (requester and id) was answered before, within its deadline.
+    #[error("request {id} was answered already: a replay is refused")]
+    Replayed {
+        /// The request id.
+        id: u64,
+    },
+    /// The request's deadline is missing, passed or too far ahead; or the node remembers too
+    /// many requests to admit one more now.
+    #[error("{}", match *.code {
+        "deadline_missing" => "the request carries no deadline (a client older than this node)",
+        "deadline_passed" => "the request arrived after its deadline",
+        "deadline_too_far" => "the request's deadline is too far ahead (clocks out of step?)",
+        _ => "too many requests in flight: try again shortly",
+    })]
+    Deadline {
+        /// `deadline_missing`, `deadline_passed`, `deadline_too_far` or `overloaded`.
+        code: &'static str,
     },
 }
 
@@ -183,6 +203,32 @@ impl Refusal {
             Refusal::RevocationListStale { .. } => "revocation_list_stale",
             Refusal::TooManyRevocations { .. } => "too_many_revocations",
             Refusal::NotNewer { .. } => "not_newer",
+            Refusal::Replayed { .. } => "replayed",
+            Refusal::Deadline { code } => code,
         }
+    }
+}
+
+fn stale_message(
+    issued_at: Option<UnixTime>,
+    valid_until: Option<UnixTime>,
+    max_age: u64,
+) -> String {
+    match (issued_at, valid_until) {
+        (None, _) => format!(
+            "this node holds no revocation list of its consortium yet, so it trusts no grant: it \
+             takes one from the coordinator or the first member it reaches (lists without a \
+             window are trusted {max_age} s)"
+        ),
+        (Some(i), Some(u)) => format!(
+            "this node's revocation list (issued {}) expired {}: the coordinator's service has \
+             not reached it since; grants are refused until a newer list arrives",
+            format_utc(i),
+            format_utc(u)
+        ),
+        (Some(i), None) => format!(
+            "revocation list is stale (issued {}, max age {max_age} s)",
+            format_utc(i)
+        ),
     }
 }

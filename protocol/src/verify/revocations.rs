@@ -40,6 +40,20 @@ pub struct ListInfo {
     pub serial: u64,
     /// When it was issued.
     pub issued_at: UnixTime,
+    /// End of its validity window, if it gives one.
+    pub valid_until: Option<UnixTime>,
+}
+
+impl ListInfo {
+    /// Until when a node with `policy` trusts this list: its own window if it has one, else its
+    /// issue plus the policy's maximum age (`None`: no limit).
+    pub fn trusted_until(&self, policy: &Policy) -> Option<UnixTime> {
+        crate::grant::revocation_trusted_until(
+            self.issued_at,
+            self.valid_until,
+            policy.max_revocation_list_age,
+        )
+    }
 }
 
 impl Revocations {
@@ -83,6 +97,7 @@ impl Revocations {
             consortium: body.consortium,
             serial: body.serial,
             issued_at: body.issued_at,
+            valid_until: body.valid_until,
         });
         self.listed = body.revoked.iter().copied().collect();
         // The list supersedes the individual revocations it includes.
@@ -192,15 +207,17 @@ impl Revocations {
         }
     }
 
-    /// Refuse if the list is older than the policy allows (or missing, when a maximum is set).
+    /// Refuse if the list is past its validity window, or (a list without one) older than the
+    /// policy allows, or missing, when the policy sets a maximum age.
     pub fn check_fresh(&self, now: UnixTime, policy: &Policy) -> Result<(), Refusal> {
         let Some(max_age) = policy.max_revocation_list_age else {
             return Ok(());
         };
         match self.list {
-            Some(l) if now.saturating_sub(l.issued_at) <= max_age => Ok(()),
+            Some(l) if l.trusted_until(policy).is_none_or(|until| now <= until) => Ok(()),
             other => Err(Refusal::RevocationListStale {
                 issued_at: other.map(|l| l.issued_at),
+                valid_until: other.and_then(|l| l.trusted_until(policy)),
                 now,
                 max_age,
             }),

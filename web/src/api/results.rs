@@ -458,6 +458,16 @@ pub(crate) struct ConsortiumBody {
     pub roster_serial: u64,
     /// Version of the revocation list held.
     pub revocation_serial: Option<u64>,
+    /// When that list was issued (unix seconds).
+    pub revocation_issued_at: Option<u64>,
+    /// Its age now, in seconds.
+    pub revocation_age_s: Option<u64>,
+    /// Until when this node trusts it (unix seconds); past it every grant is refused with
+    /// `revocation_list_stale`. `null` with a list: no limit.
+    pub revocation_trusted_until: Option<u64>,
+    /// What needs attention: no list yet, a list about to go stale (less than a day or a
+    /// quarter of its window left) or stale.
+    pub warnings: Vec<String>,
     /// Where this node listens.
     pub listen_addrs: Vec<String>,
     /// Peers connected (members or not yet verified).
@@ -468,14 +478,51 @@ pub(crate) struct ConsortiumBody {
     pub members: Vec<MemberBody>,
 }
 
+/// The warnings of [`ConsortiumBody`] about the revocation list.
+fn list_warnings(s: &federation::ConsortiumStatus, now: u64) -> Vec<String> {
+    let hours = |secs: u64| secs.div_ceil(3_600);
+    match (s.revocation_issued_at, s.revocation_trusted_until) {
+        (None, _) => vec![
+            "no revocation list yet: every grant is refused until one arrives from the \
+             coordinator or a member (is the coordinator's service running, and reachable?)"
+                .into(),
+        ],
+        (Some(_), Some(until)) if now > until => vec![format!(
+            "the revocation list went stale {} h ago: every grant is refused until the \
+             coordinator's service signs a newer one",
+            hours(now - until)
+        )],
+        (Some(issued), Some(until)) => {
+            let left = until - now;
+            let window = until.saturating_sub(issued);
+            if left < 86_400 || left < window / 4 {
+                vec![format!(
+                    "the revocation list goes stale in {} h: the coordinator's service has not \
+                     re-signed it for {} h",
+                    hours(left),
+                    now.saturating_sub(issued) / 3_600
+                )]
+            } else {
+                Vec::new()
+            }
+        }
+        (Some(_), None) => Vec::new(),
+    }
+}
+
 impl From<federation::ConsortiumStatus> for ConsortiumBody {
     fn from(s: federation::ConsortiumStatus) -> Self {
         use federation::MemberState as M;
+        let now = node::now();
         ConsortiumBody {
             node: s.node.to_string(),
             consortium: s.consortium.to_string(),
             roster_serial: s.roster_serial,
             revocation_serial: s.revocation_serial,
+            revocation_issued_at: s.revocation_issued_at,
+            revocation_age_s: s.revocation_issued_at.map(|i| now.saturating_sub(i)),
+            revocation_trusted_until: s.revocation_trusted_until,
+            warnings: list_warnings(&s, now),
             listen_addrs: s.listen_addrs,
             connected_peers: s.connected_peers as u64,
             running: s.running,
@@ -641,6 +688,8 @@ mod tests {
             consortium: key(4),
             roster_serial: 7,
             revocation_serial: None,
+            revocation_issued_at: None,
+            revocation_trusted_until: None,
             listen_addrs: vec!["/ip4/127.0.0.1/tcp/4001".into()],
             connected_peers: 2,
             running: true,
@@ -658,10 +707,44 @@ mod tests {
                 })
                 .collect(),
         };
+        // The body is the status plus what it derives from the list's times.
+        let mut body = serde_json::to_value(ConsortiumBody::from(s.clone())).unwrap();
+        let derived = body.as_object_mut().unwrap();
         assert_eq!(
-            serde_json::to_value(ConsortiumBody::from(s.clone())).ok(),
-            serde_json::to_value(&s).ok()
+            derived.remove("revocation_age_s"),
+            Some(serde_json::Value::Null)
         );
+        let warnings = derived.remove("warnings").unwrap();
+        assert!(warnings[0]
+            .as_str()
+            .unwrap()
+            .starts_with("no revocation list yet"));
+        assert_eq!(Some(body), serde_json::to_value(&s).ok());
+    }
+
+    #[test]
+    fn the_consortium_body_warns_before_and_after_the_list_goes_stale() {
+        let now = 1_800_000_000;
+        let status = |issued: u64, until: Option<u64>| federation::ConsortiumStatus {
+            node: key(3),
+            consortium: key(4),
+            roster_serial: 1,
+            revocation_serial: Some(1),
+            revocation_issued_at: Some(issued),
+            revocation_trusted_until: until,
+            listen_addrs: vec![],
+            connected_peers: 0,
+            running: true,
+            members: vec![],
+        };
+        let week = 7 * 86_400;
+        assert!(list_warnings(&status(now - 3_600, Some(now - 3_600 + week)), now).is_empty());
+        let w = list_warnings(&status(now - 6 * 86_400 - 3_600, Some(now + 82_800)), now);
+        assert!(w[0].contains("goes stale in 23 h"), "{w:?}");
+        let w = list_warnings(&status(now - week - 7_200, Some(now - 7_200)), now);
+        assert!(w[0].contains("went stale 2 h ago"), "{w:?}");
+        // No bound configured: nothing to warn about.
+        assert!(list_warnings(&status(now - 10 * week, None), now).is_empty());
     }
 
     #[test]

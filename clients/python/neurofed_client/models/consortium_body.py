@@ -27,7 +27,14 @@ class ConsortiumBody:
         node (str): This node (PeerId).
         roster_serial (int): Version of the roster held.
         running (bool): Whether the event loop runs.
+        warnings (list[str]): What needs attention: no list yet, a list about to go stale (less than a day or a
+            quarter of its window left) or stale.
+        revocation_age_s (int | None | Unset): Its age now, in seconds.
+        revocation_issued_at (int | None | Unset): When that list was issued (unix seconds).
         revocation_serial (int | None | Unset): Version of the revocation list held.
+        revocation_trusted_until (int | None | Unset): Until when this node trusts it (unix seconds); past it every
+            grant is refused with
+            `revocation_list_stale`. `null` with a list: no limit.
     """
 
     connected_peers: int
@@ -37,7 +44,11 @@ class ConsortiumBody:
     node: str
     roster_serial: int
     running: bool
+    warnings: list[str]
+    revocation_age_s: int | None | Unset = UNSET
+    revocation_issued_at: int | None | Unset = UNSET
     revocation_serial: int | None | Unset = UNSET
+    revocation_trusted_until: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,11 +69,31 @@ class ConsortiumBody:
 
         running = self.running
 
+        warnings = self.warnings
+
+        revocation_age_s: int | None | Unset
+        if isinstance(self.revocation_age_s, Unset):
+            revocation_age_s = UNSET
+        else:
+            revocation_age_s = self.revocation_age_s
+
+        revocation_issued_at: int | None | Unset
+        if isinstance(self.revocation_issued_at, Unset):
+            revocation_issued_at = UNSET
+        else:
+            revocation_issued_at = self.revocation_issued_at
+
         revocation_serial: int | None | Unset
         if isinstance(self.revocation_serial, Unset):
             revocation_serial = UNSET
         else:
             revocation_serial = self.revocation_serial
+
+        revocation_trusted_until: int | None | Unset
+        if isinstance(self.revocation_trusted_until, Unset):
+            revocation_trusted_until = UNSET
+        else:
+            revocation_trusted_until = self.revocation_trusted_until
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -75,10 +106,17 @@ class ConsortiumBody:
                 "node": node,
                 "roster_serial": roster_serial,
                 "running": running,
+                "warnings": warnings,
             }
         )
+        if revocation_age_s is not UNSET:
+            field_dict["revocation_age_s"] = revocation_age_s
+        if revocation_issued_at is not UNSET:
+            field_dict["revocation_issued_at"] = revocation_issued_at
         if revocation_serial is not UNSET:
             field_dict["revocation_serial"] = revocation_serial
+        if revocation_trusted_until is not UNSET:
+            field_dict["revocation_trusted_until"] = revocation_trusted_until
 
         return field_dict
 
@@ -106,6 +144,28 @@ class ConsortiumBody:
 
         running = d.pop("running")
 
+        warnings = cast(list[str], d.pop("warnings"))
+
+        def _parse_revocation_age_s(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        revocation_age_s = _parse_revocation_age_s(d.pop("revocation_age_s", UNSET))
+
+        def _parse_revocation_issued_at(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        revocation_issued_at = _parse_revocation_issued_at(
+            d.pop("revocation_issued_at", UNSET)
+        )
+
         def _parse_revocation_serial(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -115,6 +175,17 @@ class ConsortiumBody:
 
         revocation_serial = _parse_revocation_serial(d.pop("revocation_serial", UNSET))
 
+        def _parse_revocation_trusted_until(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        revocation_trusted_until = _parse_revocation_trusted_until(
+            d.pop("revocation_trusted_until", UNSET)
+        )
+
         consortium_body = cls(
             connected_peers=connected_peers,
             consortium=consortium,
@@ -123,7 +194,11 @@ class ConsortiumBody:
             node=node,
             roster_serial=roster_serial,
             running=running,
+            warnings=warnings,
+            revocation_age_s=revocation_age_s,
+            revocation_issued_at=revocation_issued_at,
             revocation_serial=revocation_serial,
+            revocation_trusted_until=revocation_trusted_until,
         )
 
         consortium_body.additional_properties = d
