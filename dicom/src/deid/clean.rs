@@ -103,6 +103,8 @@ pub(crate) struct Scrubber {
     whole: Vec<bool>,
     /// The distinct dates of the header, spelled out in every form once gathered.
     dates: Vec<chrono::NaiveDate>,
+    /// Those forms, to find the dates that initials stand next to.
+    date_forms: Vec<String>,
     /// Names and ids normalized, matched by identity rather than spelling.
     idents: Identities,
 }
@@ -296,6 +298,7 @@ impl Scrubber {
             format!("{dd} {} {y:04}", MONTHS[m as usize - 1]),
             format!("{dd:02}{}{:02}", MONTHS[m as usize - 1], y % 100),
         ] {
+            self.date_forms.push(s.clone());
             self.needles.push(s);
             self.whole.push(true);
         }
@@ -315,6 +318,26 @@ impl Scrubber {
         // carry its original UIDs in a description.
         spans.extend(uid_runs(text));
         self.idents.spans(text, &mut spans);
+        // Initials of a header name next to a date of the header (`J.D. 05.04.1971`).
+        let initials = self.idents.initials_spans(text);
+        if !initials.is_empty() {
+            let mut dates = Vec::new();
+            for n in &self.date_forms {
+                let mut from = 0;
+                while let Some((s, e)) = find_word_ci(text, n, from) {
+                    dates.push((s, e));
+                    from = s + text[s..].chars().next().map_or(1, char::len_utf8);
+                }
+            }
+            for i in initials {
+                if dates
+                    .iter()
+                    .any(|&d| super::clean_match::next_to(text, i, d))
+                {
+                    spans.push(i);
+                }
+            }
+        }
         if spans.is_empty() {
             return None;
         }
@@ -609,6 +632,11 @@ mod tests {
         assert_eq!(c("Dr. REYES protocol").as_deref(), Some("Dr. protocol"));
         assert_eq!(c("Muller_t2_tse").as_deref(), Some("t2_tse"));
         assert_eq!(c("born 15.11.1964").as_deref(), Some("born"));
+        // Initials next to a date of the header go with it; elsewhere they are letters.
+        assert_eq!(c("H.P.M. 15.11.1964 referred").as_deref(), Some("referred"));
+        assert_eq!(c("MH, geb. 15.11.64").as_deref(), Some("geb."));
+        assert_eq!(c("HM 2020-11-07").as_deref(), Some(""));
+        assert_eq!(c("HM sequence"), None);
         // Word boundaries: a name inside another word stays.
         assert_eq!(c("Hansen coil"), None);
         // ... but an id is its digits, whatever surrounds them.

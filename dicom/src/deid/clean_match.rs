@@ -8,6 +8,9 @@
 //!   digits contain the digits (5 or more) of a patient id, accession number or other id;
 //! - relatives: a pair of capitalised words (`Firstname Lastname`) within three words of a
 //!   relationship word (mother, husband, Tochter...), whether the header names them or not;
+//! - initials of a header name (`J.D.`, `JD`, `D.J.`) next to a date of the header (`J.D.
+//!   05.04.1971`, `1971-04-05 (JD)`): either alone identifies little, together they do
+//!   (matched in [`super::clean::Scrubber::clean`], which knows the dates);
 //! - telephone numbers (7 or more digits with `+`, `(`, `)`, `-`, `/`, space between them) and
 //!   e-mail addresses, whoever they belong to.
 
@@ -20,11 +23,39 @@ pub(crate) struct Identities {
     names: Vec<String>,
     /// The digit runs (5 or more digits) of identifying values.
     ids: Vec<String>,
+    /// Initials of each person name (given + family, family + given, given + middle + family),
+    /// upper case.
+    initials: Vec<String>,
 }
 
 impl Identities {
     /// Gather the components of a person name value.
     pub(super) fn add_name(&mut self, pn: &str) {
+        // Initials: given + family, family + given, every given name + family, given + middle
+        // + family (`Müller^Hans Peter^B`: HM, MH, HPM, HBM).
+        let initial = |w: &str| normalize(w).chars().find(char::is_ascii_alphabetic);
+        if let Some(group) = pn.split('=').next() {
+            let mut comps = group.split('^');
+            let family = comps.next().and_then(initial);
+            let given: Vec<char> = comps
+                .next()
+                .unwrap_or("")
+                .split(|c: char| c.is_whitespace() || c == '-')
+                .filter_map(initial)
+                .collect();
+            let middle = comps.next().and_then(initial);
+            if let (Some(f), Some(&g)) = (family, given.first()) {
+                self.initials.push(format!("{g}{f}"));
+                self.initials.push(format!("{f}{g}"));
+                if given.len() > 1 {
+                    let all: String = given.iter().collect();
+                    self.initials.push(format!("{all}{f}"));
+                }
+                if let Some(m) = middle {
+                    self.initials.push(format!("{g}{m}{f}"));
+                }
+            }
+        }
         for group in pn.split('=') {
             for comp in group.split('^').take(3) {
                 for w in comp.split(|c: char| c.is_whitespace() || c == '-' || c == ',') {
@@ -58,6 +89,59 @@ impl Identities {
         self.names.dedup();
         self.ids.sort_unstable();
         self.ids.dedup();
+        self.initials.sort_unstable();
+        self.initials.dedup();
+    }
+
+    /// The spans of `text` that spell initials of a header name (`J.D.`, `JD`, `j. d.`): only
+    /// those next to a date are removed ([`next_to`]).
+    pub(super) fn initials_spans(&self, text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        if self.initials.is_empty() {
+            return out;
+        }
+        let b = text.as_bytes();
+        let alpha = |k: usize| b.get(k).is_some_and(u8::is_ascii_alphabetic);
+        let alnum = |k: usize| b.get(k).is_some_and(u8::is_ascii_alphanumeric);
+        let mut i = 0;
+        while i < b.len() {
+            if !alpha(i) || (i > 0 && alnum(i - 1)) {
+                i += 1;
+                continue;
+            }
+            let mut letters = String::new();
+            let mut end = i;
+            if alpha(i + 1) {
+                // `JD`: a word of 2-3 capitals.
+                let run = b[i..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphabetic())
+                    .count();
+                if b[i..i + run].iter().all(u8::is_ascii_uppercase) && !alnum(i + run) {
+                    letters = text[i..i + run].to_string();
+                }
+                end = i + run;
+            } else {
+                // `J.D.`, `j. d.`: single letters each followed by a dot.
+                let mut k = i;
+                while alpha(k) && !alpha(k + 1) && b.get(k + 1) == Some(&b'.') {
+                    letters.push(char::from(b[k].to_ascii_uppercase()));
+                    end = k + 2;
+                    k = end;
+                    while b.get(k) == Some(&b' ') {
+                        k += 1;
+                    }
+                }
+                if letters.is_empty() {
+                    end = i + 1;
+                }
+            }
+            if (2..=3).contains(&letters.len()) && self.initials.binary_search(&letters).is_ok() {
+                out.push((i, end));
+            }
+            i = end.max(i + 1);
+        }
+        out
     }
 
     /// The byte spans of `text` that identify someone.
@@ -99,6 +183,36 @@ impl Identities {
             Err(i) => w.chars().count() >= 5 && self.names.get(i).is_some_and(|n| n.starts_with(w)),
         }
     }
+}
+
+/// Whether span `a` stands right next to span `b` in `text`: only separators (spaces, `,;:()*/-`)
+/// and at most one birth word (`born`, `b.`, `geb.`, `née`, `DOB`) between them.
+pub(super) fn next_to(text: &str, a: (usize, usize), b: (usize, usize)) -> bool {
+    let (first, second) = if a.1 <= b.0 {
+        (a, b)
+    } else if b.1 <= a.0 {
+        (b, a)
+    } else {
+        return true;
+    };
+    let Some(between) = text.get(first.1..second.0) else {
+        return false;
+    };
+    if between.len() > 16 {
+        return false;
+    }
+    let mut words = 0;
+    for w in between.split(|c: char| c.is_whitespace() || ",;:()*/-.".contains(c)) {
+        if w.is_empty() {
+            continue;
+        }
+        words += 1;
+        let w = normalize(w);
+        if words > 1 || !["B", "BORN", "DOB", "GEB", "GEBOREN", "NE", "NEE"].contains(&w.as_str()) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Sort spans and merge the overlapping ones into their union.
@@ -333,6 +447,29 @@ mod tests {
         assert_eq!(hits("allergic; mother Anna Berg reports"), ["Anna Berg"]);
         assert_eq!(hits("Ehefrau Maria Lopez anwesend"), ["Maria Lopez"]);
         assert!(hits("Contrast Agent Gadovist, no allergy").is_empty());
+    }
+
+    #[test]
+    fn initials_are_found_in_their_usual_spellings() {
+        let i = ids();
+        let found = |t: &str| -> Vec<String> {
+            i.initials_spans(t)
+                .iter()
+                .map(|&(s, e)| t[s..e].trim().to_string())
+                .collect()
+        };
+        assert_eq!(found("pt J.M. 05.04.1971"), ["J.M."]);
+        assert_eq!(found("JM, *1971"), ["JM"]);
+        assert_eq!(found("m. j. seen"), ["m. j."]);
+        assert_eq!(found("l.s."), ["l.s."]);
+        // Words and other letters are not initials.
+        assert!(found("Jm at 3T").is_empty());
+        assert!(found("JMX T1").is_empty());
+        assert!(found("AB 05.04.1971").is_empty());
+        assert!(next_to("J.M. 05.04.1971", (0, 4), (5, 15)));
+        assert!(next_to("J.M., geb. 05.04.1971", (0, 4), (11, 21)));
+        assert!(next_to("05.04.1971 (JM)", (12, 14), (0, 10)));
+        assert!(!next_to("J.M. scanned 05.04.1971", (0, 4), (13, 23)));
     }
 
     #[test]
