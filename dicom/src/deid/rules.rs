@@ -179,6 +179,11 @@ mod tests {
         assert_eq!(r.op(0x0008_1010), Some(Op::EmptyOrItems)); // StationName X/Z/D
         assert_eq!(r.op(0x6000_3000), Some(Op::Remove));
         assert_eq!(r.op(0x0008_0060), None);
+        // Clinical text the options mark C is removed under basic: Allergies, SpecialNeeds,
+        // PatientState, AdditionalPatientHistory.
+        for tag in [0x0010_2110, 0x0038_0050, 0x0038_0500, 0x0010_21B0] {
+            assert_eq!(r.op(tag), Some(Op::Remove), "{tag:08X}");
+        }
     }
 
     #[test]
