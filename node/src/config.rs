@@ -1,5 +1,7 @@
 //! A node's settings: `config.toml`, every value with a default (`neurofed init` writes it).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::store::Durability;
@@ -20,6 +22,65 @@ pub struct Config {
     /// HTTP server (`neurofed serve`).
     #[serde(default)]
     pub http: HttpConfig,
+    /// DIMSE server (`neurofed serve --dicom ADDR`).
+    #[serde(default)]
+    pub dicom: DicomConfig,
+    /// PACS this node queries and retrieves from, by name (`[pacs.hospital]`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pacs: BTreeMap<String, PacsConfig>,
+}
+
+/// `[dicom]`: the node as a DICOM application entity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DicomConfig {
+    /// The node's AE title (called AE title that associations must name).
+    pub ae_title: String,
+    /// Calling AE titles allowed to C-STORE, each with the study its images go to
+    /// (`[dicom.callers.STORESCU] study = "MS cohort"`). Unknown callers are refused.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub callers: BTreeMap<String, DicomCaller>,
+    /// Most associations served at once.
+    pub max_associations: usize,
+    /// Largest PDU accepted and announced, in bytes.
+    pub max_pdu: u32,
+    /// Seconds an association may stay silent before it is aborted.
+    pub idle_timeout_s: u64,
+}
+
+impl Default for DicomConfig {
+    fn default() -> Self {
+        DicomConfig {
+            ae_title: "NEUROFED".into(),
+            callers: BTreeMap::new(),
+            max_associations: 16,
+            max_pdu: 65_536,
+            idle_timeout_s: 60,
+        }
+    }
+}
+
+/// `[dicom.callers.AE]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DicomCaller {
+    /// The study (name or id) the caller's images are imported into.
+    pub study: String,
+    /// The de-identification profile, when not the study's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+}
+
+/// `[pacs.NAME]`: a PACS the node queries and retrieves from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PacsConfig {
+    /// Its AE title.
+    pub ae_title: String,
+    /// Its host name or address.
+    pub host: String,
+    /// Its DIMSE port.
+    pub port: u16,
 }
 
 /// `[http]`.

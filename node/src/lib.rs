@@ -47,7 +47,9 @@ pub mod synthetic;
 // The node, its home and its files.
 pub use atomic::{create_private, write_atomic, write_private, WriteError};
 pub use clock::{end_of_day, now, now_ms, today, Date, UnixTime, DAY};
-pub use config::{Config, HttpConfig, ImportConfig, NodeConfig, StoreConfig};
+pub use config::{
+    Config, DicomCaller, DicomConfig, HttpConfig, ImportConfig, NodeConfig, PacsConfig, StoreConfig,
+};
 pub use home::{BadName, Home};
 pub use keys::{list_keys, KeyFile, KeyFileError};
 pub use meter::{Meter, NoMeter};

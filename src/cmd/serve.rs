@@ -35,6 +35,11 @@ pub struct ServeArgs {
     /// the `ready` line says which).
     #[arg(long, value_name = "MULTIADDR")]
     p2p: Option<federation::Multiaddr>,
+    /// Also serve DIMSE on this address (C-ECHO; C-STORE into the study configured for the
+    /// calling AE title under `[dicom.callers.AE]` in config.toml), e.g. `127.0.0.1:11112`
+    /// (port 0: any free port; the `ready` line says which).
+    #[arg(long, value_name = "ADDR")]
+    dicom: Option<SocketAddr>,
     /// Also run the coordinator's service of the consortium this home coordinates (needs `--p2p`
     /// and this node admitted to and joined in that consortium, like any member): re-sign the
     /// revocation list on a schedule and spread every new roster and list to the members.
@@ -114,16 +119,34 @@ pub fn run(home: &Home, a: ServeArgs) -> anyhow::Result<ExitCode> {
                 (state.with_federation(client.clone()), Some(client))
             }
         };
+        let dicom = match a.dicom {
+            None => None,
+            Some(d) => {
+                let l = tokio::net::TcpListener::bind(d)
+                    .await
+                    .with_context(|| format!("binding the DIMSE address {d}"))?;
+                let at = l.local_addr().context("local DIMSE address")?;
+                if node.config.dicom.callers.is_empty() {
+                    tracing::warn!(
+                        "DIMSE: no [dicom.callers.AE] in config.toml: every association is refused"
+                    );
+                }
+                tokio::spawn(web::serve_dimse(l, state.clone()));
+                tracing::info!(%at, ae_title = %node.config.dicom.ae_title, "serving DIMSE");
+                Some(at)
+            }
+        };
         {
             let mut out = std::io::stdout().lock();
-            match &fed {
-                Some(c) => {
-                    let p2p: Vec<String> =
-                        c.listen_addrs().iter().map(ToString::to_string).collect();
-                    writeln!(out, "ready http={addr} p2p={}", p2p.join(","))?;
-                }
-                None => writeln!(out, "ready http={addr}")?,
+            let mut line = format!("ready http={addr}");
+            if let Some(c) = &fed {
+                let p2p: Vec<String> = c.listen_addrs().iter().map(ToString::to_string).collect();
+                line.push_str(&format!(" p2p={}", p2p.join(",")));
             }
+            if let Some(d) = dicom {
+                line.push_str(&format!(" dicom={d}"));
+            }
+            writeln!(out, "{line}")?;
             out.flush()?;
         }
         tracing::info!(%addr, "serving the HTTP API");

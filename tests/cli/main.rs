@@ -9,6 +9,7 @@ mod coordinator;
 mod corpus;
 mod crash;
 mod dicomweb;
+mod dimse;
 mod federation;
 mod nifti;
 mod phi;

@@ -38,6 +38,7 @@ mod client;
 mod cors;
 mod demo;
 mod dicomweb;
+mod dimse;
 mod error;
 mod openapi;
 mod router;
@@ -51,6 +52,7 @@ pub use api::results::{
 };
 pub use client::{ApiClient, ClientError, FetchReport, Pushed, SearchAnswer, SearchParams};
 pub use demo::{run as demo, DemoError, DemoEvent, DemoOptions};
+pub use dimse::serve_dimse;
 pub use error::{ApiError, ApiResult};
 pub use openapi::document as openapi_document;
 pub use router::{app, route_table, routes, Method, Routes, MAX_JSON_BYTES};

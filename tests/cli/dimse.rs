@@ -1,0 +1,109 @@
+//! DIMSE as a PACS or a scanner uses it, with dcmtk's own tools: `echoscu` is answered,
+//! `storescu` pushes a subject's series into the study configured for its calling AE title and
+//! the node imports them as `neurofed import` would (same datasets and instances, de-identified:
+//! no planted PHI in the home), while an unknown calling AE title or a wrong called AE title is
+//! refused at association.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::federation::subject_dirs;
+use crate::serve::spawn;
+use crate::util::{json, neurofed, new_home, ok};
+
+fn echoscu(aet: &str, aec: &str, port: &str) -> bool {
+    Command::new("echoscu")
+        .args(["-aet", aet, "-aec", aec, "-to", "10", "127.0.0.1", port])
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+#[test]
+fn dcmtk_echoes_and_stores_into_the_callers_study() {
+    testkit::need_tool!("echoscu", ["--version"]);
+    testkit::need_tool!("storescu", ["--version"]);
+    let corpus = testkit::synth_corpus();
+    let subject = subject_dirs(&corpus)[0].clone();
+
+    // What `neurofed import` makes of the same files.
+    let (_dr, reference) = new_home("Reference");
+    ok(neurofed(&reference)
+        .args(["import", "--create", "--study", "PACS push"])
+        .arg(&subject));
+    let want = json(neurofed(&reference).args(["stats"]));
+
+    let (_d, home) = new_home("Rennes");
+    let config = home.join("config.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[dicom.callers.STORESCU]\nstudy = \"PACS push\"\n");
+    std::fs::write(&config, text).unwrap();
+    let log = home.parent().unwrap().join("serve.log");
+    let (server, ready) = spawn(
+        &home,
+        &["--http", "127.0.0.1:0", "--dicom", "127.0.0.1:0"],
+        Some(&log),
+        &[("NEUROFED_LOG", "info")],
+    );
+    let port = ready
+        .split_once(" dicom=127.0.0.1:")
+        .map(|(_, p)| p.trim().to_string())
+        .unwrap_or_else(|| panic!("no dicom address in {ready:?}"));
+
+    assert!(echoscu("STORESCU", "NEUROFED", &port), "C-ECHO refused");
+    assert!(
+        !echoscu("INTRUDER", "NEUROFED", &port),
+        "an unknown caller was accepted"
+    );
+    assert!(
+        !echoscu("STORESCU", "OTHER", &port),
+        "a wrong called AE title was accepted"
+    );
+
+    let out = Command::new("storescu")
+        .args([
+            "-aet", "STORESCU", "-aec", "NEUROFED", "-to", "30", "+sd", "+r",
+        ])
+        .args(["127.0.0.1", &port])
+        .arg(&subject)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "storescu failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Imported after the association's release: wait for the server to say so.
+    let until = Instant::now() + Duration::from_secs(120);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("DIMSE: imported what the association stored")
+    {
+        assert!(
+            Instant::now() < until,
+            "never imported: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(server);
+    let got = json(neurofed(&home).args(["stats"]));
+    for key in [
+        "subjects",
+        "examinations",
+        "acquisitions",
+        "datasets",
+        "instances",
+    ] {
+        assert_eq!(got[key], want[key], "{key}: {got} vs {want}");
+    }
+    assert!(want["instances"].as_u64().unwrap() > 0, "{want}");
+    ok(neurofed(&home).args(["fsck"]));
+    let needles = testkit::planted_phi(&corpus);
+    assert!(!testkit::scan_for_phi(&subject, &needles).is_empty());
+    let leaks = testkit::scan_for_phi(&home, &needles);
+    assert!(leaks.is_empty(), "planted PHI in the home: {leaks:?}");
+    let audit = ok(neurofed(&home).args(["audit"]));
+    assert!(audit.contains("dicom:STORESCU"), "{audit}");
+}
