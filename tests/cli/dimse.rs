@@ -11,6 +11,53 @@ use crate::federation::subject_dirs;
 use crate::serve::spawn;
 use crate::util::{json, neurofed, new_home, ok};
 
+/// `findscu` with `keys` (`-S`: study root, `-P`: patient root): its responses' data sets as
+/// `(tag, value)` lines, one list per response.
+fn findscu(root: &str, port: &str, keys: &[&str]) -> Vec<Vec<String>> {
+    let mut cmd = Command::new("findscu");
+    cmd.args([
+        "-v", root, "-aet", "STORESCU", "-aec", "NEUROFED", "-to", "10",
+    ]);
+    for k in keys {
+        cmd.args(["-k", k]);
+    }
+    let out = cmd.args(["127.0.0.1", port]).output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "findscu failed: {text}");
+    assert!(
+        text.contains("Received Final Find Response (Success)"),
+        "{text}"
+    );
+    let mut responses: Vec<Vec<String>> = Vec::new();
+    let mut in_response = false;
+    for line in text.lines() {
+        if line.contains("Find Response:") && line.contains("(Pending)") {
+            responses.push(Vec::new());
+            in_response = true;
+        } else if line.contains("Final Find Response") || line.contains("Request Identifiers") {
+            in_response = false;
+        } else if in_response {
+            if let Some(rest) = line.strip_prefix("I: (") {
+                responses.last_mut().unwrap().push(format!("({rest}"));
+            }
+        }
+    }
+    responses
+}
+
+/// The value of `tag` (`(0010,0020)`) in a response's lines.
+fn value(lines: &[String], tag: &str) -> Option<String> {
+    let l = lines.iter().find(|l| l.starts_with(tag))?;
+    let start = l.find('[')? + 1;
+    let end = l[start..].find(']')? + start;
+    Some(
+        l[start..end]
+            .trim_matches(|c: char| c == '\0' || c == ' ')
+            .to_string(),
+    )
+}
+
 fn echoscu(aet: &str, aec: &str, port: &str) -> bool {
     Command::new("echoscu")
         .args(["-aet", aet, "-aec", aec, "-to", "10", "127.0.0.1", port])
@@ -87,6 +134,73 @@ fn dcmtk_echoes_and_stores_into_the_callers_study() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+
+    // C-FIND over what was stored, at every level, with the caller's own study only.
+    let studies = findscu(
+        "-S",
+        &port,
+        &[
+            "QueryRetrieveLevel=STUDY",
+            "PatientID",
+            "StudyInstanceUID",
+            "StudyDate",
+        ],
+    );
+    assert_eq!(
+        studies.len() as u64,
+        want["examinations"].as_u64().unwrap(),
+        "{studies:?}"
+    );
+    let pseudonym = value(&studies[0], "(0010,0020)").unwrap();
+    assert!(pseudonym.starts_with("NF"), "{pseudonym}");
+    let patients = findscu(
+        "-P",
+        &port,
+        &["QueryRetrieveLevel=PATIENT", "PatientID", "PatientName"],
+    );
+    assert_eq!(
+        patients.len() as u64,
+        want["subjects"].as_u64().unwrap(),
+        "{patients:?}"
+    );
+    assert!(findscu(
+        "-S",
+        &port,
+        &["QueryRetrieveLevel=STUDY", "PatientID=NOBODY*"]
+    )
+    .is_empty());
+    let mut series = 0;
+    let mut instances = 0;
+    for s in &studies {
+        let uid = value(s, "(0020,000d)").unwrap();
+        let found = findscu(
+            "-S",
+            &port,
+            &[
+                "QueryRetrieveLevel=SERIES",
+                &format!("StudyInstanceUID={uid}"),
+                "SeriesInstanceUID",
+                "Modality",
+            ],
+        );
+        series += found.len();
+        for r in &found {
+            let series_uid = value(r, "(0020,000e)").unwrap();
+            instances += findscu(
+                "-S",
+                &port,
+                &[
+                    "QueryRetrieveLevel=IMAGE",
+                    &format!("StudyInstanceUID={uid}"),
+                    &format!("SeriesInstanceUID={series_uid}"),
+                    "SOPInstanceUID",
+                ],
+            )
+            .len();
+        }
+    }
+    assert_eq!(series as u64, want["datasets"].as_u64().unwrap());
+    assert_eq!(instances as u64, want["instances"].as_u64().unwrap());
     drop(server);
     let got = json(neurofed(&home).args(["stats"]));
     for key in [

@@ -31,6 +31,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::{now, AppState};
 use attrs::StudyView;
 
+/// The matching of QIDO-RS, for the other doors (DIMSE C-FIND).
+pub(crate) use attrs::{find as find_attr, Item, Level, Val, ATTRS};
+pub(crate) use matching::Search;
+pub(crate) use qido::{find as find_items, Within};
+
 /// Where DICOMweb is served.
 pub(crate) const BASE: &str = "/dicom-web";
 

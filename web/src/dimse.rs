@@ -2,8 +2,9 @@
 //! PACS or a scanner pushes through. Served: C-ECHO, and C-STORE into the normal import
 //! pipeline (profile, de-identification, study cards, NIfTI), the target study chosen by the
 //! calling AE title (`[dicom.callers.AE] study = ...` in `config.toml`; unknown callers and a
-//! wrong called AE title are refused at association). Other services answer "unrecognized
-//! operation" (C-FIND, C-MOVE and C-GET are not served yet).
+//! wrong called AE title are refused at association); C-FIND at the PATIENT, STUDY, SERIES and
+//! IMAGE levels over the caller's study ([`find`]). C-MOVE and C-GET answer "unrecognized
+//! operation" (not served yet).
 //!
 //! Each association spools the instances it receives (as Part 10 files with the negotiated
 //! transfer syntax) outside the home and imports them when it is released (or aborted after
@@ -25,6 +26,8 @@ use tokio::net::TcpListener;
 
 use crate::AppState;
 
+mod find;
+
 const VERIFICATION: &str = "1.2.840.10008.1.1";
 /// Our implementation class UID (the project's root under the UUID-derived 2.25 arc).
 const IMPLEMENTATION_CLASS_UID: &str = "2.25.264010538146233174812547337425431170521";
@@ -32,6 +35,9 @@ const IMPLEMENTATION_VERSION: &str = "NEUROFED_0_1";
 
 const C_STORE_RQ: u16 = 0x0001;
 const C_ECHO_RQ: u16 = 0x0030;
+const C_FIND_RQ: u16 = 0x0020;
+const PENDING: u16 = 0xFF00;
+const IDENTIFIER_MISMATCH: u16 = 0xA900;
 const SUCCESS: u16 = 0x0000;
 const OUT_OF_RESOURCES: u16 = 0xA700;
 const UNRECOGNIZED_OPERATION: u16 = 0x0211;
@@ -159,6 +165,7 @@ async fn association(
     let mut received: u64 = 0;
     let mut command: Vec<u8> = Vec::new();
     let mut incoming: Option<Incoming> = None;
+    let mut finding: Option<(Command, u8, Vec<u8>)> = None;
     let mut stored: Vec<PathBuf> = Vec::new();
     let outcome: Result<(), AssociationError> = async {
         loop {
@@ -182,7 +189,7 @@ async fn association(
                                 let cmd =
                                     Command::parse(&command).map_err(AssociationError::Protocol)?;
                                 command.clear();
-                                if incoming.is_some() {
+                                if incoming.is_some() || finding.is_some() {
                                     return Err(AssociationError::Protocol(
                                         "a command before the previous data set ended".into(),
                                     ));
@@ -220,10 +227,71 @@ async fn association(
                                             instance: cmd.affected_instance,
                                         });
                                     }
+                                    C_FIND_RQ if cmd.data_set != NO_DATA_SET => {
+                                        finding = Some((cmd, v.presentation_context_id, Vec::new()));
+                                    }
                                     _ => {
                                         let rsp = cmd.response(UNRECOGNIZED_OPERATION);
                                         send_command(&mut assoc, v.presentation_context_id, rsp)
                                             .await?;
+                                    }
+                                }
+                            }
+                            PDataValueType::Data if finding.is_some() => {
+                                let Some((_, context, identifier)) = finding.as_mut() else {
+                                    continue;
+                                };
+                                if v.presentation_context_id != *context
+                                    || identifier.len() + v.data.len() > MAX_COMMAND_BYTES
+                                {
+                                    return Err(AssociationError::Protocol(
+                                        "identifier too large or on another context".into(),
+                                    ));
+                                }
+                                identifier.extend_from_slice(&v.data);
+                                if !v.is_last {
+                                    continue;
+                                }
+                                let Some((cmd, context, identifier)) = finding.take() else {
+                                    continue;
+                                };
+                                let ts = contexts
+                                    .iter()
+                                    .find(|c| c.0 == context)
+                                    .map(|c| c.2.clone())
+                                    .unwrap_or_default();
+                                let (st2, study) = (st.clone(), caller.study.clone());
+                                let class = cmd.affected_class.clone();
+                                let answers = tokio::task::spawn_blocking(move || {
+                                    let rows = st2
+                                        .node
+                                        .catalog
+                                        .dataset_rows()
+                                        .map_err(|e| find::FindError(e.to_string()))?
+                                        .into_iter()
+                                        .filter(|r| {
+                                            r.study.name == study || r.study.id.to_string() == study
+                                        })
+                                        .collect();
+                                    find::answer(&st2, rows, &class, &identifier, &ts)
+                                })
+                                .await
+                                .map_err(|e| AssociationError::Protocol(e.to_string()))?;
+                                let max = assoc.requestor_max_pdu_length().max(1024) as usize - 64;
+                                match answers {
+                                    Ok(answers) => {
+                                        for a in answers {
+                                            let rsp = cmd.response_with_data(PENDING);
+                                            send_command(&mut assoc, context, rsp).await?;
+                                            send_data(&mut assoc, context, a, max).await?;
+                                        }
+                                        send_command(&mut assoc, context, cmd.response(SUCCESS))
+                                            .await?;
+                                    }
+                                    Err(e) => {
+                                        tracing::info!(caller = %calling, "C-FIND refused: {}", e.0);
+                                        let rsp = cmd.response(IDENTIFIER_MISMATCH);
+                                        send_command(&mut assoc, context, rsp).await?;
                                     }
                                 }
                             }
@@ -358,6 +426,36 @@ where
     Ok(())
 }
 
+async fn send_data<S>(
+    assoc: &mut dicom_ul::association::AsyncServerAssociation<S>,
+    context: u8,
+    bytes: Vec<u8>,
+    max: usize,
+) -> Result<(), AssociationError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+{
+    let chunks: Vec<&[u8]> = if bytes.is_empty() {
+        vec![&[]]
+    } else {
+        bytes.chunks(max.max(256)).collect()
+    };
+    let n = chunks.len();
+    for (i, c) in chunks.into_iter().enumerate() {
+        assoc
+            .send(&Pdu::PData {
+                data: vec![PDataValue {
+                    presentation_context_id: context,
+                    value_type: PDataValueType::Data,
+                    is_last: i + 1 == n,
+                    data: c.to_vec(),
+                }],
+            })
+            .await?;
+    }
+    Ok(())
+}
+
 /// The fields of a command set (implicit VR little endian, PS3.7 E) the server uses.
 #[derive(Debug, Default)]
 struct Command {
@@ -432,15 +530,24 @@ impl Command {
         Ok(c)
     }
 
-    /// The response to this request with `status`.
+    /// The response to this request with `status`, no data set following.
     fn response(&self, status: u16) -> Vec<u8> {
+        self.response_of(status, NO_DATA_SET)
+    }
+
+    /// The response to this request with `status`, a data set following.
+    fn response_with_data(&self, status: u16) -> Vec<u8> {
+        self.response_of(status, 0x0000)
+    }
+
+    fn response_of(&self, status: u16, data_set: u16) -> Vec<u8> {
         let mut e = Vec::new();
         if !self.affected_class.is_empty() {
             ui_element(&mut e, 0x0002, &self.affected_class);
         }
         us_element(&mut e, 0x0100, self.field | 0x8000);
         us_element(&mut e, 0x0120, self.message_id);
-        us_element(&mut e, 0x0800, NO_DATA_SET);
+        us_element(&mut e, 0x0800, data_set);
         us_element(&mut e, 0x0900, status);
         with_group_length(e)
     }
@@ -562,15 +669,11 @@ mod tests {
 
     #[test]
     fn the_part10_header_is_read_back_by_dicom_rs() {
-        let mut file = part10_header(
-            "1.2.840.10008.5.1.4.1.1.4",
-            "1.2.3.4.5",
-            "1.2.840.10008.1.2.1",
-        );
-        // An empty data set follows.
-        let meta = dicom_object::meta::FileMetaTable::from_reader(&file[132..]).unwrap();
+        let file = part10_header("1.2.840.10008.5.1.4.1.1.4", "1.2.3.4.5", "1.2.840.10008.1.2.1");
+        let meta = dicom_object::meta::FileMetaTable::from_reader(&file[128..]).unwrap();
         assert_eq!(meta.transfer_syntax(), "1.2.840.10008.1.2.1");
         assert_eq!(meta.media_storage_sop_instance_uid(), "1.2.3.4.5");
-        file.clear();
+        assert_eq!(meta.media_storage_sop_class_uid(), "1.2.840.10008.5.1.4.1.1.4");
     }
+
 }

@@ -22,9 +22,11 @@ pub(crate) const DICOM_JSON: &str = "application/dicom+json";
 
 /// Where a search is confined by its path.
 #[derive(Debug, Clone, Default)]
-struct Within {
-    study: Option<String>,
-    series: Option<String>,
+pub(crate) struct Within {
+    /// This study (StudyInstanceUID).
+    pub study: Option<String>,
+    /// This series (SeriesInstanceUID).
+    pub series: Option<String>,
 }
 
 fn answer(items: Vec<Value>) -> Response {
@@ -45,20 +47,10 @@ async fn run(
     let search = Search::parse(&q.0, level)?;
     let items = blocking(move || {
         let rows = visible_rows(&st, &auth, Right::See)?;
-        let studies: Vec<StudyView> = group(rows)
-            .into_iter()
-            .filter(|s| within.study.as_deref().is_none_or(|u| s.uid() == u))
-            .filter(|s| {
-                search
-                    .keys_at(Level::Study)
-                    .all(|k| k.matches(&study_value(k.attr, s)))
-            })
+        let items: Vec<Value> = find(&st, rows, &search, level, &within)?
+            .iter()
+            .map(Item::to_json)
             .collect();
-        let items = match level {
-            Level::Study => study_items(&studies, &search),
-            Level::Series => series_items(&studies, &search, within.study.is_none()),
-            Level::Instance => instance_items(&st, &studies, &search, &within)?,
-        };
         st.node.catalog.audit().append_lazy(
             NewEvent::new(auth.who(), AuditAction::Search, now()).detail(format!(
                 "dicomweb qido level={} results={}",
@@ -90,9 +82,9 @@ fn study_item(s: &StudyView, search: &Search) -> Item {
     item
 }
 
-fn study_items(studies: &[StudyView], search: &Search) -> Vec<Value> {
+fn study_items(studies: &[StudyView], search: &Search) -> Vec<Item> {
     page(studies.iter(), search)
-        .map(|s| study_item(s, search).to_json())
+        .map(|s| study_item(s, search))
         .collect()
 }
 
@@ -132,9 +124,9 @@ fn series_item(s: &StudyView, r: &DatasetRow, search: &Search, with_study: bool)
     item
 }
 
-fn series_items(studies: &[StudyView], search: &Search, with_study: bool) -> Vec<Value> {
+fn series_items(studies: &[StudyView], search: &Search, with_study: bool) -> Vec<Item> {
     page(matching_series(studies, search), search)
-        .map(|(s, r)| series_item(s, r, search, with_study).to_json())
+        .map(|(s, r)| series_item(s, r, search, with_study))
         .collect()
 }
 
@@ -143,7 +135,7 @@ fn instance_items(
     studies: &[StudyView],
     search: &Search,
     within: &Within,
-) -> ApiResult<Vec<Value>> {
+) -> ApiResult<Vec<Item>> {
     let levels: &[Level] = match (&within.study, &within.series) {
         (None, _) => &[Level::Study, Level::Series, Level::Instance],
         (Some(_), None) => &[Level::Series, Level::Instance],
@@ -194,10 +186,35 @@ fn instance_items(
                     item.set(a, v);
                 }
             }
-            out.push(item.to_json());
+            out.push(item);
         }
     }
     Ok(out)
+}
+
+/// The results of `search` at `level` among `rows` (the datasets the caller may see), within a
+/// study or series: the one matching of QIDO-RS and C-FIND.
+pub(crate) fn find(
+    st: &AppState,
+    rows: Vec<DatasetRow>,
+    search: &Search,
+    level: Level,
+    within: &Within,
+) -> ApiResult<Vec<Item>> {
+    let studies: Vec<StudyView> = group(rows)
+        .into_iter()
+        .filter(|s| within.study.as_deref().is_none_or(|u| s.uid() == u))
+        .filter(|s| {
+            search
+                .keys_at(Level::Study)
+                .all(|k| k.matches(&study_value(k.attr, s)))
+        })
+        .collect();
+    Ok(match level {
+        Level::Study => study_items(&studies, search),
+        Level::Series => series_items(&studies, search, within.study.is_none()),
+        Level::Instance => instance_items(st, &studies, search, within)?,
+    })
 }
 
 /// `GET /dicom-web/studies`.
