@@ -69,6 +69,12 @@ pub struct DicomCaller {
     /// The de-identification profile, when not the study's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
+    /// Where the caller's own storage SCP listens, so that it may be a C-MOVE destination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Its port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
 }
 
 /// `[pacs.NAME]`: a PACS the node queries and retrieves from.

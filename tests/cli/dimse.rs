@@ -71,6 +71,8 @@ fn echoscu(aet: &str, aec: &str, port: &str) -> bool {
 fn dcmtk_echoes_and_stores_into_the_callers_study() {
     testkit::need_tool!("echoscu", ["--version"]);
     testkit::need_tool!("storescu", ["--version"]);
+    testkit::need_tool!("findscu", ["--version"]);
+    testkit::need_tool!("movescu", ["--version"]);
     let corpus = testkit::synth_corpus();
     let subject = subject_dirs(&corpus)[0].clone();
 
@@ -84,7 +86,11 @@ fn dcmtk_echoes_and_stores_into_the_callers_study() {
     let (_d, home) = new_home("Rennes");
     let config = home.join("config.toml");
     let mut text = std::fs::read_to_string(&config).unwrap();
+    let move_port = crate::federation::free_port();
     text.push_str("\n[dicom.callers.STORESCU]\nstudy = \"PACS push\"\n");
+    text.push_str(&format!(
+        "[dicom.callers.MOVESCU]\nstudy = \"PACS push\"\nhost = \"127.0.0.1\"\nport = {move_port}\n"
+    ));
     std::fs::write(&config, text).unwrap();
     let log = home.parent().unwrap().join("serve.log");
     let (server, ready) = spawn(
@@ -201,6 +207,59 @@ fn dcmtk_echoes_and_stores_into_the_callers_study() {
     }
     assert_eq!(series as u64, want["datasets"].as_u64().unwrap());
     assert_eq!(instances as u64, want["instances"].as_u64().unwrap());
+
+    // C-MOVE of the first study to movescu's own storage SCP (a known AE with host and port).
+    let moved = home.parent().unwrap().join("moved");
+    std::fs::create_dir_all(&moved).unwrap();
+    let uid = value(&studies[0], "(0020,000d)").unwrap();
+    let expected: usize = findscu(
+        "-S",
+        &port,
+        &[
+            "QueryRetrieveLevel=IMAGE",
+            &format!("StudyInstanceUID={uid}"),
+            "SOPInstanceUID",
+        ],
+    )
+    .len();
+    let out = Command::new("movescu")
+        .args([
+            "-v", "-S", "-aet", "MOVESCU", "-aec", "NEUROFED", "-aem", "MOVESCU", "-to", "30",
+        ])
+        .args(["+P", &move_port.to_string(), "-od"])
+        .arg(&moved)
+        .args([
+            "-k",
+            "QueryRetrieveLevel=STUDY",
+            "-k",
+            &format!("StudyInstanceUID={uid}"),
+        ])
+        .args(["127.0.0.1", &port])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "movescu failed: {text}");
+    assert_eq!(crate::util::files_under(&moved).len(), expected, "{text}");
+    assert!(expected > 0);
+    // A destination that is not a known AE is refused.
+    let out = Command::new("movescu")
+        .args([
+            "-S", "-aet", "MOVESCU", "-aec", "NEUROFED", "-aem", "NOWHERE", "-to", "30",
+        ])
+        .args([
+            "-k",
+            "QueryRetrieveLevel=STUDY",
+            "-k",
+            &format!("StudyInstanceUID={uid}"),
+        ])
+        .args(["127.0.0.1", &port])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("MoveDestinationUnknown"),
+        "{text}"
+    );
     drop(server);
     let got = json(neurofed(&home).args(["stats"]));
     for key in [
@@ -216,7 +275,8 @@ fn dcmtk_echoes_and_stores_into_the_callers_study() {
     ok(neurofed(&home).args(["fsck"]));
     let needles = testkit::planted_phi(&corpus);
     assert!(!testkit::scan_for_phi(&subject, &needles).is_empty());
-    let leaks = testkit::scan_for_phi(&home, &needles);
+    let mut leaks = testkit::scan_for_phi(&home, &needles);
+    leaks.extend(testkit::scan_for_phi(&moved, &needles));
     assert!(leaks.is_empty(), "planted PHI in the home: {leaks:?}");
     let audit = ok(neurofed(&home).args(["audit"]));
     assert!(audit.contains("dicom:STORESCU"), "{audit}");

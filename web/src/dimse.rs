@@ -27,6 +27,7 @@ use tokio::net::TcpListener;
 use crate::AppState;
 
 mod find;
+mod retrieve;
 
 const VERIFICATION: &str = "1.2.840.10008.1.1";
 /// Our implementation class UID (the project's root under the UUID-derived 2.25 arc).
@@ -36,6 +37,9 @@ const IMPLEMENTATION_VERSION: &str = "NEUROFED_0_1";
 const C_STORE_RQ: u16 = 0x0001;
 const C_ECHO_RQ: u16 = 0x0030;
 const C_FIND_RQ: u16 = 0x0020;
+const C_MOVE_RQ: u16 = 0x0021;
+const MOVE_DESTINATION_UNKNOWN: u16 = 0xA801;
+const SUBOPERATIONS_FAILED: u16 = 0xB000;
 const PENDING: u16 = 0xFF00;
 const IDENTIFIER_MISMATCH: u16 = 0xA900;
 const SUCCESS: u16 = 0x0000;
@@ -227,7 +231,7 @@ async fn association(
                                             instance: cmd.affected_instance,
                                         });
                                     }
-                                    C_FIND_RQ if cmd.data_set != NO_DATA_SET => {
+                                    C_FIND_RQ | C_MOVE_RQ if cmd.data_set != NO_DATA_SET => {
                                         finding = Some((cmd, v.presentation_context_id, Vec::new()));
                                     }
                                     _ => {
@@ -260,6 +264,14 @@ async fn association(
                                     .find(|c| c.0 == context)
                                     .map(|c| c.2.clone())
                                     .unwrap_or_default();
+                                if cmd.field == C_MOVE_RQ {
+                                    let rsp = retrieve::move_to(
+                                        st, cfg, &caller.study, &calling, &cmd, &identifier, &ts,
+                                    )
+                                    .await;
+                                    send_command(&mut assoc, context, rsp).await?;
+                                    continue;
+                                }
                                 let (st2, study) = (st.clone(), caller.study.clone());
                                 let class = cmd.affected_class.clone();
                                 let answers = tokio::task::spawn_blocking(move || {
@@ -464,6 +476,10 @@ struct Command {
     data_set: u16,
     affected_class: String,
     affected_instance: String,
+    /// C-MOVE's destination AE title.
+    move_destination: String,
+    /// A response's status.
+    status: u16,
 }
 
 impl Command {
@@ -517,6 +533,12 @@ impl Command {
                 0x0110 => c.message_id = us()?,
                 0x0800 => c.data_set = us()?,
                 0x1000 => c.affected_instance = ui()?,
+                0x0600 => {
+                    c.move_destination = String::from_utf8_lossy(value)
+                        .trim_matches(|ch: char| ch == ' ' || ch == '\0')
+                        .to_string()
+                }
+                0x0900 => c.status = us()?,
                 _ => {}
             }
         }
@@ -538,6 +560,20 @@ impl Command {
     /// The response to this request with `status`, a data set following.
     fn response_with_data(&self, status: u16) -> Vec<u8> {
         self.response_of(status, 0x0000)
+    }
+
+    /// A C-MOVE-RSP with the sub-operation counts (completed, failed, warning).
+    fn move_response(&self, status: u16, counts: (u16, u16, u16)) -> Vec<u8> {
+        let mut e = Vec::new();
+        ui_element(&mut e, 0x0002, &self.affected_class);
+        us_element(&mut e, 0x0100, self.field | 0x8000);
+        us_element(&mut e, 0x0120, self.message_id);
+        us_element(&mut e, 0x0800, NO_DATA_SET);
+        us_element(&mut e, 0x0900, status);
+        us_element(&mut e, 0x1021, counts.0);
+        us_element(&mut e, 0x1022, counts.1);
+        us_element(&mut e, 0x1023, counts.2);
+        with_group_length(e)
     }
 
     fn response_of(&self, status: u16, data_set: u16) -> Vec<u8> {
@@ -669,11 +705,17 @@ mod tests {
 
     #[test]
     fn the_part10_header_is_read_back_by_dicom_rs() {
-        let file = part10_header("1.2.840.10008.5.1.4.1.1.4", "1.2.3.4.5", "1.2.840.10008.1.2.1");
+        let file = part10_header(
+            "1.2.840.10008.5.1.4.1.1.4",
+            "1.2.3.4.5",
+            "1.2.840.10008.1.2.1",
+        );
         let meta = dicom_object::meta::FileMetaTable::from_reader(&file[128..]).unwrap();
         assert_eq!(meta.transfer_syntax(), "1.2.840.10008.1.2.1");
         assert_eq!(meta.media_storage_sop_instance_uid(), "1.2.3.4.5");
-        assert_eq!(meta.media_storage_sop_class_uid(), "1.2.840.10008.5.1.4.1.1.4");
+        assert_eq!(
+            meta.media_storage_sop_class_uid(),
+            "1.2.840.10008.5.1.4.1.1.4"
+        );
     }
-
 }

@@ -25,19 +25,12 @@ const PATIENT_ATTRS: &[&str] = &["PatientName", "PatientID", "PatientBirthDate",
 #[derive(Debug)]
 pub(super) struct FindError(pub String);
 
-/// The answers to identifier `bytes` (a data set in `ts`), each encoded in `ts`.
-pub(super) fn answer(
-    st: &AppState,
-    rows: Vec<DatasetRow>,
+/// The keys of identifier `bytes` (a data set in `ts`) and its QueryRetrieveLevel.
+fn keys_of(
     class: &str,
     bytes: &[u8],
     ts: &str,
-) -> Result<Vec<Vec<u8>>, FindError> {
-    let implicit = match ts {
-        "1.2.840.10008.1.2" => true,
-        "1.2.840.10008.1.2.1" => false,
-        other => return Err(FindError(format!("identifier in transfer syntax {other}"))),
-    };
+) -> Result<(Vec<(u32, String)>, Option<String>), FindError> {
     let mut file = super::part10_header(class, "1.2.3", ts);
     file.extend_from_slice(bytes);
     let obj = dicom::read_object(&file)
@@ -57,6 +50,86 @@ pub(super) fn answer(
             _ => keys.push((tag, text)),
         }
     }
+    Ok((keys, level))
+}
+
+/// The instance blobs a C-MOVE identifier names (its keys at any level, the others ignored),
+/// with their SOP class and instance UIDs.
+pub(super) fn instances(
+    st: &AppState,
+    rows: Vec<DatasetRow>,
+    class: &str,
+    bytes: &[u8],
+    ts: &str,
+) -> Result<Vec<(String, String, protocol::ContentId)>, FindError> {
+    let (keys, _) = keys_of(class, bytes, ts)?;
+    let pairs: Vec<(String, String)> = keys
+        .iter()
+        .filter(|(_, v)| !v.is_empty() && v != "*")
+        .filter_map(|(t, v)| {
+            ATTRS
+                .iter()
+                .find(|a| a.tag == *t)
+                .map(|a| (a.keyword.to_string(), v.replace('\\', ",")))
+        })
+        .collect();
+    if pairs.is_empty() {
+        return Err(FindError("a C-MOVE needs a unique key".into()));
+    }
+    let search = Search::parse(&pairs, Level::Instance).map_err(|e| FindError(e.to_string()))?;
+    let items = find_items(
+        st,
+        rows.clone(),
+        &search,
+        Level::Instance,
+        &Within::default(),
+    )
+    .map_err(|e| FindError(e.to_string()))?;
+    let text = |item: &Item, tag: u32| {
+        item.0
+            .get(&tag)
+            .map(|(_, v)| v.strings().join("\\"))
+            .unwrap_or_default()
+    };
+    let wanted: std::collections::BTreeSet<(String, String)> = items
+        .iter()
+        .map(|i| (text(i, 0x0020_000E), text(i, 0x0008_0018)))
+        .collect();
+    let series: std::collections::BTreeSet<&String> = wanted.iter().map(|(s, _)| s).collect();
+    let mut out = Vec::new();
+    for r in rows
+        .iter()
+        .filter(|r| series.contains(&r.acquisition.series_uid))
+    {
+        let m = crate::dicomweb::manifest(st, r).map_err(|e| FindError(e.to_string()))?;
+        for e in m.instances {
+            if wanted.contains(&(r.acquisition.series_uid.clone(), e.sop_instance_uid.clone())) {
+                let class = items
+                    .iter()
+                    .find(|i| text(i, 0x0008_0018) == e.sop_instance_uid)
+                    .map(|i| text(i, 0x0008_0016))
+                    .unwrap_or_default();
+                out.push((class, e.sop_instance_uid, e.content));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The answers to identifier `bytes` (a data set in `ts`), each encoded in `ts`.
+pub(super) fn answer(
+    st: &AppState,
+    rows: Vec<DatasetRow>,
+    class: &str,
+    bytes: &[u8],
+    ts: &str,
+) -> Result<Vec<Vec<u8>>, FindError> {
+    let implicit = match ts {
+        "1.2.840.10008.1.2" => true,
+        "1.2.840.10008.1.2.1" => false,
+        other => return Err(FindError(format!("identifier in transfer syntax {other}"))),
+    };
+    let (keys, level) = keys_of(class, bytes, ts)?;
     let level = level.ok_or_else(|| FindError("no QueryRetrieveLevel".into()))?;
     let (qido_level, patient) = match level.as_str() {
         "PATIENT" => (Level::Study, true),
