@@ -256,10 +256,7 @@ fn dcmtk_echoes_and_stores_into_the_callers_study() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        text.contains("MoveDestinationUnknown"),
-        "{text}"
-    );
+    assert!(text.contains("MoveDestinationUnknown"), "{text}");
     drop(server);
     let got = json(neurofed(&home).args(["stats"]));
     for key in [
