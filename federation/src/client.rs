@@ -35,6 +35,8 @@ pub(crate) struct Inner {
     /// Content id -> the node whose hit named it as its own dataset, and its study there.
     pub(crate) origins: Mutex<HashMap<ContentId, (PublicKey, StudyId)>>,
     pub(crate) responder: Arc<crate::member::Responder>,
+    /// Bounds of the content streams this node serves.
+    pub(crate) content_streams: crate::transfer::StreamLimits,
 }
 
 /// A handle on a running federation. Clone it freely.

@@ -44,6 +44,14 @@ pub struct FedConfig {
     pub policy: Policy,
     /// Software name sent in hellos.
     pub agent: String,
+    /// Connections at once, in and out together (libp2p `connection_limits`).
+    pub max_connections: u32,
+    /// Connections at once with one peer.
+    pub max_connections_per_peer: u32,
+    /// Connections being set up (handshake not done) at once, each way.
+    pub max_pending_connections: u32,
+    /// Content streams served at once (per peer, in all) and their idle time.
+    pub content_streams: crate::transfer::StreamLimits,
 }
 
 /// Default overall deadline of a federated search.
@@ -71,6 +79,10 @@ impl Default for FedConfig {
             max_response_bytes: protocol::wire::MAX_RESPONSE_BYTES,
             policy: Policy::default(),
             agent: format!("neurofed/{}", env!("CARGO_PKG_VERSION")),
+            max_connections: 512,
+            max_connections_per_peer: 4,
+            max_pending_connections: 64,
+            content_streams: crate::transfer::StreamLimits::default(),
         }
     }
 }

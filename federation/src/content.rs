@@ -1,7 +1,8 @@
 //! Content transfer wired to a running node and its federation.
 //!
 //! - [`serve_node`]: accept the content streams ([`transfer::PROTOCOL`]) of verified members
-//!   and answer them from the node's store. Each request must carry a capability chain that
+//!   and answer them from the node's store, within the configured stream limits
+//!   ([`crate::FedConfig::content_streams`]: per peer, in all, idle time). Each request must carry a capability chain that
 //!   verifies here and permits `download` on the study of the dataset it is asked through (a
 //!   dataset of this node, found by its content id); every transfer is written to the node's
 //!   audit log (who, which blob of which dataset, bytes, under which grant).
@@ -32,23 +33,29 @@ pub fn serve_node(
     client: &Client,
     node: Arc<Node>,
 ) -> Result<tokio::task::JoinHandle<()>, FedError> {
-    let mut incoming = client.accept_streams(StreamProtocol::new(transfer::PROTOCOL))?;
+    let incoming = client.accept_streams(StreamProtocol::new(transfer::PROTOCOL))?;
     let outboards = Arc::new(Outboards::open(&node.store).map_err(|e| FedError::State {
         path: node.store.root().to_path_buf(),
         detail: e.to_string(),
     })?);
     let client = client.clone();
-    Ok(tokio::spawn(async move {
-        while let Some((peer_id, stream)) = incoming.next().await {
-            // Streams only come over connections, and only members keep theirs; a peer whose
-            // membership lapsed since is refused here.
-            let Some(peer) = identity::public_key(&peer_id).filter(|_| client.is_member(&peer_id))
-            else {
-                tracing::info!(%peer_id, "content stream from a non-member dropped");
-                continue;
-            };
+    let limits = client.inner.content_streams;
+    let members = client.clone();
+    // Streams only come over connections, and only members keep theirs; a peer whose
+    // membership lapsed since is refused here.
+    let incoming = incoming.filter_map(move |(peer_id, stream)| {
+        let peer = identity::public_key(&peer_id).filter(|_| members.is_member(&peer_id));
+        if peer.is_none() {
+            tracing::info!(%peer_id, "content stream from a non-member dropped");
+        }
+        futures::future::ready(peer.map(|p| (p, stream)))
+    });
+    Ok(tokio::spawn(transfer::serve_streams(
+        Box::pin(incoming),
+        limits,
+        move |peer, stream| {
             let (node, outboards, client) = (node.clone(), outboards.clone(), client.clone());
-            tokio::spawn(async move {
+            async move {
                 let authorize =
                     |a: &transfer::Access<'_>| authorize_request(&client, &node, peer, a);
                 let audit = |r: TransferRecord| audit_transfer(&node, r);
@@ -68,9 +75,9 @@ pub fn serve_node(
                     }
                     Err(e) => tracing::info!(%peer, "content stream ended: {e}"),
                 }
-            });
-        }
-    }))
+            }
+        },
+    )))
 }
 
 fn authorize_request(

@@ -28,7 +28,7 @@ use futures::StreamExt;
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{allow_block_list, identify, Multiaddr, PeerId, Swarm};
+use libp2p::{allow_block_list, connection_limits, identify, Multiaddr, PeerId, Swarm};
 use protocol::grant::{Membership, Revocation, RevocationList, Roster};
 use protocol::keys::{ConsortiumId, PublicKey};
 use protocol::signed::{GrantHash, Signed};
@@ -44,6 +44,8 @@ use crate::{identity, now_ms, Event, FedConfig, FedError};
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
     pub(crate) block: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
+    /// Connections per peer, pending and in all (`FedConfig::max_connections*`).
+    pub(crate) limits: connection_limits::Behaviour,
     pub(crate) rr: request_response::Behaviour<WireCodec>,
     pub(crate) identify: identify::Behaviour,
     pub(crate) stream: libp2p_stream::Behaviour,

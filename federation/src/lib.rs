@@ -246,6 +246,7 @@ impl Federation {
                 providers: Mutex::new(Default::default()),
                 origins: Mutex::new(Default::default()),
                 responder,
+                content_streams: config.content_streams,
             }),
         };
         // The first status snapshot is published by the loop's first turn.
@@ -267,8 +268,14 @@ fn build_swarm(
         .with_request_timeout(config.request_timeout)
         .with_max_concurrent_streams(config.max_concurrent_searches.max(16) * 2);
     let agent = config.agent.clone();
+    let limits = libp2p::connection_limits::ConnectionLimits::default()
+        .with_max_pending_incoming(Some(config.max_pending_connections))
+        .with_max_pending_outgoing(Some(config.max_pending_connections))
+        .with_max_established(Some(config.max_connections))
+        .with_max_established_per_peer(Some(config.max_connections_per_peer));
     let behaviour = move |key: &libp2p::identity::Keypair| event_loop::Behaviour {
         block: Default::default(),
+        limits: libp2p::connection_limits::Behaviour::new(limits),
         rr: request_response::Behaviour::with_codec(
             codec,
             [(

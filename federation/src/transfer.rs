@@ -17,7 +17,8 @@
 //! ranges. See `docs/transfer.md`.
 //!
 //! - [`serve`]: answer one stream's requests from the local store, authorizing each through a
-//!   callback and auditing what was sent through another.
+//!   callback and auditing what was sent through another; [`serve_streams`] runs it for every
+//!   incoming stream within [`StreamLimits`] (per peer, in all, idle time).
 //! - [`fetch_blobs`], [`fetch_blob`]: fetch blobs from several providers in parallel, in
 //!   slices; resumable (partial files under `blobs/tmp/fetch/`); a provider whose bytes do not
 //!   verify is dropped and its slice goes to another.
@@ -31,6 +32,7 @@
 mod dataset;
 mod fetch;
 mod frame;
+mod limits;
 mod partial;
 mod serve;
 
@@ -39,6 +41,7 @@ pub use fetch::{
     fetch_blob, fetch_blobs, probe_size, read_range, BoxFuture, BoxStream, ContentStream,
     FetchError, FetchOptions, FetchReport, Provider, ProviderReport, Want, MAX_RANGE_READ,
 };
+pub use limits::{serve_streams, IdleStream, StreamLimits};
 pub use partial::FinishError;
 pub use protocol::bao::VerifyError;
 pub use serve::{

@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use federation::outboard::Outboards;
 use federation::transfer::{
-    self, fetch_blob, fetch_dataset, probe_size, read_range, serve, Authorized, BoxFuture,
-    BoxStream, FetchError, FetchOptions, Outcome, Provenance, Provider, ServeOptions,
-    TransferRecord,
+    self, fetch_blob, fetch_dataset, probe_size, read_range, serve, serve_streams, Authorized,
+    BoxFuture, BoxStream, FetchError, FetchOptions, Outcome, Provenance, Provider, ServeOptions,
+    StreamLimits, TransferRecord,
 };
 use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use futures::StreamExt;
@@ -480,6 +480,17 @@ mod p2p {
 
     /// A serving node for `home` and a connected client; returns the client's provider.
     pub async fn connect(home: &Home, policy: Policy, tls: bool) -> Arc<P2p> {
+        let (addr, peer) = server(home, policy, StreamLimits::default(), tls).await;
+        client(addr, peer, tls).await
+    }
+
+    /// A node serving `home` within `limits`: its address and peer id.
+    pub async fn server(
+        home: &Home,
+        policy: Policy,
+        limits: StreamLimits,
+        tls: bool,
+    ) -> (libp2p::Multiaddr, PeerId) {
         let mut server = swarm(tls);
         server
             .listen_on("/ip4/127.0.0.1/tcp/0".parse().unwrap())
@@ -490,7 +501,7 @@ mod p2p {
             }
         };
         let server_peer = *server.local_peer_id();
-        let mut incoming = server
+        let incoming = server
             .behaviour()
             .new_control()
             .accept(StreamProtocol::new(transfer::PROTOCOL))
@@ -500,14 +511,20 @@ mod p2p {
                 server.select_next_some().await;
             }
         });
+        let incoming = incoming.filter_map(|(peer, stream)| {
+            futures::future::ready(
+                PublicKey::from_peer_id(&peer.to_string())
+                    .ok()
+                    .map(|k| (k, stream)),
+            )
+        });
         let (store, outboards) = (home.store.clone(), home.outboards.clone());
-        tokio::spawn(async move {
-            while let Some((peer, stream)) = incoming.next().await {
-                let Ok(peer) = PublicKey::from_peer_id(&peer.to_string()) else {
-                    continue;
-                };
+        tokio::spawn(serve_streams(
+            Box::pin(incoming),
+            limits,
+            move |peer, stream| {
                 let (store, outboards, policy) = (store.clone(), outboards.clone(), policy.clone());
-                tokio::spawn(async move {
+                async move {
                     let audit = |r: TransferRecord| policy.audit.lock().unwrap().push(r);
                     let _ = serve(
                         stream,
@@ -519,9 +536,14 @@ mod p2p {
                         audit,
                     )
                     .await;
-                });
-            }
-        });
+                }
+            },
+        ));
+        (addr, server_peer)
+    }
+
+    /// A new peer connected to the server at `addr`, as a provider of its content.
+    pub async fn client(addr: libp2p::Multiaddr, server_peer: PeerId, tls: bool) -> Arc<P2p> {
         let mut client = swarm(tls);
         let control = client.behaviour().new_control();
         client.dial(addr).unwrap();
@@ -540,6 +562,89 @@ mod p2p {
             peer: server_peer,
         })
     }
+}
+
+/// A peer that opens more content streams than the per-peer cap gets the extra ones refused
+/// (`overloaded`, at once), the ones it holds with half a frame sent are closed after the idle
+/// time, and meanwhile another peer's fetch works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_over_the_stream_cap_is_refused_while_a_normal_fetch_works() -> TestResult {
+    let source = Home::new();
+    let bytes = random(3 * MB, 9);
+    let id = source.put(&bytes);
+    let limits = StreamLimits {
+        per_peer: 4,
+        total: 64,
+        idle: Duration::from_secs(5),
+    };
+    let (addr, server_peer) = p2p::server(&source, Policy::default(), limits, false).await;
+    let hostile = p2p::client(addr.clone(), server_peer, false).await;
+    let mut refused = 0;
+    let mut held = Vec::new();
+    let mut opened = Vec::new();
+    for _ in 0..10 {
+        let mut s = hostile.open().await?;
+        // Half a frame's length: the stream is negotiated and the server waits for the rest.
+        s.write_all(&[0, 0]).await?;
+        s.flush().await?;
+        opened.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for mut s in opened {
+        let mut len = [0u8; 4];
+        match tokio::time::timeout(Duration::from_millis(200), s.read_exact(&mut len)).await {
+            Ok(r) => {
+                r.expect("a refused stream says why");
+                let mut frame = vec![0u8; u32::from_be_bytes(len) as usize];
+                s.read_exact(&mut frame).await?;
+                match wire::decode_response(&frame)? {
+                    Response::Error(e) => assert_eq!(e.code, "overloaded"),
+                    other => panic!("expected a refusal, got {other:?}"),
+                }
+                refused += 1;
+            }
+            // Taken: the server waits for a request.
+            Err(_) => held.push(s),
+        }
+    }
+    assert_eq!((held.len(), refused), (4, 6));
+
+    let normal = p2p::client(addr, server_peer, false).await;
+    let dest = Home::new();
+    let r = fetch_blob(
+        &dest.store,
+        &dest.outboards,
+        id,
+        None,
+        None,
+        &[normal as Arc<dyn Provider>],
+        &FetchOptions::default(),
+    )
+    .await?;
+    assert_eq!(r.bytes_fetched, bytes.len() as u64);
+    assert_eq!(dest.store.read(&id)?, bytes);
+
+    // The held streams sent nothing more: closed after the idle time (5 s), their places freed.
+    let t = std::time::Instant::now();
+    for mut s in held {
+        let mut buf = [0u8; 16];
+        let r = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
+            .await
+            .expect("an idle stream is closed");
+        assert!(matches!(r, Ok(0) | Err(_)), "{r:?}");
+    }
+    assert!(t.elapsed() < Duration::from_secs(9), "{:?}", t.elapsed());
+    let mut s = hostile.open().await?;
+    s.write_all(&[0, 0]).await?;
+    s.flush().await?;
+    let mut buf = [0u8; 16];
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), s.read(&mut buf))
+            .await
+            .is_err(),
+        "a new stream is taken again once the idle ones are gone"
+    );
+    Ok(())
 }
 
 /// The same 200 MB dataset over a real libp2p stream (TCP + noise + yamux).

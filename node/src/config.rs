@@ -90,14 +90,36 @@ pub struct PacsConfig {
 }
 
 /// `[http]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     /// Origins whose browser pages may call the API and DICOMweb (CORS), e.g. an OHIF viewer
     /// served elsewhere: `["https://viewer.example.org"]`; `["*"]`: any origin. Empty (the
     /// default): none.
-    #[serde(default)]
     pub cors_origins: Vec<String>,
+    /// Connections served at once; further clients wait in the listen queue (default 512).
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers, from the connection's start or the
+    /// end of its previous answer; then the connection is closed (default 15).
+    pub header_timeout_secs: u64,
+    /// Seconds an ordinary request may take until its answer starts (408 after; default 60).
+    /// Uploads (import, STOW-RS) and `/fetch` are exempt: they have the idle timeout instead.
+    pub request_timeout_secs: u64,
+    /// Seconds an upload may send nothing, or a download's client read nothing, before the
+    /// connection is dropped (default 60). A transfer that keeps moving is never cut.
+    pub idle_timeout_secs: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            cors_origins: Vec::new(),
+            max_connections: 512,
+            header_timeout_secs: 15,
+            request_timeout_secs: 60,
+            idle_timeout_secs: 60,
+        }
+    }
 }
 
 /// `[node]`.

@@ -5,6 +5,9 @@
 //! that does not decode or names instances the catalog does not know, a broken parent link.
 //! *Garbage* is not a problem: blobs no catalog entry references (left by an interrupted import,
 //! or replaced manifests) and staging leftovers; `gc` removes them.
+//!
+//! Permissions are checked too: the home must be owner-only (0700) and nothing under `keys/`
+//! may be open to the group or others (folders 0700, keys 0600); a wider mode is a problem.
 
 use std::collections::{HashMap, HashSet};
 
@@ -70,6 +73,7 @@ pub fn fsck_with(node: &Node, gc: bool, meter: &dyn Meter) -> Result<FsckReport,
     // recorded by its catalog commit: hold the import lock throughout.
     let _lock = if gc { Some(node.import_lock()?) } else { None };
     let mut report = FsckReport::default();
+    report.problems.extend(permission_problems(&node.home));
     report.problems.extend(node.catalog.check_links()?);
     let (refs, ref_problems) = node.catalog.blob_references()?;
     report.problems.extend(ref_problems);
@@ -172,4 +176,84 @@ pub fn fsck_with(node: &Node, gc: bool, meter: &dyn Meter) -> Result<FsckReport,
         report.collected = true;
     }
     Ok(report)
+}
+
+/// The home's root and its `keys/` tree, where their mode lets the group or others in.
+fn permission_problems(home: &crate::Home) -> Vec<String> {
+    let mut out = Vec::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        use std::path::Path;
+        let mode = |p: &Path| std::fs::symlink_metadata(p).map(|m| m.permissions().mode() & 0o777);
+        if let Ok(m) = mode(home.root()) {
+            if m != 0o700 {
+                out.push(format!(
+                    "the home {} has mode {m:o}, not 700 (owner only)",
+                    home.root().display()
+                ));
+            }
+        }
+        let mut stack = vec![home.keys_dir()];
+        while let Some(dir) = stack.pop() {
+            if let Ok(m) = mode(&dir) {
+                if m & 0o077 != 0 {
+                    out.push(format!(
+                        "the key folder {} has mode {m:o}: open to other accounts (want 700)",
+                        dir.display()
+                    ));
+                }
+            }
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                match e.file_type() {
+                    Ok(t) if t.is_dir() => stack.push(p),
+                    Ok(_) => {
+                        if let Ok(m) = mode(&p) {
+                            if m & 0o077 != 0 {
+                                out.push(format!(
+                                    "the key file {} has mode {m:o}: readable by other accounts (want 600)",
+                                    p.display()
+                                ));
+                            }
+                        }
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = home;
+    out
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn fsck_reports_keys_open_to_others_and_a_home_that_is_not_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = crate::Home::new(dir.path().join("h"));
+        let node = home.init("Rennes Neurinfo", None).unwrap();
+        assert!(fsck(&node, false).unwrap().is_clean());
+        let key = home.secret_key_path();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::set_permissions(home.keys_dir(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(home.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let r = fsck(&node, false).unwrap();
+        let text = r.problems.join("\n");
+        assert!(text.contains("secret.key has mode 644"), "{text}");
+        assert!(
+            text.contains("has mode 755: open to other accounts"),
+            "{text}"
+        );
+        assert!(text.contains("has mode 755, not 700"), "{text}");
+        assert_eq!(r.problems.len(), 3, "{text}");
+    }
 }

@@ -76,6 +76,7 @@ pub fn run(home: &Home, a: ServeArgs) -> anyhow::Result<ExitCode> {
         max_upload_bytes: a.max_upload,
         secure_cookie: a.secure_cookie,
         cors_origins: node.config.http.cors_origins.clone(),
+        limits: web::HttpLimits::from_config(&node.config.http),
         ..WebConfig::default()
     };
     if let Some(d) = a.upload_dir {
@@ -150,8 +151,7 @@ pub fn run(home: &Home, a: ServeArgs) -> anyhow::Result<ExitCode> {
             out.flush()?;
         }
         tracing::info!(%addr, "serving the HTTP API");
-        axum::serve(listener, web::app(state))
-            .with_graceful_shutdown(shutdown())
+        web::serve(listener, state, shutdown())
             .await
             .context("serving HTTP")?;
         if let Some(c) = fed {

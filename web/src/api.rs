@@ -327,13 +327,16 @@ pub(crate) struct StatsBody {
     pub users: u64,
 }
 
-/// Node-wide counts (aggregates only, for every authenticated account).
+/// Node-wide counts, for administrators only: they count private studies and the accounts
+/// (other accounts see what their rights allow through `/search` and `/studies`).
 #[utoipa::path(get, path = "/api/v1/stats", operation_id = "stats", tag = "node",
-    responses((status = 200, body = StatsBody), (status = 401, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = StatsBody), (status = 401, body = crate::error::ErrorBody),
+        (status = 403, description = "Not an administrator", body = crate::error::ErrorBody)))]
 pub(crate) async fn stats(
     axum::extract::State(st): axum::extract::State<AppState>,
-    _auth: crate::auth::Auth,
+    auth: crate::auth::Auth,
 ) -> ApiResult<Json<StatsBody>> {
+    auth.require_admin()?;
     crate::state::blocking(move || {
         let s = st.node.catalog.stats()?;
         let equipment = st.node.catalog.all_equipment()?.len() as u64;

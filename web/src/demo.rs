@@ -513,12 +513,11 @@ pub fn run(
                 p2p: addrs_text(&clients[0], ","),
             })
             .map_err(DemoError::Output)?;
-            axum::serve(listener, crate::app(state))
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await
-                .map_err(DemoError::Output)?;
+            crate::serve(listener, state, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(DemoError::Output)?;
         }
         for c in &clients {
             c.shutdown().await;

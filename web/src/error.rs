@@ -23,6 +23,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// Human-readable message, safe to show.
     pub message: String,
+    /// Seconds to wait before asking again (a `Retry-After` header; 429 answers).
+    pub retry_after: Option<u64>,
 }
 
 /// The JSON body of every error.
@@ -37,7 +39,8 @@ pub(crate) struct ErrorBody {
 pub(crate) struct ErrorDetail {
     /// Stable machine-readable code: `bad_request`, `invalid_id`, `invalid_query`,
     /// `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`, `conflict`,
-    /// `payload_too_large`, `unsupported_media_type`, `internal`.
+    /// `payload_too_large`, `request_timeout`, `too_many_requests` (with `Retry-After`),
+    /// `unsupported_media_type`, `internal`.
     pub code: String,
     /// What went wrong, for people.
     pub message: String,
@@ -53,6 +56,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -129,7 +133,12 @@ impl IntoResponse for ApiError {
                 message: self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut r = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            r.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        r
     }
 }
 

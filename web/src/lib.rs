@@ -42,7 +42,9 @@ mod dimse;
 mod error;
 mod openapi;
 mod router;
+mod server;
 mod state;
+mod throttle;
 mod zipstream;
 
 pub use api::download::CHUNK as DOWNLOAD_CHUNK;
@@ -55,5 +57,6 @@ pub use demo::{run as demo, DemoError, DemoEvent, DemoOptions};
 pub use dimse::serve_dimse;
 pub use error::{ApiError, ApiResult};
 pub use openapi::document as openapi_document;
-pub use router::{app, route_table, routes, Method, Routes, MAX_JSON_BYTES};
+pub use router::{app, route_table, routes, Method, Routes, MAX_JSON_BYTES, MAX_SMALL_JSON_BYTES};
+pub use server::{serve, HttpLimits};
 pub use state::{AppState, StateError, WebConfig, DEFAULT_MAX_UPLOAD_BYTES};

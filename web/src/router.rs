@@ -17,8 +17,13 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::{api, openapi};
 
-/// Largest JSON body accepted (agreements are the largest texts: 100,000 characters).
+/// Largest JSON body of the routes that take long texts or documents (a study's agreement:
+/// up to 100,000 characters; a consortium push).
 pub const MAX_JSON_BYTES: usize = 1 << 20;
+
+/// Largest JSON body of every other route (logins, accounts, rights, requests, fetch): 413
+/// above.
+pub const MAX_SMALL_JSON_BYTES: usize = 64 * 1024;
 
 /// An HTTP method of a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -107,7 +112,12 @@ pub fn routes() -> Routes {
         .add(Delete, "/api/v1/studies/{id}/rights/{user}", rights::delete)
         .add(Post, "/api/v1/studies/{id}/requests", rights::submit)
         .add(Get, "/api/v1/studies/{id}/agreement", rights::agreement)
-        .add(Put, "/api/v1/studies/{id}/agreement", rights::set_agreement)
+        .add_router(
+            Put,
+            "/api/v1/studies/{id}/agreement",
+            on(MethodFilter::PUT, rights::set_agreement)
+                .layer(DefaultBodyLimit::max(MAX_JSON_BYTES)),
+        )
         .add(
             Post,
             "/api/v1/studies/{id}/agreement/accept",
@@ -133,7 +143,11 @@ pub fn routes() -> Routes {
         .add(Post, "/api/v1/account-requests", accounts::request_account)
         .add(Get, "/api/v1/audit", audit::list)
         .add(Get, "/api/v1/consortium", federation::consortium)
-        .add(Post, "/api/v1/consortium/push", federation::push)
+        .add_router(
+            Post,
+            "/api/v1/consortium/push",
+            on(MethodFilter::POST, federation::push).layer(DefaultBodyLimit::max(MAX_JSON_BYTES)),
+        )
         .add(Post, "/api/v1/fetch", federation::fetch)
         .add(Get, "/api/v1/blobs/{id}", federation::blob)
 }
@@ -167,7 +181,11 @@ pub fn app(state: AppState) -> Router {
         .nest(crate::dicomweb::BASE, crate::dicomweb::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .layer(DefaultBodyLimit::max(MAX_SMALL_JSON_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::server::request_timeout,
+        ))
         .layer(CatchPanicLayer::custom(panicked))
         .layer(axum::middleware::from_fn(crate::access_log::log))
         .layer(cors)

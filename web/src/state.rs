@@ -25,6 +25,8 @@ pub struct WebConfig {
     pub secure_cookie: bool,
     /// Origins allowed by CORS (`[http] cors_origins` of `config.toml`; `*`: any).
     pub cors_origins: Vec<String>,
+    /// Connection cap and timeouts of the server (`[http]` of `config.toml`).
+    pub limits: crate::HttpLimits,
 }
 
 impl Default for WebConfig {
@@ -35,6 +37,7 @@ impl Default for WebConfig {
             password_cost: PasswordCost::DEFAULT,
             secure_cookie: false,
             cors_origins: Vec::new(),
+            limits: crate::HttpLimits::default(),
         }
     }
 }
@@ -63,6 +66,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// The node's federation, when it runs one (`neurofed serve --p2p`).
     pub federation: Option<federation::Client>,
+    /// Login backoff and account-request limits (shared by every handler).
+    pub(crate) throttles: Arc<crate::throttle::Throttles>,
 }
 
 impl AppState {
@@ -84,6 +89,7 @@ impl AppState {
             import_lock: Arc::new(tokio::sync::Mutex::new(())),
             config: Arc::new(config),
             federation: None,
+            throttles: Arc::default(),
         })
     }
 

@@ -5,8 +5,12 @@ use std::io;
 
 use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-/// Size of the read buffer of a connection: one read from the transport.
+/// Largest read buffer of a connection: one read from the transport.
 pub(crate) const READ_BUFFER: usize = 256 * 1024;
+
+/// The read buffer a connection starts with; it doubles (up to [`READ_BUFFER`]) only as bytes
+/// arrive, so a peer that opens streams and sends nothing, or only a length, costs little.
+const FIRST_BUFFER: usize = 4 * 1024;
 
 /// One side of a content stream, with its read buffer.
 #[derive(Debug)]
@@ -23,7 +27,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     pub(crate) fn new(stream: S) -> Self {
         Conn {
             stream,
-            buf: vec![0u8; READ_BUFFER],
+            buf: vec![0u8; FIRST_BUFFER],
             start: 0,
             end: 0,
             read_total: 0,
@@ -47,10 +51,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// Read more from the transport; returns 0 at end of stream.
     pub(crate) async fn fill(&mut self) -> io::Result<usize> {
         if self.end == self.buf.len() {
-            // Keep the unconsumed tail (less than one frame header or message).
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
+            if self.start == 0 && self.buf.len() < READ_BUFFER {
+                // Full of what was received: grow.
+                let n = (self.buf.len() * 2).min(READ_BUFFER);
+                self.buf.resize(n, 0);
+            } else {
+                // Keep the unconsumed tail (less than one frame header or message).
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
         }
         let n = self.stream.read(&mut self.buf[self.end..]).await?;
         self.end += n;
@@ -58,16 +68,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         Ok(n)
     }
 
-    /// Ensure `n` bytes are buffered (`n` at most the buffer size). `Ok(false)` when the stream
-    /// ended cleanly before any byte of them.
+    /// Ensure `n` bytes are buffered (`n` at most [`READ_BUFFER`]; the buffer grows as they
+    /// arrive). `Ok(false)` when the stream ended cleanly before any byte of them.
     async fn want(&mut self, n: usize) -> io::Result<bool> {
-        if n > self.buf.len() {
+        if n > READ_BUFFER {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "frame too large",
             ));
         }
-        if self.buf.len() - self.start < n {
+        if self.buf.len() - self.start < n && self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
@@ -84,7 +94,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         Ok(true)
     }
 
-    /// Read one frame of at most `max` bytes (`max` at most the buffer size); `None` when the
+    /// Read one frame of at most `max` bytes (`max` at most [`READ_BUFFER`]); `None` when the
     /// stream ended cleanly between frames. A larger declared length is an error, read no
     /// further.
     pub(crate) async fn read_frame(&mut self, max: usize) -> io::Result<Option<Vec<u8>>> {
@@ -117,5 +127,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         out.extend_from_slice(bytes);
         self.stream.write_all(&out).await?;
         self.stream.flush().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_read_buffer_grows_only_as_bytes_arrive() {
+        let payload = vec![7u8; 60 * 1024];
+        let mut bytes = (payload.len() as u32).to_be_bytes().to_vec();
+        bytes.extend_from_slice(&payload);
+        let mut conn = Conn::new(futures::io::Cursor::new(bytes));
+        assert_eq!(conn.buf.len(), FIRST_BUFFER);
+        let frame = conn.read_frame(64 * 1024).await.unwrap().unwrap();
+        assert_eq!(frame, payload);
+        assert!(conn.buf.len() < READ_BUFFER, "{}", conn.buf.len());
+        // A length announcing 64 KiB and nothing after it: the buffer stays small.
+        let announce = (64u32 * 1024).to_be_bytes().to_vec();
+        let mut conn = Conn::new(futures::io::Cursor::new(announce));
+        assert!(conn.read_frame(64 * 1024).await.is_err());
+        assert_eq!(conn.buf.len(), FIRST_BUFFER);
     }
 }

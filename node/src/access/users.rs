@@ -405,8 +405,15 @@ impl<'a> Users<'a> {
     }
 
     /// The account named `name` if `password` is its password. Unknown names cost the same
-    /// hashing time as wrong passwords, so timing does not tell which names exist.
+    /// hashing time as wrong passwords, so timing does not tell which names exist; a password
+    /// over [`MAX_PASSWORD_BYTES`] is refused before any lookup or hashing, whoever it is for
+    /// ([`AccessError::WeakPassword`]).
     pub fn authenticate(&self, name: &str, password: &str) -> Result<User> {
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Err(AccessError::WeakPassword(
+                "a password has at most 1024 bytes",
+            ));
+        }
         let rec = match normalize_name(name) {
             Ok(n) => self.record_by_name(&n)?,
             Err(_) => None,
@@ -415,7 +422,7 @@ impl<'a> Users<'a> {
             let _ = self.access.cost.hash(password);
             return Err(AccessError::BadCredentials);
         };
-        if password.len() > MAX_PASSWORD_BYTES || !verify_password(password, &rec.password_hash) {
+        if !verify_password(password, &rec.password_hash) {
             return Err(AccessError::BadCredentials);
         }
         if rec.user.disabled {
@@ -574,6 +581,14 @@ mod tests {
             .users()
             .set_password(&Principal::Operator, "alice", &long, T0)
             .is_err());
+        // A long password is refused before the name is looked up: the same answer, and no
+        // hashing, for a known and an unknown name.
+        for name in ["alice", "nobody-here"] {
+            assert!(matches!(
+                a.users().authenticate(name, &long),
+                Err(AccessError::WeakPassword(_))
+            ));
+        }
     }
 
     #[test]

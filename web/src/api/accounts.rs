@@ -6,17 +6,20 @@ use axum::http::header::SET_COOKIE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use node::{parse_date, NewUser, Role, TokenInfo, User};
+use std::time::Instant;
+
+use node::{parse_date, AccessError, NewUser, Role, TokenInfo, User};
 use protocol::id::StudyId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::names::{right_set, user_name};
-use super::rights::{RequestBody, RightBody};
+use super::rights::RightBody;
 use super::{JsonBody, PathParams};
 use crate::auth::{session_clear_cookie, session_set_cookie, Auth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::{blocking, now, AppState};
+use crate::throttle::{address_key, too_many, ClientIp};
 
 /// An account.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -78,19 +81,51 @@ pub(crate) struct LoginBody {
         (status = 400, body = ErrorBody),
         (status = 401, description = "Wrong name or password", body = ErrorBody),
         (status = 403, description = "Account disabled", body = ErrorBody),
+        (status = 429, description = "Too many failed logins for this account or address", body = ErrorBody),
     ))]
 pub(crate) async fn login(
     State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> ApiResult<Response> {
     let secure = st.config.secure_cookie;
-    let (user, token, info) = blocking(move || {
+    // Failures back off per account (known or not: the same) and per client address.
+    let account = node::normalize_name(&req.name)
+        .unwrap_or_else(|_| req.name.trim().to_lowercase().chars().take(64).collect());
+    let address = address_key(ip);
+    let t = Instant::now();
+    let wait = [
+        st.throttles.login_account.check(&account, t),
+        st.throttles.login_address.check(&address, t),
+    ]
+    .into_iter()
+    .filter_map(Result::err)
+    .max();
+    if let Some(wait) = wait {
+        return Err(too_many(wait, "failed logins"));
+    }
+    let throttles = st.throttles.clone();
+    let done = blocking(move || {
         let access = st.access();
         let user = access.users().authenticate(&req.name, &req.password)?;
         let (token, info) = access.sessions().create(&user, now())?;
         Ok((user, token, info))
     })
-    .await?;
+    .await;
+    let (user, token, info) = match done {
+        Ok(ok) => {
+            throttles.login_account.succeed(&account);
+            ok
+        }
+        Err(e) => {
+            if e.status == StatusCode::UNAUTHORIZED {
+                let t = Instant::now();
+                throttles.login_account.fail(&account, t);
+                throttles.login_address.fail(&address, t);
+            }
+            return Err(e);
+        }
+    };
     let max_age = info.expires_at.map_or(0, |e| e.saturating_sub(now()));
     let body = LoginBody {
         user: UserBody::from(&user),
@@ -313,18 +348,38 @@ pub(crate) struct AccountRequest {
     pub motivation: String,
 }
 
+/// The answer of `POST /account-requests`: the same whether or not the name was free.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AccountRequestBody {
+    /// `received`.
+    pub status: &'static str,
+    /// What happens next.
+    pub message: &'static str,
+}
+
 /// Ask for an account with rights on a study (no authentication): the account is created
-/// disabled and enabled when a study administrator approves.
+/// disabled and enabled when a study administrator approves. The answer is the same whether
+/// or not the name is taken (a taken name makes no request), so that it does not tell which
+/// accounts exist; requests are limited per client address and in all (429, `Retry-After`).
 #[utoipa::path(post, path = "/api/v1/account-requests", operation_id = "request_account", tag = "accounts",
     request_body = AccountRequest,
     responses(
-        (status = 201, body = RequestBody),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 202, body = AccountRequestBody),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, description = "Too many account requests", body = ErrorBody),
     ))]
 pub(crate) async fn request_account(
     State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
     JsonBody(req): JsonBody<AccountRequest>,
-) -> ApiResult<(StatusCode, Json<RequestBody>)> {
+) -> ApiResult<(StatusCode, Json<AccountRequestBody>)> {
+    if let Err(wait) = st
+        .throttles
+        .account_requests
+        .take(&address_key(ip), Instant::now())
+    {
+        return Err(too_many(wait, "account requests"));
+    }
     let study: StudyId = super::parse_id(&req.study)?;
     let rights = right_set(&req.rights)?;
     blocking(move || {
@@ -335,15 +390,24 @@ pub(crate) async fn request_account(
             role: Role::User,
             disabled: true,
         };
-        let r = st.access().requests().request_account(
+        // The password is hashed before the name is looked up: a taken name costs the same.
+        match st.access().requests().request_account(
             new,
             &req.password,
             study,
             rights,
             &req.motivation,
             now(),
-        )?;
-        Ok((StatusCode::CREATED, Json(RequestBody::from(&r))))
+        ) {
+            Ok(_) | Err(AccessError::UserExists(_)) => Ok((
+                StatusCode::ACCEPTED,
+                Json(AccountRequestBody {
+                    status: "received",
+                    message: "the study's administrators will decide on the request; the account can log in once it is approved",
+                }),
+            )),
+            Err(e) => Err(e.into()),
+        }
     })
     .await
 }

@@ -168,6 +168,12 @@ pub(crate) fn too_large(limit: u64) -> ApiError {
 pub(crate) fn upload_error(msg: &str, limit: u64) -> ApiError {
     if msg.contains("length limit") {
         too_large(limit)
+    } else if msg.contains(crate::server::IDLE_UPLOAD) {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!("the upload was abandoned: {}", clip(msg, 200)),
+        )
     } else {
         ApiError::bad_request(format!(
             "the upload was interrupted or malformed: {}",

@@ -390,7 +390,11 @@ async fn accounts_and_tokens_through_the_api() {
     assert_eq!(r.status, StatusCode::CREATED);
     let r = get(&s.state, "/api/v1/users", admin).await;
     assert_eq!(r.json()["users"].as_array().unwrap().len(), 2);
-    let r = get(&s.state, "/api/v1/stats", ft).await;
+    // Node-wide counts are for administrators only.
+    get(&s.state, "/api/v1/stats", ft)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    let r = get(&s.state, "/api/v1/stats", admin).await;
     assert_eq!(r.json()["datasets"], 1);
     assert_eq!(r.json()["users"], 2);
 
@@ -404,13 +408,27 @@ async fn accounts_and_tokens_through_the_api() {
         json!({"name": "hugo", "password": "long enough pw", "study": study.to_string(), "rights": ["see"], "motivation": "PhD"}),
     )
     .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
-    assert_eq!(r.json()["new_account"], true);
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json());
+    assert_eq!(r.json()["status"], "received");
+    // A taken name is answered the same way (and makes no request).
+    let taken = json(
+        &s.state,
+        "POST",
+        "/api/v1/account-requests",
+        None,
+        json!({"name": "frank", "password": "long enough pw", "study": study.to_string(), "rights": ["see"], "motivation": "PhD"}),
+    )
+    .await;
+    assert_eq!((taken.status, &taken.body), (r.status, &r.body));
     let login = json!({"name": "hugo", "password": "long enough pw"});
     json(&s.state, "POST", "/api/v1/login", None, login.clone())
         .await
         .assert_error(StatusCode::FORBIDDEN, "forbidden");
-    let rq = r.json()["id"].as_str().unwrap().to_string();
+    let pending = get(&s.state, "/api/v1/requests", admin).await.json();
+    let pending = pending["requests"].as_array().unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0]["new_account"], true);
+    let rq = pending[0]["id"].as_str().unwrap().to_string();
     let r = json(
         &s.state,
         "POST",

@@ -231,3 +231,115 @@ async fn unknown_routes_and_methods_answer_json() {
     .await
     .assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
 }
+
+/// A login from `ip` (the connection's peer, as `web::serve` records it).
+async fn login_from(s: &Small, ip: [u8; 4], name: &str, password: &str) -> fixture::Resp {
+    let addr = std::net::SocketAddr::from((ip, 40000));
+    send(
+        &s.state,
+        request("POST", "/api/v1/login", None)
+            .header("content-type", "application/json")
+            .extension(axum::extract::ConnectInfo(addr))
+            .body(Body::from(
+                json!({"name": name, "password": password}).to_string(),
+            ))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn failed_logins_back_off_per_account_the_same_for_unknown_names() {
+    let s = Small::new(true);
+    // Each from its own address: only the per-account backoff is at work.
+    let statuses = |name: &'static str| {
+        let s = &s;
+        async move {
+            let mut out = Vec::new();
+            for i in 0..7u8 {
+                let r = login_from(s, [10, 1, i, 1], name, "wrong password").await;
+                if r.status == StatusCode::TOO_MANY_REQUESTS {
+                    assert_eq!(r.headers["retry-after"], "1");
+                    r.assert_error(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+                }
+                out.push(r.status.as_u16());
+            }
+            out
+        }
+    };
+    let known = statuses("admin").await;
+    let unknown = statuses("ghost").await;
+    assert_eq!(known, [401, 401, 401, 401, 401, 401, 429]);
+    assert_eq!(unknown, known, "an unknown name is throttled the same way");
+    // Locked: even the right password waits.
+    let r = login_from(&s, [10, 2, 0, 1], "admin", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = login_from(&s, [10, 2, 0, 1], "admin", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::OK);
+    // A success forgets the account's failures.
+    let r = login_from(&s, [10, 2, 0, 2], "admin", "wrong password").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn failed_logins_back_off_per_address_and_long_passwords_are_refused_first() {
+    let s = Small::new(true);
+    // 21 failures from one address, each on another name: then that address waits.
+    for i in 0..21 {
+        let r = login_from(&s, [10, 9, 9, 9], &format!("user{i}"), "wrong password").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let r = login_from(&s, [10, 9, 9, 9], "admin", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let r = login_from(&s, [10, 9, 9, 8], "admin", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::OK, "another address is not held back");
+
+    // Over 1024 bytes: 400 before any lookup, for a known and an unknown name alike.
+    let long = "x".repeat(node::MAX_PASSWORD_BYTES + 1);
+    for name in ["admin", "ghost"] {
+        login_from(&s, [10, 9, 9, 7], name, &long)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "bad_request");
+    }
+}
+
+#[tokio::test]
+async fn account_requests_are_limited_per_address() {
+    let s = Small::new(false);
+    let study = s.study.unwrap().to_string();
+    let ask = |ip: [u8; 4], name: String| {
+        let (state, study) = (s.state.clone(), study.clone());
+        async move {
+            send(
+                &state,
+                request("POST", "/api/v1/account-requests", None)
+                    .header("content-type", "application/json")
+                    .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                        ip, 40000,
+                    ))))
+                    .body(Body::from(
+                        json!({"name": name, "password": "long enough pw", "study": study,
+                            "rights": ["see"], "motivation": "PhD"})
+                        .to_string(),
+                    ))
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    for i in 0..5 {
+        let r = ask([10, 3, 3, 3], format!("asker{i}")).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json());
+    }
+    let r = ask([10, 3, 3, 3], "asker5".into()).await;
+    r.assert_error(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+    let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(wait > 0 && wait <= 3600, "{wait}");
+    let r = ask([10, 3, 3, 4], "asker5".into()).await;
+    assert_eq!(
+        r.status,
+        StatusCode::ACCEPTED,
+        "another address may still ask"
+    );
+}

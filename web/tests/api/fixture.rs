@@ -147,6 +147,7 @@ fn state(node: Node, uploads: &Path, max_upload: u64) -> AppState {
             password_cost: PasswordCost::INSECURE_FAST,
             secure_cookie: false,
             cors_origins: vec!["https://viewer.example.org".into()],
+            limits: web::HttpLimits::default(),
         },
     )
     .unwrap()

@@ -16,4 +16,5 @@ mod ids;
 mod import;
 mod openapi;
 mod search;
+mod server;
 mod studies;
