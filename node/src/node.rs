@@ -78,8 +78,8 @@ impl From<WriteError> for NodeError {
     }
 }
 
-/// Make a home's root folder owner-only (0700): nothing under it is reachable by another
-/// account, whatever the modes the umask gave the files inside.
+/// Make a home's root folder (or its `keys/`) owner-only (0700): nothing under it is reachable
+/// by another account, whatever the modes the umask gave the files inside.
 fn restrict_home(root: &std::path::Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
@@ -120,6 +120,11 @@ impl Home {
             source,
         })?;
         mk(self.keys_dir())?;
+        restrict_home(&self.keys_dir()).map_err(|source| NodeError::Io {
+            op: "restrict",
+            path: self.keys_dir(),
+            source,
+        })?;
         mk(self.profiles_dir())?;
         let linkage_path = self.linkage_key_path();
         match linkage_key {
@@ -186,8 +191,10 @@ impl Node {
         let config = load_config(home)?;
         // Owner only, whatever the umask or a later chmod: the catalog, blobs and grants
         // inside are readable by no other account.
-        if let Err(e) = restrict_home(home.root()) {
-            tracing::warn!("cannot make {} owner-only: {e}", home.root().display());
+        for dir in [home.root().to_path_buf(), home.keys_dir()] {
+            if let Err(e) = restrict_home(&dir) {
+                tracing::warn!("cannot make {} owner-only: {e}", dir.display());
+            }
         }
         let keys = DeidKeys {
             linkage: read_key(&home.linkage_key_path())?,
