@@ -392,16 +392,22 @@ fn error(id: u64, code: &str, message: &str) -> Response {
     })
 }
 
-/// Counts only: no hits, and every count below `threshold` reported as `"<threshold"`.
+/// Counts only: no hits, every count below `threshold` (zero included) reported as
+/// `"<threshold"` and the others rounded down to multiples of it ([`Count::coarse`]), so that
+/// neither a small or empty cell nor the difference of two queries (`-exam_year:2021`) is told.
 pub(crate) fn suppress(r: &mut SearchResults, threshold: u32) {
     let s = |c: Count| match c {
-        Count::Exact(n) => Count::suppressed(n, threshold),
+        Count::Exact(n) => Count::coarse(n, threshold),
         other => other,
     };
     r.hits.clear();
     r.total = s(r.total);
     for f in &mut r.facets {
-        f.other = s(f.other);
+        // `other` 0 stays 0: it says the list is complete (the merge relies on it), which the
+        // listed values, each coarse, already tell.
+        if f.other != Count::Exact(0) {
+            f.other = s(f.other);
+        }
         for v in &mut f.values {
             v.count = s(v.count);
         }
@@ -412,6 +418,41 @@ pub(crate) fn suppress(r: &mut SearchResults, threshold: u32) {
 mod filter_tests {
     use super::*;
     use protocol::grant::CapabilityFilters;
+    use protocol::query::{FacetCounts, FacetField, FacetValue};
+
+    #[test]
+    fn count_only_answers_hide_zero_and_small_cells_and_round_the_rest() {
+        let value = |v: &str, n: u64| FacetValue {
+            value: v.into(),
+            count: Count::Exact(n),
+        };
+        let mut r = SearchResults {
+            total: Count::Exact(23),
+            hits: vec![],
+            facets: vec![FacetCounts {
+                field: FacetField::Sex,
+                values: vec![value("F", 21), value("M", 2), value("O", 0)],
+                other: Count::Exact(0),
+                error_bound: None,
+            }],
+        };
+        suppress(&mut r, 5);
+        assert_eq!(r.total, Count::Exact(20));
+        let counts: Vec<Count> = r.facets[0].values.iter().map(|v| v.count).collect();
+        assert_eq!(counts, [Count::Exact(20), Count::Below(5), Count::Below(5)]);
+        assert_eq!(
+            r.facets[0].other,
+            Count::Exact(0),
+            "a complete list stays complete"
+        );
+        // The query without the two "M" datasets answers the same total: the difference is hid.
+        let mut narrower = SearchResults {
+            total: Count::Exact(21),
+            ..SearchResults::default()
+        };
+        suppress(&mut narrower, 5);
+        assert_eq!(narrower.total, r.total);
+    }
 
     fn set(v: &[&str]) -> Option<std::collections::BTreeSet<String>> {
         Some(v.iter().map(|s| s.to_string()).collect())

@@ -1,8 +1,10 @@
 //! Merging the members' answers into one result: a pure function, tested without a network.
 //!
 //! - **Counts** (totals, facet values, `other`) are summed. A suppressed count (`"<k"`, from a
-//!   count-only answer) is between 1 and k-1: it adds 1 to the merged count and k-2 to the
-//!   uncertainty; a value that only suppressed counts make up stays suppressed (`"<K"` with K-1
+//!   count-only answer) is at most k-1 (zero included, `Count::coarse`): it adds 1 to the
+//!   merged count, so that a value seen somewhere ranks above one seen nowhere, and k-2 to the
+//!   uncertainty (the other counts of a count-only answer are rounded down to multiples of k:
+//!   summed as given, a lower bound); a value that only suppressed counts make up stays suppressed (`"<K"` with K-1
 //!   the sum of their maxima), so a merge never reveals a small cell a node hid.
 //! - **Top-k facets.** [`plan`] asks every member for all values of a facet (up to
 //!   [`MAX_FACET_SIZE`]) unless the field may have very many values ([`FacetField::Tags`],

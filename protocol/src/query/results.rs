@@ -11,13 +11,15 @@ use crate::keys::PublicKey;
 use crate::time::Date;
 
 /// A count, exact or suppressed. Suppressed counts protect small groups of subjects (k-anonymity):
-/// a count between 1 and `k - 1` is reported as `Below(k)`, text form `"<k"`. JSON and CBOR: an
+/// a count between 1 and `k - 1` is reported as `Below(k)`, text form `"<k"` (in count-only
+/// answers, [`Count::coarse`], zero too, and the other counts are rounded down to multiples of k). JSON and CBOR: an
 /// integer, or the string `"<k"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Count {
     /// Exactly this many.
     Exact(u64),
-    /// At least 1, fewer than this many.
+    /// Fewer than this many: at least 1 ([`Count::suppressed`]), or possibly 0 in a count-only
+    /// answer ([`Count::coarse`]).
     Below(u32),
 }
 
@@ -28,6 +30,23 @@ impl Count {
             Count::Below(threshold)
         } else {
             Count::Exact(n)
+        }
+    }
+
+    /// `n` in a count-only answer: below `threshold` (zero included) it is `Below(threshold)`,
+    /// else it is rounded down to a multiple of `threshold`. Neither a small cell nor an empty
+    /// one is told, and two answers (a query and its complement, or a narrower one) differ by
+    /// a multiple of `threshold`, so differencing them bounds a cell only to within
+    /// `threshold`. A threshold below 2 suppresses nothing.
+    pub fn coarse(n: u64, threshold: u32) -> Count {
+        if threshold < 2 {
+            return Count::Exact(n);
+        }
+        let k = u64::from(threshold);
+        if n < k {
+            Count::Below(threshold)
+        } else {
+            Count::Exact(n / k * k)
         }
     }
 

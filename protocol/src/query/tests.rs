@@ -182,6 +182,14 @@ fn counts_serialize_as_numbers_or_suppressed_text() {
     assert_eq!(Count::suppressed(3, 5), Count::Below(5));
     assert_eq!(Count::suppressed(0, 5), Count::Exact(0));
     assert_eq!(Count::suppressed(5, 5), Count::Exact(5));
+    // Count-only answers: zero and small cells alike, the rest rounded down to multiples of k.
+    assert_eq!(Count::coarse(0, 5), Count::Below(5));
+    assert_eq!(Count::coarse(4, 5), Count::Below(5));
+    assert_eq!(Count::coarse(5, 5), Count::Exact(5));
+    assert_eq!(Count::coarse(23, 5), Count::Exact(20));
+    assert_eq!(Count::coarse(7, 1), Count::Exact(7));
+    // Differencing: 23 in all and 21 outside one year differ by 2, which both answers hide.
+    assert_eq!(Count::coarse(23, 5), Count::coarse(21, 5));
     assert_eq!(serde_json::to_string(&Count::Exact(12)).unwrap(), "12");
     assert_eq!(serde_json::to_string(&Count::Below(5)).unwrap(), "\"<5\"");
     assert_eq!(
