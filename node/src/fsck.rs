@@ -241,7 +241,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let home = crate::Home::new(dir.path().join("h"));
         let node = home.init("Rennes Neurinfo", None).unwrap();
-        // (A fresh home may already be reported: folders under keys/ follow the umask.)
+        assert!(fsck(&node, false).unwrap().is_clean(), "a fresh home is owner-only");
         let key = home.secret_key_path();
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
         std::fs::set_permissions(home.keys_dir(), std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -254,5 +254,6 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("has mode 755, not 700"), "{text}");
+        assert_eq!(r.problems.len(), 3, "{text}");
     }
 }
