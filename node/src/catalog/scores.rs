@@ -762,5 +762,12 @@ values = ["RR", "SP", "PP"]
         assert_eq!(c.require_instrument("edss").unwrap(), wider);
         let e = c.require_instrument("MMSE").unwrap_err();
         assert!(e.to_string().contains("defined: EDSS"), "{e}");
+        // Integer bounds are stored as integers and read back.
+        let mmse = Instrument::from_toml(
+            "name = \"M\"\nacronym = \"MMSE\"\n[[variables]]\nname = \"total\"\ntype = \"integer\"\nmin = 0\nmax = 30",
+        )
+        .unwrap();
+        assert!(c.set_instrument(&mmse, "cli").unwrap());
+        assert_eq!(c.require_instrument("mmse").unwrap(), mmse);
     }
 }

@@ -15,5 +15,6 @@ mod fixture;
 mod ids;
 mod import;
 mod openapi;
+mod scores;
 mod search;
 mod studies;
