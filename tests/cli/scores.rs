@@ -104,15 +104,27 @@ fn scores_round_trip_through_csv_and_bad_values_are_refused_with_their_line() {
             .sum()
     };
     for (filter, want) in [
-        ("score.EDSS:[4 TO 10]", sessions_of(&[(s1.as_str(), Some(d2.as_str()))])),
-        ("score.EDSS:>3.5", sessions_of(&[(s1.as_str(), Some(d2.as_str()))])),
+        (
+            "score.EDSS:[4 TO 10]",
+            sessions_of(&[(s1.as_str(), Some(d2.as_str()))]),
+        ),
+        (
+            "score.EDSS:>3.5",
+            sessions_of(&[(s1.as_str(), Some(d2.as_str()))]),
+        ),
         (
             "score.EDSS:[* TO 3.5]",
             sessions_of(&[(s1.as_str(), Some(d1.as_str())), (s2.as_str(), None)]),
         ),
         ("score.EDSS:<2", 0),
-        ("score.EDSS:*", sessions_of(&[(s1.as_str(), None), (s2.as_str(), None)])),
-        ("score.EDSS.course:SP,PP", sessions_of(&[(s1.as_str(), Some(d2.as_str()))])),
+        (
+            "score.EDSS:*",
+            sessions_of(&[(s1.as_str(), None), (s2.as_str(), None)]),
+        ),
+        (
+            "score.EDSS.course:SP,PP",
+            sessions_of(&[(s1.as_str(), Some(d2.as_str()))]),
+        ),
         ("score.EDSS.course:*", sessions_of(&[(s1.as_str(), None)])),
         ("score.MMSE:*", 0),
     ] {

@@ -205,7 +205,7 @@ pub(super) fn parse(input: &str, field: &str, value: &str) -> Result<Filter, Ind
                 number(input, b).map(Some)
             }
         };
-        let (min, max) = (bound(*lo)?, bound(*hi)?);
+        let (min, max) = (bound(lo)?, bound(hi)?);
         ScoreTest::Range {
             min,
             max,
