@@ -119,7 +119,7 @@ async fn scores_are_defined_recorded_read_back_and_searched_with_the_study_right
         let token = token.to_string();
         async move { get(&state, &uri, Some(&token)).await.status }
     };
-    for token in [viewer, &stranger] {
+    for token in [viewer, stranger] {
         let r = post(&s.state, &uri, token, "text/csv", &good).await;
         assert!(r.status == StatusCode::FORBIDDEN || r.status == StatusCode::NOT_FOUND);
         if tree_status(token).await == StatusCode::NOT_FOUND {
