@@ -241,7 +241,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let home = crate::Home::new(dir.path().join("h"));
         let node = home.init("Rennes Neurinfo", None).unwrap();
-        assert!(fsck(&node, false).unwrap().is_clean(), "a fresh home is owner-only");
+        assert!(
+            fsck(&node, false).unwrap().is_clean(),
+            "a fresh home is owner-only"
+        );
         let key = home.secret_key_path();
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
         std::fs::set_permissions(home.keys_dir(), std::fs::Permissions::from_mode(0o755)).unwrap();

@@ -9,6 +9,7 @@
 //! ([`Index::was_recreated`] says so, and the node rebuilds it).
 //!
 //! - [`schema`]: the fields and analyzers; [`document`]: catalog row -> document and hit;
+//! - [`scores`]: clinical scores as terms, their filters and text form;
 //! - [`query`]: protocol query + scope -> tantivy query; [`collect`]: total, facets and top hits
 //!   in one pass; [`suggest`]: completions; [`syntax`]: the `field:value` text forms of filters,
 //!   facets and sorts that the CLI and the HTTP API share.
@@ -19,6 +20,7 @@ mod collect;
 mod document;
 mod query;
 mod schema;
+mod scores;
 mod suggest;
 mod syntax;
 

@@ -282,6 +282,46 @@ impl Node {
         Ok(removed)
     }
 
+    /// Record assessments ([`Catalog::record_assessments`]: all or none, audited as `who`),
+    /// then re-index the datasets of their subjects so that searches see the scores at once.
+    pub fn record_assessments(
+        &self,
+        study: protocol::id::StudyId,
+        instrument: &crate::scores::Instrument,
+        items: &[crate::catalog::NewAssessment],
+        who: &str,
+        dry_run: bool,
+    ) -> Result<crate::catalog::ScoresReport, NodeError> {
+        let report = self
+            .catalog
+            .record_assessments(study, instrument, items, who, dry_run)?;
+        if !dry_run && report.added + report.changed > 0 {
+            let mut subjects: Vec<_> = items.iter().map(|i| i.subject).collect();
+            subjects.sort();
+            subjects.dedup();
+            let ids = self.catalog.datasets_of_subjects(&subjects)?;
+            self.index.index_datasets_from(&self.catalog, &ids)?;
+        }
+        Ok(report)
+    }
+
+    /// Record an instrument definition ([`Catalog::set_instrument`]), then re-index the
+    /// datasets of the subjects scored with it (which variable `score.ACRONYM` names may change
+    /// with the definition). Whether the definition changed.
+    pub fn set_instrument(
+        &self,
+        instrument: &crate::scores::Instrument,
+        who: &str,
+    ) -> Result<bool, NodeError> {
+        let changed = self.catalog.set_instrument(instrument, who)?;
+        if changed {
+            let subjects = self.catalog.subjects_scored_with(&instrument.acronym)?;
+            let ids = self.catalog.datasets_of_subjects(&subjects)?;
+            self.index.index_datasets_from(&self.catalog, &ids)?;
+        }
+        Ok(changed)
+    }
+
     /// The de-identification keys.
     pub fn deid_keys(&self) -> &DeidKeys {
         &self.keys

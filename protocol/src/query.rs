@@ -243,6 +243,90 @@ pub enum Filter {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to: Option<Date>,
     },
+    /// A clinical score of the dataset's subject, recorded at the dataset's examination or at
+    /// the subject level, passes `test` (any of several such assessments will do). Added after
+    /// the first release: a node that predates it cannot decode a query that has one.
+    Score(ScoreFilter),
+}
+
+/// Longest instrument acronym or variable name in a score filter, in bytes.
+pub const MAX_SCORE_NAME_LEN: usize = 64;
+
+/// A filter on one variable of a clinical instrument (`score.EDSS:[4 TO 10]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreFilter {
+    /// The instrument's acronym (case-insensitive): `EDSS`, `MMSE`.
+    pub instrument: String,
+    /// The variable (case-insensitive); `None`: the variable named like the instrument, or its
+    /// only variable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variable: Option<String>,
+    /// What the value must be.
+    pub test: ScoreTest,
+}
+
+/// What a score must be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ScoreTest {
+    /// Any value recorded.
+    Any,
+    /// A number within the bounds; a missing bound is open.
+    Range {
+        /// Lower bound.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<f64>,
+        /// Upper bound.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<f64>,
+        /// The lower bound itself is excluded (`>4`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        min_exclusive: bool,
+        /// The upper bound itself is excluded (`<24`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        max_exclusive: bool,
+    },
+    /// One of these codes (case-insensitive; OR).
+    Values {
+        /// Accepted codes.
+        values: Vec<String>,
+    },
+}
+
+impl fmt::Display for ScoreFilter {
+    /// The filter's text form (`score.EDSS:[4 TO *]`), as `node::parse_filter` reads it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "score.{}", self.instrument)?;
+        if let Some(v) = &self.variable {
+            write!(f, ".{v}")?;
+        }
+        f.write_str(":")?;
+        let b = |v: &Option<f64>| v.map_or("*".to_string(), |x| x.to_string());
+        match &self.test {
+            ScoreTest::Any => f.write_str("*"),
+            ScoreTest::Range {
+                min,
+                max,
+                min_exclusive: false,
+                max_exclusive: false,
+            } => write!(f, "[{} TO {}]", b(min), b(max)),
+            ScoreTest::Range {
+                min,
+                max,
+                min_exclusive,
+                max_exclusive,
+            } => write!(
+                f,
+                "{}{} TO {}{}",
+                if *min_exclusive { '{' } else { '[' },
+                b(min),
+                b(max),
+                if *max_exclusive { '}' } else { ']' }
+            ),
+            ScoreTest::Values { values } => f.write_str(&values.join(",")),
+        }
+    }
 }
 
 /// A facet wanted: the `size` most frequent values of `field`.

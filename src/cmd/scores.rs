@@ -125,7 +125,7 @@ pub fn run(home: &Home, cmd: ScoresCmd) -> anyhow::Result<ExitCode> {
             let text = read_small(&file)?;
             let instrument =
                 Instrument::from_toml(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?;
-            let changed = node.catalog.set_instrument(&instrument, "cli")?;
+            let changed = node.set_instrument(&instrument, "cli")?;
             if json {
                 print_json(&json!({"instrument": instrument.acronym, "changed": changed}))?;
             } else if changed {
@@ -186,9 +186,7 @@ pub fn run(home: &Home, cmd: ScoresCmd) -> anyhow::Result<ExitCode> {
                         e.problems.join("\n  ")
                     )
                 })?;
-            let report =
-                node.catalog
-                    .record_assessments(study.id, &instrument, &rows, "cli", dry_run)?;
+            let report = node.record_assessments(study.id, &instrument, &rows, "cli", dry_run)?;
             if json {
                 print_json(&report)?;
             } else {

@@ -94,6 +94,37 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
         .as_u64()
         .unwrap();
     assert!(a_datasets > 0 && b_datasets > 0);
+    // B records an EDSS for its subject (at the subject level: every dataset of it); A defines
+    // no EDSS at all.
+    let b_subjects: std::collections::BTreeSet<String> = json(neurofed(&b).arg("ls"))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["subject"].as_str().unwrap().to_string())
+        .collect();
+    let scores = tempfile::tempdir().unwrap();
+    let edss = scores.path().join("edss.toml");
+    std::fs::write(
+        &edss,
+        "name = \"EDSS\"\nacronym = \"EDSS\"\n[[variables]]\nname = \"EDSS\"\ntype = \"number\"\nmin = 0\nmax = 10\n",
+    )
+    .unwrap();
+    ok(neurofed(&b)
+        .args(["scores", "instrument", "add"])
+        .arg(&edss));
+    let table = scores.path().join("edss.csv");
+    let rows: String = b_subjects.iter().map(|p| format!("{p},6\n")).collect();
+    std::fs::write(&table, format!("subject,EDSS\n{rows}")).unwrap();
+    ok(neurofed(&b)
+        .args([
+            "scores",
+            "import",
+            "--study",
+            "MS cohort",
+            "--instrument",
+            "EDSS",
+        ])
+        .arg(&table));
 
     // The coordinator admits both centers and publishes the roster and revocation list.
     let files = tempfile::tempdir().unwrap();
@@ -253,6 +284,30 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
         let n = cli["total"].as_u64().unwrap();
         assert!(n > 0 && n < all, "{filter}: {n} of {all}");
         assert_eq!(cli["hits"].as_array().map(Vec::len), Some(n as usize));
+    }
+    // A score filter crosses the federation: B's datasets match, A (no such instrument) none.
+    for (filter, want) in [
+        ("score.EDSS:[4 TO 10]", b_datasets),
+        ("score.EDSS:>6", 0),
+        ("score.EDSS:*", b_datasets),
+    ] {
+        let cli = json(
+            neurofed(&a)
+                .args(["search", "--federated", "--node"])
+                .arg(format!("http://{http_a}"))
+                .args(["--filter", filter, "--facet", "center", "--limit", "1000"])
+                .env("NEUROFED_TOKEN", &token),
+        );
+        assert_eq!(cli["coverage"]["answered"], 2, "{filter}: {cli}");
+        assert_eq!(cli["total"].as_u64(), Some(want), "{filter}: {cli}");
+        assert!(
+            cli["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|h| h["node"] == pb.as_str()),
+            "{filter}: {cli}"
+        );
     }
     let excluded = json(
         neurofed(&a)

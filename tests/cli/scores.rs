@@ -1,7 +1,7 @@
 //! Clinical scores through the CLI: an instrument defined as data, a spreadsheet's CSV recorded
 //! (dry run first), exported back and re-imported as a no-op, bad values refused with their line.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::util::*;
 
@@ -33,11 +33,15 @@ fn scores_round_trip_through_csv_and_bad_values_are_refused_with_their_line() {
         .arg(&corpus));
     let ls = json(neurofed(&home).arg("ls"));
     let mut sessions = BTreeSet::new();
+    // Datasets per (subject, session), what score searches are checked against.
+    let mut per_session: BTreeMap<(String, String), u64> = BTreeMap::new();
     for r in ls.as_array().unwrap() {
-        sessions.insert((
+        let key = (
             r["subject"].as_str().unwrap().to_string(),
             r["examination_date"].as_str().unwrap().replace('-', ""),
-        ));
+        );
+        *per_session.entry(key.clone()).or_default() += 1;
+        sessions.insert(key);
     }
     let sessions: Vec<(String, String)> = sessions.into_iter().collect();
     assert_eq!(sessions.len(), 4, "{sessions:?}");
@@ -78,12 +82,66 @@ fn scores_round_trip_through_csv_and_bad_values_are_refused_with_their_line() {
     let out =
         ok(neurofed(&home).args(["scores", "export", "--study", "MS", "--instrument", "EDSS"]));
     assert_eq!(out.lines().count(), 1, "dry run recorded something: {out}");
+    let none = json(neurofed(&home).args(["search", "--filter", "score.EDSS:*"]));
+    assert_eq!(none["total"], 0, "dry run indexed scores: {none}");
     let r = json(&mut import(&[]));
     assert_eq!(
         (r["added"].as_u64(), r["unchanged"].as_u64()),
         (Some(3), Some(0)),
         "{r}"
     );
+
+    // The scores are searchable at once: (s1, d1) 3.5 RR, (s1, d2) 4 SP, s2 at the subject
+    // level 2 (every session of s2).
+    let sessions_of = |want: &[(&str, Option<&str>)]| -> u64 {
+        per_session
+            .iter()
+            .filter(|((s, d), _)| {
+                want.iter()
+                    .any(|(ws, wd)| s == ws && wd.is_none_or(|wd| wd == d))
+            })
+            .map(|(_, n)| n)
+            .sum()
+    };
+    for (filter, want) in [
+        (
+            "score.EDSS:[4 TO 10]",
+            sessions_of(&[(s1.as_str(), Some(d2.as_str()))]),
+        ),
+        (
+            "score.EDSS:>3.5",
+            sessions_of(&[(s1.as_str(), Some(d2.as_str()))]),
+        ),
+        (
+            "score.EDSS:[* TO 3.5]",
+            sessions_of(&[(s1.as_str(), Some(d1.as_str())), (s2.as_str(), None)]),
+        ),
+        ("score.EDSS:<2", 0),
+        (
+            "score.EDSS:*",
+            sessions_of(&[(s1.as_str(), None), (s2.as_str(), None)]),
+        ),
+        (
+            "score.EDSS.course:SP,PP",
+            sessions_of(&[(s1.as_str(), Some(d2.as_str()))]),
+        ),
+        ("score.EDSS.course:*", sessions_of(&[(s1.as_str(), None)])),
+        ("score.MMSE:*", 0),
+    ] {
+        let found = json(neurofed(&home).args(["search", "--limit", "1000", "--filter", filter]));
+        assert_eq!(found["total"].as_u64(), Some(want), "{filter}: {found}");
+        for hit in found["hits"].as_array().unwrap() {
+            let subject = hit["subject"].as_str().unwrap();
+            assert!(subject == s1 || subject == s2, "{filter}: {hit}");
+        }
+    }
+    let bad = neurofed(&home)
+        .args(["search", "--filter", "score.EDSS:[5 TO 4]"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("the range is empty"), "{err}");
 
     let exported = dir.path().join("out.csv");
     ok(neurofed(&home)

@@ -14,6 +14,7 @@ mod names;
 mod query;
 pub(crate) mod results;
 pub(crate) mod rights;
+pub(crate) mod scores;
 pub(crate) mod search;
 pub(crate) mod studies;
 

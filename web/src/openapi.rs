@@ -18,7 +18,7 @@ use crate::api;
 #[openapi(
     info(
         title = "neurofed node API",
-        description = "JSON API of one neurofed node: search, studies, datasets and downloads, import, accounts, rights, audit. Every error is `{\"error\": {\"code\", \"message\"}}`. Authenticate with `Authorization: Bearer nft_…` (API token) or the `neurofed_session` cookie from `POST /api/v1/login`."
+        description = "JSON API of one neurofed node: search, studies, datasets and downloads, import, clinical scores, accounts, rights, audit. Every error is `{\"error\": {\"code\", \"message\"}}`. Authenticate with `Authorization: Bearer nft_…` (API token) or the `neurofed_session` cookie from `POST /api/v1/login`."
     ),
     paths(
         api::health,
@@ -49,6 +49,10 @@ use crate::api;
         api::rights::agreement,
         api::rights::set_agreement,
         api::rights::accept,
+        api::scores::list_instruments,
+        api::scores::set_instrument,
+        api::scores::record,
+        api::scores::scores,
         api::audit::list,
         api::federation::consortium,
         api::federation::push,

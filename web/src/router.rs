@@ -126,6 +126,19 @@ pub fn routes() -> Routes {
         .add(Get, "/api/v1/requests", rights::pending)
         .add(Post, "/api/v1/requests/{id}/approve", rights::approve)
         .add(Post, "/api/v1/requests/{id}/refuse", rights::refuse)
+        .add(Get, "/api/v1/instruments", scores::list_instruments)
+        .add_router(
+            Post,
+            "/api/v1/instruments",
+            // The handler reads the body with its own limit (scores::MAX_SCORES_BODY).
+            on(MethodFilter::POST, scores::set_instrument).layer(DefaultBodyLimit::disable()),
+        )
+        .add_router(
+            Post,
+            "/api/v1/studies/{id}/assessments",
+            on(MethodFilter::POST, scores::record).layer(DefaultBodyLimit::disable()),
+        )
+        .add(Get, "/api/v1/studies/{id}/scores", scores::scores)
         .add(Get, "/api/v1/datasets/{id}", datasets::detail)
         .add(Get, "/api/v1/datasets/{id}/download", download::download)
         .add_router(

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use protocol::id::{AssessmentId, ExaminationId, StudyId, SubjectId};
+use protocol::id::{AssessmentId, DatasetId, ExaminationId, StudyId, SubjectId};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::Serialize;
 
@@ -236,6 +236,49 @@ impl Catalog {
         }
         txn.commit()?;
         Ok(report)
+    }
+
+    /// The datasets of these subjects (what re-indexing after a recording touches).
+    pub fn datasets_of_subjects(&self, subjects: &[SubjectId]) -> Result<Vec<DatasetId>> {
+        let txn = self.db.begin_read()?;
+        let children = txn.open_multimap_table(CHILDREN)?;
+        let below = |id: [u8; 16]| -> Result<Vec<[u8; 16]>> {
+            let mut out = Vec::new();
+            for c in children.get(id)? {
+                out.push(c?.value());
+            }
+            Ok(out)
+        };
+        let mut out = Vec::new();
+        for s in subjects {
+            for exam in below(s.to_bytes())? {
+                for acq in below(exam)? {
+                    out.extend(below(acq)?.into_iter().map(DatasetId::from_bytes));
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// The subjects with an assessment of this instrument (what a new definition re-indexes).
+    pub fn subjects_scored_with(&self, instrument: &str) -> Result<Vec<SubjectId>> {
+        let mut out: Vec<SubjectId> = self
+            .all_assessments()?
+            .into_iter()
+            .filter(|a| a.instrument.eq_ignore_ascii_case(instrument))
+            .map(|a| a.subject)
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Every assessment of the catalog (what the index reads), in id order.
+    pub fn all_assessments(&self) -> Result<Vec<Assessment>> {
+        let txn = self.db.begin_read()?;
+        all(&txn.open_table(ASSESSMENTS)?, "assessment")
     }
 
     /// The assessments of a study (of one instrument when given), in id order.
@@ -719,5 +762,12 @@ values = ["RR", "SP", "PP"]
         assert_eq!(c.require_instrument("edss").unwrap(), wider);
         let e = c.require_instrument("MMSE").unwrap_err();
         assert!(e.to_string().contains("defined: EDSS"), "{e}");
+        // Integer bounds are stored as integers and read back.
+        let mmse = Instrument::from_toml(
+            "name = \"M\"\nacronym = \"MMSE\"\n[[variables]]\nname = \"total\"\ntype = \"integer\"\nmin = 0\nmax = 30",
+        )
+        .unwrap();
+        assert!(c.set_instrument(&mmse, "cli").unwrap());
+        assert_eq!(c.require_instrument("mmse").unwrap(), mmse);
     }
 }

@@ -6,34 +6,38 @@
 
 use std::collections::HashMap;
 
-use protocol::id::{CenterId, EquipmentId};
+use protocol::id::{CenterId, EquipmentId, SubjectId};
 use protocol::query::{FacetField, Hit, QcGrade, RangeField, StudyRef};
 use protocol::time::Date;
 use tantivy::TantivyDocument;
 
 use super::schema::Fields;
 use crate::catalog::{Catalog, CatalogError, Center, DatasetRow, Equipment};
+use crate::scores::{Assessment, Instrument};
 use dicom::Grade;
 
 /// Longest value indexed for a facet or offered as a completion, in bytes (the longest term a
 /// filter may name is 256 bytes as well).
 const MAX_VALUE: usize = 256;
 
-/// What a row refers to by id and the index shows by name: centers and equipment. Small (one
-/// entry per center and scanner), read from the catalog before each batch.
+/// What a row refers to by id and the index shows by name: centers and equipment; and what
+/// its subject was scored (assessments, with the instruments' definitions). Small (one entry
+/// per center, scanner, instrument and assessment), read from the catalog before each batch.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
     centers: HashMap<CenterId, String>,
     equipment: HashMap<EquipmentId, Equipment>,
+    instruments: HashMap<String, Instrument>,
+    assessments: HashMap<SubjectId, Vec<Assessment>>,
 }
 
 impl Context {
-    /// Read every center and scanner of the catalog.
+    /// Read every center, scanner, instrument and assessment of the catalog.
     pub fn load(catalog: &Catalog) -> Result<Context, CatalogError> {
-        Ok(Context::from_parts(
-            catalog.centers()?,
-            catalog.all_equipment()?,
-        ))
+        Ok(
+            Context::from_parts(catalog.centers()?, catalog.all_equipment()?)
+                .with_scores(catalog.instruments()?, catalog.all_assessments()?),
+        )
     }
 
     /// A context from these centers and scanners.
@@ -41,7 +45,25 @@ impl Context {
         Context {
             centers: centers.into_iter().map(|c| (c.id, c.name)).collect(),
             equipment: equipment.into_iter().map(|e| (e.id, e)).collect(),
+            ..Context::default()
         }
+    }
+
+    /// This context with these instruments and assessments (replacing any it had).
+    pub fn with_scores(
+        mut self,
+        instruments: Vec<Instrument>,
+        assessments: Vec<Assessment>,
+    ) -> Self {
+        self.instruments = instruments
+            .into_iter()
+            .map(|i| (i.acronym.to_ascii_lowercase(), i))
+            .collect();
+        self.assessments.clear();
+        for a in assessments {
+            self.assessments.entry(a.subject).or_default().push(a);
+        }
+        self
     }
 
     /// The center's name (its id when the center is unknown).
@@ -64,6 +86,8 @@ pub struct Summary {
     pub exam_date: Option<i64>,
     /// Quality rank (pass 0, warning 1, fail 2).
     pub qc_rank: Option<u64>,
+    /// Clinical score terms (see `index/scores.rs`).
+    pub scores: Vec<String>,
     /// Free text.
     pub text: Vec<String>,
     /// Completions.
@@ -281,9 +305,17 @@ impl Summary {
             has_nifti: row.dataset.nifti.is_some(),
             score: None,
         };
+        let scores = super::scores::terms(
+            ctx.assessments
+                .get(&row.subject.id)
+                .map_or(&[][..], Vec::as_slice),
+            &ctx.instruments,
+            exam.id,
+        );
         Summary {
             facets,
             ranges,
+            scores,
             exam_date: exam_date.map(Date::days_since_epoch),
             qc_rank: grade.map(qc_rank),
             text,
@@ -318,6 +350,9 @@ impl Summary {
             doc.add_u64(f.qc_rank, r);
         }
         doc.add_text(f.subject, &row.subject.pseudonym);
+        for t in &self.scores {
+            doc.add_text(f.scores, t);
+        }
         for t in &self.text {
             doc.add_text(f.text, t);
             doc.add_text(f.text_raw, t);

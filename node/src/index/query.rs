@@ -138,6 +138,7 @@ fn filter_query(fl: &Filter, f: &Fields) -> (Occur, Box<dyn Query>) {
                 filter(Box::new(RangeQuery::new(b(min), b(max)))),
             )
         }
+        Filter::Score(score) => (Occur::Must, filter(super::scores::query(score, f.scores))),
         Filter::DateRange { from, to } => {
             let b = |v: &Option<protocol::time::Date>| match v {
                 Some(d) => Bound::Included(Term::from_field_i64(f.exam_date, d.days_since_epoch())),

@@ -3,8 +3,8 @@
 //! One document per dataset. Ids are raw indexed strings (to filter and to delete by); each
 //! facet field is indexed lower-cased (term filters ignore case) and kept as a fast string
 //! column with the original spelling (facet counts and sorts read the column); numeric ranges
-//! and the examination date are fast columns; free text goes to two analyzed fields; the hit
-//! shown to callers is stored whole.
+//! and the examination date are fast columns; clinical scores are raw terms of one field (see
+//! `scores.rs`); free text goes to two analyzed fields; the hit shown to callers is stored whole.
 
 use protocol::query::{FacetField, RangeField};
 use tantivy::schema::{
@@ -18,7 +18,7 @@ use tantivy::tokenizer::{
 
 /// Bumped whenever the schema or the analyzers change: an index of another version is
 /// dropped at open and rebuilt from the catalog.
-pub(super) const SCHEMA_VERSION: u32 = 1;
+pub(super) const SCHEMA_VERSION: u32 = 2;
 
 /// Words: `t1_mprage_sag_1mm` -> `t1`, `mprage`, `sag`, `1mm`; lower-cased, accents folded.
 pub(super) const WORDS: &str = "nf_words";
@@ -99,6 +99,8 @@ pub struct Fields {
     pub subject: Field,
     /// Quality grade as a rank (pass 0, warning 1, fail 2) for sorting by severity.
     pub qc_rank: Field,
+    /// Clinical score terms (`index/scores.rs`), raw.
+    pub scores: Field,
     /// Free text, split into words.
     pub text: Field,
     /// Free text, whole whitespace-separated forms.
@@ -145,6 +147,7 @@ impl Fields {
         let exam_date = b.add_i64_field("exam_date", NumericOptions::default().set_fast());
         let subject = b.add_text_field("subject", TextOptions::default().set_fast("raw"));
         let qc_rank = b.add_u64_field("qc_rank", fast_u64);
+        let scores = b.add_text_field("scores", STRING);
         let text = b.add_text_field(
             "text",
             TextOptions::default().set_indexing_options(
@@ -177,6 +180,7 @@ impl Fields {
             exam_date,
             subject,
             qc_rank,
+            scores,
             text,
             text_raw,
             suggest,

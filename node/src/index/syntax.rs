@@ -4,7 +4,8 @@
 //! - filter: `field:value`, `field:a,b` (any of), `field:"a, b"` (one value containing a comma),
 //!   `-field:value` (none of), `field:[min TO max]` with `*` for an open bound (range fields, and
 //!   `exam_date` with `YYYY-MM-DD` bounds), `te:30` (a range field given one number: exactly
-//!   that), `exam_date:YYYY-MM-DD` (that day);
+//!   that), `exam_date:YYYY-MM-DD` (that day); scores: `score.EDSS:[4 TO 10]`, `score.EDSS:>4`,
+//!   `score.MMSE.total:<24`, `score.EDSS:*` (any value), `score.EDSS.course:SP,PP` (codes);
 //! - facet: `field` or `field:size` (default size [`DEFAULT_FACET_SIZE`]);
 //! - sort: `key` or `key:asc` / `key:desc` (`relevance` defaults to descending, other keys to
 //!   ascending).
@@ -67,7 +68,15 @@ pub fn parse_filter(input: &str) -> Result<Filter, IndexError> {
     if value.is_empty() {
         return Err(err(format!("filter {:?} has no value", short(input))));
     }
-    let filter = if let Some(inner) = value.strip_prefix('[') {
+    let filter = if field.starts_with(super::scores::PREFIX) {
+        if exclude {
+            return Err(err(format!(
+                "filter {:?}: a score filter cannot be excluded",
+                short(input)
+            )));
+        }
+        super::scores::parse(input, field, value)?
+    } else if let Some(inner) = value.strip_prefix('[') {
         let Some(inner) = inner.strip_suffix(']') else {
             return Err(err(format!(
                 "filter {:?}: a range is [min TO max]",
@@ -123,7 +132,7 @@ pub fn parse_filter(input: &str) -> Result<Filter, IndexError> {
         }
     } else {
         return Err(err(format!(
-            "filter {:?}: unknown field {:?} (fields: {}, {EXAM_DATE}; ranges: {})",
+            "filter {:?}: unknown field {:?} (fields: {}, {EXAM_DATE}; ranges: {}; scores: score.INSTRUMENT[.VARIABLE])",
             short(input),
             short(field),
             names(FacetField::ALL),

@@ -969,3 +969,183 @@ fn two_handles_share_one_index() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// Scores: the datasets of 4 subjects (2 examinations each), scored at examinations or at the
+/// subject level; each filter's hits are checked against the expected (subject, examination).
+#[test]
+fn score_filters_match_assessments_at_the_examination_or_the_subject_level() {
+    use crate::scores::{Assessment, Instrument, ScoreValue};
+    use protocol::id::AssessmentId;
+
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::open(&dir.path().join("index")).unwrap();
+    let study = (StudyId::new(), "MS cohort");
+    let center = CenterId::new();
+    let spec = |desc| Spec {
+        study,
+        center,
+        equipment: None,
+        desc,
+        nature: Some(Nature::T1w),
+        tr: None,
+        sex: "F",
+        age: None,
+        date: Some("2031-03-04"),
+        tags: vec![],
+        grade: None,
+    };
+    // rows[2 * s + e]: subject s, examination e.
+    let mut rows = Vec::new();
+    for _ in 0..4 {
+        let first = row(&spec("t1_first"));
+        let mut second = row(&spec("t1_second"));
+        second.subject = first.subject.clone();
+        second.examination.subject = first.subject.id;
+        second.acquisition.subject = first.subject.id;
+        second.dataset.subject = first.subject.id;
+        rows.push(first);
+        rows.push(second);
+    }
+    let subject = |s: usize| rows[2 * s].subject.id;
+    let exam = |s: usize, e: usize| rows[2 * s + e].examination.id;
+    let assessment =
+        |s: usize, e: Option<usize>, instrument: &str, values: Vec<(&str, ScoreValue)>| {
+            Assessment {
+                id: AssessmentId::new(),
+                study: study.0,
+                subject: subject(s),
+                examination: e.map(|e| exam(s, e)),
+                instrument: instrument.into(),
+                values: values
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+                recorded_by: "cli".into(),
+                recorded_at: 0,
+            }
+        };
+    let code = |c: &str| ScoreValue::Code(c.into());
+    let assessments = vec![
+        assessment(
+            0,
+            Some(0),
+            "EDSS",
+            vec![("EDSS", ScoreValue::Number(3.5)), ("course", code("RR"))],
+        ),
+        assessment(
+            0,
+            Some(1),
+            "EDSS",
+            vec![("EDSS", ScoreValue::Number(4.5)), ("course", code("SP"))],
+        ),
+        assessment(
+            1,
+            None,
+            "EDSS",
+            vec![("EDSS", ScoreValue::Number(6.0)), ("course", code("PP"))],
+        ),
+        assessment(
+            2,
+            Some(0),
+            "MMSE",
+            vec![
+                ("total", ScoreValue::Integer(23)),
+                ("memory", ScoreValue::Integer(-2)),
+            ],
+        ),
+        assessment(3, None, "SDMT", vec![("score", ScoreValue::Integer(40))]),
+        assessment(3, Some(1), "GRADE", vec![("GRADE", code("1"))]),
+    ];
+    let instrument = |toml: &str| Instrument::from_toml(toml).unwrap();
+    let instruments = vec![
+        instrument("name = \"E\"\nacronym = \"EDSS\"\n[[variables]]\nname = \"EDSS\"\ntype = \"number\"\n[[variables]]\nname = \"course\"\ntype = \"choice\"\nvalues = [\"RR\", \"SP\", \"PP\"]"),
+        instrument("name = \"M\"\nacronym = \"MMSE\"\n[[variables]]\nname = \"total\"\ntype = \"integer\"\n[[variables]]\nname = \"memory\"\ntype = \"integer\""),
+        instrument("name = \"S\"\nacronym = \"SDMT\"\n[[variables]]\nname = \"score\"\ntype = \"integer\""),
+        instrument("name = \"G\"\nacronym = \"GRADE\"\n[[variables]]\nname = \"GRADE\"\ntype = \"choice\"\nvalues = [\"0\", \"1\"]"),
+    ];
+    index
+        .set_context(Context::default().with_scores(instruments, assessments))
+        .unwrap();
+    index.index_datasets(&rows[..4]).unwrap();
+    index.index_datasets(&rows[4..]).unwrap();
+
+    let hits = |filter: &str| -> Vec<(usize, usize)> {
+        let q = SearchQuery {
+            filters: vec![parse_filter(filter).unwrap()],
+            page: Page {
+                offset: 0,
+                size: 100,
+            },
+            ..Default::default()
+        };
+        let r = index.search(&q, &AccessScope::All).unwrap();
+        assert_eq!(total(&r), r.hits.len() as u64, "{filter}");
+        let mut out: Vec<(usize, usize)> = r
+            .hits
+            .iter()
+            .map(|h| {
+                let i = rows.iter().position(|r| r.dataset.id == h.dataset).unwrap();
+                (i / 2, i % 2)
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let s1_both_s0_second = vec![(0, 1), (1, 0), (1, 1)];
+    for (filter, want) in [
+        ("score.EDSS:[4 TO 10]", s1_both_s0_second.clone()),
+        ("score.edss.edss:[4 TO *]", s1_both_s0_second.clone()),
+        ("score.EDSS:[* TO 4]", vec![(0, 0)]),
+        ("score.EDSS:[3.5 TO 4.5]", vec![(0, 0), (0, 1)]),
+        ("score.EDSS:{3.5 TO 4.5]", vec![(0, 1)]),
+        ("score.EDSS:>4.5", vec![(1, 0), (1, 1)]),
+        ("score.EDSS:>=4.5", s1_both_s0_second.clone()),
+        ("score.EDSS:>4", s1_both_s0_second.clone()),
+        ("score.EDSS:<3.5", vec![]),
+        ("score.EDSS:<=3.5", vec![(0, 0)]),
+        ("score.EDSS:4.5", vec![(0, 1)]),
+        ("score.EDSS:*", vec![(0, 0), (0, 1), (1, 0), (1, 1)]),
+        ("score.EDSS.course:SP,PP", s1_both_s0_second.clone()),
+        ("score.EDSS.course:rr", vec![(0, 0)]),
+        ("score.EDSS.course:[1 TO 2]", vec![]),
+        ("score.MMSE.total:<24", vec![(2, 0)]),
+        ("score.MMSE.total:<23", vec![]),
+        ("score.MMSE.memory:<0", vec![(2, 0)]),
+        ("score.MMSE.memory:[-3 TO -1]", vec![(2, 0)]),
+        // Two variables, neither named MMSE: no default variable.
+        ("score.MMSE:*", vec![]),
+        // The only variable is the default one; subject level: both examinations.
+        ("score.SDMT:[30 TO 50]", vec![(3, 0), (3, 1)]),
+        ("score.SDMT.score:40", vec![(3, 0), (3, 1)]),
+        ("score.SDMT:41", vec![]),
+        // A choice code that reads as a number is a number too.
+        ("score.GRADE:1", vec![(3, 1)]),
+        ("score.GRADE:[0 TO 1]", vec![(3, 1)]),
+        // Unknown instrument or variable, or a name that is a prefix of another: no match.
+        ("score.UPDRS:*", vec![]),
+        ("score.EDS:[0 TO 10]", vec![]),
+        ("score.EDS:*", vec![]),
+        ("score.EDSS.cours:RR", vec![]),
+    ] {
+        assert_eq!(hits(filter), want, "{filter}");
+    }
+    // With other filters: AND.
+    let q = SearchQuery {
+        filters: vec![
+            parse_filter("score.EDSS:>4").unwrap(),
+            parse_filter("score.EDSS.course:SP").unwrap(),
+        ],
+        ..Default::default()
+    };
+    assert_eq!(total(&index.search(&q, &AccessScope::All).unwrap()), 1);
+    for (bad, why) in [
+        ("-score.EDSS:*", "cannot be excluded"),
+        ("score.EDSS:[5 TO 4]", "empty"),
+        ("score.ED SS:*", "instrument"),
+        ("score.EDSS.a.b:*", "variable"),
+        ("score.EDSS:[* TO *]", "min or a max"),
+    ] {
+        let e = parse_filter(bad).unwrap_err().to_string();
+        assert!(e.contains(why), "{bad}: {e}");
+    }
+}

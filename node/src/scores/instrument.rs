@@ -106,11 +106,11 @@ struct RawVariable {
     name: String,
     #[serde(rename = "type")]
     kind: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     min: Option<f64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     max: Option<f64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     step: Option<f64>,
     #[serde(default)]
     values: Option<Vec<String>>,
@@ -118,6 +118,21 @@ struct RawVariable {
     unit: Option<String>,
     #[serde(default)]
     description: Option<String>,
+}
+
+/// A bound written as an integer or a real: an integer variable's bounds are stored (CBOR) and
+/// sent (JSON) as integers, which a float field alone would refuse.
+fn number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Num {
+        Int(i64),
+        Real(f64),
+    }
+    Ok(Option::<Num>::deserialize(d)?.map(|n| match n {
+        Num::Int(i) => i as f64,
+        Num::Real(x) => x,
+    }))
 }
 
 impl TryFrom<RawVariable> for Variable {

@@ -24,6 +24,28 @@ fn sample() -> SearchQuery {
                 from: "2020-01-01".parse().ok(),
                 to: None,
             },
+            Filter::Score(ScoreFilter {
+                instrument: "EDSS".into(),
+                variable: None,
+                test: ScoreTest::Range {
+                    min: Some(4.0),
+                    max: None,
+                    min_exclusive: true,
+                    max_exclusive: false,
+                },
+            }),
+            Filter::Score(ScoreFilter {
+                instrument: "EDSS".into(),
+                variable: Some("course".into()),
+                test: ScoreTest::Values {
+                    values: vec!["SP".into(), "PP".into()],
+                },
+            }),
+            Filter::Score(ScoreFilter {
+                instrument: "MMSE".into(),
+                variable: Some("total".into()),
+                test: ScoreTest::Any,
+            }),
         ],
         facets: vec![
             FacetRequest {
@@ -54,6 +76,32 @@ fn json_shape_is_readable_and_round_trips() {
     assert_eq!(json["filters"][0]["term"]["field"], "modality");
     assert_eq!(json["filters"][1]["range"]["min"], 2.9);
     assert_eq!(json["filters"][3]["date_range"]["from"], "2020-01-01");
+    assert_eq!(json["filters"][4]["score"]["instrument"], "EDSS");
+    assert_eq!(json["filters"][4]["score"]["test"]["range"]["min"], 4.0);
+    assert_eq!(
+        json["filters"][4]["score"]["test"]["range"]["min_exclusive"],
+        true
+    );
+    assert_eq!(
+        json["filters"][5]["score"]["test"]["values"]["values"][1],
+        "PP"
+    );
+    assert_eq!(json["filters"][6]["score"]["test"], "any");
+    let text: Vec<String> = q.filters[4..]
+        .iter()
+        .map(|f| match f {
+            Filter::Score(s) => s.to_string(),
+            _ => String::new(),
+        })
+        .collect();
+    assert_eq!(
+        text,
+        [
+            "score.EDSS:{4 TO *]",
+            "score.EDSS.course:SP,PP",
+            "score.MMSE.total:*"
+        ]
+    );
     assert_eq!(json["sort"]["by"], "exam_date");
     let back: SearchQuery = serde_json::from_value(json).unwrap();
     assert_eq!(back, q);
@@ -138,6 +186,76 @@ fn every_limit_has_a_precise_error() {
         }]),
         QueryError::BadDateRange { .. }
     ));
+    let score = |instrument: &str, variable: Option<&str>, test| {
+        Filter::Score(ScoreFilter {
+            instrument: instrument.into(),
+            variable: variable.map(str::to_string),
+            test,
+        })
+    };
+    let range = |min, max, min_exclusive, max_exclusive| ScoreTest::Range {
+        min,
+        max,
+        min_exclusive,
+        max_exclusive,
+    };
+    for (f, why) in [
+        (score("", None, ScoreTest::Any), "instrument"),
+        (score("ED SS", None, ScoreTest::Any), "instrument"),
+        (score("EDSS", Some("a.b"), ScoreTest::Any), "variable"),
+        (
+            score("EDSS", None, range(None, None, false, false)),
+            "needs a min or a max",
+        ),
+        (
+            score("EDSS", None, range(Some(f64::NAN), None, false, false)),
+            "finite",
+        ),
+        (
+            score("EDSS", None, range(None, Some(3.0), true, false)),
+            "open bound",
+        ),
+        (
+            score("EDSS", None, range(Some(5.0), Some(4.0), false, false)),
+            "empty",
+        ),
+        (
+            score("EDSS", None, range(Some(4.0), Some(4.0), false, true)),
+            "empty",
+        ),
+        (
+            score("EDSS", None, ScoreTest::Values { values: vec![] }),
+            "no value",
+        ),
+        (
+            score(
+                "EDSS",
+                None,
+                ScoreTest::Values {
+                    values: vec![" ".into()],
+                },
+            ),
+            "1 to 256 bytes",
+        ),
+    ] {
+        let e = with(&|q| q.filters = vec![f.clone()]);
+        assert!(
+            matches!(e, QueryError::BadScore { index: 0, .. }) && e.to_string().contains(why),
+            "{f:?}: {e}"
+        );
+    }
+    assert_eq!(
+        SearchQuery {
+            filters: vec![score(
+                "EDSS",
+                None,
+                range(Some(4.0), Some(4.0), false, false)
+            )],
+            ..Default::default()
+        }
+        .validate(),
+        Ok(())
+    );
     let facet = |field, size| FacetRequest { field, size };
     assert!(matches!(
         with(&|q| q.facets = FacetField::ALL

@@ -72,6 +72,16 @@ pub enum QueryError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A score filter with a bad instrument or variable name, a bad range or bad codes.
+    #[error("filter {index} ({target}): {reason}")]
+    BadScore {
+        /// Filter index.
+        index: usize,
+        /// `score.INSTRUMENT[.VARIABLE]`, cut to 140 characters.
+        target: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// More than [`MAX_FACETS`] facets.
     #[error("{count} facets asked, the limit is {max}")]
     TooManyFacets {
@@ -221,6 +231,7 @@ fn check_filter(index: usize, filter: &Filter) -> Result<(), QueryError> {
                 }
             }
         }
+        Filter::Score(score) => check_score(index, score)?,
         Filter::DateRange { from, to } => {
             if from.is_none() && to.is_none() {
                 return Err(QueryError::BadDateRange {
@@ -235,6 +246,79 @@ fn check_filter(index: usize, filter: &Filter) -> Result<(), QueryError> {
                         reason: "from is after to",
                     });
                 }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A name an instrument or a variable may have: 1 to [`MAX_SCORE_NAME_LEN`] letters, digits,
+/// `-` or `_`.
+fn score_name_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_SCORE_NAME_LEN
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn check_score(index: usize, score: &ScoreFilter) -> Result<(), QueryError> {
+    let bad = |reason| {
+        let mut target = format!("score.{}", score.instrument);
+        if let Some(v) = &score.variable {
+            target.push('.');
+            target.push_str(v);
+        }
+        QueryError::BadScore {
+            index,
+            target: target.chars().take(140).collect(),
+            reason,
+        }
+    };
+    if !score_name_ok(&score.instrument) {
+        return Err(bad(
+            "an instrument is named by 1 to 64 letters, digits, '-' or '_'",
+        ));
+    }
+    if score.variable.as_deref().is_some_and(|v| !score_name_ok(v)) {
+        return Err(bad(
+            "a variable is named by 1 to 64 letters, digits, '-' or '_'",
+        ));
+    }
+    match &score.test {
+        ScoreTest::Any => {}
+        ScoreTest::Range {
+            min,
+            max,
+            min_exclusive,
+            max_exclusive,
+        } => {
+            if min.is_none() && max.is_none() {
+                return Err(bad("a range needs a min or a max (`*` alone: any value)"));
+            }
+            if min.iter().chain(max.iter()).any(|v| !v.is_finite()) {
+                return Err(bad("bounds must be finite numbers"));
+            }
+            if (*min_exclusive && min.is_none()) || (*max_exclusive && max.is_none()) {
+                return Err(bad("an open bound cannot be exclusive"));
+            }
+            if let (Some(lo), Some(hi)) = (min, max) {
+                if lo > hi || (lo == hi && (*min_exclusive || *max_exclusive)) {
+                    return Err(bad("the range is empty (min above max)"));
+                }
+            }
+        }
+        ScoreTest::Values { values } => {
+            if values.is_empty() {
+                return Err(bad("no value"));
+            }
+            if values.len() > MAX_TERM_VALUES {
+                return Err(bad("more than 256 values"));
+            }
+            if values
+                .iter()
+                .any(|v| v.trim().is_empty() || v.len() > MAX_VALUE_LEN)
+            {
+                return Err(bad("a value must be 1 to 256 bytes"));
             }
         }
     }

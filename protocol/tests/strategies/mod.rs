@@ -145,6 +145,33 @@ pub fn filter() -> impl Strategy<Value = Filter> {
             .prop_map(|(field, min, max)| Filter::Range { field, min, max }),
         (option::of(date()), option::of(date()))
             .prop_map(|(from, to)| Filter::DateRange { from, to }),
+        (
+            "[A-Za-z0-9_-]{0,8}",
+            option::of("[A-Za-z0-9_.-]{0,8}"),
+            prop_oneof![
+                Just(ScoreTest::Any),
+                (
+                    option::of(finite()),
+                    option::of(finite()),
+                    any::<bool>(),
+                    any::<bool>()
+                )
+                    .prop_map(|(min, max, min_exclusive, max_exclusive)| {
+                        ScoreTest::Range {
+                            min,
+                            max,
+                            min_exclusive,
+                            max_exclusive,
+                        }
+                    }),
+                vec(text(), 0..4).prop_map(|values| ScoreTest::Values { values }),
+            ]
+        )
+            .prop_map(|(instrument, variable, test)| Filter::Score(ScoreFilter {
+                instrument,
+                variable,
+                test
+            })),
     ]
 }
 

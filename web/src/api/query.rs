@@ -6,7 +6,9 @@
 //! - `filter` (repeatable, all must hold): `field:value`, `field:v1,v2` (any of), `-field:value`
 //!   (none of), `field:"a,b"` (one value containing a comma), `field:[min TO max]` with `*` for an
 //!   open bound (range fields), `exam_date:[2019-01-01 TO 2020-12-31]` or `exam_date:2020-05-01`.
-//!   A range field given one number (`tr:2300`) means exactly that value.
+//!   A range field given one number (`tr:2300`) means exactly that value. Clinical scores:
+//!   `score.EDSS:[4 TO 10]`, `score.EDSS:>4`, `score.MMSE.total:<24`, `score.EDSS:*`,
+//!   `score.EDSS.course:SP,PP` (docs/scores.md).
 //! - `facet` (repeatable): `field` (10 values) or `field:size`.
 //! - `limit` (default 20, at most 1000), `offset` (at most 10000).
 //! - `sort`: `key` or `key:asc|desc` (relevance defaults to desc, other keys to asc).
@@ -115,6 +117,18 @@ pub(super) fn summary(q: &SearchQuery, total: Count) -> String {
                 from.map_or("*".into(), |v| v.to_string()),
                 to.map_or("*".into(), |v| v.to_string())
             ),
+            Filter::Score(s) => match &s.test {
+                protocol::query::ScoreTest::Values { values } => format!(
+                    "score.{}{}({} values)",
+                    s.instrument,
+                    s.variable
+                        .as_deref()
+                        .map(|v| format!(".{v}"))
+                        .unwrap_or_default(),
+                    values.len()
+                ),
+                _ => s.to_string(),
+            },
         })
         .collect();
     if !filters.is_empty() {

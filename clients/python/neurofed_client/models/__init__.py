@@ -10,6 +10,11 @@ from .agreement_body import AgreementBody
 from .agreement_state import AgreementState
 from .agreement_text import AgreementText
 from .approve_request import ApproveRequest
+from .assessment_body import AssessmentBody
+from .assessment_body_values import AssessmentBodyValues
+from .assessment_row import AssessmentRow
+from .assessment_row_values import AssessmentRowValues
+from .assessment_rows import AssessmentRows
 from .audit_page import AuditPage
 from .audit_record import AuditRecord
 from .card_values import CardValues
@@ -41,6 +46,9 @@ from .grant_request import GrantRequest
 from .health import Health
 from .import_dicom_files_body import ImportDicomFilesBody
 from .import_summary_body import ImportSummaryBody
+from .instrument_body import InstrumentBody
+from .instrument_list import InstrumentList
+from .instrument_set import InstrumentSet
 from .login_body import LoginBody
 from .login_request import LoginRequest
 from .me_body import MeBody
@@ -61,6 +69,8 @@ from .request_body import RequestBody
 from .request_list import RequestList
 from .right_body import RightBody
 from .right_list import RightList
+from .scores_body import ScoresBody
+from .scores_report_body import ScoresReportBody
 from .search_body import SearchBody
 from .search_body_facet_other import SearchBodyFacetOther
 from .search_body_facets import SearchBodyFacets
@@ -77,6 +87,7 @@ from .subject_summary import SubjectSummary
 from .suggest_body import SuggestBody
 from .user_body import UserBody
 from .user_list import UserList
+from .variable_body import VariableBody
 
 __all__ = (
     "AcceptRequest",
@@ -89,6 +100,11 @@ __all__ = (
     "AgreementState",
     "AgreementText",
     "ApproveRequest",
+    "AssessmentBody",
+    "AssessmentBodyValues",
+    "AssessmentRow",
+    "AssessmentRowValues",
+    "AssessmentRows",
     "AuditPage",
     "AuditRecord",
     "CardValues",
@@ -118,6 +134,9 @@ __all__ = (
     "Health",
     "ImportDicomFilesBody",
     "ImportSummaryBody",
+    "InstrumentBody",
+    "InstrumentList",
+    "InstrumentSet",
     "LoginBody",
     "LoginRequest",
     "MeBody",
@@ -138,6 +157,8 @@ __all__ = (
     "RequestList",
     "RightBody",
     "RightList",
+    "ScoresBody",
+    "ScoresReportBody",
     "SearchBody",
     "SearchBodyFacetOther",
     "SearchBodyFacets",
@@ -154,4 +175,5 @@ __all__ = (
     "SuggestBody",
     "UserBody",
     "UserList",
+    "VariableBody",
 )
