@@ -3,6 +3,7 @@
 from .accept_request import AcceptRequest
 from .acceptance_body import AcceptanceBody
 from .account_request import AccountRequest
+from .account_request_body import AccountRequestBody
 from .acquisition_detail import AcquisitionDetail
 from .acquisition_detail_protocol import AcquisitionDetailProtocol
 from .acquisition_node import AcquisitionNode
@@ -93,6 +94,7 @@ __all__ = (
     "AcceptRequest",
     "AcceptanceBody",
     "AccountRequest",
+    "AccountRequestBody",
     "AcquisitionDetail",
     "AcquisitionDetailProtocol",
     "AcquisitionNode",

@@ -16,7 +16,8 @@ class ErrorDetail:
     Attributes:
         code (str): Stable machine-readable code: `bad_request`, `invalid_id`, `invalid_query`,
             `unauthenticated`, `forbidden`, `not_found`, `method_not_allowed`, `conflict`,
-            `payload_too_large`, `unsupported_media_type`, `internal`.
+            `payload_too_large`, `request_timeout`, `too_many_requests` (with `Retry-After`),
+            `unsupported_media_type`, `internal`.
         message (str): What went wrong, for people.
     """
 

@@ -6,8 +6,8 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.account_request import AccountRequest
+from ...models.account_request_body import AccountRequestBody
 from ...models.error_body import ErrorBody
-from ...models.request_body import RequestBody
 from ...types import Response
 
 
@@ -32,11 +32,11 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | RequestBody | None:
-    if response.status_code == 201:
-        response_201 = RequestBody.from_dict(response.json())
+) -> AccountRequestBody | ErrorBody | None:
+    if response.status_code == 202:
+        response_202 = AccountRequestBody.from_dict(response.json())
 
-        return response_201
+        return response_202
 
     if response.status_code == 400:
         response_400 = ErrorBody.from_dict(response.json())
@@ -48,10 +48,10 @@ def _parse_response(
 
         return response_404
 
-    if response.status_code == 409:
-        response_409 = ErrorBody.from_dict(response.json())
+    if response.status_code == 429:
+        response_429 = ErrorBody.from_dict(response.json())
 
-        return response_409
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -61,7 +61,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | RequestBody]:
+) -> Response[AccountRequestBody | ErrorBody]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -74,9 +74,11 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: AccountRequest,
-) -> Response[ErrorBody | RequestBody]:
+) -> Response[AccountRequestBody | ErrorBody]:
     """Ask for an account with rights on a study (no authentication): the account is created
-    disabled and enabled when a study administrator approves.
+    disabled and enabled when a study administrator approves. The answer is the same whether
+    or not the name is taken (a taken name makes no request), so that it does not tell which
+    accounts exist; requests are limited per client address and in all (429, `Retry-After`).
 
     Args:
         body (AccountRequest): `POST /account-requests`.
@@ -86,7 +88,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | RequestBody]
+        Response[AccountRequestBody | ErrorBody]
     """
 
     kwargs = _get_kwargs(
@@ -104,9 +106,11 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: AccountRequest,
-) -> ErrorBody | RequestBody | None:
+) -> AccountRequestBody | ErrorBody | None:
     """Ask for an account with rights on a study (no authentication): the account is created
-    disabled and enabled when a study administrator approves.
+    disabled and enabled when a study administrator approves. The answer is the same whether
+    or not the name is taken (a taken name makes no request), so that it does not tell which
+    accounts exist; requests are limited per client address and in all (429, `Retry-After`).
 
     Args:
         body (AccountRequest): `POST /account-requests`.
@@ -116,7 +120,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | RequestBody
+        AccountRequestBody | ErrorBody
     """
 
     return sync_detailed(
@@ -129,9 +133,11 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: AccountRequest,
-) -> Response[ErrorBody | RequestBody]:
+) -> Response[AccountRequestBody | ErrorBody]:
     """Ask for an account with rights on a study (no authentication): the account is created
-    disabled and enabled when a study administrator approves.
+    disabled and enabled when a study administrator approves. The answer is the same whether
+    or not the name is taken (a taken name makes no request), so that it does not tell which
+    accounts exist; requests are limited per client address and in all (429, `Retry-After`).
 
     Args:
         body (AccountRequest): `POST /account-requests`.
@@ -141,7 +147,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | RequestBody]
+        Response[AccountRequestBody | ErrorBody]
     """
 
     kwargs = _get_kwargs(
@@ -157,9 +163,11 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: AccountRequest,
-) -> ErrorBody | RequestBody | None:
+) -> AccountRequestBody | ErrorBody | None:
     """Ask for an account with rights on a study (no authentication): the account is created
-    disabled and enabled when a study administrator approves.
+    disabled and enabled when a study administrator approves. The answer is the same whether
+    or not the name is taken (a taken name makes no request), so that it does not tell which
+    accounts exist; requests are limited per client address and in all (429, `Retry-After`).
 
     Args:
         body (AccountRequest): `POST /account-requests`.
@@ -169,7 +177,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | RequestBody
+        AccountRequestBody | ErrorBody
     """
 
     return (

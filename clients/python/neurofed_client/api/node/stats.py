@@ -33,6 +33,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = ErrorBody.from_dict(response.json())
+
+        return response_403
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -54,7 +59,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[ErrorBody | StatsBody]:
-    """Node-wide counts (aggregates only, for every authenticated account).
+    """Node-wide counts, for administrators only: they count private studies and the accounts
+    (other accounts see what their rights allow through `/search` and `/studies`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -77,7 +83,8 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
 ) -> ErrorBody | StatsBody | None:
-    """Node-wide counts (aggregates only, for every authenticated account).
+    """Node-wide counts, for administrators only: they count private studies and the accounts
+    (other accounts see what their rights allow through `/search` and `/studies`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -96,7 +103,8 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[ErrorBody | StatsBody]:
-    """Node-wide counts (aggregates only, for every authenticated account).
+    """Node-wide counts, for administrators only: they count private studies and the accounts
+    (other accounts see what their rights allow through `/search` and `/studies`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -117,7 +125,8 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
 ) -> ErrorBody | StatsBody | None:
-    """Node-wide counts (aggregates only, for every authenticated account).
+    """Node-wide counts, for administrators only: they count private studies and the accounts
+    (other accounts see what their rights allow through `/search` and `/studies`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
