@@ -121,7 +121,7 @@ fn a_served_coordinator_keeps_a_consortium_joined_without_lists_working() {
         "--list-every",
         "2s",
         "--list-valid",
-        "6s",
+        "10s",
         "--coordinator-check",
         "1s",
     ];
