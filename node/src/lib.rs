@@ -76,8 +76,8 @@ pub use ingest::{
 
 // Clinical scores.
 pub use scores::{
-    parse_table, write_csv, Assessment, Instrument, ScoreError, ScoreValue, Table, TableError,
-    Variable, VariableKind,
+    is_xlsx, parse_table, read_xlsx, write_csv, write_xlsx, Assessment, Instrument, ScoreError,
+    ScoreValue, Table, TableError, Variable, VariableKind,
 };
 
 // Search.

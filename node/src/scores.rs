@@ -13,9 +13,12 @@
 //!
 //! - [`instrument`]: definitions, parsing from TOML, value checks.
 //! - [`table`]: delimited text (CSV, semicolon or tab separated) into rows, and rows back out.
+//! - [`xlsx`]: the first sheet of an XLSX workbook as a table, and a table as a workbook.
 
 mod instrument;
 mod table;
+mod xlsx;
 
 pub use instrument::{Assessment, Instrument, ScoreError, ScoreValue, Variable, VariableKind};
 pub use table::{parse_table, write_csv, Table, TableError};
+pub use xlsx::{is_xlsx, read_xlsx, write_xlsx};

@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context};
-use node::{parse_table, write_atomic, write_csv, Home, Instrument, Node, VariableKind};
+use node::{
+    is_xlsx, parse_table, read_xlsx, write_atomic, write_csv, write_xlsx, Home, Instrument, Node,
+    Table, VariableKind,
+};
 use serde_json::json;
 
 use crate::out::json as print_json;
@@ -39,7 +42,7 @@ pub enum ScoresCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Write a study's scores of one instrument as CSV (one row per assessment).
+    /// Write a study's scores of one instrument as CSV or XLSX (one row per assessment).
     Export {
         /// The study.
         #[arg(long)]
@@ -47,9 +50,12 @@ pub enum ScoresCmd {
         /// The instrument's acronym.
         #[arg(long)]
         instrument: String,
-        /// Output file (default: standard output).
+        /// Output file (default: standard output, CSV only).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// `csv` or `xlsx` (default: from the output file's extension, else csv).
+        #[arg(long, value_parser = ["csv", "xlsx"])]
+        format: Option<String>,
     },
 }
 
@@ -72,7 +78,14 @@ pub enum InstrumentCmd {
     },
 }
 
+/// A small text file (an instrument's TOML), read whole.
 fn read_small(file: &Path) -> anyhow::Result<String> {
+    let bytes = read_bounded(file)?;
+    String::from_utf8(bytes).map_err(|_| anyhow!("{}: not UTF-8 text", file.display()))
+}
+
+/// A file of at most [`MAX_TABLE_BYTES`].
+fn read_bounded(file: &Path) -> anyhow::Result<Vec<u8>> {
     let meta = std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?;
     if meta.len() > MAX_TABLE_BYTES {
         bail!(
@@ -82,19 +95,22 @@ fn read_small(file: &Path) -> anyhow::Result<String> {
             MAX_TABLE_BYTES >> 20
         );
     }
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    if bytes.starts_with(b"PK\x03\x04") {
-        bail!(
-            "{}: this is a zip (an XLSX workbook?): save the sheet as CSV and import that",
-            file.display()
-        );
+    std::fs::read(file).with_context(|| format!("reading {}", file.display()))
+}
+
+/// A score table from `file`: an XLSX workbook's first sheet, or CSV text (UTF-8).
+fn read_table(file: &Path) -> anyhow::Result<Table> {
+    let bytes = read_bounded(file)?;
+    if is_xlsx(&bytes) {
+        return read_xlsx(&bytes).map_err(|e| anyhow!("{}: {e}", file.display()));
     }
-    String::from_utf8(bytes).map_err(|_| {
+    let text = String::from_utf8(bytes).map_err(|_| {
         anyhow!(
-            "{}: not UTF-8 text: save it as CSV UTF-8 from the spreadsheet",
+            "{}: not UTF-8 text: save it as CSV UTF-8 (or XLSX) from the spreadsheet",
             file.display()
         )
-    })
+    })?;
+    parse_table(&text).map_err(|e| anyhow!("{}: {e}", file.display()))
 }
 
 fn kind_text(k: &VariableKind) -> String {
@@ -173,8 +189,7 @@ pub fn run(home: &Home, cmd: ScoresCmd) -> anyhow::Result<ExitCode> {
         } => {
             let study = node.catalog.require_study(&study)?;
             let instrument = node.catalog.require_instrument(&instrument)?;
-            let text = read_small(&file)?;
-            let table = parse_table(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+            let table = read_table(&file)?;
             let rows = node
                 .catalog
                 .rows_to_assessments(study.id, &instrument, &table)?
@@ -210,10 +225,38 @@ pub fn run(home: &Home, cmd: ScoresCmd) -> anyhow::Result<ExitCode> {
             study,
             instrument,
             out,
+            format,
         } => {
             let study = node.catalog.require_study(&study)?;
             let instrument = node.catalog.require_instrument(&instrument)?;
             let (header, rows) = node.catalog.assessments_table(study.id, &instrument)?;
+            let xlsx = match format.as_deref() {
+                Some(f) => f == "xlsx",
+                None => out
+                    .as_ref()
+                    .and_then(|p| p.extension())
+                    .is_some_and(|e| e.eq_ignore_ascii_case("xlsx")),
+            };
+            if xlsx {
+                let Some(path) = out else {
+                    bail!("an XLSX export needs --out FILE.xlsx");
+                };
+                // Numbers as numbers, choices and ids as text.
+                let numeric: Vec<bool> = header
+                    .iter()
+                    .map(|h| {
+                        instrument.variables.iter().any(|v| {
+                            v.name.eq_ignore_ascii_case(h)
+                                && !matches!(v.kind, VariableKind::Choice { .. })
+                        })
+                    })
+                    .collect();
+                let bytes = write_xlsx(&instrument.acronym, &header, &rows, &numeric)?;
+                write_atomic(&path, &bytes)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("{} rows written to {}", rows.len(), path.display());
+                return Ok(ExitCode::SUCCESS);
+            }
             let csv = write_csv(&header, &rows);
             match out {
                 Some(path) => {

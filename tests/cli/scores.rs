@@ -209,3 +209,130 @@ fn scores_round_trip_through_csv_and_bad_values_are_refused_with_their_line() {
         "{audit}"
     );
 }
+
+/// XLSX both ways: scores exported as a workbook that a real reader (openpyxl) sees with numbers
+/// as numbers and the same rows as the CSV export, and the workbook imported back as a no-op.
+#[test]
+fn scores_round_trip_through_xlsx_as_openpyxl_reads_it() {
+    testkit::need_tool!("python3", ["-c", "import openpyxl"]);
+    let (dir, home) = new_home("Scores center");
+    let corpus = dir.path().join("corpus");
+    ok(neurofed(&home)
+        .args(["sample", "--subjects", "2", "--small", "--out"])
+        .arg(&corpus));
+    ok(neurofed(&home)
+        .args(["import", "--create", "--study", "MS"])
+        .arg(&corpus));
+    let ls = json(neurofed(&home).arg("ls"));
+    let sessions: BTreeSet<(String, String)> = ls
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["subject"].as_str().unwrap().to_string(),
+                r["examination_date"].as_str().unwrap().replace('-', ""),
+            )
+        })
+        .collect();
+    let sessions: Vec<_> = sessions.into_iter().take(2).collect();
+    let def = dir.path().join("edss.toml");
+    std::fs::write(&def, EDSS).unwrap();
+    ok(neurofed(&home)
+        .args(["scores", "instrument", "add"])
+        .arg(&def));
+    let csv = dir.path().join("edss.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "participant_id,session,EDSS,course\nsub-{},ses-{},3.5,RR\nsub-{},ses-{},6,SP\n",
+            sessions[0].0, sessions[0].1, sessions[1].0, sessions[1].1
+        ),
+    )
+    .unwrap();
+    ok(neurofed(&home)
+        .args(["scores", "import", "--study", "MS", "--instrument", "EDSS"])
+        .arg(&csv));
+    let exported =
+        ok(neurofed(&home).args(["scores", "export", "--study", "MS", "--instrument", "EDSS"]));
+    let book = dir.path().join("edss.xlsx");
+    ok(neurofed(&home)
+        .args([
+            "scores",
+            "export",
+            "--study",
+            "MS",
+            "--instrument",
+            "EDSS",
+            "--out",
+        ])
+        .arg(&book));
+    // openpyxl's view: each cell as type:value, numbers printed like the CSV prints them.
+    let script = r#"
+import sys, openpyxl
+ws = openpyxl.load_workbook(sys.argv[1]).worksheets[0]
+for row in ws.iter_rows(values_only=True):
+    cells = []
+    for v in row:
+        if v is None:
+            cells.append("")
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            cells.append("n:" + (str(int(v)) if float(v).is_integer() else repr(float(v))))
+        else:
+            cells.append("s:" + str(v))
+    print(",".join(cells))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&book)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen = String::from_utf8(out.stdout).unwrap();
+    let strip = |l: &str| -> String {
+        l.split(',')
+            .map(|c| c.split_once(':').map_or(c, |(_, v)| v))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let seen_rows: Vec<String> = seen.lines().map(strip).collect();
+    let csv_rows: Vec<String> = exported.lines().map(str::to_string).collect();
+    assert_eq!(seen_rows, csv_rows, "openpyxl:\n{seen}\nCSV:\n{exported}");
+    assert!(
+        seen.contains("n:3.5") && seen.contains("n:6"),
+        "numbers as numbers: {seen}"
+    );
+    assert!(
+        seen.contains("s:RR") && seen.contains("s:sub-"),
+        "codes and ids as text: {seen}"
+    );
+    // The workbook imports back as it is.
+    let again = json(
+        neurofed(&home)
+            .args(["scores", "import", "--study", "MS", "--instrument", "EDSS"])
+            .arg(&book),
+    );
+    assert_eq!(
+        (again["added"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(2)),
+        "{again}"
+    );
+    // Not a workbook: refused with a reason, nothing recorded.
+    let bad = dir.path().join("bad.xlsx");
+    std::fs::write(&bad, b"PK\x03\x04not really a zip").unwrap();
+    let o = neurofed(&home)
+        .args(["scores", "import", "--study", "MS", "--instrument", "EDSS"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("XLSX"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

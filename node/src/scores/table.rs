@@ -30,6 +30,9 @@ pub enum TableError {
         /// Cells in the header.
         expected: usize,
     },
+    /// An XLSX workbook that cannot be read as a table (or written).
+    #[error("{0}")]
+    Workbook(String),
 }
 
 /// The delimiter of a header line: the most frequent of `,` `;` and tab outside quotes.
