@@ -585,14 +585,17 @@ async fn a_peer_over_the_stream_cap_is_refused_while_a_normal_fetch_works() -> T
     for _ in 0..10 {
         let mut s = hostile.open().await?;
         // Half a frame's length: the stream is negotiated and the server waits for the rest.
-        s.write_all(&[0, 0]).await?;
-        s.flush().await?;
+        // A stream the server already refused and closed may refuse the write: its answer is
+        // read below all the same.
+        let _ = s.write_all(&[0, 0]).await;
+        let _ = s.flush().await;
         opened.push(s);
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Room for a loaded machine: refusals are immediate, held streams idle for 5 s.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     for mut s in opened {
         let mut len = [0u8; 4];
-        match tokio::time::timeout(Duration::from_millis(200), s.read_exact(&mut len)).await {
+        match tokio::time::timeout(Duration::from_millis(500), s.read_exact(&mut len)).await {
             Ok(r) => {
                 r.expect("a refused stream says why");
                 let mut frame = vec![0u8; u32::from_be_bytes(len) as usize];
