@@ -596,8 +596,11 @@ async fn a_peer_over_the_stream_cap_is_refused_while_a_normal_fetch_works() -> T
     for mut s in opened {
         let mut len = [0u8; 4];
         match tokio::time::timeout(Duration::from_millis(500), s.read_exact(&mut len)).await {
-            Ok(r) => {
-                r.expect("a refused stream says why");
+            // Refused: the server answers `overloaded` and closes the stream. When our write
+            // reaches it after the close, the stream is reset and the answer may be lost with
+            // it: a stream closed at once is refused as well.
+            Ok(Err(_)) => refused += 1,
+            Ok(Ok(_)) => {
                 let mut frame = vec![0u8; u32::from_be_bytes(len) as usize];
                 s.read_exact(&mut frame).await?;
                 match wire::decode_response(&frame)? {
