@@ -84,6 +84,14 @@ fn read(path: &std::path::Path) -> Result<Option<Vec<u8>>, CoordinatorError> {
     }
 }
 
+fn read_signed<T: protocol::signed::SignedBody>(
+    path: &std::path::Path,
+) -> Result<Option<Signed<T>>, CoordinatorError> {
+    read(path)?
+        .map(|b| Signed::<T>::from_bytes(&b).map_err(|e| state(path, e)))
+        .transpose()
+}
+
 fn write(path: &std::path::Path, bytes: &[u8]) -> Result<(), CoordinatorError> {
     node::write_atomic(path, bytes).map_err(|e| state(path, e))
 }
@@ -249,16 +257,7 @@ impl Coordinator {
     pub fn roster(&self, now: UnixTime) -> Result<Signed<Roster>, CoordinatorError> {
         let members = self.members()?;
         let last = self.home.coordinated_roster_path(&self.slug);
-        let serial = match read(&last)? {
-            Some(b) => {
-                Signed::<Roster>::from_bytes(&b)
-                    .map_err(|e| state(&last, e))?
-                    .body()
-                    .serial
-                    + 1
-            }
-            None => 1,
-        };
+        let serial = self.last_roster()?.map_or(1, |r| r.body().serial + 1);
         let signed = Signed::sign(
             Roster::new(self.key.public(), serial, now, members),
             self.key.secret(),
@@ -269,18 +268,12 @@ impl Coordinator {
 
     /// The last revocation list issued (`create` issues the first).
     pub fn last_revocations(&self) -> Result<Option<Signed<RevocationList>>, CoordinatorError> {
-        let last = self.home.coordinated_revocations_path(&self.slug);
-        read(&last)?
-            .map(|b| Signed::<RevocationList>::from_bytes(&b).map_err(|e| state(&last, e)))
-            .transpose()
+        read_signed(&self.home.coordinated_revocations_path(&self.slug))
     }
 
     /// The last roster issued, if any.
     pub fn last_roster(&self) -> Result<Option<Signed<Roster>>, CoordinatorError> {
-        let last = self.home.coordinated_roster_path(&self.slug);
-        read(&last)?
-            .map(|b| Signed::<Roster>::from_bytes(&b).map_err(|e| state(&last, e)))
-            .transpose()
+        read_signed(&self.home.coordinated_roster_path(&self.slug))
     }
 
     /// Whether the members admitted differ from the last roster's (a roster is due).
@@ -303,11 +296,8 @@ impl Coordinator {
         window: u64,
     ) -> Result<Signed<RevocationList>, CoordinatorError> {
         let last = self.home.coordinated_revocations_path(&self.slug);
-        let (serial, mut revoked) = match read(&last)? {
-            Some(b) => {
-                let l = Signed::<RevocationList>::from_bytes(&b).map_err(|e| state(&last, e))?;
-                (l.body().serial + 1, l.body().revoked.clone())
-            }
+        let (serial, mut revoked) = match self.last_revocations()? {
+            Some(l) => (l.body().serial + 1, l.body().revoked.clone()),
             None => (1, BTreeSet::new()),
         };
         revoked.extend(revoke);

@@ -154,14 +154,7 @@ async fn association(
             "unknown caller {calling}"
         )));
     };
-    let contexts: Vec<(u8, String, String)> = assoc
-        .presentation_contexts()
-        .iter()
-        .map(|p| {
-            let trim = |s: &str| s.trim_end_matches(['\0', ' ']).to_string();
-            (p.id, trim(&p.abstract_syntax), trim(&p.transfer_syntax))
-        })
-        .collect();
+    let contexts = accepted_contexts(assoc.presentation_contexts());
     let spool = tempfile::Builder::new()
         .prefix("neurofed-dimse-")
         .tempdir_in(&st.config.upload_dir)?;
@@ -275,16 +268,7 @@ async fn association(
                                 let (st2, study) = (st.clone(), caller.study.clone());
                                 let class = cmd.affected_class.clone();
                                 let answers = tokio::task::spawn_blocking(move || {
-                                    let rows = st2
-                                        .node
-                                        .catalog
-                                        .dataset_rows()
-                                        .map_err(|e| find::FindError(e.to_string()))?
-                                        .into_iter()
-                                        .filter(|r| {
-                                            r.study.name == study || r.study.id.to_string() == study
-                                        })
-                                        .collect();
+                                    let rows = find::study_rows(&st2, &study)?;
                                     find::answer(&st2, rows, &class, &identifier, &ts)
                                 })
                                 .await
@@ -417,35 +401,54 @@ async fn association(
     outcome.map(|()| n)
 }
 
-async fn send_command<S>(
-    assoc: &mut dicom_ul::association::AsyncServerAssociation<S>,
+/// The accepted presentation contexts: (id, abstract syntax, transfer syntax), UIDs without
+/// their padding.
+fn accepted_contexts(
+    negotiated: &[dicom_ul::pdu::PresentationContextNegotiated],
+) -> Vec<(u8, String, String)> {
+    let trim = |s: &str| s.trim_end_matches(['\0', ' ']).to_string();
+    negotiated
+        .iter()
+        .filter(|p| p.reason == dicom_ul::pdu::PresentationContextResultReason::Acceptance)
+        .map(|p| (p.id, trim(&p.abstract_syntax), trim(&p.transfer_syntax)))
+        .collect()
+}
+
+/// One command set on presentation context `context`.
+async fn send_command<S, A>(
+    assoc: &mut A,
     context: u8,
     bytes: Vec<u8>,
 ) -> Result<(), AssociationError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+    A: dicom_ul::association::AsyncAssociation<S> + Send,
 {
-    assoc
-        .send(&Pdu::PData {
+    dicom_ul::association::AsyncAssociation::send(
+        assoc,
+        &Pdu::PData {
             data: vec![PDataValue {
                 presentation_context_id: context,
                 value_type: PDataValueType::Command,
                 is_last: true,
                 data: bytes,
             }],
-        })
-        .await?;
+        },
+    )
+    .await?;
     Ok(())
 }
 
-async fn send_data<S>(
-    assoc: &mut dicom_ul::association::AsyncServerAssociation<S>,
+/// A data set on `context`, in PDVs of at most `max` bytes.
+async fn send_data<S, A>(
+    assoc: &mut A,
     context: u8,
     bytes: Vec<u8>,
     max: usize,
 ) -> Result<(), AssociationError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+    A: dicom_ul::association::AsyncAssociation<S> + Send,
 {
     let chunks: Vec<&[u8]> = if bytes.is_empty() {
         vec![&[]]
@@ -454,16 +457,18 @@ where
     };
     let n = chunks.len();
     for (i, c) in chunks.into_iter().enumerate() {
-        assoc
-            .send(&Pdu::PData {
+        dicom_ul::association::AsyncAssociation::send(
+            assoc,
+            &Pdu::PData {
                 data: vec![PDataValue {
                     presentation_context_id: context,
                     value_type: PDataValueType::Data,
                     is_last: i + 1 == n,
                     data: c.to_vec(),
                 }],
-            })
-            .await?;
+            },
+        )
+        .await?;
     }
     Ok(())
 }

@@ -25,6 +25,18 @@ const PATIENT_ATTRS: &[&str] = &["PatientName", "PatientID", "PatientBirthDate",
 #[derive(Debug)]
 pub(super) struct FindError(pub String);
 
+/// The datasets of `study` (its name or id): all a caller configured for it may find and move.
+pub(super) fn study_rows(st: &AppState, study: &str) -> Result<Vec<DatasetRow>, FindError> {
+    Ok(st
+        .node
+        .catalog
+        .dataset_rows()
+        .map_err(|e| FindError(e.to_string()))?
+        .into_iter()
+        .filter(|r| r.study.name == study || r.study.id.to_string() == study)
+        .collect())
+}
+
 /// An identifier's keys (tag, value) and its QueryRetrieveLevel.
 type Keys = (Vec<(u32, String)>, Option<String>);
 
@@ -90,11 +102,17 @@ pub(super) fn instances(
             .map(|(_, v)| v.strings().join("\\"))
             .unwrap_or_default()
     };
-    let wanted: std::collections::BTreeSet<(String, String)> = items
+    // (series, instance) -> SOP class.
+    let wanted: BTreeMap<(String, String), String> = items
         .iter()
-        .map(|i| (text(i, 0x0020_000E), text(i, 0x0008_0018)))
+        .map(|i| {
+            (
+                (text(i, 0x0020_000E), text(i, 0x0008_0018)),
+                text(i, 0x0008_0016),
+            )
+        })
         .collect();
-    let series: std::collections::BTreeSet<&String> = wanted.iter().map(|(s, _)| s).collect();
+    let series: std::collections::BTreeSet<&String> = wanted.keys().map(|(s, _)| s).collect();
     let mut out = Vec::new();
     for r in rows
         .iter()
@@ -102,13 +120,9 @@ pub(super) fn instances(
     {
         let m = crate::dicomweb::manifest(st, r).map_err(|e| FindError(e.to_string()))?;
         for e in m.instances {
-            if wanted.contains(&(r.acquisition.series_uid.clone(), e.sop_instance_uid.clone())) {
-                let class = items
-                    .iter()
-                    .find(|i| text(i, 0x0008_0018) == e.sop_instance_uid)
-                    .map(|i| text(i, 0x0008_0016))
-                    .unwrap_or_default();
-                out.push((class, e.sop_instance_uid, e.content));
+            let key = (r.acquisition.series_uid.clone(), e.sop_instance_uid);
+            if let Some(class) = wanted.get(&key) {
+                out.push((class.clone(), key.1, e.content));
             }
         }
     }

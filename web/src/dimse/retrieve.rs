@@ -7,13 +7,13 @@ use std::collections::BTreeSet;
 use std::io::Read as _;
 use std::time::Duration;
 
-use dicom_ul::pdu::{PDataValue, PDataValueType, PresentationContextResultReason};
+use dicom_ul::pdu::PDataValueType;
 use dicom_ul::{ClientAssociationOptions, Pdu};
 use node::DicomConfig;
 
 use super::{
-    find, ui_element, us_element, with_group_length, Command, C_STORE_RQ, MOVE_DESTINATION_UNKNOWN,
-    SUBOPERATIONS_FAILED, SUCCESS,
+    accepted_contexts, find, send_command, send_data, ui_element, us_element, with_group_length,
+    Command, C_STORE_RQ, MOVE_DESTINATION_UNKNOWN, SUBOPERATIONS_FAILED, SUCCESS,
 };
 use crate::AppState;
 
@@ -61,14 +61,7 @@ pub(super) async fn move_to(
         ts.to_string(),
     );
     let found = tokio::task::spawn_blocking(move || {
-        let rows = st2
-            .node
-            .catalog
-            .dataset_rows()
-            .map_err(|e| find::FindError(e.to_string()))?
-            .into_iter()
-            .filter(|r| r.study.name == study || r.study.id.to_string() == study)
-            .collect();
+        let rows = find::study_rows(&st2, &study)?;
         let ids = find::instances(&st2, rows, &class, &identifier, &ts)?;
         // Each blob's SOP class and transfer syntax, for the presentation contexts.
         let mut out = Vec::new();
@@ -148,15 +141,7 @@ async fn send_all(
         .await
         .map_err(|_| "the destination did not answer".to_string())?
         .map_err(|e| format!("association with the destination: {e}"))?;
-    let accepted: Vec<(u8, String, String)> = assoc
-        .presentation_contexts()
-        .iter()
-        .filter(|p| p.reason == PresentationContextResultReason::Acceptance)
-        .map(|p| {
-            let trim = |s: &str| s.trim_end_matches(['\0', ' ']).to_string();
-            (p.id, trim(&p.abstract_syntax), trim(&p.transfer_syntax))
-        })
-        .collect();
+    let accepted = accepted_contexts(assoc.presentation_contexts());
     let max = (assoc.acceptor_max_pdu_length().max(1024) as usize).saturating_sub(64);
     let (mut done, mut failed) = (0u16, 0u16);
     for (i, (class, ts, instance, content)) in instances.iter().enumerate() {
@@ -198,36 +183,12 @@ async fn send_all(
         e.extend_from_slice(&(ae.len() as u32).to_le_bytes());
         e.extend_from_slice(&ae);
         us_element(&mut e, 0x1031, cmd.message_id);
-        assoc
-            .send(&Pdu::PData {
-                data: vec![PDataValue {
-                    presentation_context_id: pc,
-                    value_type: PDataValueType::Command,
-                    is_last: true,
-                    data: with_group_length(e),
-                }],
-            })
+        send_command(&mut assoc, pc, with_group_length(e))
             .await
             .map_err(|e| e.to_string())?;
-        let chunks: Vec<&[u8]> = if data.is_empty() {
-            vec![&[]]
-        } else {
-            data.chunks(max.max(256)).collect()
-        };
-        let n = chunks.len();
-        for (k, c) in chunks.into_iter().enumerate() {
-            assoc
-                .send(&Pdu::PData {
-                    data: vec![PDataValue {
-                        presentation_context_id: pc,
-                        value_type: PDataValueType::Data,
-                        is_last: k + 1 == n,
-                        data: c.to_vec(),
-                    }],
-                })
-                .await
-                .map_err(|e| e.to_string())?;
-        }
+        send_data(&mut assoc, pc, data, max)
+            .await
+            .map_err(|e| e.to_string())?;
         // The C-STORE-RSP.
         let mut rsp = Vec::new();
         loop {
