@@ -57,3 +57,10 @@ pub use nifti::{
     convert_series, series_geometry, Converted, NiftiOptions, NotConverted, SeriesGeometry,
     SeriesKind,
 };
+
+// Reading NIfTI / Analyze back, and slices of it for display.
+pub use nifti::{
+    display_range, read_nifti, read_nifti_header, read_nifti_pair, render_slice, slice_count,
+    AffineSource, GraySlice, NiftiFormat, NiftiHeader, NiftiReadError, NiftiVolume, Plane, Volumes,
+    MAX_VOXELS,
+};

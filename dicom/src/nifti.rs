@@ -33,6 +33,8 @@ mod mosaic;
 mod pixels;
 mod series;
 mod sidecar;
+mod slice;
+mod volume;
 
 use std::io::Write;
 
@@ -40,6 +42,12 @@ use dicom_object::DefaultDicomObject;
 use serde::Serialize;
 
 use pixels::Output;
+
+pub use slice::{display_range, render_slice, slice_count, GraySlice, Plane};
+pub use volume::{
+    read_nifti, read_nifti_header, read_nifti_pair, AffineSource, NiftiFormat, NiftiHeader,
+    NiftiReadError, NiftiVolume, Volumes, MAX_VOXELS,
+};
 
 /// How to write the NIfTI file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -914,3 +914,58 @@ mod no_panic {
         }
     }
 }
+
+#[test]
+fn a_written_file_reads_back_with_its_voxels_affine_and_orientation() {
+    let objs: Vec<_> = (0..5)
+        .map(|k| classic(&Slice::axial(k as f64 * 2.0, k + 1, 2 * k as u16)))
+        .collect();
+    let refs: Vec<&DefaultDicomObject> = objs.iter().collect();
+    let plain = convert_series(&refs, &nii_opts()).unwrap();
+    let gz = convert_series(&refs, &NiftiOptions::default()).unwrap();
+    for c in [&plain, &gz] {
+        let v = read_nifti(&c.bytes, Volumes::All).unwrap();
+        assert_eq!(v.header.format, NiftiFormat::Nifti1);
+        assert_eq!(v.header.dims, vec![4, 3, 5]);
+        assert_eq!(v.header.affine_source, AffineSource::Sform);
+        let a = c.geometry.affine.unwrap();
+        for (ours, want) in v.header.affine.iter().flatten().zip(a.iter().flatten()) {
+            assert!((ours - want).abs() < 1e-4);
+        }
+        let raw = u16s(&parse(&plain.bytes).data);
+        assert_eq!(
+            v.data,
+            raw.iter().map(|&x| f32::from(x)).collect::<Vec<_>>()
+        );
+        assert_eq!(slice_count(&v, Plane::Axial), 5);
+        assert_eq!(slice_count(&v, Plane::Sagittal), 4);
+        assert_eq!(slice_count(&v, Plane::Coronal), 3);
+        // LAS: voxel i runs to the patient's left, so the right-most display column (patient
+        // right on the right) is i = 0 and the top row (anterior) is j = 2.
+        for k in 0..5 {
+            let s = render_slice(&v, Plane::Axial, Some(k), (0.0, 1000.0), 512).unwrap();
+            // 4 x 1.5 mm by 3 x 2 mm: square pixels of 1.5 mm make it 4 x 4.
+            assert_eq!((s.width, s.height), (4, 4));
+            let at = |i: usize, j: usize| v.data[i + 4 * j + 12 * k];
+            let g = |val: f32| (val / 1000.0 * 255.0) as u8;
+            assert_eq!(s.pixels[0], g(at(3, 2)), "top left of slice {k}");
+            assert_eq!(s.pixels[3], g(at(0, 2)), "top right of slice {k}");
+            assert_eq!(s.pixels[15], g(at(0, 0)), "bottom right of slice {k}");
+        }
+        assert!(render_slice(&v, Plane::Axial, Some(5), (0.0, 1.0), 512).is_err());
+        // Only the first volume when asked.
+        let first = read_nifti(&c.bytes, Volumes::First).unwrap();
+        assert_eq!(first.data.len(), 60);
+    }
+    // Truncated and garbage input: errors, not panics.
+    for cut in [0, 10, 347, 351, 400, plain.bytes.len() - 1] {
+        assert!(
+            read_nifti(&plain.bytes[..cut], Volumes::All).is_err(),
+            "cut {cut}"
+        );
+    }
+    assert!(read_nifti(&gz.bytes[..gz.bytes.len() / 2], Volumes::All).is_err());
+    let mut bad = plain.bytes.clone();
+    bad[40..42].copy_from_slice(&9i16.to_le_bytes());
+    assert!(read_nifti(&bad, Volumes::All).is_err());
+}
