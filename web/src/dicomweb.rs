@@ -35,6 +35,8 @@ use attrs::StudyView;
 pub(crate) use attrs::{find as find_attr, Item, Level, Val, ATTRS};
 pub(crate) use matching::Search;
 pub(crate) use qido::{find as find_items, Within};
+pub(crate) use render::{encode_png, png as render_png};
+pub(crate) use wado::read_instance;
 
 /// Where DICOMweb is served.
 pub(crate) const BASE: &str = "/dicom-web";

@@ -41,6 +41,7 @@ mod dicomweb;
 mod dimse;
 mod error;
 mod openapi;
+mod preview;
 mod router;
 mod server;
 mod state;

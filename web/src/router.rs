@@ -192,6 +192,10 @@ pub fn app(state: AppState) -> Router {
     routes()
         .router
         .nest(crate::dicomweb::BASE, crate::dicomweb::router())
+        .route(
+            "/datasets/{id}/preview.png",
+            axum::routing::get(crate::preview::preview),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_SMALL_JSON_BYTES))

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::fixture::{self, get, json, shared, Small};
 
 /// (user, study, may see, may download, reason word when refused)
-fn matrix() -> Vec<(
+pub(crate) fn matrix() -> Vec<(
     &'static str,
     protocol::id::StudyId,
     bool,

@@ -15,6 +15,7 @@ mod fixture;
 mod ids;
 mod import;
 mod openapi;
+mod preview;
 mod scores;
 mod search;
 mod server;
