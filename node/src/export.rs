@@ -1,4 +1,5 @@
-//! Export of stored datasets to a folder: `neurofed export` (local datasets, DICOM or NIfTI)
+//! Export of stored datasets to a folder: `neurofed export` (local datasets: DICOM, NIfTI, or a
+//! BIDS dataset, [`bids`])
 //! and the export of a fetched dataset. Where each file goes is decided by [`layout`] (the one
 //! layout, which the HTTP download uses too); this module writes the files.
 //!
@@ -6,6 +7,7 @@
 //! written under a temporary name and renamed; the whole export is synced once at the end. A
 //! blob whose bytes no longer match its id stops the export ([`ExportError::Corrupt`]).
 
+mod bids;
 mod layout;
 
 use std::fs;
@@ -15,6 +17,7 @@ use std::path::{Path, PathBuf};
 use protocol::ContentId;
 use serde::Serialize;
 
+pub use bids::{export_bids, BIDS_VERSION};
 pub use layout::{layout, sanitize, ExportEntry, ExportFormat};
 
 use crate::catalog::{CatalogError, DatasetRow};
@@ -87,13 +90,19 @@ pub enum ExportError {
     /// The named study does not exist.
     #[error("no study named {0:?}")]
     NoSuchStudy(String),
+    /// What a BIDS export cannot do (several studies at once, a broken sidecar).
+    #[error("BIDS export: {0}")]
+    Bids(String),
     /// The fetched dataset is not recorded, or its manifest is unreadable.
     #[error(transparent)]
     Fetched(#[from] FetchedError),
 }
 
 /// The datasets an export covers (all, or one study's), by study, subject, date, series.
-fn selected_rows(node: &Node, filter: &ExportFilter) -> Result<Vec<DatasetRow>, ExportError> {
+pub(super) fn selected_rows(
+    node: &Node,
+    filter: &ExportFilter,
+) -> Result<Vec<DatasetRow>, ExportError> {
     if let Some(name) = &filter.study {
         if node.catalog.study_by_name(name)?.is_none() {
             return Err(ExportError::NoSuchStudy(name.clone()));
@@ -198,7 +207,10 @@ impl Fetched<'_> {
     }
 }
 
-fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> ExportError + 'a {
+pub(super) fn io_err<'a>(
+    op: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> ExportError + 'a {
     move |source| ExportError::Io {
         op,
         path: path.to_path_buf(),
@@ -207,7 +219,7 @@ fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
 }
 
 /// Write every entry under `out`, then make it all durable.
-fn write_all(
+pub(super) fn write_all(
     store: &BlobStore,
     out: &Path,
     entries: &[ExportEntry],

@@ -88,8 +88,9 @@ pub use index::{
 
 // Reading data back out.
 pub use export::{
-    export, export_dicom, export_dicom_with, export_nifti, export_nifti_with, layout, sanitize,
-    ExportEntry, ExportError, ExportFilter, ExportFormat, ExportSummary, NotExported,
+    export, export_bids, export_dicom, export_dicom_with, export_nifti, export_nifti_with, layout,
+    sanitize, ExportEntry, ExportError, ExportFilter, ExportFormat, ExportSummary, NotExported,
+    BIDS_VERSION,
 };
 
 // Who may do what, and the record of it.

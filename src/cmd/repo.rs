@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use node::{export_dicom_with, export_nifti_with, ExportFilter};
+use node::{export_bids, export_dicom_with, export_nifti_with, ExportFilter};
 use node::{Home, Node};
 use serde::Serialize;
 
@@ -191,6 +191,8 @@ pub enum ExportFormat {
     Dicom,
     /// NIfTI-1 (`.nii.gz`) with its BIDS JSON sidecar, one pair per dataset.
     Nifti,
+    /// One study as a BIDS dataset (participants, sessions, scans, phenotype from the scores).
+    Bids,
 }
 
 /// Arguments of `neurofed export`.
@@ -217,6 +219,7 @@ pub fn export(home: &Home, a: ExportArgs) -> anyhow::Result<ExitCode> {
     let s = match a.format {
         ExportFormat::Dicom => export_dicom_with(&node, &a.out, &filter, &bar),
         ExportFormat::Nifti => export_nifti_with(&node, &a.out, &filter, &bar),
+        ExportFormat::Bids => export_bids(&node, &a.out, &filter, &bar),
     };
     bar.finish();
     let s = s?;
