@@ -4,6 +4,7 @@
 
 mod access;
 mod bids;
+mod browser;
 mod cards;
 mod client;
 mod coordinator;
@@ -14,6 +15,7 @@ mod dimse;
 mod federation;
 mod nifti;
 mod phi;
+mod portal_browser;
 mod sample;
 mod scores;
 mod search;
