@@ -92,6 +92,10 @@ pub enum AuditAction {
     InstrumentSet,
     /// Assessments (clinical scores) recorded (detail: instrument and counts).
     ScoresRecord,
+    /// An account subscribed to, or unsubscribed from, a study's import reports.
+    ReportSubscription,
+    /// An import report e-mailed (detail: how many recipients; never their addresses).
+    ReportSent,
 }
 
 impl AuditAction {
@@ -121,6 +125,8 @@ impl AuditAction {
             AuditAction::StudyRemove => "study_remove",
             AuditAction::InstrumentSet => "instrument_set",
             AuditAction::ScoresRecord => "scores_record",
+            AuditAction::ReportSubscription => "report_subscription",
+            AuditAction::ReportSent => "report_sent",
         }
     }
 }

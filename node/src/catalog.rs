@@ -25,6 +25,7 @@ mod migrate;
 mod model;
 mod read;
 mod remove;
+mod reports;
 mod scores;
 mod studies;
 mod tables;
@@ -42,7 +43,7 @@ pub use remove::RemovedStudy;
 pub use scores::{NewAssessment, RowsError, ScoresReport};
 
 /// Version of the catalog's layout. Bump it, and write the migration, when tables change.
-pub const SCHEMA_VERSION: u64 = 3;
+pub const SCHEMA_VERSION: u64 = 4;
 
 /// A catalog error.
 #[derive(Debug, thiserror::Error)]

@@ -28,6 +28,48 @@ pub struct Config {
     /// PACS this node queries and retrieves from, by name (`[pacs.hospital]`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pacs: BTreeMap<String, PacsConfig>,
+    /// The mail relay that sends import reports (`[smtp]`); none: no reports are sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// `[smtp]`: the mail relay for import reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Relay host name or address.
+    pub host: String,
+    /// Relay port (587 for STARTTLS, 465 for TLS, 25 for none).
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// The sender address (`neurofed@hospital.example`).
+    pub from: String,
+    /// `starttls` (default), `tls`, or `none` (a relay on the same machine or a test sink).
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    /// Account name at the relay, when it wants one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The environment variable holding that account's password (never the password itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+/// How the connection to the relay is protected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (required).
+    #[default]
+    Starttls,
+    /// TLS from the first byte.
+    Tls,
+    /// No encryption.
+    None,
 }
 
 /// `[dicom]`: the node as a DICOM application entity.

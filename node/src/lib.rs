@@ -39,6 +39,7 @@ mod ingest;
 mod keys;
 mod meter;
 mod node;
+mod reports;
 mod scores;
 mod store;
 #[cfg(feature = "synthetic")]
@@ -48,7 +49,8 @@ pub mod synthetic;
 pub use atomic::{create_private, write_atomic, write_private, WriteError};
 pub use clock::{end_of_day, now, now_ms, today, Date, UnixTime, DAY};
 pub use config::{
-    Config, DicomCaller, DicomConfig, HttpConfig, ImportConfig, NodeConfig, PacsConfig, StoreConfig,
+    Config, DicomCaller, DicomConfig, HttpConfig, ImportConfig, NodeConfig, PacsConfig, SmtpConfig,
+    SmtpSecurity, StoreConfig,
 };
 pub use home::{BadName, Home};
 pub use keys::{list_keys, KeyFile, KeyFileError};
@@ -66,6 +68,7 @@ pub use catalog::{
     StoredCard, Study, StudyStatus, Subject, SCHEMA_VERSION,
 };
 pub use fetched::{read_manifest, Fetched, FetchedDataset, FetchedError, MAX_MANIFEST_BYTES};
+pub use reports::{report_recipients, ImportReport, ReportSeries};
 
 // Import, study cards re-applied, consistency.
 pub use fsck::{fsck, fsck_with, FsckError, FsckReport};

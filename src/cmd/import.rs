@@ -64,9 +64,17 @@ pub fn run(home: &Home, a: ImportArgs) -> anyhow::Result<ExitCode> {
         actor: None,
     };
     let bar = Bar::new("importing", Unit::Items("files"));
+    let study_name = a
+        .study
+        .clone()
+        .unwrap_or_else(|| node.config.import.default_study.clone());
+    let watch = web::ReportWatch::before(&node, &study_name);
     let summary = Importer::new(&node).run(&a.paths, &opts, &bar);
     bar.finish();
     let s = summary?;
+    if let Some(w) = watch {
+        w.after(&node);
+    }
     let failed = failure(&s);
     let code = if failed.is_some() {
         ExitCode::FAILURE

@@ -1,4 +1,4 @@
-//! `neurofed study ls|show|rename|rm|agreement`, and the rule that a mistyped study name never
+//! `neurofed study ls|show|rename|rm|agreement|reports`, and the rule that a mistyped study name never
 //! creates a study: [`ensure_exists`] (used by `import` and `studycard add`) wants `--create`,
 //! or a yes on a terminal.
 
@@ -62,6 +62,23 @@ pub enum StudyCommand {
         /// Text file with the agreement.
         #[arg(long, value_name = "TEXT")]
         file: PathBuf,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// E-mail reports of every import into a study (sent through `[smtp]` of config.toml to
+    /// subscribers with an address who may see the study): subscribe or unsubscribe an
+    /// account, or list the subscribers.
+    Reports {
+        /// Study name.
+        #[arg(long)]
+        study: String,
+        /// Subscribe this account.
+        #[arg(long, value_name = "USER", conflicts_with = "unsubscribe")]
+        subscribe: Option<String>,
+        /// Unsubscribe this account.
+        #[arg(long, value_name = "USER")]
+        unsubscribe: Option<String>,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
@@ -285,6 +302,50 @@ pub fn run(home: &Home, cmd: StudyCommand) -> anyhow::Result<ExitCode> {
                     "Study {:?} now requires accepting its data-use agreement version {}.",
                     study.name,
                     a.version
+                )?;
+            }
+        }
+        StudyCommand::Reports {
+            study,
+            subscribe,
+            unsubscribe,
+            json: as_json,
+        } => {
+            let study = node.catalog.require_study(&study)?;
+            let t = node::now();
+            if let Some(user) = &subscribe {
+                let u = Access::new(&node.catalog)
+                    .users()
+                    .get(user)?
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("no account {user:?} (`neurofed user ls` lists them)")
+                    })?;
+                if u.email.is_none() {
+                    eprintln!("warning: account {user:?} has no e-mail address: no report reaches it until it has one");
+                }
+                node.catalog.subscribe_reports(study.id, user, "cli", t)?;
+            }
+            if let Some(user) = &unsubscribe {
+                if !node.catalog.unsubscribe_reports(study.id, user, "cli", t)? {
+                    anyhow::bail!(
+                        "{user:?} is not subscribed to the reports of {:?}",
+                        study.name
+                    );
+                }
+            }
+            let subscribers = node.catalog.report_subscribers(study.id)?;
+            if as_json {
+                json(&serde_json::json!({"study": study.name, "subscribers": subscribers}))?;
+            } else if subscribers.is_empty() {
+                outln!(
+                    "Nobody is subscribed to the import reports of {:?}.",
+                    study.name
+                )?;
+            } else {
+                outln!(
+                    "Import reports of {:?} go to: {}.",
+                    study.name,
+                    subscribers.join(", ")
                 )?;
             }
         }

@@ -16,6 +16,7 @@ mod federation;
 mod nifti;
 mod phi;
 mod portal_browser;
+mod reports;
 mod sample;
 mod scores;
 mod search;

@@ -12,6 +12,7 @@ pub(crate) mod federation;
 pub(crate) mod import;
 mod names;
 mod query;
+pub(crate) mod reports;
 pub(crate) mod results;
 pub(crate) mod rights;
 pub(crate) mod scores;

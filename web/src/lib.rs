@@ -40,6 +40,7 @@ mod demo;
 mod dicomweb;
 mod dimse;
 mod error;
+mod mail;
 mod openapi;
 mod preview;
 mod router;
@@ -57,6 +58,7 @@ pub use client::{ApiClient, ClientError, FetchReport, Pushed, SearchAnswer, Sear
 pub use demo::{run as demo, DemoError, DemoEvent, DemoOptions};
 pub use dimse::serve_dimse;
 pub use error::{ApiError, ApiResult};
+pub use mail::{send_import_report, MailError, ReportWatch};
 pub use openapi::document as openapi_document;
 pub use router::{app, route_table, routes, Method, Routes, MAX_JSON_BYTES, MAX_SMALL_JSON_BYTES};
 pub use server::{serve, HttpLimits};

@@ -139,6 +139,9 @@ pub fn routes() -> Routes {
             on(MethodFilter::POST, scores::record).layer(DefaultBodyLimit::disable()),
         )
         .add(Get, "/api/v1/studies/{id}/scores", scores::scores)
+        .add(Get, "/api/v1/studies/{id}/reports", reports::get)
+        .add(Put, "/api/v1/studies/{id}/reports", reports::subscribe)
+        .add(Delete, "/api/v1/studies/{id}/reports", reports::unsubscribe)
         .add(Get, "/api/v1/datasets/{id}", datasets::detail)
         .add(Get, "/api/v1/datasets/{id}/download", download::download)
         .add_router(

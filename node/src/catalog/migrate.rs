@@ -3,7 +3,7 @@
 use redb::{ReadableDatabase, ReadableTable};
 
 use super::tables::*;
-use super::{cards, scores, Catalog, CatalogError, Dataset, Result, SCHEMA_VERSION};
+use super::{cards, reports, scores, Catalog, CatalogError, Dataset, Result, SCHEMA_VERSION};
 
 impl Catalog {
     pub(super) fn migrate(&self) -> Result<()> {
@@ -55,6 +55,8 @@ impl Catalog {
             // Version 3 added the (empty) instruments and assessments tables.
             txn.open_table(scores::INSTRUMENTS)?;
             txn.open_table(scores::ASSESSMENTS)?;
+            // Version 4 added the (empty) import-report subscriptions.
+            txn.open_table(reports::REPORTS)?;
         }
         txn.commit()?;
         Ok(())

@@ -366,9 +366,13 @@ pub(crate) async fn import(
             actor: Some(auth.who().to_string()),
             ..ImportOptions::default()
         };
+        let watch = crate::mail::ReportWatch::before(node, &study);
         let result = Importer::new(node).run(&paths, &opts, &node::NoProgress);
         drop(dir);
         let mut summary = result.map_err(import_error)?;
+        if let Some(w) = watch {
+            w.after(node);
+        }
         for s in &mut summary.skipped {
             if let Some(p) = parts
                 .iter()

@@ -219,14 +219,18 @@ pub(crate) async fn store(
             parts.iter().map(|p| sop_of(&p.path)).collect();
         let paths: Vec<PathBuf> = parts.iter().map(|p| p.path.clone()).collect();
         let opts = ImportOptions {
-            study: Some(study),
+            study: Some(study.clone()),
             profile,
             actor: Some(auth.who().to_string()),
             ..ImportOptions::default()
         };
+        let watch = crate::mail::ReportWatch::before(&st.node, &study);
         let result = Importer::new(&st.node).run(&paths, &opts, &node::NoProgress);
         drop(dir);
         let summary = result.map_err(import_error)?;
+        if let Some(w) = watch {
+            w.after(&st.node);
+        }
         let mut stored = Vec::new();
         let mut failed = Vec::new();
         for (part, (class, instance)) in parts.iter().zip(sops) {

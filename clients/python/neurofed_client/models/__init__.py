@@ -66,6 +66,7 @@ from .openapi_response_200 import OpenapiResponse200
 from .pending_agreement_body import PendingAgreementBody
 from .pushed_body import PushedBody
 from .refuse_request import RefuseRequest
+from .report_subscription_body import ReportSubscriptionBody
 from .request_body import RequestBody
 from .request_list import RequestList
 from .right_body import RightBody
@@ -155,6 +156,7 @@ __all__ = (
     "PendingAgreementBody",
     "PushedBody",
     "RefuseRequest",
+    "ReportSubscriptionBody",
     "RequestBody",
     "RequestList",
     "RightBody",
