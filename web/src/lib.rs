@@ -42,6 +42,7 @@ mod dimse;
 mod error;
 mod mail;
 mod openapi;
+mod portal;
 mod preview;
 mod router;
 mod server;

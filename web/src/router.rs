@@ -199,6 +199,7 @@ pub fn app(state: AppState) -> Router {
             "/datasets/{id}/preview.png",
             axum::routing::get(crate::preview::preview),
         )
+        .merge(crate::portal::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_SMALL_JSON_BYTES))

@@ -1,0 +1,188 @@
+//! The web portal: server-rendered HTML (maud: every value escaped by construction), plain CSS,
+//! a few lines of JavaScript for autocomplete. Every page asks the API's own handlers for its
+//! data (`crate::api::*`), so a page shows exactly what the API would answer the same account:
+//! one place for rights.
+//!
+//! Sessions are the API's (`neurofed_session`, HttpOnly, SameSite=Strict, Secure when
+//! configured). Forms carry a CSRF token: before login a random token in a cookie of its own
+//! and in the form (double submit), after login a keyed hash of the session token; a POST
+//! without the right one is refused. A page without a session redirects to
+//! `/login?next=<local path>`.
+
+mod login;
+mod pages;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use maud::{html, Markup, DOCTYPE};
+
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The portal's routes (not part of the `/api/v1` table).
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", axum::routing::post(login::logout))
+        .route("/search", get(pages::search))
+        .route("/studies", get(pages::studies))
+        .route("/studies/{id}", get(pages::study))
+        .route("/datasets/{id}", get(pages::dataset))
+        .route("/import", get(pages::import))
+        .route(
+            "/account-request",
+            get(login::account_form).post(login::account_submit),
+        )
+        .route("/static/portal.css", get(css))
+        .route("/static/portal.js", get(js))
+}
+
+const CSS: &str = include_str!("portal/portal.css");
+const JS: &str = include_str!("portal/portal.js");
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CSS,
+    )
+        .into_response()
+}
+
+async fn js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        JS,
+    )
+        .into_response()
+}
+
+/// An account with a portal session, or a redirect to the login page.
+pub(crate) struct Page {
+    pub auth: Auth,
+    /// The CSRF token of the session's forms.
+    pub csrf: String,
+}
+
+/// The CSRF token of a session: a keyed hash of its token (never the token itself).
+pub(crate) fn session_csrf(session: &str) -> String {
+    let key = blake3::hash(session.as_bytes());
+    blake3::keyed_hash(key.as_bytes(), b"neurofed portal csrf").to_hex()[..32].to_string()
+}
+
+/// Whether `next` is a path of this site (no scheme, no host, no `//`).
+pub(crate) fn local_path(next: &str) -> Option<&str> {
+    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')
+        && next.len() < 512
+        && next.chars().all(|c| c.is_ascii_graphic()))
+    .then_some(next)
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Response> {
+        match Auth::from_request_parts(parts, st).await {
+            Ok(auth) => {
+                let csrf = auth.session.as_deref().map(session_csrf).unwrap_or_default();
+                Ok(Page { auth, csrf })
+            }
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+                let here = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_else(|| "/".into());
+                let next: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
+                Err(Redirect::to(&format!("/login?next={next}")).into_response())
+            }
+            Err(e) => Err(error_page(None, &e)),
+        }
+    }
+}
+
+/// A whole page: header with the menu, main content, footer.
+pub(crate) fn layout(title: &str, page: Option<&Page>, body: Markup) -> Html<String> {
+    let user = page.map(|p| p.auth.user.name.clone());
+    Html(
+        html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (title) " · neurofed" }
+                    link rel="stylesheet" href="/static/portal.css";
+                    script src="/static/portal.js" defer {}
+                }
+                body {
+                    a.skip href="#main" { "Skip to content" }
+                    header.top {
+                        a.brand href="/" { "neurofed" }
+                        nav aria-label="Main" {
+                            ul {
+                                li { a href="/search" { "Find datasets" } }
+                                li { a href="/studies" { "Studies" } }
+                                li { a href="/search?filter=has_score%3Atrue" { "Clinical scores" } }
+                                li { a href="/import" { "Import" } }
+                            }
+                        }
+                        div.account {
+                            @if let (Some(u), Some(p)) = (&user, page) {
+                                span #whoami { (u) }
+                                form method="post" action="/logout" {
+                                    input type="hidden" name="csrf" value=(p.csrf);
+                                    button type="submit" #logout { "Log out" }
+                                }
+                            } @else {
+                                a href="/login" { "Log in" }
+                            }
+                        }
+                    }
+                    main #main { h1 { (title) } (body) }
+                    footer { "neurofed · de-identified data only: subjects are pseudonyms, dates are shifted." }
+                }
+            }
+        }
+        .into_string(),
+    )
+}
+
+/// An error as a page, with the status of the API's error.
+pub(crate) fn error_page(page: Option<&Page>, e: &ApiError) -> Response {
+    let body = html! { p.error role="alert" { (e.message) } };
+    (e.status, layout("Error", page, body)).into_response()
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(local_path("/search?q=t1"), Some("/search?q=t1"));
+        for bad in ["//evil.example", "https://evil.example", "evil", "/\\evil", "/a b"] {
+            assert_eq!(local_path(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn csrf_tokens_differ_per_session_and_hide_it() {
+        let a = session_csrf("nfs_aaa");
+        assert_ne!(a, session_csrf("nfs_aab"));
+        assert!(!a.contains("aaa"));
+        assert_eq!(a.len(), 32);
+    }
+}

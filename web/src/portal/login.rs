@@ -1,0 +1,235 @@
+//! `/login`, `/logout`, `/account-request`: the forms in front of the API's own login, logout
+//! and account request (same throttles, same audit), with CSRF tokens.
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+
+use super::{layout, local_path, session_csrf, Page};
+use crate::api::accounts::{AccountRequest, LoginRequest};
+use crate::api::JsonBody;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::throttle::ClientIp;
+
+const LOGIN_CSRF: &str = "neurofed_form";
+
+fn form_fields(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn field<'a>(f: &'a [(String, String)], name: &str) -> &'a str {
+    f.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
+fn random_token() -> String {
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        // No randomness: a token nobody can predict is impossible, so none is accepted.
+        return String::new();
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn login_page(st: &AppState, next: &str, error: Option<&str>, status: StatusCode) -> Response {
+    let token = random_token();
+    let body = html! {
+        @if let Some(e) = error { p.error role="alert" #login-error { (e) } }
+        form.card method="post" action="/login" #login-form {
+            input type="hidden" name="csrf" value=(token);
+            input type="hidden" name="next" value=(next);
+            label for="user" { "Account" }
+            input #user name="user" type="text" autocomplete="username" required autofocus;
+            label for="password" { "Password" }
+            input #password name="password" type="password" autocomplete="current-password" required;
+            button type="submit" #login-submit { "Log in" }
+        }
+        p { "No account? " a href="/account-request" { "Ask for one" } "." }
+    };
+    let secure = if st.config.secure_cookie { "; Secure" } else { "" };
+    let mut resp = (status, layout("Log in", None, body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LOGIN_CSRF}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600{secure}"
+    )) {
+        resp.headers_mut().append(SET_COOKIE, v);
+    }
+    resp
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct NextQuery {
+    next: Option<String>,
+}
+
+/// `GET /login`.
+pub(crate) async fn form(State(st): State<AppState>, Query(q): Query<NextQuery>) -> Response {
+    let next = q.next.as_deref().and_then(local_path).unwrap_or("/");
+    login_page(&st, next, None, StatusCode::OK)
+}
+
+/// `POST /login` (form fields `user`, `password`, `csrf`, `next`).
+pub(crate) async fn submit(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let f = form_fields(&body);
+    let next = local_path(field(&f, "next")).unwrap_or("/").to_string();
+    let sent = field(&f, "csrf");
+    if sent.is_empty() || cookie(&headers, LOGIN_CSRF) != Some(sent) {
+        return login_page(
+            &st,
+            &next,
+            Some("The form expired or did not come from this site: please log in again."),
+            StatusCode::FORBIDDEN,
+        );
+    }
+    let req = LoginRequest {
+        name: field(&f, "user").to_string(),
+        password: field(&f, "password").to_string(),
+    };
+    match crate::api::accounts::login(State(st.clone()), ip, JsonBody(req)).await {
+        Ok(resp) => {
+            let mut out = Redirect::to(&next).into_response();
+            for v in resp.headers().get_all(SET_COOKIE) {
+                out.headers_mut().append(SET_COOKIE, v.clone());
+            }
+            out
+        }
+        Err(e) => login_page(&st, &next, Some(&e.message), e.status),
+    }
+}
+
+/// `POST /logout` (form field `csrf`): ends the session in the node, clears the cookie.
+pub(crate) async fn logout(State(st): State<AppState>, page: Page, body: Bytes) -> Response {
+    let f = form_fields(&body);
+    let ok = page
+        .auth
+        .session
+        .as_deref()
+        .is_some_and(|s| field(&f, "csrf") == session_csrf(s));
+    if !ok {
+        return super::error_page(
+            Some(&page),
+            &ApiError::forbidden("missing or wrong form token: log out from the portal's button"),
+        );
+    }
+    match crate::api::accounts::logout(State(st), page.auth).await {
+        Ok(resp) => {
+            let mut out = Redirect::to("/login").into_response();
+            for v in resp.headers().get_all(SET_COOKIE) {
+                out.headers_mut().append(SET_COOKIE, v.clone());
+            }
+            out
+        }
+        Err(e) => super::error_page(None, &e),
+    }
+}
+
+fn account_page(st: &AppState, message: Option<(&str, bool)>, status: StatusCode) -> Response {
+    let token = random_token();
+    let body = html! {
+        @if let Some((m, ok)) = message {
+            p class=(if ok { "notice" } else { "error" }) role="alert" #request-result { (m) }
+        }
+        p { "Ask a study's managers for an account. They see your request, your contact and why; the account works once one of them approves it." }
+        form.card method="post" action="/account-request" #account-form {
+            input type="hidden" name="csrf" value=(token);
+            label for="study" { "Study id (" code { "st_…" } ", from the study's coordinator)" }
+            input #study name="study" type="text" required;
+            label for="name" { "Account name wanted" }
+            input #name name="name" type="text" autocomplete="username" required;
+            label for="display_name" { "Your name" }
+            input #display_name name="display_name" type="text" autocomplete="name";
+            label for="contact" { "Contact e-mail" }
+            input #contact name="contact" type="email" autocomplete="email" required;
+            label for="role" { "Role wanted" }
+            select #role name="role" {
+                option value="guest" { "guest: see the study's datasets" }
+                option value="user" selected { "user: see and download" }
+                option value="expert" { "expert: see, download and import" }
+                option value="admin" { "admin: also manage the study's rights" }
+            }
+            label for="password" { "Password (at least 12 characters)" }
+            input #password name="password" type="password" autocomplete="new-password" required;
+            label for="motivation" { "Why (shown to the managers)" }
+            textarea #motivation name="motivation" rows="4" required {}
+            button type="submit" { "Send the request" }
+        }
+    };
+    let secure = if st.config.secure_cookie { "; Secure" } else { "" };
+    let mut resp = (status, layout("Ask for an account", None, body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LOGIN_CSRF}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600{secure}"
+    )) {
+        resp.headers_mut().append(SET_COOKIE, v);
+    }
+    resp
+}
+
+/// `GET /account-request`.
+pub(crate) async fn account_form(State(st): State<AppState>) -> Response {
+    account_page(&st, None, StatusCode::OK)
+}
+
+/// `POST /account-request`: the API's account request (same throttle, same answer whether the
+/// name exists or not).
+pub(crate) async fn account_submit(
+    State(st): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let f = form_fields(&body);
+    let sent = field(&f, "csrf");
+    if sent.is_empty() || cookie(&headers, LOGIN_CSRF) != Some(sent) {
+        return account_page(
+            &st,
+            Some(("The form expired or did not come from this site: please send it again.", false)),
+            StatusCode::FORBIDDEN,
+        );
+    }
+    let rights: &[&str] = match field(&f, "role") {
+        "guest" => &["see"],
+        "user" => &["see", "download"],
+        "expert" => &["see", "download", "import"],
+        "admin" => &["see", "download", "import", "administer"],
+        _ => {
+            return account_page(&st, Some(("Choose a role.", false)), StatusCode::BAD_REQUEST)
+        }
+    };
+    let contact = field(&f, "contact").trim();
+    let req = AccountRequest {
+        name: field(&f, "name").to_string(),
+        password: field(&f, "password").to_string(),
+        display_name: field(&f, "display_name").to_string(),
+        email: (!contact.is_empty()).then(|| contact.to_string()),
+        study: field(&f, "study").trim().to_string(),
+        rights: rights.iter().map(|r| r.to_string()).collect(),
+        motivation: field(&f, "motivation").to_string(),
+    };
+    match crate::api::accounts::request_account(State(st.clone()), ip, JsonBody(req)).await {
+        Ok((_, body)) => account_page(&st, Some((body.0.message, true)), StatusCode::ACCEPTED),
+        Err(e) => account_page(&st, Some((&e.message, false)), e.status),
+    }
+}
