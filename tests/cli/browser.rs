@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
 /// Whether Chromium and chromedriver are installed (else the test is skipped, or fails under
@@ -118,5 +118,83 @@ impl Browser {
         self.rt
             .block_on(self.client.execute(script, args))
             .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// Type `text` into the element matching `css` (after clearing it).
+    pub fn fill(&self, css: &str, text: &str) {
+        self.rt.block_on(async {
+            let e = self
+                .client
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("no element {css}: {e}"));
+            let _ = e.clear().await;
+            e.send_keys(text).await.unwrap();
+        })
+    }
+
+    /// Click the element matching `css`.
+    pub fn click(&self, css: &str) {
+        self.rt.block_on(async {
+            let e = self
+                .client
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("no element {css}: {e}"));
+            e.click().await.unwrap();
+        })
+    }
+
+    /// The text of the first element matching `css`, waiting up to 10 s for it.
+    pub fn text(&self, css: &str) -> String {
+        self.rt.block_on(async {
+            let e = self
+                .client
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("no element {css}: {e}"));
+            e.text().await.unwrap()
+        })
+    }
+
+    /// The page's path and query.
+    pub fn path(&self) -> String {
+        let u = self.rt.block_on(self.client.current_url()).unwrap();
+        match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        }
+    }
+
+    /// The page's HTML.
+    pub fn source(&self) -> String {
+        self.rt.block_on(self.client.source()).unwrap()
+    }
+
+    /// Wait up to 20 s until `predicate` (a JS expression) is true.
+    pub fn wait_for(&self, predicate: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let v = self.js(&format!("return !!({predicate});"), vec![]);
+            if v == Value::Bool(true) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {predicate}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A PNG screenshot of the window.
+    pub fn screenshot(&self) -> Vec<u8> {
+        self.rt.block_on(self.client.screenshot()).unwrap()
     }
 }

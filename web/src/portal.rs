@@ -35,6 +35,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/studies/{id}", get(pages::study))
         .route("/datasets/{id}", get(pages::dataset))
         .route("/import", get(pages::import))
+        .route("/scores", get(pages::scores))
         .route(
             "/account-request",
             get(login::account_form).post(login::account_submit),
@@ -83,7 +84,9 @@ pub(crate) fn session_csrf(session: &str) -> String {
 
 /// Whether `next` is a path of this site (no scheme, no host, no `//`).
 pub(crate) fn local_path(next: &str) -> Option<&str> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')
+    (next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
         && next.len() < 512
         && next.chars().all(|c| c.is_ascii_graphic()))
     .then_some(next)
@@ -95,7 +98,11 @@ impl FromRequestParts<AppState> for Page {
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Response> {
         match Auth::from_request_parts(parts, st).await {
             Ok(auth) => {
-                let csrf = auth.session.as_deref().map(session_csrf).unwrap_or_default();
+                let csrf = auth
+                    .session
+                    .as_deref()
+                    .map(session_csrf)
+                    .unwrap_or_default();
                 Ok(Page { auth, csrf })
             }
             Err(e) if e.status == StatusCode::UNAUTHORIZED => {
@@ -134,7 +141,7 @@ pub(crate) fn layout(title: &str, page: Option<&Page>, body: Markup) -> Html<Str
                             ul {
                                 li { a href="/search" { "Find datasets" } }
                                 li { a href="/studies" { "Studies" } }
-                                li { a href="/search?filter=has_score%3Atrue" { "Clinical scores" } }
+                                li { a href="/scores" { "Clinical scores" } }
                                 li { a href="/import" { "Import" } }
                             }
                         }
@@ -165,7 +172,6 @@ pub(crate) fn error_page(page: Option<&Page>, e: &ApiError) -> Response {
     (e.status, layout("Error", page, body)).into_response()
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,7 +179,13 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(local_path("/search?q=t1"), Some("/search?q=t1"));
-        for bad in ["//evil.example", "https://evil.example", "evil", "/\\evil", "/a b"] {
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "evil",
+            "/\\evil",
+            "/a b",
+        ] {
             assert_eq!(local_path(bad), None, "{bad}");
         }
     }

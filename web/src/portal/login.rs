@@ -65,7 +65,11 @@ fn login_page(st: &AppState, next: &str, error: Option<&str>, status: StatusCode
         }
         p { "No account? " a href="/account-request" { "Ask for one" } "." }
     };
-    let secure = if st.config.secure_cookie { "; Secure" } else { "" };
+    let secure = if st.config.secure_cookie {
+        "; Secure"
+    } else {
+        ""
+    };
     let mut resp = (status, layout("Log in", None, body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{LOGIN_CSRF}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600{secure}"
@@ -177,7 +181,11 @@ fn account_page(st: &AppState, message: Option<(&str, bool)>, status: StatusCode
             button type="submit" { "Send the request" }
         }
     };
-    let secure = if st.config.secure_cookie { "; Secure" } else { "" };
+    let secure = if st.config.secure_cookie {
+        "; Secure"
+    } else {
+        ""
+    };
     let mut resp = (status, layout("Ask for an account", None, body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{LOGIN_CSRF}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600{secure}"
@@ -205,7 +213,10 @@ pub(crate) async fn account_submit(
     if sent.is_empty() || cookie(&headers, LOGIN_CSRF) != Some(sent) {
         return account_page(
             &st,
-            Some(("The form expired or did not come from this site: please send it again.", false)),
+            Some((
+                "The form expired or did not come from this site: please send it again.",
+                false,
+            )),
             StatusCode::FORBIDDEN,
         );
     }
@@ -215,7 +226,11 @@ pub(crate) async fn account_submit(
         "expert" => &["see", "download", "import"],
         "admin" => &["see", "download", "import", "administer"],
         _ => {
-            return account_page(&st, Some(("Choose a role.", false)), StatusCode::BAD_REQUEST)
+            return account_page(
+                &st,
+                Some(("Choose a role.", false)),
+                StatusCode::BAD_REQUEST,
+            )
         }
     };
     let contact = field(&f, "contact").trim();

@@ -14,7 +14,14 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Facets shown beside the hits.
-const FACETS: [&str; 6] = ["study", "nature", "modality", "qc_grade", "center", "exam_year"];
+const FACETS: [&str; 6] = [
+    "study",
+    "nature",
+    "modality",
+    "qc_grade",
+    "center",
+    "exam_year",
+];
 
 fn value<T: serde::Serialize>(j: Json<T>) -> Value {
     serde_json::to_value(j.0).unwrap_or(Value::Null)
@@ -51,7 +58,7 @@ pub(crate) async fn home(State(st): State<AppState>, page: Page) -> Response {
         ul.actions {
             li { a href="/search" { strong { "Find and download datasets" } span { "Search every dataset you may see, narrow with facets, download as DICOM or NIfTI." } } }
             li { a href="/studies" { strong { "Explore the research studies" } span { "Walk a study's subjects, examinations, acquisitions and datasets." } } }
-            li { a href="/search?filter=has_score%3Atrue" { strong { "Find clinical scores" } span { "Datasets of subjects with recorded scores (EDSS, MMSE...)." } } }
+            li { a href="/scores" { strong { "Find clinical scores" } span { "Datasets of subjects with recorded scores (EDSS, MMSE...)." } } }
             li { a href="/import" { strong { "Import data" } span { "Send a zip or a folder of DICOM into a study." } } }
         }
         section aria-labelledby="stats-h" {
@@ -73,8 +80,15 @@ pub(crate) async fn search(State(st): State<AppState>, page: Page, q: QueryParam
         Some("federated") => "federated",
         _ => "local",
     };
-    let offset: u64 = q.all("offset").next().and_then(|o| o.parse().ok()).unwrap_or(0);
-    let mut api = vec![("limit".to_string(), "25".to_string()), ("offset".to_string(), offset.to_string())];
+    let offset: u64 = q
+        .all("offset")
+        .next()
+        .and_then(|o| o.parse().ok())
+        .unwrap_or(0);
+    let mut api = vec![
+        ("limit".to_string(), "25".to_string()),
+        ("offset".to_string(), offset.to_string()),
+    ];
     if !text.is_empty() {
         api.push(("q".into(), text.clone()));
     }
@@ -87,10 +101,11 @@ pub(crate) async fn search(State(st): State<AppState>, page: Page, q: QueryParam
     if scope == "federated" {
         api.push(("scope".into(), "federated".into()));
     }
-    let answer = match crate::api::search::search(State(st), page.auth.clone(), QueryParams(api)).await {
-        Ok(r) => body_json(r).await,
-        Err(e) => Err(e),
-    };
+    let answer =
+        match crate::api::search::search(State(st), page.auth.clone(), QueryParams(api)).await {
+            Ok(r) => body_json(r).await,
+            Err(e) => Err(e),
+        };
     let v = match answer {
         Ok(v) => v,
         Err(e) => return error_page(Some(&page), &e),
@@ -191,7 +206,9 @@ pub(crate) async fn search(State(st): State<AppState>, page: Page, q: QueryParam
 
 /// A facet value as the query language wants it: quoted when it holds more than a word.
 fn quote(v: &str) -> String {
-    if v.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.') {
+    if v.chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.')
+    {
         v.to_string()
     } else {
         format!("\"{}\"", v.replace('"', ""))
@@ -230,7 +247,10 @@ pub(crate) async fn study(
     q: QueryParams,
 ) -> Response {
     let offset = q.all("offset").next().unwrap_or("0").to_string();
-    let api = QueryParams(vec![("offset".into(), offset), ("limit".into(), "20".into())]);
+    let api = QueryParams(vec![
+        ("offset".into(), offset),
+        ("limit".into(), "20".into()),
+    ]);
     let v = match crate::api::studies::tree(State(st), page.auth.clone(), path, api).await {
         Ok(j) => value(j),
         Err(e) => return error_page(Some(&page), &e),
@@ -274,8 +294,14 @@ pub(crate) async fn dataset(State(st): State<AppState>, page: Page, path: PathPa
         Ok(j) => value(j),
         Err(e) => return error_page(Some(&page), &e),
     };
-    let cur = v["cards"]["current"].as_object().cloned().unwrap_or_default();
-    let orig = v["cards"]["original"].as_object().cloned().unwrap_or_default();
+    let cur = v["cards"]["current"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let orig = v["cards"]["original"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     let mut keys: Vec<&String> = cur.keys().chain(orig.keys()).collect();
     keys.sort();
     keys.dedup();
@@ -357,4 +383,31 @@ pub(crate) async fn import(State(st): State<AppState>, page: Page) -> Response {
         }
     };
     layout("Import data", Some(&page), body).into_response()
+}
+
+/// `GET /scores`: the instruments, each a link to the datasets of subjects with a value.
+pub(crate) async fn scores(State(st): State<AppState>, page: Page) -> Response {
+    let v = match crate::api::scores::list_instruments(State(st), page.auth.clone()).await {
+        Ok(j) => value(j),
+        Err(e) => return error_page(Some(&page), &e),
+    };
+    let list = v["instruments"].as_array().cloned().unwrap_or_default();
+    let body = html! {
+        @if list.is_empty() { p { "No instrument is defined on this node yet." } }
+        table.instruments {
+            thead { tr { th { "Instrument" } th { "Name" } th { "Variables" } } }
+            tbody {
+                @for i in &list {
+                    @let acr = s(&i["acronym"]);
+                    tr {
+                        td { a.instrument href=(format!("/search?filter={}", enc(&format!("score.{acr}:*")))) { (acr) } }
+                        td { (s(&i["name"])) }
+                        td { (i["variables"].as_array().map(|vs| vs.iter().map(|x| s(&x["name"])).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
+                    }
+                }
+            }
+        }
+        p { "A filter such as " code { "score.EDSS:[4 TO 10]" } " in the search narrows to subjects with such a value." }
+    };
+    layout("Clinical scores", Some(&page), body).into_response()
 }
