@@ -113,25 +113,6 @@ fn volume(st: &AppState, id: &ContentId) -> ApiResult<Volume> {
     Ok(v)
 }
 
-/// Slices per plane (axial, coronal, sagittal) of a dataset's preview, `None` without pixels
-/// to show. For a dataset without NIfTI: the instance count in the acquisition plane only.
-#[allow(dead_code)] // the portal's dataset page (issue 13) links a slice range with it
-pub(crate) fn slice_counts(st: &AppState, row: &DatasetRow) -> ApiResult<Option<[usize; 3]>> {
-    match &row.dataset.nifti {
-        Some(n) => {
-            let v = volume(st, &n.nifti)?;
-            Ok(Some(
-                [Plane::Axial, Plane::Coronal, Plane::Sagittal]
-                    .map(|p| dicom::slice_count(&v.0, p)),
-            ))
-        }
-        None if row.dataset.dicom.instances > 0 => {
-            Ok(Some([row.dataset.dicom.instances as usize, 0, 0]))
-        }
-        None => Ok(None),
-    }
-}
-
 /// Refuse unless `auth` may download from the dataset's study (the API's refusals).
 pub(crate) fn require_download(st: &AppState, auth: &Auth, row: &DatasetRow) -> ApiResult<()> {
     let access = st.access();

@@ -15,6 +15,7 @@ mod fixture;
 mod ids;
 mod import;
 mod openapi;
+mod portal;
 mod preview;
 mod scores;
 mod search;
