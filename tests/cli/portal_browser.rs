@@ -285,37 +285,40 @@ fn a_researcher_logs_in_searches_narrows_previews_downloads_and_imports() {
     b.fill("#motivation", "Quality control of the MS cohort");
     b.click("#account-form button[type=submit]");
     assert!(b.text("#request-result").len() > 5);
-    let root = with_stdin(&home, &["user", "token", "root", "--label", "t"], "")
-        .trim()
-        .to_string();
-    let (status, body) = crate::serve::http(
-        &addr,
-        "GET",
-        "/api/v1/requests",
-        Some(&root),
-        b"",
-        "application/json",
+    // The administrator answers it in the portal, and grants bob a right through the form.
+    form_login(&b, &base, "root", PASSWORD);
+    b.goto(&format!("{base}/access-requests"));
+    assert!(b.text("tr.request").contains("carol"));
+    b.click("tr.request button.approve");
+    b.wait_for("document.getElementById('no-requests') !== null");
+    b.goto(&format!("{base}/studies/{study_id}/rights"));
+    b.fill("#grant-user", "bob");
+    b.click("#grant-form button[type=submit]");
+    b.wait_for("Array.from(document.querySelectorAll('tr.right')).some(r => r.textContent.includes('bob'))");
+    // Statistics with their charts, and the audit log of all this.
+    b.goto(&format!("{base}/stats"));
+    assert_eq!(b.text("dd[data-stat=datasets]"), "18");
+    assert_eq!(
+        b.js(
+            "return document.querySelectorAll('svg.chart rect').length > 3;",
+            vec![]
+        ),
+        json!(true)
     );
-    assert_eq!(status, 200);
-    let v: Value = serde_json::from_slice(&body).unwrap();
-    let pending = v["requests"].as_array().unwrap();
-    let req = pending
-        .iter()
-        .find(|r| r.to_string().contains("carol"))
-        .unwrap_or_else(|| panic!("carol's request not pending: {v}"));
-    let id = req["id"].as_str().unwrap();
-    let (status, body) = crate::serve::http(
-        &addr,
-        "POST",
-        &format!("/api/v1/requests/{id}/approve"),
-        Some(&root),
-        b"{}",
-        "application/json",
+    b.goto(&format!("{base}/audit"));
+    let log = b.text("table.audit");
+    assert!(
+        log.contains("access_decision") && log.contains("right_grant"),
+        "{log}"
     );
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    b.click("#logout");
     form_login(&b, &base, "carol", PASSWORD);
     b.goto(&format!("{base}/search"));
     assert_eq!(total(&b), 18);
+    b.click("#logout");
+    form_login(&b, &base, "bob", PASSWORD);
+    b.goto(&format!("{base}/search"));
+    assert_eq!(total(&b), 18, "bob's new right shows him the study");
 
     if let Ok(dir) = std::env::var("NEUROFED_SCREENSHOTS") {
         let dir = std::path::PathBuf::from(dir);

@@ -9,6 +9,7 @@
 //! without the right one is refused. A page without a session redirects to
 //! `/login?next=<local path>`.
 
+mod admin;
 mod login;
 mod pages;
 
@@ -36,6 +37,19 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/datasets/{id}", get(pages::dataset))
         .route("/import", get(pages::import))
         .route("/scores", get(pages::scores))
+        .route("/access-requests", get(admin::requests))
+        .route(
+            "/access-requests/{id}/{decision}",
+            axum::routing::post(admin::decide),
+        )
+        .route("/studies/{id}/rights", get(admin::rights))
+        .route(
+            "/studies/{id}/rights/{action}",
+            axum::routing::post(admin::change_rights),
+        )
+        .route("/audit", get(admin::audit))
+        .route("/consortium", get(admin::consortium))
+        .route("/stats", get(admin::stats))
         .route(
             "/account-request",
             get(login::account_form).post(login::account_submit),
@@ -143,6 +157,10 @@ pub(crate) fn layout(title: &str, page: Option<&Page>, body: Markup) -> Html<Str
                                 li { a href="/studies" { "Studies" } }
                                 li { a href="/scores" { "Clinical scores" } }
                                 li { a href="/import" { "Import" } }
+                                li { a href="/access-requests" { "Requests" } }
+                                li { a href="/audit" { "Audit" } }
+                                li { a href="/consortium" { "Consortium" } }
+                                li { a href="/stats" { "Statistics" } }
                             }
                         }
                         div.account {

@@ -258,6 +258,7 @@ pub(crate) async fn study(
     let id = s(&v["study"]["id"]);
     let body: Markup = html! {
         p { (s(&v["study"]["description"])) }
+        p { a href=(format!("/studies/{id}/rights")) { "Rights on this study" } }
         p #subjects-total { (s(&v["subjects_total"])) " subjects" }
         ul.tree {
             @for sub in v["subjects"].as_array().cloned().unwrap_or_default() {
