@@ -34,12 +34,12 @@ fn fields(body: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Refuse a form without the session's CSRF token.
-fn check_csrf(page: &Page, f: &[(String, String)]) -> Result<(), Response> {
+/// The refusal of a form without the session's CSRF token, `None` when it carries it.
+fn check_csrf(page: &Page, f: &[(String, String)]) -> Option<Response> {
     let sent = f.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
     match (&page.auth.session, sent) {
-        (Some(sess), Some(t)) if t == session_csrf(sess) => Ok(()),
-        _ => Err(error_page(
+        (Some(sess), Some(t)) if t == session_csrf(sess) => None,
+        _ => Some(error_page(
             Some(page),
             &ApiError::forbidden("missing or wrong form token: use the portal's own forms"),
         )),
@@ -97,7 +97,7 @@ pub(crate) async fn decide(
     path: PathParams,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = check_csrf(&page, &fields(&body)) {
+    if let Some(r) = check_csrf(&page, &fields(&body)) {
         return r;
     }
     let approve = match path.0.get(1).map(String::as_str) {
@@ -175,7 +175,7 @@ pub(crate) async fn change_rights(
     body: Bytes,
 ) -> Response {
     let f = fields(&body);
-    if let Err(r) = check_csrf(&page, &f) {
+    if let Some(r) = check_csrf(&page, &f) {
         return r;
     }
     let study = path.0.first().cloned().unwrap_or_default();
