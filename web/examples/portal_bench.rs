@@ -49,7 +49,10 @@ fn main() {
     let t = Instant::now();
     let studies = build_catalog(&node.catalog, n, &mut rng);
     node.index.rebuild(&node.catalog).unwrap();
-    println!("{n} datasets written and indexed in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "{n} datasets written and indexed in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 
     use node::{Access, Grant, NewUser, PasswordCost, Principal, Role};
     let access = Access::with_password_cost(&node.catalog, PasswordCost::INSECURE_FAST);
@@ -60,7 +63,13 @@ fn main() {
             .users()
             .add(&op, NewUser::new(name, role), "bench password", now)
             .unwrap();
-        tokens.push(access.tokens().create(&op, name, "bench", None, now).unwrap().0);
+        tokens.push(
+            access
+                .tokens()
+                .create(&op, name, "bench", None, now)
+                .unwrap()
+                .0,
+        );
     }
     for s in &studies[..3] {
         access
@@ -96,8 +105,14 @@ fn main() {
         ("home", "/".into()),
         ("search (all)", "/search".into()),
         ("search (text)", "/search?q=mprage".into()),
-        ("search (facet filter)", "/search?filter=nature%3AT1w".into()),
-        ("search (page 40)", "/search?filter=nature%3AT1w&offset=1000".into()),
+        (
+            "search (facet filter)",
+            "/search?filter=nature%3AT1w".into(),
+        ),
+        (
+            "search (page 40)",
+            "/search?filter=nature%3AT1w&offset=1000".into(),
+        ),
         ("studies", "/studies".into()),
         ("study tree", format!("/studies/{study}")),
         ("dataset", format!("/datasets/{ds}")),
@@ -108,7 +123,10 @@ fn main() {
         ("stats (admin)", "/stats".into()),
     ];
     let mut out = serde_json::Map::new();
-    println!("{:<24} {:>9} {:>9} {:>9} {:>9}", "page", "admin p50", "p99", "user p50", "p99");
+    println!(
+        "{:<24} {:>9} {:>9} {:>9} {:>9}",
+        "page", "admin p50", "p99", "user p50", "p99"
+    );
     for (name, path) in &pages {
         let mut row = serde_json::Map::new();
         let mut line = format!("{name:<24}");
@@ -127,7 +145,9 @@ fn main() {
                 let t = Instant::now();
                 let resp = rt.block_on(app.clone().oneshot(req)).unwrap();
                 let status = resp.status();
-                let _ = rt.block_on(axum::body::to_bytes(resp.into_body(), 1 << 26)).unwrap();
+                let _ = rt
+                    .block_on(axum::body::to_bytes(resp.into_body(), 1 << 26))
+                    .unwrap();
                 let ms = t.elapsed().as_secs_f64() * 1000.0;
                 assert!(status.is_success(), "{path} as {who}: {status}");
                 if i >= 10 {
