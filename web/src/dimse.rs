@@ -375,6 +375,7 @@ async fn association(
         let node = st.node.clone();
         let imported = tokio::task::spawn_blocking(move || {
             let _guard = guard;
+            let watch = crate::mail::ReportWatch::before(&node, &caller.study);
             let opts = ImportOptions {
                 study: Some(caller.study),
                 profile: caller.profile,
@@ -383,6 +384,9 @@ async fn association(
             };
             let r = Importer::new(&node).run(&stored, &opts, &node::NoProgress);
             drop(spool);
+            if let (Ok(_), Some(w)) = (&r, watch) {
+                w.after(&node);
+            }
             r
         })
         .await;

@@ -71,9 +71,9 @@ pub struct NiftiHeader {
     pub format: NiftiFormat,
     /// Whether the file is big-endian.
     pub big_endian: bool,
-    /// The dimensions (dim[1..=dim[0]]).
+    /// The dimensions (`dim[1..=dim[0]]`).
     pub dims: Vec<usize>,
-    /// The voxel sizes and TR (pixdim[1..=dim[0]]).
+    /// The voxel sizes and TR (`pixdim[1..=dim[0]]`).
     pub pixdim: Vec<f64>,
     /// The NIfTI datatype code.
     pub datatype: i16,
