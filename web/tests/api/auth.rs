@@ -219,7 +219,11 @@ async fn unknown_routes_and_methods_answer_json() {
     get(&s.state, "/api/v1/nothing-here", None)
         .await
         .assert_error(StatusCode::NOT_FOUND, "not_found");
-    get(&s.state, "/", None)
+    // `/` is the portal's home: without a session, its login form.
+    let r = get(&s.state, "/", None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers["location"], "/login?next=%2F");
+    get(&s.state, "/no-such-page", None)
         .await
         .assert_error(StatusCode::NOT_FOUND, "not_found");
     send(
