@@ -61,6 +61,9 @@ pub enum StoreError {
     /// A blob that should exist does not.
     #[error("blob {0} is missing from the store")]
     Missing(ContentId),
+    /// A blob's bytes no longer hash to its id.
+    #[error("blob {0} is corrupt (its bytes do not hash to its id): run `neurofed fsck`")]
+    Corrupt(ContentId),
 }
 
 fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
@@ -280,6 +283,15 @@ impl BlobStore {
                 }
             }
         })
+    }
+
+    /// Read a whole blob and check that its bytes still hash to its id.
+    pub fn read_verified(&self, id: &ContentId) -> Result<Vec<u8>, StoreError> {
+        let bytes = self.read(id)?;
+        if ContentId::of(&bytes) != *id {
+            return Err(StoreError::Corrupt(*id));
+        }
+        Ok(bytes)
     }
 
     /// Open a blob for streaming.

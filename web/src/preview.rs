@@ -98,10 +98,7 @@ fn volume(st: &AppState, id: &ContentId) -> ApiResult<Volume> {
     if let Some(v) = volumes().lock().ok().and_then(|mut c| c.get(id)) {
         return Ok(v);
     }
-    let bytes = st.node.store.read(id)?;
-    if ContentId::of(&bytes) != *id {
-        return Err(ApiError::internal(format!("blob {id} is corrupt")));
-    }
+    let bytes = st.node.store.read_verified(id)?;
     let vol = dicom::read_nifti(&bytes, Volumes::First)
         .map_err(|e| ApiError::internal(format!("stored NIfTI {id}: {e}")))?;
     let range = dicom::display_range(&vol);

@@ -377,10 +377,7 @@ fn sidecar(node: &Node, row: &DatasetRow) -> Result<Map<String, Value>, ExportEr
     let Some(n) = &row.dataset.nifti else {
         return Ok(Map::new());
     };
-    let bytes = node.store.read(&n.sidecar)?;
-    if protocol::ContentId::of(&bytes) != n.sidecar {
-        return Err(ExportError::Corrupt(n.sidecar));
-    }
+    let bytes = node.store.read_verified(&n.sidecar)?;
     match serde_json::from_slice(&bytes) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(ExportError::Bids(format!(

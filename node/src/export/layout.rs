@@ -135,10 +135,7 @@ pub fn layout(
 
 fn read_manifest(store: &BlobStore, row: &DatasetRow) -> Result<Manifest, ExportError> {
     let id = row.dataset.dicom.manifest;
-    let bytes = store.read(&id)?;
-    if ContentId::of(&bytes) != id {
-        return Err(ExportError::Corrupt(id));
-    }
+    let bytes = store.read_verified(&id)?;
     Manifest::from_bytes(&bytes).map_err(|detail| ExportError::Manifest {
         dataset: row.dataset.id.to_string(),
         detail,

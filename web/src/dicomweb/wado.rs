@@ -225,10 +225,7 @@ pub(crate) async fn instance(
 
 /// Read and verify one instance blob.
 pub(crate) fn read_instance(st: &AppState, e: &ManifestEntry) -> ApiResult<dicom::ReadInstance> {
-    let bytes = st.node.store.read(&e.content)?;
-    if ContentId::of(&bytes) != e.content {
-        return Err(ApiError::internal(format!("blob {} is corrupt", e.content)));
-    }
+    let bytes = st.node.store.read_verified(&e.content)?;
     dicom::read(&bytes)
         .map_err(|err| ApiError::internal(format!("stored instance {}: {err}", e.content)))
 }
