@@ -66,13 +66,12 @@ pub struct ReportWatch {
 }
 
 impl ReportWatch {
-    /// Before an import into the study named (or with the id) `study`: `None` when no report
-    /// will be sent (no `[smtp]`, no such study yet, nobody subscribed).
+    /// Before an import into the study named `study` (as the importer names it): `None` when no
+    /// report will be sent (no `[smtp]`, no such study yet, nobody subscribed).
     pub fn before(node: &Node, study: &str) -> Option<ReportWatch> {
         node.config.smtp.as_ref()?;
         let id = match node.catalog.study_by_name(study) {
-            Ok(Some(s)) => s.id,
-            Ok(None) => study.parse::<StudyId>().ok()?,
+            Ok(s) => s?.id,
             Err(e) => {
                 tracing::warn!("import report: {e}");
                 return None;

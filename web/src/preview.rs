@@ -20,12 +20,12 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use dicom::{NiftiVolume, Plane, Volumes};
-use node::{AuditAction, DatasetRow, NewEvent, Right};
+use node::{AuditAction, DatasetRow, NewEvent};
 use protocol::id::DatasetId;
 use protocol::ContentId;
 
 use crate::api::datasets::row_or_404;
-use crate::api::{about_study, PathParams, QueryParams};
+use crate::api::{PathParams, QueryParams};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{blocking, now, AppState};
@@ -110,19 +110,6 @@ fn volume(st: &AppState, id: &ContentId) -> ApiResult<Volume> {
     Ok(v)
 }
 
-/// Refuse unless `auth` may download from the dataset's study (the API's refusals).
-pub(crate) fn require_download(st: &AppState, auth: &Auth, row: &DatasetRow) -> ApiResult<()> {
-    let access = st.access();
-    let (p, t) = (auth.principal(), now());
-    let center = Some(row.examination.center);
-    access
-        .check(&p, Right::See, row.study.id, center, t)
-        .map_err(about_study(&row.study))?;
-    access
-        .check(&p, Right::Download, row.study.id, center, t)
-        .map_err(|_| ApiError::forbidden("previews need the download right on this study"))
-}
-
 struct Rendered {
     png: Arc<Vec<u8>>,
     slices: usize,
@@ -201,7 +188,7 @@ pub(crate) async fn preview(
         .max(16) as usize;
     let out = blocking(move || {
         let row = row_or_404(&st.node.catalog, id)?;
-        require_download(&st, &auth, &row)?;
+        crate::api::download::require_download(&st, &auth, &row, now())?;
         let r = render(&st, &row, plane, slice, size)?;
         st.node.catalog.audit().append(
             NewEvent::new(auth.who(), AuditAction::View, now())

@@ -34,29 +34,7 @@ impl Catalog {
         by: &str,
         now: UnixTime,
     ) -> Result<bool> {
-        let txn = self.db.begin_write()?;
-        let added = {
-            let mut t = txn.open_table(REPORTS)?;
-            let k = key(study, user);
-            if t.get(k.as_str())?.is_some() {
-                false
-            } else {
-                let s = Subscription {
-                    user: user.to_string(),
-                    since: now,
-                };
-                t.insert(k.as_str(), enc(&s).as_slice())?;
-                Audit::append_in(
-                    &txn,
-                    NewEvent::new(by, AuditAction::ReportSubscription, now)
-                        .study(study)
-                        .detail(format!("import reports: {user} subscribed")),
-                )?;
-                true
-            }
-        };
-        txn.commit()?;
-        Ok(added)
+        self.set_subscription(study, user, by, now, true)
     }
 
     /// End `user`'s subscription to `study`'s import reports; false when there was none.
@@ -67,22 +45,45 @@ impl Catalog {
         by: &str,
         now: UnixTime,
     ) -> Result<bool> {
+        self.set_subscription(study, user, by, now, false)
+    }
+
+    /// Subscribe (`on`) or unsubscribe, with its audit record in the same transaction; whether
+    /// anything changed.
+    fn set_subscription(
+        &self,
+        study: StudyId,
+        user: &str,
+        by: &str,
+        now: UnixTime,
+        on: bool,
+    ) -> Result<bool> {
         let txn = self.db.begin_write()?;
-        let removed = {
+        let changed = {
             let mut t = txn.open_table(REPORTS)?;
-            let gone = t.remove(key(study, user).as_str())?.is_some();
-            if gone {
+            let k = key(study, user);
+            let changed = if on {
+                let s = Subscription {
+                    user: user.to_string(),
+                    since: now,
+                };
+                t.get(k.as_str())?.is_none() && t.insert(k.as_str(), enc(&s).as_slice())?.is_none()
+            } else {
+                t.remove(k.as_str())?.is_some()
+            };
+            if changed {
+                let what = if on { "subscribed" } else { "unsubscribed" };
                 Audit::append_in(
                     &txn,
                     NewEvent::new(by, AuditAction::ReportSubscription, now)
                         .study(study)
-                        .detail(format!("import reports: {user} unsubscribed")),
+                        .detail(format!("import reports: {user} {what}")),
                 )?;
             }
-            gone
+            changed
         };
         txn.commit()?;
-        Ok(removed)
+        Ok(changed)
     }
 
     /// The accounts subscribed to `study`'s import reports, by name.

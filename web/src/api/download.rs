@@ -181,6 +181,26 @@ where
     Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
 }
 
+/// Refuse unless `auth` may download the dataset of `row` (a download, a preview): the API's
+/// refusal, naming the study.
+pub(crate) fn require_download(
+    st: &AppState,
+    auth: &Auth,
+    row: &DatasetRow,
+    t: u64,
+) -> ApiResult<()> {
+    st.access()
+        .check(
+            &auth.principal(),
+            Right::Download,
+            row.study.id,
+            Some(row.examination.center),
+            t,
+        )
+        .map_err(super::about_study(&row.study))?;
+    Ok(())
+}
+
 /// Download a dataset as a zip: its DICOM instances (default) or its NIfTI image and sidecar.
 #[utoipa::path(get, path = "/api/v1/datasets/{id}/download", operation_id = "download_dataset", tag = "datasets",
     params(
@@ -216,15 +236,7 @@ pub(crate) async fn download(
         let st = st2;
         let row = row_or_404(&st.node.catalog, id)?;
         let t = now();
-        st.access()
-            .check(
-                &auth.principal(),
-                Right::Download,
-                row.study.id,
-                Some(row.examination.center),
-                t,
-            )
-            .map_err(super::about_study(&row.study))?;
+        require_download(&st, &auth, &row, t)?;
         let format = if nifti {
             ExportFormat::Nifti
         } else {
