@@ -96,6 +96,10 @@ pub enum AuditAction {
     ReportSubscription,
     /// An import report e-mailed (detail: how many recipients; never their addresses).
     ReportSent,
+    /// A study card added or given a new version (detail: its name and version).
+    StudyCardSet,
+    /// A study's cards re-applied to its data (detail: acquisitions and changes).
+    StudyCardApply,
 }
 
 impl AuditAction {
@@ -127,6 +131,8 @@ impl AuditAction {
             AuditAction::ScoresRecord => "scores_record",
             AuditAction::ReportSubscription => "report_subscription",
             AuditAction::ReportSent => "report_sent",
+            AuditAction::StudyCardSet => "study_card_set",
+            AuditAction::StudyCardApply => "study_card_apply",
         }
     }
 }

@@ -6,8 +6,10 @@
 
 pub(crate) mod accounts;
 pub(crate) mod audit;
+pub(crate) mod cards;
 pub(crate) mod datasets;
 pub(crate) mod download;
+pub(crate) mod entities;
 pub(crate) mod federation;
 pub(crate) mod import;
 mod names;

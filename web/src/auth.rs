@@ -84,15 +84,19 @@ fn find_credential(parts: &Parts) -> ApiResult<Option<Credential>> {
 
 /// The value of the session cookie, if the request carries one.
 pub(crate) fn session_cookie(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+    cookie(&parts.headers, SESSION_COOKIE).map(str::to_string)
+}
+
+/// The value of cookie `name` in `headers`.
+pub(crate) fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|h| h.to_str().ok())
         .flat_map(|h| h.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.trim().to_string())
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
 }
 
 /// `Set-Cookie` value opening a session.

@@ -10,7 +10,9 @@
 //! `/login?next=<local path>`.
 
 mod admin;
+mod explore;
 mod login;
+mod manage;
 mod pages;
 
 use axum::extract::FromRequestParts;
@@ -20,9 +22,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use maud::{html, Markup, DOCTYPE};
+use serde_json::Value;
 
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// The portal's routes (not part of the `/api/v1` table).
@@ -34,7 +37,23 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/search", get(pages::search))
         .route("/studies", get(pages::studies))
         .route("/studies/{id}", get(pages::study))
+        .route("/studies/{id}/cards", get(manage::cards))
+        .route(
+            "/studies/{id}/cards/{action}",
+            axum::routing::post(manage::change_cards),
+        )
+        .route(
+            "/studies/{id}/agreement/{action}",
+            axum::routing::post(manage::study_form),
+        )
+        .route(
+            "/studies/{id}/reports",
+            axum::routing::post(manage::reports_form),
+        )
+        .route("/subjects/{id}", get(explore::subject))
+        .route("/examinations/{id}", get(explore::examination))
         .route("/datasets/{id}", get(pages::dataset))
+        .route("/datasets/{id}/slices", get(explore::slices))
         .route("/import", get(pages::import))
         .route("/scores", get(pages::scores))
         .route("/access-requests", get(admin::requests))
@@ -130,6 +149,88 @@ impl FromRequestParts<AppState> for Page {
             }
             Err(e) => Err(error_page(None, &e)),
         }
+    }
+}
+
+/// A handler's JSON answer as a value to render.
+pub(crate) fn value<T: serde::Serialize>(j: axum::Json<T>) -> serde_json::Value {
+    serde_json::to_value(j.0).unwrap_or(serde_json::Value::Null)
+}
+
+/// The JSON body of a handler's response.
+pub(crate) async fn body_json(r: Response) -> ApiResult<Value> {
+    let bytes = axum::body::to_bytes(r.into_body(), 64 << 20)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// A JSON value as text: strings as they are, null as a dash.
+pub(crate) fn s(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "–".into(),
+        other => other.to_string(),
+    }
+}
+
+/// `s` percent-encoded for a query string.
+pub(crate) fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Unix seconds as a UTC time, or a dash.
+pub(crate) fn when(v: &serde_json::Value) -> String {
+    v.as_u64()
+        .map(|t| node::format_time(t).to_string())
+        .unwrap_or_else(|| "–".into())
+}
+
+/// A posted form (`application/x-www-form-urlencoded`).
+pub(crate) struct Form(pub Vec<(String, String)>);
+
+impl Form {
+    pub(crate) fn parse(body: &[u8]) -> Form {
+        Form(
+            form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The first value of `name`, or "".
+    pub(crate) fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    /// Every value of `name`.
+    pub(crate) fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Page {
+    /// The refusal of a form without the session's CSRF token, `None` when it carries it.
+    pub(crate) fn check_csrf(&self, f: &Form) -> Option<Response> {
+        match &self.auth.session {
+            Some(sess) if f.get("csrf") == session_csrf(sess) => None,
+            _ => Some(error_page(
+                Some(self),
+                &ApiError::forbidden("missing or wrong form token: use the portal's own forms"),
+            )),
+        }
+    }
+
+    /// The hidden field carrying the session's CSRF token.
+    pub(crate) fn csrf_field(&self) -> Markup {
+        html! { input type="hidden" name="csrf" value=(self.csrf); }
     }
 }
 

@@ -213,3 +213,30 @@ pub(crate) async fn preview(
     h.insert("x-slice-count", HeaderValue::from(out.slices));
     Ok(resp)
 }
+
+/// How many slices dataset `id` has in `plane`, if `auth` may see its pictures (the download
+/// right, as the previews themselves): for the portal's slice pages.
+pub(crate) async fn slice_count(
+    st: &AppState,
+    auth: &Auth,
+    id: DatasetId,
+    plane: Plane,
+) -> ApiResult<usize> {
+    let (st, auth) = (st.clone(), auth.clone());
+    blocking(move || {
+        let row = row_or_404(&st.node.catalog, id)?;
+        crate::api::download::require_download(&st, &auth, &row, now())?;
+        if let Some(n) = &row.dataset.nifti {
+            let v = volume(&st, &n.nifti)?;
+            return Ok(dicom::slice_count(&v.0, plane));
+        }
+        if plane != Plane::Axial {
+            return Err(ApiError::not_found(format!(
+                "dataset {} has no NIfTI volume: only its acquisition plane (plane=axial) is shown",
+                row.dataset.id
+            )));
+        }
+        Ok(row.dataset.dicom.instances as usize)
+    })
+    .await
+}

@@ -106,6 +106,9 @@ pub fn routes() -> Routes {
         .add(Get, "/api/v1/suggest", search::suggest)
         .add(Get, "/api/v1/studies", studies::list)
         .add(Get, "/api/v1/studies/{id}", studies::tree)
+        .add(Get, "/api/v1/studies/{id}/cards", cards::list)
+        .add(Post, "/api/v1/studies/{id}/cards", cards::add)
+        .add(Post, "/api/v1/studies/{id}/cards/apply", cards::apply)
         .add(Get, "/api/v1/studies/{id}/rights", rights::list)
         .add(Get, "/api/v1/studies/{id}/rights/{user}", rights::get)
         .add(Put, "/api/v1/studies/{id}/rights/{user}", rights::put)
@@ -142,8 +145,11 @@ pub fn routes() -> Routes {
         .add(Get, "/api/v1/studies/{id}/reports", reports::get)
         .add(Put, "/api/v1/studies/{id}/reports", reports::subscribe)
         .add(Delete, "/api/v1/studies/{id}/reports", reports::unsubscribe)
+        .add(Get, "/api/v1/subjects/{id}", entities::subject)
+        .add(Get, "/api/v1/examinations/{id}", entities::examination)
         .add(Get, "/api/v1/datasets/{id}", datasets::detail)
         .add(Get, "/api/v1/datasets/{id}/download", download::download)
+        .add(Get, "/api/v1/download", download::download_selection)
         .add_router(
             Post,
             "/api/v1/import",

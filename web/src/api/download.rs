@@ -271,3 +271,114 @@ pub(crate) async fn download(
     )
         .into_response())
 }
+
+/// Most datasets in one selection download.
+pub(crate) const MAX_SELECTION: usize = 1000;
+
+/// Download a selection of datasets as one zip (the layout of `neurofed export`): every dataset
+/// must exist and be downloadable by the caller, or nothing is sent. In NIfTI, datasets without
+/// a NIfTI expression are left out and named in the `X-Neurofed-Left-Out` header.
+#[utoipa::path(get, path = "/api/v1/download", operation_id = "download_selection", tag = "datasets",
+    params(
+        ("dataset" = Vec<String>, Query, description = "Dataset ids (`ds_…`), repeated, at most 1000"),
+        ("format" = Option<String>, Query, description = "`dicom` (default) or `nifti`"),
+    ),
+    responses(
+        (status = 200, description = "A zip archive, streamed; `X-Neurofed-Bytes` gives the bytes of the files it holds", content_type = "application/zip", body = inline(crate::openapi::Binary)),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "No download right on one of them (the message says which study)", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
+pub(crate) async fn download_selection(
+    State(st): State<AppState>,
+    auth: Auth,
+    q: QueryParams,
+) -> ApiResult<Response> {
+    q.allow(&["format", "dataset"])?;
+    let nifti = match q.one("format")? {
+        None | Some("dicom") => false,
+        Some("nifti") => true,
+        Some(f) => {
+            return Err(ApiError::bad_request(format!(
+                "format {:?} is not dicom or nifti",
+                super::clip(f, 20)
+            )))
+        }
+    };
+    let mut ids: Vec<DatasetId> = Vec::new();
+    for d in q.all("dataset") {
+        let id: DatasetId = d.parse().map_err(|_| {
+            ApiError::bad_request(format!("{:?} is not a dataset id", super::clip(d, 40)))
+        })?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() {
+        return Err(ApiError::bad_request("select at least one dataset"));
+    }
+    if ids.len() > MAX_SELECTION {
+        return Err(ApiError::bad_request(format!(
+            "{} datasets selected, at most {MAX_SELECTION} at once",
+            ids.len()
+        )));
+    }
+    let st2 = st.clone();
+    let (entries, left_out) = blocking(move || {
+        let st = st2;
+        let t = now();
+        let mut rows = Vec::with_capacity(ids.len());
+        for &id in &ids {
+            let row = row_or_404(&st.node.catalog, id)?;
+            require_download(&st, &auth, &row, t)?;
+            rows.push(row);
+        }
+        let format = if nifti {
+            ExportFormat::Nifti
+        } else {
+            ExportFormat::Dicom
+        };
+        let (entries, left_out) = node::layout(&st.node.store, &rows, format)?;
+        let fmt = if nifti { "nifti" } else { "dicom" };
+        for row in &rows {
+            st.node.catalog.audit().append(
+                NewEvent::new(auth.who(), AuditAction::Download, t)
+                    .study(row.study.id)
+                    .dataset(row.dataset.id)
+                    .detail(format!("format={fmt} selection={}", rows.len())),
+            )?;
+        }
+        let left: Vec<String> = left_out.iter().map(|n| n.dataset.to_string()).collect();
+        Ok((entries, left))
+    })
+    .await?;
+    let bytes: u64 = entries.iter().map(|e| e.size).sum();
+    let name = format!(
+        "neurofed-selection-{}.zip",
+        if nifti { "nifti" } else { "dicom" }
+    );
+    let body = zip_body(
+        st.node.clone(),
+        entries,
+        format!("selection of {} datasets", q.all("dataset").count()),
+    );
+    Ok((
+        [
+            (CONTENT_TYPE, "application/zip".to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (
+                axum::http::HeaderName::from_static("x-neurofed-bytes"),
+                bytes.to_string(),
+            ),
+            (
+                axum::http::HeaderName::from_static("x-neurofed-left-out"),
+                left_out.join(","),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -358,7 +358,7 @@ impl<'a> TreeReader<'a> {
         }))
     }
 
-    fn examination(&mut self, x: Examination) -> ApiResult<ExaminationNode> {
+    pub(crate) fn examination(&mut self, x: Examination) -> ApiResult<ExaminationNode> {
         let mut acqs = Vec::new();
         for a in self.children(x.id.to_bytes())? {
             if let Some(a) = self.catalog.acquisition(AcquisitionId::from_bytes(a))? {

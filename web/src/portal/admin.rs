@@ -6,51 +6,14 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::Request;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Json;
 use maud::{html, Markup, PreEscaped};
 use serde_json::Value;
 
-use super::{error_page, layout, session_csrf, Page};
+use super::{error_page, layout, s, value, when, Form, Page};
 use crate::api::rights::GrantRequest;
 use crate::api::{JsonBody, PathParams, QueryParams};
 use crate::error::ApiError;
 use crate::state::AppState;
-
-fn value<T: serde::Serialize>(j: Json<T>) -> Value {
-    serde_json::to_value(j.0).unwrap_or(Value::Null)
-}
-
-fn s(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "–".into(),
-        other => other.to_string(),
-    }
-}
-
-fn fields(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-/// The refusal of a form without the session's CSRF token, `None` when it carries it.
-fn check_csrf(page: &Page, f: &[(String, String)]) -> Option<Response> {
-    let sent = f.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
-    match (&page.auth.session, sent) {
-        (Some(sess), Some(t)) if t == session_csrf(sess) => None,
-        _ => Some(error_page(
-            Some(page),
-            &ApiError::forbidden("missing or wrong form token: use the portal's own forms"),
-        )),
-    }
-}
-
-fn when(v: &Value) -> String {
-    v.as_u64()
-        .map(|t| node::format_time(t).to_string())
-        .unwrap_or_else(|| "–".into())
-}
 
 /// `GET /access-requests`: the pending requests the account may decide.
 pub(crate) async fn requests(State(st): State<AppState>, page: Page) -> Response {
@@ -74,11 +37,11 @@ pub(crate) async fn requests(State(st): State<AppState>, page: Page) -> Response
                         td { (when(&r["created_at"])) }
                         td {
                             form.inline method="post" action=(format!("/access-requests/{id}/approve")) {
-                                input type="hidden" name="csrf" value=(page.csrf);
+                                (page.csrf_field())
                                 button.approve type="submit" { "Approve" }
                             }
                             form.inline method="post" action=(format!("/access-requests/{id}/refuse")) {
-                                input type="hidden" name="csrf" value=(page.csrf);
+                                (page.csrf_field())
                                 button.refuse type="submit" { "Refuse" }
                             }
                         }
@@ -97,7 +60,7 @@ pub(crate) async fn decide(
     path: PathParams,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = check_csrf(&page, &fields(&body)) {
+    if let Some(r) = page.check_csrf(&Form::parse(&body)) {
         return r;
     }
     let approve = match path.0.get(1).map(String::as_str) {
@@ -140,20 +103,33 @@ pub(crate) async fn rights(State(st): State<AppState>, page: Page, path: PathPar
                     tr.right {
                         td { (s(&r["user"])) }
                         td { (r["rights"].as_array().map(|x| x.iter().map(s).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
-                        td { (s(&r["until"])) }
+                        td { (s(&r["until"]))
+                            @if let Some(note) = super::manage::expiry_note(&r["until"]) {
+                                " " strong.expiring { (note) }
+                            }
+                        }
                         td { (s(&r["granted_by"])) }
-                        td { form.inline method="post" action=(format!("/studies/{study}/rights/revoke")) {
-                            input type="hidden" name="csrf" value=(page.csrf);
-                            input type="hidden" name="user" value=(s(&r["user"]));
-                            button.revoke type="submit" { "Revoke" }
-                        } }
+                        td {
+                            @if r["until"].is_string() {
+                                form.inline method="post" action=(format!("/studies/{study}/rights/renew")) {
+                                    (page.csrf_field())
+                                    input type="hidden" name="user" value=(s(&r["user"]));
+                                    button.renew type="submit" { "Renew for a year" }
+                                }
+                            }
+                            form.inline method="post" action=(format!("/studies/{study}/rights/revoke")) {
+                                (page.csrf_field())
+                                input type="hidden" name="user" value=(s(&r["user"]));
+                                button.revoke type="submit" { "Revoke" }
+                            }
+                        }
                     }
                 }
             }
         }
         h2 { "Grant rights" }
         form.card method="post" action=(format!("/studies/{study}/rights/grant")) #grant-form {
-            input type="hidden" name="csrf" value=(page.csrf);
+            (page.csrf_field())
             label for="grant-user" { "Account" }
             input #grant-user name="user" type="text" required;
             fieldset { legend { "Rights" }
@@ -163,49 +139,39 @@ pub(crate) async fn rights(State(st): State<AppState>, page: Page, path: PathPar
             input #grant-until name="until" type="date";
             button type="submit" { "Grant" }
         }
+        (super::manage::agreement_form(&page, &study))
     };
     layout("Rights", Some(&page), body).into_response()
 }
 
-/// `POST /studies/{id}/rights/grant|revoke`.
+/// `POST /studies/{id}/rights/grant|revoke|renew`.
 pub(crate) async fn change_rights(
     State(st): State<AppState>,
     page: Page,
     path: PathParams,
     body: Bytes,
 ) -> Response {
-    let f = fields(&body);
-    if let Some(r) = check_csrf(&page, &f) {
+    let f = Form::parse(&body);
+    if let Some(r) = page.check_csrf(&f) {
         return r;
     }
     let study = path.0.first().cloned().unwrap_or_default();
-    let user = f
-        .iter()
-        .find(|(k, _)| k == "user")
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default();
+    let user = f.get("user").trim().to_string();
     let p = PathParams(vec![study.clone(), user]);
     let grant = match path.0.get(1).map(String::as_str) {
         Some("grant") => true,
         Some("revoke") => false,
+        Some("renew") => return super::manage::renew(st, &page, &study, p.0[1].as_str()).await,
         _ => {
             return error_page(
                 Some(&page),
-                &ApiError::not_found("no such action (grant or revoke)"),
+                &ApiError::not_found("no such action (grant, revoke or renew)"),
             )
         }
     };
     let done = if grant {
-        let rights: Vec<String> = f
-            .iter()
-            .filter(|(k, _)| k == "rights")
-            .map(|(_, v)| v.clone())
-            .collect();
-        let until = f
-            .iter()
-            .find(|(k, _)| k == "until")
-            .map(|(_, v)| v.trim().to_string())
-            .filter(|u| !u.is_empty());
+        let rights: Vec<String> = f.all("rights").map(str::to_string).collect();
+        let until = Some(f.get("until").trim().to_string()).filter(|u| !u.is_empty());
         let req = GrantRequest {
             rights,
             until,
@@ -295,12 +261,39 @@ fn bars(title: &str, rows: &[(String, u64)]) -> Markup {
     html! { figure { (PreEscaped(svg)) figcaption { (title) } } }
 }
 
-/// `GET /stats`: the node's counts (administrators: the API's `/stats`), with charts.
+/// Dataset counts per value of `facets` over what the account may see, in `scope`
+/// (`local` or `federated`), with the members' answers in federated scope.
+async fn facet_counts(st: &AppState, page: &Page, scope: &str, facets: &[&str]) -> Value {
+    let mut q = vec![("limit".to_string(), "0".to_string())];
+    for f in facets {
+        q.push(("facet".into(), f.to_string()));
+    }
+    if scope == "federated" {
+        q.push(("scope".into(), "federated".into()));
+    }
+    match crate::api::search::search(State(st.clone()), page.auth.clone(), QueryParams(q)).await {
+        Ok(r) => super::body_json(r).await.unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    }
+}
+
+fn facet_rows(v: &Value, facet: &str) -> Vec<(String, u64)> {
+    v["facets"][facet]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, n)| (k.clone(), n.as_u64().unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `GET /stats`: the node's counts (administrators: the API's `/stats`), and per center over
+/// the consortium what the account may see (a federated count), with charts.
 pub(crate) async fn stats(State(st): State<AppState>, page: Page) -> Response {
-    let v = match crate::api::stats(State(st.clone()), page.auth.clone()).await {
-        Ok(j) => value(j),
-        Err(e) => return error_page(Some(&page), &e),
-    };
+    let node_counts = crate::api::stats(State(st.clone()), page.auth.clone())
+        .await
+        .map(value);
     let keys = [
         "centers",
         "equipment",
@@ -312,11 +305,14 @@ pub(crate) async fn stats(State(st): State<AppState>, page: Page) -> Response {
         "instances",
         "users",
     ];
-    let rows: Vec<(String, u64)> = keys
-        .iter()
-        .map(|k| (k.to_string(), v[*k].as_u64().unwrap_or(0)))
-        .collect();
-    let studies = match crate::api::studies::list(State(st), page.auth.clone()).await {
+    let rows: Vec<(String, u64)> = match &node_counts {
+        Ok(v) => keys
+            .iter()
+            .map(|k| (k.to_string(), v[*k].as_u64().unwrap_or(0)))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let studies = match crate::api::studies::list(State(st.clone()), page.auth.clone()).await {
         Ok(j) => value(j),
         Err(e) => return error_page(Some(&page), &e),
     };
@@ -327,13 +323,33 @@ pub(crate) async fn stats(State(st): State<AppState>, page: Page) -> Response {
         .iter()
         .map(|s2| (s(&s2["name"]), s2["subjects"].as_u64().unwrap_or(0)))
         .collect();
+    let fed = facet_counts(&st, &page, "federated", &["center", "manufacturer", "modality"]).await;
+    let per_center = facet_rows(&fed, "center");
+    let per_maker = facet_rows(&fed, "manufacturer");
+    let per_modality = facet_rows(&fed, "modality");
     let body = html! {
-        dl.stats #stats {
-            @for (k, n) in &rows { dt { (k) } dd data-stat=(k) { (n) } }
-            dt { "bytes" } dd data-stat="bytes" { (s(&v["bytes"])) }
+        @match &node_counts {
+            Ok(v) => {
+                h2 { "This node" }
+                dl.stats #stats {
+                    @for (k, n) in &rows { dt { (k) } dd data-stat=(k) { (n) } }
+                    dt { "bytes" } dd data-stat="bytes" { (s(&v["bytes"])) }
+                }
+                (bars("This node's counts", &rows[..7]))
+            }
+            Err(_) => { p.notice { "Node-wide counts are for the node's administrators; below is what your rights show." } }
         }
-        (bars("This node's counts", &rows[..7]))
         (bars("Subjects per study", &per_study))
+        h2 { "Across the consortium (datasets you may see)" }
+        @if let Some(nodes) = fed["nodes"].as_array() {
+            ul.nodes #stat-centers aria-label="Centers" {
+                @for n in nodes { li class=(format!("node {}", s(&n["status"]))) { (s(&n["center"])) ": " (s(&n["status"])) } }
+            }
+        }
+        p #stat-total { (s(&fed["total"])) " datasets in all" }
+        (bars("Datasets per center", &per_center))
+        (bars("Datasets per scanner manufacturer", &per_maker))
+        (bars("Datasets per modality", &per_modality))
     };
     layout("Statistics", Some(&page), body).into_response()
 }

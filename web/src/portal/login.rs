@@ -3,43 +3,19 @@
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
-use super::{layout, local_path, session_csrf, Page};
+use super::{layout, local_path, Form, Page};
+use crate::auth::cookie;
 use crate::api::accounts::{AccountRequest, LoginRequest};
 use crate::api::JsonBody;
-use crate::error::ApiError;
 use crate::state::AppState;
 use crate::throttle::ClientIp;
 
 const LOGIN_CSRF: &str = "neurofed_form";
-
-fn form_fields(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn field<'a>(f: &'a [(String, String)], name: &str) -> &'a str {
-    f.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
-}
-
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .flat_map(|h| h.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim())
-}
 
 fn random_token() -> String {
     let mut b = [0u8; 16];
@@ -65,12 +41,16 @@ fn login_page(st: &AppState, next: &str, error: Option<&str>, status: StatusCode
         }
         p { "No account? " a href="/account-request" { "Ask for one" } "." }
     };
+    with_form_cookie(st, &token, (status, layout("Log in", None, body)).into_response())
+}
+
+/// `resp` with the cookie holding the pre-login form token `token` (double submit).
+fn with_form_cookie(st: &AppState, token: &str, mut resp: Response) -> Response {
     let secure = if st.config.secure_cookie {
         "; Secure"
     } else {
         ""
     };
-    let mut resp = (status, layout("Log in", None, body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{LOGIN_CSRF}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600{secure}"
     )) {
@@ -97,9 +77,9 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let f = form_fields(&body);
-    let next = local_path(field(&f, "next")).unwrap_or("/").to_string();
-    let sent = field(&f, "csrf");
+    let f = Form::parse(&body);
+    let next = local_path(f.get("next")).unwrap_or("/").to_string();
+    let sent = f.get("csrf");
     if sent.is_empty() || cookie(&headers, LOGIN_CSRF) != Some(sent) {
         return login_page(
             &st,
@@ -109,8 +89,8 @@ pub(crate) async fn submit(
         );
     }
     let req = LoginRequest {
-        name: field(&f, "user").to_string(),
-        password: field(&f, "password").to_string(),
+        name: f.get("user").to_string(),
+        password: f.get("password").to_string(),
     };
     match crate::api::accounts::login(State(st.clone()), ip, JsonBody(req)).await {
         Ok(resp) => {
@@ -126,17 +106,9 @@ pub(crate) async fn submit(
 
 /// `POST /logout` (form field `csrf`): ends the session in the node, clears the cookie.
 pub(crate) async fn logout(State(st): State<AppState>, page: Page, body: Bytes) -> Response {
-    let f = form_fields(&body);
-    let ok = page
-        .auth
-        .session
-        .as_deref()
-        .is_some_and(|s| field(&f, "csrf") == session_csrf(s));
-    if !ok {
-        return super::error_page(
-            Some(&page),
-            &ApiError::forbidden("missing or wrong form token: log out from the portal's button"),
-        );
+    let f = Form::parse(&body);
+    if let Some(refusal) = page.check_csrf(&f) {
+        return refusal;
     }
     match crate::api::accounts::logout(State(st), page.auth).await {
         Ok(resp) => {
@@ -181,18 +153,11 @@ fn account_page(st: &AppState, message: Option<(&str, bool)>, status: StatusCode
             button type="submit" { "Send the request" }
         }
     };
-    let secure = if st.config.secure_cookie {
-        "; Secure"
-    } else {
-        ""
-    };
-    let mut resp = (status, layout("Ask for an account", None, body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{LOGIN_CSRF}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600{secure}"
-    )) {
-        resp.headers_mut().append(SET_COOKIE, v);
-    }
-    resp
+    with_form_cookie(
+        st,
+        &token,
+        (status, layout("Ask for an account", None, body)).into_response(),
+    )
 }
 
 /// `GET /account-request`.
@@ -208,8 +173,8 @@ pub(crate) async fn account_submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let f = form_fields(&body);
-    let sent = field(&f, "csrf");
+    let f = Form::parse(&body);
+    let sent = f.get("csrf");
     if sent.is_empty() || cookie(&headers, LOGIN_CSRF) != Some(sent) {
         return account_page(
             &st,
@@ -220,7 +185,7 @@ pub(crate) async fn account_submit(
             StatusCode::FORBIDDEN,
         );
     }
-    let rights: &[&str] = match field(&f, "role") {
+    let rights: &[&str] = match f.get("role") {
         "guest" => &["see"],
         "user" => &["see", "download"],
         "expert" => &["see", "download", "import"],
@@ -233,15 +198,15 @@ pub(crate) async fn account_submit(
             )
         }
     };
-    let contact = field(&f, "contact").trim();
+    let contact = f.get("contact").trim();
     let req = AccountRequest {
-        name: field(&f, "name").to_string(),
-        password: field(&f, "password").to_string(),
-        display_name: field(&f, "display_name").to_string(),
+        name: f.get("name").to_string(),
+        password: f.get("password").to_string(),
+        display_name: f.get("display_name").to_string(),
         email: (!contact.is_empty()).then(|| contact.to_string()),
-        study: field(&f, "study").trim().to_string(),
+        study: f.get("study").trim().to_string(),
         rights: rights.iter().map(|r| r.to_string()).collect(),
-        motivation: field(&f, "motivation").to_string(),
+        motivation: f.get("motivation").to_string(),
     };
     match crate::api::accounts::request_account(State(st.clone()), ip, JsonBody(req)).await {
         Ok((_, body)) => account_page(&st, Some((body.0.message, true)), StatusCode::ACCEPTED),

@@ -4,14 +4,16 @@
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use maud::{html, Markup};
 use serde_json::Value;
 
-use super::{error_page, layout, Page};
+use super::{body_json, enc, error_page, layout, s, value, Page};
 use crate::api::{PathParams, QueryParams};
-use crate::error::{ApiError, ApiResult};
+
 use crate::state::AppState;
+
+/// Axial thumbnails in a dataset's row.
+const ROW: usize = 8;
 
 /// Facets shown beside the hits.
 const FACETS: [&str; 6] = [
@@ -23,29 +25,6 @@ const FACETS: [&str; 6] = [
     "exam_year",
 ];
 
-fn value<T: serde::Serialize>(j: Json<T>) -> Value {
-    serde_json::to_value(j.0).unwrap_or(Value::Null)
-}
-
-async fn body_json(r: Response) -> ApiResult<Value> {
-    let bytes = axum::body::to_bytes(r.into_body(), 64 << 20)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::internal(e.to_string()))
-}
-
-fn s(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "–".into(),
-        other => other.to_string(),
-    }
-}
-
-fn enc(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 /// `GET /`: the four things users do most, and what the account may see.
 pub(crate) async fn home(State(st): State<AppState>, page: Page) -> Response {
     let studies = match crate::api::studies::list(State(st.clone()), page.auth.clone()).await {
@@ -54,12 +33,38 @@ pub(crate) async fn home(State(st): State<AppState>, page: Page) -> Response {
     };
     let list = studies["studies"].as_array().cloned().unwrap_or_default();
     let subjects: u64 = list.iter().filter_map(|s| s["subjects"].as_u64()).sum();
+    // Rights that end soon in the studies the account manages, for their renewal.
+    let mut expiring = Vec::new();
+    for study in &list {
+        let manages = study["rights"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|x| x == "administer"));
+        if !manages {
+            continue;
+        }
+        let p = PathParams(vec![s(&study["id"])]);
+        if let Ok(j) = crate::api::rights::list(State(st.clone()), page.auth.clone(), p).await {
+            for r in value(j)["rights"].as_array().cloned().unwrap_or_default() {
+                if let Some(note) = super::manage::expiry_note(&r["until"]) {
+                    expiring.push((s(&study["id"]), s(&study["name"]), s(&r["user"]), note));
+                }
+            }
+        }
+    }
     let body = html! {
         ul.actions {
             li { a href="/search" { strong { "Find and download datasets" } span { "Search every dataset you may see, narrow with facets, download as DICOM or NIfTI." } } }
             li { a href="/studies" { strong { "Explore the research studies" } span { "Walk a study's subjects, examinations, acquisitions and datasets." } } }
             li { a href="/scores" { strong { "Find clinical scores" } span { "Datasets of subjects with recorded scores (EDSS, MMSE...)." } } }
             li { a href="/import" { strong { "Import data" } span { "Send a zip or a folder of DICOM into a study." } } }
+        }
+        @if !expiring.is_empty() {
+            section #expiring aria-labelledby="expiring-h" {
+                h2 #expiring-h { "Rights to renew" }
+                ul { @for (id, name, user, note) in &expiring {
+                    li { (user) " on " a href=(format!("/studies/{id}/rights")) { (name) } ": " (note) }
+                } }
+            }
         }
         section aria-labelledby="stats-h" {
             h2 #stats-h { "What you may see" }
@@ -175,23 +180,41 @@ pub(crate) async fn search(State(st): State<AppState>, page: Page, q: QueryParam
             }
             section aria-label="Hits" {
                 p #total { (total) " datasets" }
-                table.hits {
-                    thead { tr { th { "Subject" } th { "Study" } th { "Date" } th { "Series" } th { "Nature" } th { "QC" } th { "Center" } } }
-                    tbody {
-                        @for h in &hits {
-                            tr.hit {
-                                td { (s(&h["subject"])) }
-                                td { (s(&h["study"]["name"])) }
-                                td { (s(&h["exam_date"])) }
-                                td {
-                                    @if h["node"].is_null() { a href=(format!("/datasets/{}", s(&h["dataset"]))) { (s(&h["series_description"])) } }
-                                    @else { (s(&h["series_description"])) }
+                form #selection-form method="get" action="/api/v1/download" {
+                    table.hits {
+                        thead { tr {
+                            th { label.visually-hidden for="select-all" { "Select all" } input #select-all type="checkbox"; }
+                            th { "Subject" } th { "Study" } th { "Date" } th { "Series" } th { "Nature" } th { "QC" } th { "Center" }
+                        } }
+                        tbody {
+                            @for h in &hits {
+                                @let local = h["node"].is_null();
+                                @let ds = s(&h["dataset"]);
+                                tr.hit {
+                                    td { @if local { input.select type="checkbox" name="dataset" value=(ds) aria-label=(format!("select {}", s(&h["series_description"]))); } }
+                                    td { (s(&h["subject"])) }
+                                    td { (s(&h["study"]["name"])) }
+                                    td { (s(&h["exam_date"])) }
+                                    td {
+                                        @if local { a href=(format!("/datasets/{ds}")) { (s(&h["series_description"])) } }
+                                        @else { (s(&h["series_description"])) }
+                                    }
+                                    td { (s(&h["nature"])) }
+                                    td { (s(&h["qc_grade"])) }
+                                    td { (s(&h["center"])) }
                                 }
-                                td { (s(&h["nature"])) }
-                                td { (s(&h["qc_grade"])) }
-                                td { (s(&h["center"])) }
                             }
                         }
+                    }
+                    div.selection {
+                        label for="selection-format" { "Download the selected datasets as" }
+                        select #selection-format name="format" {
+                            option value="dicom" { "DICOM" }
+                            option value="nifti" { "NIfTI" }
+                        }
+                        button type="submit" #selection-download { "Download selection" }
+                        progress #selection-progress hidden max="1" value="0" {}
+                        span #selection-status role="status" {}
                     }
                 }
                 nav.pages aria-label="Pages" {
@@ -251,22 +274,24 @@ pub(crate) async fn study(
         ("offset".into(), offset),
         ("limit".into(), "20".into()),
     ]);
-    let v = match crate::api::studies::tree(State(st), page.auth.clone(), path, api).await {
+    let v = match crate::api::studies::tree(State(st.clone()), page.auth.clone(), path, api).await {
         Ok(j) => value(j),
         Err(e) => return error_page(Some(&page), &e),
     };
     let id = s(&v["study"]["id"]);
+    let panels = super::manage::study_panels(&st, &page, &id).await;
     let body: Markup = html! {
         p { (s(&v["study"]["description"])) }
-        p { a href=(format!("/studies/{id}/rights")) { "Rights on this study" } }
+        p { a href=(format!("/studies/{id}/rights")) { "Rights on this study" } " · " a href=(format!("/studies/{id}/cards")) { "Study cards" } }
+        (panels)
         p #subjects-total { (s(&v["subjects_total"])) " subjects" }
         ul.tree {
             @for sub in v["subjects"].as_array().cloned().unwrap_or_default() {
                 li.subject { details {
-                    summary { "Subject " strong { (s(&sub["pseudonym"])) } " " (s(&sub["sex"])) }
+                    summary { "Subject " strong { (s(&sub["pseudonym"])) } " " (s(&sub["sex"])) " · " a href=(format!("/subjects/{}", s(&sub["id"]))) { "subject page" } }
                     ul { @for ex in sub["examinations"].as_array().cloned().unwrap_or_default() {
                         li.examination { details {
-                            summary { "Examination " (s(&ex["date"])) " at " (s(&ex["center"]["name"])) }
+                            summary { "Examination " (s(&ex["date"])) " at " (s(&ex["center"]["name"])) " · " a href=(format!("/examinations/{}", s(&ex["id"]))) { "examination page" } }
                             ul { @for acq in ex["acquisitions"].as_array().cloned().unwrap_or_default() {
                                 li.acquisition {
                                     (s(&acq["series_number"])) " " (s(&acq["series_description"])) " · " (s(&acq["nature"])) " · QC " (s(&acq["grade"]))
@@ -291,7 +316,7 @@ pub(crate) async fn study(
 /// `GET /datasets/{id}`: metadata, original vs study-card values, QC, downloads, previews.
 pub(crate) async fn dataset(State(st): State<AppState>, page: Page, path: PathParams) -> Response {
     let id = path.0.first().cloned().unwrap_or_default();
-    let v = match crate::api::datasets::detail(State(st), page.auth.clone(), path).await {
+    let v = match crate::api::datasets::detail(State(st.clone()), page.auth.clone(), path.clone()).await {
         Ok(j) => value(j),
         Err(e) => return error_page(Some(&page), &e),
     };
@@ -306,11 +331,20 @@ pub(crate) async fn dataset(State(st): State<AppState>, page: Page, path: PathPa
     let mut keys: Vec<&String> = cur.keys().chain(orig.keys()).collect();
     keys.sort();
     keys.dedup();
+    // The axial slices (and whether the account may see pictures at all: the download right).
+    let axial = match path.id(0) {
+        Ok(ds) => crate::preview::slice_count(&st, &page.auth, ds, dicom::Plane::Axial).await,
+        Err(e) => Err(e),
+    };
+    let row: Vec<usize> = match &axial {
+        Ok(n) if *n > 1 => (1..=ROW).map(|k| k * (n - 1) / (ROW + 1)).collect(),
+        _ => Vec::new(),
+    };
     let body = html! {
         dl.meta {
             dt { "Study" } dd { a href=(format!("/studies/{}", s(&v["study"]["id"]))) { (s(&v["study"]["name"])) } }
-            dt { "Subject" } dd #subject { (s(&v["subject"]["pseudonym"])) }
-            dt { "Examination" } dd { (s(&v["examination"]["date"])) " at " (s(&v["examination"]["center"]["name"])) }
+            dt { "Subject" } dd #subject { a href=(format!("/subjects/{}", s(&v["subject"]["id"]))) { (s(&v["subject"]["pseudonym"])) } }
+            dt { "Examination" } dd { a href=(format!("/examinations/{}", s(&v["examination"]["id"]))) { (s(&v["examination"]["date"])) } " at " (s(&v["examination"]["center"]["name"])) }
             dt { "Series" } dd #series { (s(&v["acquisition"]["series_number"])) " " (s(&v["acquisition"]["series_description"])) }
             dt { "Modality" } dd { (s(&v["acquisition"]["modality"])) }
             dt { "Instances" } dd { (s(&v["dicom"]["instances"])) }
@@ -327,11 +361,33 @@ pub(crate) async fn dataset(State(st): State<AppState>, page: Page, path: PathPa
             a.download href=(format!("/api/v1/datasets/{id}/download?format=dicom")) { "DICOM (zip)" }
             @if !v["nifti"].is_null() { " · " a.download href=(format!("/api/v1/datasets/{id}/download?format=nifti")) { "NIfTI (zip)" } }
         }
+        h2 { "Provenance" }
+        dl.meta #provenance {
+            dt { "Imported" } dd { (super::when(&v["created_at"])) }
+            dt { "Last changed" } dd { (super::when(&v["updated_at"])) " (study cards re-applied, NIfTI converted)" }
+            dt { "Content id" } dd { code { (s(&v["content"])) } }
+            dt { "DICOM" } dd { (s(&v["dicom"]["instances"])) " instances, " (s(&v["dicom"]["bytes"])) " bytes, de-identified at import" }
+            dt { "Study cards" } dd { a href=(format!("/studies/{}/cards", s(&v["study"]["id"]))) { "the study's cards and their versions" } }
+        }
         h2 { "Previews" }
-        div.previews {
-            @for plane in ["axial", "coronal", "sagittal"] {
-                @if plane == "axial" || !v["nifti"].is_null() {
-                    figure { img.preview src=(format!("/datasets/{id}/preview.png?plane={plane}")) alt=(format!("{plane} slice, middle")) loading="lazy"; figcaption { (plane) } }
+        @match &axial {
+            Err(e) => { p.notice #no-previews { (e.message) } }
+            Ok(_) => {
+                div.previews {
+                    @for plane in ["axial", "coronal", "sagittal"] {
+                        @if plane == "axial" || !v["nifti"].is_null() {
+                            figure { img.preview src=(format!("/datasets/{id}/preview.png?plane={plane}")) alt=(format!("{plane} slice, middle")) loading="lazy"; figcaption { a href=(format!("/datasets/{id}/slices?plane={plane}")) { (plane) ": all slices" } } }
+                        }
+                    }
+                }
+                @if !row.is_empty() {
+                    div.axial-row aria-label="Axial slices" {
+                        @for n in &row {
+                            a href=(format!("/datasets/{id}/slices?plane=axial&slice={n}")) {
+                                img.thumb src=(format!("/datasets/{id}/preview.png?plane=axial&slice={n}&size=128")) alt=(format!("axial slice {n}")) loading="lazy";
+                            }
+                        }
+                    }
                 }
             }
         }

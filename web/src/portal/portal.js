@@ -81,3 +81,60 @@
     form.setAttribute('data-finished', String(list.length));
   });
 })();
+
+// Slices: the slider swaps the image without reloading the page.
+(function () {
+  const range = document.getElementById('slice-range');
+  const img = document.getElementById('slice-image');
+  const out = document.getElementById('slice-number');
+  if (!range || !img) return;
+  range.addEventListener('input', function () {
+    img.src = range.getAttribute('data-src') + range.value;
+    img.alt = 'slice ' + range.value;
+    if (out) out.textContent = range.value;
+  });
+})();
+
+// Selection download: the selected datasets as one zip, with a progress bar (bytes received
+// of the bytes the node announced), then saved by the browser.
+(function () {
+  const form = document.getElementById('selection-form');
+  if (!form) return;
+  const all = document.getElementById('select-all');
+  const bar = document.getElementById('selection-progress');
+  const status = document.getElementById('selection-status');
+  if (all) all.addEventListener('change', function () {
+    form.querySelectorAll('input[name=dataset]').forEach(function (c) { c.checked = all.checked; });
+  });
+  form.addEventListener('submit', async function (e) {
+    const picked = Array.from(form.querySelectorAll('input[name=dataset]:checked'));
+    if (!picked.length) { e.preventDefault(); status.textContent = 'Select at least one dataset.'; return; }
+    if (!window.ReadableStream || !bar) return; // the browser downloads it itself
+    e.preventDefault();
+    const q = new URLSearchParams(new FormData(form));
+    status.textContent = 'Preparing ' + picked.length + ' datasets...';
+    const r = await fetch(form.action + '?' + q.toString(), {credentials: 'same-origin'});
+    if (!r.ok) {
+      let m = 'HTTP ' + r.status;
+      try { const v = await r.json(); m = (v.error && v.error.message) || m; } catch (x) {}
+      status.textContent = m; form.setAttribute('data-failed', '1'); return;
+    }
+    const total = Number(r.headers.get('x-neurofed-bytes') || 0);
+    const reader = r.body.getReader();
+    const parts = []; let got = 0;
+    bar.hidden = false; bar.max = Math.max(total, 1); bar.value = 0;
+    for (;;) {
+      const {done, value} = await reader.read();
+      if (done) break;
+      parts.push(value); got += value.length; bar.value = Math.min(got, bar.max);
+      status.textContent = Math.round(got / 1048576 * 10) / 10 + ' MB received';
+    }
+    bar.value = bar.max;
+    const url = URL.createObjectURL(new Blob(parts, {type: 'application/zip'}));
+    const a = document.createElement('a');
+    a.href = url; a.download = 'neurofed-selection.zip'; document.body.appendChild(a); a.click();
+    setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 60000);
+    status.textContent = picked.length + ' datasets, ' + got + ' bytes downloaded';
+    form.setAttribute('data-downloaded', String(got));
+  });
+})();
