@@ -140,7 +140,8 @@ pub(crate) async fn list(
 }
 
 /// Add a card (or the next version of a card with the same name); it applies to imports from
-/// now on, and to existing data after `POST /studies/{id}/cards/apply`.
+/// now on, and to existing data after `POST /studies/{id}/cards/apply`. The study of the URL is
+/// the card's (its own `study` key is ignored, as `neurofed studycard add --study` does).
 #[utoipa::path(post, path = "/api/v1/studies/{id}/cards", operation_id = "add_study_card", tag = "studies",
     params(("id" = String, Path, description = "Study id (`st_…`) or name")),
     request_body = NewCard,
@@ -171,17 +172,14 @@ pub(crate) async fn add(
         st.access()
             .check(&auth.principal(), Right::Administer, study.id, None, t)
             .map_err(about_study(&study))?;
-        if let Some(other) = card.study.as_deref().filter(|s| *s != study.name) {
-            return Err(ApiError::bad_request(format!(
-                "the card names study {other:?}, not {:?}",
-                study.name
-            )));
-        }
         let v = catalog.add_card(study.id, card, &req.toml)?;
         catalog.audit().append(
             NewEvent::new(auth.who(), AuditAction::StudyCardSet, t)
                 .study(study.id)
-                .detail(format!("study card {:?} version {}", v.card.name, v.version)),
+                .detail(format!(
+                    "study card {:?} version {}",
+                    v.card.name, v.version
+                )),
         )?;
         Ok(Json(CardAdded {
             name: v.card.name,

@@ -213,4 +213,3 @@ pub(crate) async fn examination(
     })
     .await
 }
-

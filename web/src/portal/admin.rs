@@ -323,7 +323,13 @@ pub(crate) async fn stats(State(st): State<AppState>, page: Page) -> Response {
         .iter()
         .map(|s2| (s(&s2["name"]), s2["subjects"].as_u64().unwrap_or(0)))
         .collect();
-    let fed = facet_counts(&st, &page, "federated", &["center", "manufacturer", "modality"]).await;
+    let fed = facet_counts(
+        &st,
+        &page,
+        "federated",
+        &["center", "manufacturer", "modality"],
+    )
+    .await;
     let per_center = facet_rows(&fed, "center");
     let per_maker = facet_rows(&fed, "manufacturer");
     let per_modality = facet_rows(&fed, "modality");

@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
 use super::{layout, local_path, Form, Page};
-use crate::auth::cookie;
 use crate::api::accounts::{AccountRequest, LoginRequest};
 use crate::api::JsonBody;
+use crate::auth::cookie;
 use crate::state::AppState;
 use crate::throttle::ClientIp;
 
@@ -41,7 +41,11 @@ fn login_page(st: &AppState, next: &str, error: Option<&str>, status: StatusCode
         }
         p { "No account? " a href="/account-request" { "Ask for one" } "." }
     };
-    with_form_cookie(st, &token, (status, layout("Log in", None, body)).into_response())
+    with_form_cookie(
+        st,
+        &token,
+        (status, layout("Log in", None, body)).into_response(),
+    )
 }
 
 /// `resp` with the cookie holding the pre-login form token `token` (double submit).

@@ -276,12 +276,11 @@ pub(crate) fn agreement_form(page: &Page, study: &str) -> Markup {
 /// `POST /studies/{id}/rights/renew` (field `user`): the right, unchanged, until a year later.
 pub(crate) async fn renew(st: AppState, page: &Page, study: &str, user: &str) -> Response {
     let p = PathParams(vec![study.to_string(), user.to_string()]);
-    let current = match crate::api::rights::get(State(st.clone()), page.auth.clone(), p.clone())
-        .await
-    {
-        Ok(j) => value(j),
-        Err(e) => return error_page(Some(page), &e),
-    };
+    let current =
+        match crate::api::rights::get(State(st.clone()), page.auth.clone(), p.clone()).await {
+            Ok(j) => value(j),
+            Err(e) => return error_page(Some(page), &e),
+        };
     let req = GrantRequest {
         rights: current["rights"]
             .as_array()
@@ -311,7 +310,10 @@ mod tests {
         };
         assert_eq!(expiry_note(&in_days(-1)).as_deref(), Some("expired"));
         assert_eq!(expiry_note(&in_days(0)).as_deref(), Some("expires today"));
-        assert_eq!(expiry_note(&in_days(5)).as_deref(), Some("expires in 5 days"));
+        assert_eq!(
+            expiry_note(&in_days(5)).as_deref(),
+            Some("expires in 5 days")
+        );
         assert_eq!(expiry_note(&in_days(90)), None);
         assert_eq!(expiry_note(&Value::Null), None);
         // A year from the later of today and the old end.

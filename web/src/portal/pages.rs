@@ -316,7 +316,9 @@ pub(crate) async fn study(
 /// `GET /datasets/{id}`: metadata, original vs study-card values, QC, downloads, previews.
 pub(crate) async fn dataset(State(st): State<AppState>, page: Page, path: PathParams) -> Response {
     let id = path.0.first().cloned().unwrap_or_default();
-    let v = match crate::api::datasets::detail(State(st.clone()), page.auth.clone(), path.clone()).await {
+    let v = match crate::api::datasets::detail(State(st.clone()), page.auth.clone(), path.clone())
+        .await
+    {
         Ok(j) => value(j),
         Err(e) => return error_page(Some(&page), &e),
     };
