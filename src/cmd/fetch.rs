@@ -95,12 +95,14 @@ fn narrate(e: DemoEvent<'_>) -> std::io::Result<()> {
             addr,
             root,
             token,
+            password,
             p2p,
         } => {
             outln!(
                 "\n{center}'s HTTP API: http://{addr}/api/v1 (homes in {})",
                 root.display()
             )?;
+            outln!("portal: http://{addr}/ (log in as \"demo\", password {password})")?;
             outln!("user \"demo\", API token: {token}")?;
             outln!("try:")?;
             outln!("  curl -H 'Authorization: Bearer {token}' 'http://{addr}/api/v1/search?scope=federated&facet=center&facet=nature&limit=3'")?;

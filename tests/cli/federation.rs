@@ -528,26 +528,31 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
     );
 }
 
-/// The README's run command: `neurofed demo` builds three centers, searches, and serves center
-/// A's API with a token it prints; a federated search through that API covers all three.
-#[test]
-fn demo_serves_center_a_with_a_federated_search() {
-    let corpus = testkit::synth_corpus();
-    let dir = tempfile::tempdir().unwrap();
+/// `neurofed demo` serving center A (homes under `dir`): the server, its HTTP address, the
+/// demo account's API token and password, and what it printed up to its ready line.
+pub(crate) struct Demo {
+    pub server: Server,
+    pub addr: String,
+    pub token: String,
+    pub password: String,
+    pub printed: String,
+}
+
+pub(crate) fn start_demo(corpus: &Path, dir: &Path) -> Demo {
     let mut child = Command::new(crate::util::bin())
         .args(["demo", "--http", "127.0.0.1:0", "--corpus"])
-        .arg(&corpus)
+        .arg(corpus)
         .arg("--dir")
-        .arg(dir.path().join("demo"))
-        .current_dir(dir.path())
+        .arg(dir.join("demo"))
+        .current_dir(dir)
         .env_remove("NEUROFED_HOME")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let mut server = Server(child);
-    let (mut token, mut addr, mut printed) = (None, None, String::new());
+    let server = Server(child);
+    let (mut token, mut addr, mut password, mut printed) = (None, None, None, String::new());
     for line in BufReader::new(stdout).lines() {
         let line = line.unwrap();
         printed.push_str(&line);
@@ -555,15 +560,39 @@ fn demo_serves_center_a_with_a_federated_search() {
         if let Some(t) = line.strip_prefix("user \"demo\", API token: ") {
             token = Some(t.trim().to_string());
         }
+        if let Some((_, p)) = line
+            .strip_prefix("portal: ")
+            .and_then(|l| l.split_once("password "))
+        {
+            password = Some(p.trim_end_matches(')').trim().to_string());
+        }
         if let Some(rest) = line.strip_prefix("ready http=") {
             addr = Some(rest.split(' ').next().unwrap().to_string());
             break;
         }
     }
-    let (token, addr) = (
-        token.unwrap_or_else(|| panic!("no token in {printed}")),
-        addr.unwrap_or_else(|| panic!("no ready line in {printed}")),
-    );
+    Demo {
+        server,
+        token: token.unwrap_or_else(|| panic!("no token in {printed}")),
+        addr: addr.unwrap_or_else(|| panic!("no ready line in {printed}")),
+        password: password.unwrap_or_else(|| panic!("no password in {printed}")),
+        printed,
+    }
+}
+
+/// The README's run command: `neurofed demo` builds three centers, searches, and serves center
+/// A's API with a token it prints; a federated search through that API covers all three.
+#[test]
+fn demo_serves_center_a_with_a_federated_search() {
+    let corpus = testkit::synth_corpus();
+    let dir = tempfile::tempdir().unwrap();
+    let Demo {
+        mut server,
+        addr,
+        token,
+        printed,
+        ..
+    } = start_demo(&corpus, dir.path());
     assert!(
         printed.contains("coverage: 3/3 nodes answered"),
         "{printed}"

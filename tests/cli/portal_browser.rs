@@ -243,6 +243,72 @@ fn a_researcher_logs_in_searches_narrows_previews_downloads_and_imports() {
         assert!(d[1].as_str().unwrap_or("").contains("zip"), "{d}");
     }
 
+    // From the dataset to its subject and examination pages.
+    let dataset_page = b.path();
+    b.click("#subject a");
+    b.wait_for("location.pathname.startsWith('/subjects/')");
+    let subject_page = b.path();
+    assert!(!b.text("#pseudonym").is_empty());
+    b.click("section.examination h3 a");
+    b.wait_for("location.pathname.startsWith('/examinations/')");
+    let exam_page = b.path();
+    assert!(b.text("#exam-date").len() >= 8, "{}", b.source());
+    assert!(b.source().contains("t1_mprage"));
+    // Every slice, with the slider: the image follows it.
+    b.goto(&format!("{base}{dataset_page}/slices?plane=sagittal"));
+    b.wait_for(
+        "document.getElementById('slice-image').complete &&
+         document.getElementById('slice-image').naturalWidth > 16",
+    );
+    b.js(
+        "const r = document.getElementById('slice-range'); r.value = '0';
+         r.dispatchEvent(new Event('input'));",
+        vec![],
+    );
+    b.wait_for(
+        "((i) => i.src.endsWith('slice=0') && i.complete && i.naturalWidth > 16)(
+           document.getElementById('slice-image'))",
+    );
+    assert_eq!(b.text("#slice-number"), "0");
+    // A selection of two hits downloads as one zip, with its progress.
+    b.goto(&format!("{base}/search"));
+    b.js(
+        "document.querySelectorAll('tr.hit input.select').forEach((c, i) => { c.checked = i < 2; });",
+        vec![],
+    );
+    b.click("#selection-download");
+    b.wait_for(
+        // (`form.dataset` would be its inputs named "dataset": attributes are read by name)
+        "((f) => f.hasAttribute('data-downloaded') || f.hasAttribute('data-failed'))(
+           document.getElementById('selection-form'))",
+    );
+    assert_eq!(
+        b.js(
+            "return document.getElementById('selection-form').getAttribute('data-failed');",
+            vec![]
+        ),
+        Value::Null,
+        "{}",
+        b.text("#selection-status")
+    );
+    let got: u64 = b
+        .js(
+            "return document.getElementById('selection-form').getAttribute('data-downloaded');",
+            vec![],
+        )
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(got > 100_000, "{got} bytes");
+    assert_eq!(
+        b.js(
+            "const p = document.getElementById('selection-progress'); return p.value === p.max;",
+            vec![]
+        ),
+        json!(true)
+    );
+
     // The import page: a zip goes in with its progress, and its datasets appear.
     b.goto(&format!("{base}/import"));
     b.fill("#import-files", &zip_path.to_string_lossy());
@@ -311,6 +377,33 @@ fn a_researcher_logs_in_searches_narrows_previews_downloads_and_imports() {
         log.contains("access_decision") && log.contains("right_grant"),
         "{log}"
     );
+    // Every page of the portal renders for the administrator, without an error.
+    for path in [
+        "/".to_string(),
+        "/search?q=flair&scope=federated".to_string(),
+        "/studies".to_string(),
+        format!("/studies/{study_id}"),
+        format!("/studies/{study_id}/cards"),
+        format!("/studies/{study_id}/rights"),
+        subject_page.clone(),
+        exam_page.clone(),
+        dataset_page.clone(),
+        format!("{dataset_page}/slices?plane=coronal"),
+        "/import".to_string(),
+        "/scores".to_string(),
+        "/access-requests".to_string(),
+        "/audit".to_string(),
+        "/consortium".to_string(),
+        "/stats".to_string(),
+    ] {
+        b.goto(&format!("{base}{path}"));
+        let errors = b.js(
+            "return Array.from(document.querySelectorAll('.error')).map(e => e.textContent);",
+            vec![],
+        );
+        assert_eq!(errors, json!([]), "{path}");
+        assert!(b.text("h1").len() > 2, "{path}");
+    }
     b.click("#logout");
     form_login(&b, &base, "carol", PASSWORD);
     b.goto(&format!("{base}/search"));
@@ -342,4 +435,86 @@ fn a_researcher_logs_in_searches_narrows_previews_downloads_and_imports() {
         );
         std::fs::write(dir.join("dataset.png"), b.screenshot()).unwrap();
     }
+}
+
+/// The search page's "all centers" switch with the demo's three centers: one status line per
+/// center, the hits and counts of every member, remote hits without a local link.
+#[test]
+fn all_centers_answer_the_portal_search() {
+    crate::need_browser!();
+    let corpus = testkit::synth_corpus();
+    let dir = tempfile::tempdir().unwrap();
+    let demo = crate::federation::start_demo(&corpus, dir.path());
+    let base = format!("http://{}", demo.addr);
+    let b = Browser::start();
+    form_login(&b, &base, "demo", &demo.password);
+    b.goto(&format!("{base}/search"));
+    let local = total(&b);
+    assert!(local > 0);
+    assert!(
+        b.js(
+            "return document.getElementById('centers') === null;",
+            vec![]
+        ) == json!(true)
+    );
+    b.click("input[name=scope][value=federated]");
+    b.click("form.search button[type=submit]");
+    b.wait_for("location.search.includes('scope=federated')");
+    let lines = b.js(
+        "return Array.from(document.querySelectorAll('#centers li')).map(l => l.textContent);",
+        vec![],
+    );
+    let lines = lines.as_array().unwrap();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines.iter().all(|l| l.as_str().unwrap().ends_with(": ok")),
+        "{lines:?}"
+    );
+    let all = total(&b);
+    assert!(all > local, "{all} datasets in all centers, {local} here");
+    // The center facet counts every member, and they add up to the total.
+    let centers = b.js(
+        "return Array.from(document.querySelectorAll('a.facet[data-facet=center]')).map(a =>
+           Number(a.parentElement.querySelector('.count').textContent));",
+        vec![],
+    );
+    let counts: Vec<u64> = centers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .collect();
+    assert_eq!(counts.len(), 3, "{counts:?}");
+    assert_eq!(counts.iter().sum::<u64>(), all);
+    // A facet keeps the scope; remote hits have no local dataset link or selection box.
+    b.click("a.facet[data-facet=center]");
+    b.wait_for("location.search.includes('filter=center')");
+    assert!(b.path().contains("scope=federated"), "{}", b.path());
+    let remote = b.js(
+        "return Array.from(document.querySelectorAll('tr.hit')).filter(r => !r.querySelector('input.select')).length;",
+        vec![],
+    );
+    let linked = b.js(
+        "return document.querySelectorAll('tr.hit input.select').length;",
+        vec![],
+    );
+    assert_eq!(
+        remote.as_u64().unwrap() + linked.as_u64().unwrap(),
+        total(&b).min(25)
+    );
+    // The statistics count per center over the consortium.
+    b.goto(&format!("{base}/stats"));
+    assert_eq!(
+        b.js(
+            "return document.querySelectorAll('#stat-centers li').length;",
+            vec![]
+        ),
+        json!(3)
+    );
+    assert_eq!(b.text("#stat-total"), format!("{all} datasets in all"));
+    let mut server = demo.server;
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &server.0.id().to_string()])
+        .status();
+    let _ = server.0.wait();
 }

@@ -110,6 +110,8 @@ pub enum DemoEvent<'a> {
         root: &'a Path,
         /// An API token of user "demo".
         token: &'a str,
+        /// The password of user "demo", for the portal.
+        password: &'a str,
         /// Center A's libp2p addresses, comma-separated.
         p2p: String,
     },
@@ -266,17 +268,24 @@ fn center(
     })
 }
 
-/// Center A's web account "demo" with `see` and `download` on A's study, and a new API token.
-fn demo_account(node: &Node) -> Result<String, DemoError> {
+/// Center A's web account "demo" with `see` and `download` on A's study: a new API token and a
+/// new random password (for the portal's login form), both printed by the demo only.
+fn demo_account(node: &Node) -> Result<(String, String), DemoError> {
     use node::{Access, Grant, NewUser, PasswordCost, Principal, Role};
     let access = Access::with_password_cost(&node.catalog, PasswordCost::DEFAULT);
     let op = Principal::Operator;
     let now = node::now();
+    let mut random = [0u8; 9];
+    getrandom::fill(&mut random).map_err(|e| DemoError::Output(std::io::Error::other(e)))?;
+    let password: String = std::iter::once("demo-".to_string())
+        .chain(random.iter().map(|b| format!("{b:02x}")))
+        .collect();
     if access.users().get(USER)?.is_none() {
-        let password = format!("demo-{now}");
         access
             .users()
             .add(&op, NewUser::new(USER, Role::User), &password, now)?;
+    } else {
+        access.users().set_password(&op, USER, &password, now)?;
     }
     let study = node.catalog.require_study(STUDY)?;
     let rights: node::RightSet = "see,download".parse()?;
@@ -294,7 +303,7 @@ fn demo_account(node: &Node) -> Result<String, DemoError> {
     let (token, _) = access
         .tokens()
         .create(&op, USER, "neurofed demo", None, now)?;
-    Ok(token)
+    Ok((token, password))
 }
 
 fn addrs_text(c: &federation::Client, sep: &str) -> String {
@@ -495,7 +504,7 @@ pub fn run(
             for (c, center) in clients.iter().zip(&centers) {
                 federation::content::serve_node(c, center.node.clone())?;
             }
-            let token = demo_account(&centers[0].node)?;
+            let (token, password) = demo_account(&centers[0].node)?;
             let listener = tokio::net::TcpListener::bind(opts.http)
                 .await
                 .map_err(|source| DemoError::Io {
@@ -510,6 +519,7 @@ pub fn run(
                 addr,
                 root: &root,
                 token: &token,
+                password: &password,
                 p2p: addrs_text(&clients[0], ","),
             })
             .map_err(DemoError::Output)?;

@@ -216,6 +216,14 @@ pub(crate) async fn audit(State(st): State<AppState>, page: Page, q: QueryParams
 pub(crate) async fn consortium(State(st): State<AppState>, page: Page) -> Response {
     let v = match crate::api::federation::consortium(State(st), page.auth.clone()).await {
         Ok(j) => value(j),
+        Err(e) if e.status.is_server_error() || e.status.as_u16() == 409 => {
+            // Not federated: how to be, rather than an error.
+            let body = html! {
+                p.notice #not-federated role="status" { (e.message) }
+                p { "A node joins a consortium with " code { "neurofed consortium join ROSTER MEMBERSHIP" } " and runs its federation with " code { "neurofed serve --p2p ADDR" } "; see docs/federation.md." }
+            };
+            return layout("Consortium", Some(&page), body).into_response();
+        }
         Err(e) => return error_page(Some(&page), &e),
     };
     let body = html! {

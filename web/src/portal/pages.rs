@@ -106,11 +106,32 @@ pub(crate) async fn search(State(st): State<AppState>, page: Page, q: QueryParam
     if scope == "federated" {
         api.push(("scope".into(), "federated".into()));
     }
-    let answer =
-        match crate::api::search::search(State(st), page.auth.clone(), QueryParams(api)).await {
-            Ok(r) => body_json(r).await,
-            Err(e) => Err(e),
-        };
+    let mut answer = match crate::api::search::search(
+        State(st.clone()),
+        page.auth.clone(),
+        QueryParams(api.clone()),
+    )
+    .await
+    {
+        Ok(r) => body_json(r).await,
+        Err(e) => Err(e),
+    };
+    // All centers refused (no federation here, a malformed filter for a member...): say why and
+    // show this center's answer, so that the page stays usable.
+    let mut federation_note = None;
+    if scope == "federated" {
+        if let Err(e) = &answer {
+            federation_note = Some(e.message.clone());
+            api.retain(|(k, _)| k != "scope");
+            answer =
+                match crate::api::search::search(State(st), page.auth.clone(), QueryParams(api))
+                    .await
+                {
+                    Ok(r) => body_json(r).await,
+                    Err(e) => Err(e),
+                };
+        }
+    }
     let v = match answer {
         Ok(v) => v,
         Err(e) => return error_page(Some(&page), &e),
@@ -149,6 +170,9 @@ pub(crate) async fn search(State(st): State<AppState>, page: Page, q: QueryParam
                 label { input type="radio" name="scope" value="federated" checked[scope == "federated"]; " all centers" }
             }
             button type="submit" { "Search" }
+        }
+        @if let Some(why) = &federation_note {
+            p.notice #federation-note role="status" { "All centers could not be asked: " (why) ". Showing this center only." }
         }
         @if !filters.is_empty() {
             p.filters { "Filters: "
