@@ -4,7 +4,10 @@
 //! in-process, so the figure is the server's time without the network. As an administrator
 //! (sees everything) and as a user with rights on 3 of the 10 studies.
 //!
-//! usage: portal_bench [--datasets N] [--requests R] [--dir DIR]
+//! Then (unless `--no-corpus`) the pages with pixels on the generated corpus's first subject,
+//! imported in a node of its own: dataset, slices, a cached preview, subject, study tree.
+//!
+//! usage: portal_bench [--datasets N] [--requests R] [--dir DIR] [--no-corpus]
 //! The last line printed is one JSON object: {"datasets", "pages": {page: {"p50_ms", "p99_ms"}}}.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -27,6 +30,133 @@ fn arg(args: &[String], name: &str) -> Option<String> {
 fn pct(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
+}
+
+/// Server times (ms) of `reqs` GETs of `path` with `token`, after 10 warm-up ones.
+fn time(
+    rt: &tokio::runtime::Runtime,
+    app: &axum::Router,
+    path: &str,
+    token: &str,
+    reqs: usize,
+) -> Vec<f64> {
+    let mut times = Vec::with_capacity(reqs);
+    for i in 0..reqs + 10 {
+        let req = Request::get(path)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let t = Instant::now();
+        let resp = rt.block_on(app.clone().oneshot(req)).unwrap();
+        let status = resp.status();
+        let _ = rt
+            .block_on(axum::body::to_bytes(resp.into_body(), 1 << 26))
+            .unwrap();
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        assert!(status.is_success(), "{path}: {status}");
+        if i >= 10 {
+            times.push(ms);
+        }
+    }
+    times
+}
+
+/// The generated corpus's first subject in a node of its own: the pages with real pixels
+/// (dataset, slices, previews), first (volume decoded) and cached.
+fn corpus_pages(
+    dir: &std::path::Path,
+    reqs: usize,
+    out: &mut serde_json::Map<String, serde_json::Value>,
+) {
+    let corpus = testkit::synth_corpus();
+    let mut subjects: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    subjects.sort();
+    let node = Arc::new(
+        node::Home::new(dir.join("corpus-home"))
+            .init("Bench corpus", Some([7; 32]))
+            .unwrap(),
+    );
+    let opts = node::ImportOptions {
+        study: Some("corpus".into()),
+        ..node::ImportOptions::default()
+    };
+    node::Importer::new(&node)
+        .run(&subjects[..1], &opts, &node::NoProgress)
+        .unwrap();
+    use node::{Access, NewUser, PasswordCost, Principal, Role};
+    let access = Access::with_password_cost(&node.catalog, PasswordCost::INSECURE_FAST);
+    let (op, now) = (Principal::Operator, node::now());
+    access
+        .users()
+        .add(
+            &op,
+            NewUser::new("corpus-admin", Role::Admin),
+            "bench password",
+            now,
+        )
+        .unwrap();
+    let token = access
+        .tokens()
+        .create(&op, "corpus-admin", "bench", None, now)
+        .unwrap()
+        .0;
+    let rows = node.catalog.dataset_rows().unwrap();
+    let r = rows
+        .iter()
+        .filter(|r| r.dataset.nifti.is_some())
+        .max_by_key(|r| r.dataset.dicom.instances)
+        .expect("a dataset with a NIfTI volume");
+    let ds = r.dataset.id;
+    let app = web::app(web::AppState::new(node.clone()).unwrap());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // The first preview decodes the volume: timed alone.
+    let req = Request::get(format!("/datasets/{ds}/preview.png?plane=sagittal"))
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let t = Instant::now();
+    let resp = rt.block_on(app.clone().oneshot(req)).unwrap();
+    assert!(resp.status().is_success());
+    let _ = rt.block_on(axum::body::to_bytes(resp.into_body(), 1 << 26));
+    let cold = t.elapsed().as_secs_f64() * 1000.0;
+    println!("first preview (volume read, inflated, decoded): {cold:.1} ms");
+    out.insert(
+        "corpus: first preview (cold)".into(),
+        serde_json::json!({"admin": {"p50_ms": (cold * 100.0).round() / 100.0}}),
+    );
+    println!(
+        "corpus dataset {ds}: {} instances",
+        r.dataset.dicom.instances
+    );
+    for (name, path) in [
+        ("corpus: dataset", format!("/datasets/{ds}")),
+        (
+            "corpus: slices",
+            format!("/datasets/{ds}/slices?plane=axial"),
+        ),
+        (
+            "corpus: preview (cached)",
+            format!("/datasets/{ds}/preview.png?plane=axial"),
+        ),
+        ("corpus: subject", format!("/subjects/{}", r.subject.id)),
+        ("corpus: study tree", format!("/studies/{}", r.study.id)),
+    ] {
+        let mut times = time(&rt, &app, &path, &token, reqs);
+        times.sort_by(f64::total_cmp);
+        let (p50, p99) = (pct(&times, 0.5), pct(&times, 0.99));
+        println!("{name:<24} {p50:>9.2} {p99:>9.2}");
+        out.insert(
+            name.into(),
+            serde_json::json!({"admin": {"p50_ms": (p50 * 100.0).round() / 100.0, "p99_ms": (p99 * 100.0).round() / 100.0}}),
+        );
+    }
 }
 
 fn main() {
@@ -95,6 +225,8 @@ fn main() {
         .dataset
         .id;
     let study = studies[0];
+    let row = rows.iter().find(|r| r.dataset.id == ds).unwrap();
+    let (subject, exam) = (row.subject.id, row.examination.id);
     let state = web::AppState::new(node.clone()).unwrap();
     let app = web::app(state);
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -115,7 +247,13 @@ fn main() {
         ),
         ("studies", "/studies".into()),
         ("study tree", format!("/studies/{study}")),
+        ("subject", format!("/subjects/{subject}")),
+        ("examination", format!("/examinations/{exam}")),
         ("dataset", format!("/datasets/{ds}")),
+        ("slices", format!("/datasets/{ds}/slices")),
+        ("study cards", format!("/studies/{study}/cards")),
+        ("import", "/import".into()),
+        ("consortium", "/consortium".into()),
         ("scores", "/scores".into()),
         ("access requests", "/access-requests".into()),
         ("rights", format!("/studies/{study}/rights")),
@@ -136,24 +274,7 @@ fn main() {
                 line.push_str(&format!(" {:>9} {:>9}", "-", "-"));
                 continue;
             }
-            let mut times = Vec::with_capacity(reqs);
-            for i in 0..reqs + 10 {
-                let req = Request::get(path.as_str())
-                    .header("authorization", format!("Bearer {token}"))
-                    .body(Body::empty())
-                    .unwrap();
-                let t = Instant::now();
-                let resp = rt.block_on(app.clone().oneshot(req)).unwrap();
-                let status = resp.status();
-                let _ = rt
-                    .block_on(axum::body::to_bytes(resp.into_body(), 1 << 26))
-                    .unwrap();
-                let ms = t.elapsed().as_secs_f64() * 1000.0;
-                assert!(status.is_success(), "{path} as {who}: {status}");
-                if i >= 10 {
-                    times.push(ms);
-                }
-            }
+            let mut times = time(&rt, &app, path, token, reqs);
             times.sort_by(f64::total_cmp);
             let (p50, p99) = (pct(&times, 0.5), pct(&times, 0.99));
             line.push_str(&format!(" {p50:>9.2} {p99:>9.2}"));
@@ -164,6 +285,9 @@ fn main() {
         }
         println!("{line}");
         out.insert(name.to_string(), serde_json::Value::Object(row));
+    }
+    if !args.iter().any(|a| a == "--no-corpus") {
+        corpus_pages(&dir, reqs, &mut out);
     }
     println!("{}", serde_json::json!({"datasets": n, "pages": out}));
 }

@@ -37,6 +37,7 @@ use crate::api;
         api::accounts::login,
         api::accounts::logout,
         api::accounts::me,
+        api::accounts::change_password,
         api::accounts::list_users,
         api::accounts::create_user,
         api::accounts::create_token,

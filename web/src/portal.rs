@@ -34,6 +34,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/", get(pages::home))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", axum::routing::post(login::logout))
+        .route("/account", get(login::account))
+        .route(
+            "/account/password",
+            axum::routing::post(login::change_password),
+        )
         .route("/search", get(pages::search))
         .route("/studies", get(pages::studies))
         .route("/studies/{id}", get(pages::study))
@@ -266,7 +271,7 @@ pub(crate) fn layout(title: &str, page: Option<&Page>, body: Markup) -> Html<Str
                         }
                         div.account {
                             @if let (Some(u), Some(p)) = (&user, page) {
-                                span #whoami { (u) }
+                                a #whoami href="/account" { (u) }
                                 form method="post" action="/logout" {
                                     input type="hidden" name="csrf" value=(p.csrf);
                                     button type="submit" #logout { "Log out" }

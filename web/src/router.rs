@@ -159,6 +159,7 @@ pub fn routes() -> Routes {
         .add(Post, "/api/v1/login", accounts::login)
         .add(Post, "/api/v1/logout", accounts::logout)
         .add(Get, "/api/v1/me", accounts::me)
+        .add(Post, "/api/v1/me/password", accounts::change_password)
         .add(Get, "/api/v1/users", accounts::list_users)
         .add(Post, "/api/v1/users", accounts::create_user)
         .add(Post, "/api/v1/users/{name}/tokens", accounts::create_token)

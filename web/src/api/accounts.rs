@@ -153,6 +153,59 @@ pub(crate) async fn logout(State(st): State<AppState>, auth: Auth) -> ApiResult<
         .into_response())
 }
 
+/// `POST /me/password`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasswordChange {
+    /// The password in use.
+    pub current: String,
+    /// The new one (at least 12 characters).
+    pub new: String,
+}
+
+/// Change the caller's own password (the current one proves it is the account's owner, failures
+/// back off as logins do). Every session of the account ends, this one too: log in again.
+#[utoipa::path(post, path = "/api/v1/me/password", operation_id = "change_password", tag = "accounts",
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed; every session of the account ended"),
+        (status = 400, description = "The new password is too weak", body = ErrorBody),
+        (status = 401, description = "Not logged in, or the current password is wrong", body = ErrorBody),
+        (status = 429, body = ErrorBody),
+    ))]
+pub(crate) async fn change_password(
+    State(st): State<AppState>,
+    auth: Auth,
+    JsonBody(req): JsonBody<PasswordChange>,
+) -> ApiResult<Response> {
+    let secure = st.config.secure_cookie;
+    let account = auth.user.name.clone();
+    let t = Instant::now();
+    if let Err(wait) = st.throttles.login_account.check(&account, t) {
+        return Err(too_many(wait, "failed logins"));
+    }
+    let throttles = st.throttles.clone();
+    let name = account.clone();
+    let done = blocking(move || {
+        let users = st.access().users();
+        let user = users.authenticate(&name, &req.current)?;
+        users.set_password(&node::Principal::User(user.clone()), &name, &req.new, now())?;
+        Ok(())
+    })
+    .await;
+    if let Err(e) = &done {
+        if e.status == StatusCode::UNAUTHORIZED {
+            throttles.login_account.fail(&account, Instant::now());
+        }
+    }
+    done?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(SET_COOKIE, session_clear_cookie(secure))],
+    )
+        .into_response())
+}
+
 /// `GET /me`.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct MeBody {

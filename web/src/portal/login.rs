@@ -217,3 +217,67 @@ pub(crate) async fn account_submit(
         Err(e) => account_page(&st, Some((&e.message, false)), e.status),
     }
 }
+
+/// `GET /account`: the account, its rights (with what expires soon) and the password form.
+pub(crate) async fn account(State(st): State<AppState>, page: Page) -> Response {
+    let v = match crate::api::accounts::me(State(st), page.auth.clone()).await {
+        Ok(j) => super::value(j),
+        Err(e) => return super::error_page(Some(&page), &e),
+    };
+    let s = super::s;
+    let body = html! {
+        dl.meta {
+            dt { "Account" } dd { (s(&v["user"]["name"])) }
+            dt { "Name" } dd { (s(&v["user"]["display_name"])) }
+            dt { "E-mail" } dd { (s(&v["user"]["email"])) }
+            dt { "Role" } dd { (s(&v["user"]["role"])) }
+        }
+        h2 { "Your rights" }
+        table.rights {
+            thead { tr { th { "Study" } th { "Rights" } th { "Until" } } }
+            tbody { @for r in v["rights"].as_array().cloned().unwrap_or_default() {
+                tr { td { a href=(format!("/studies/{}", s(&r["study"]))) { (s(&r["study"])) } }
+                     td { (r["rights"].as_array().map(|x| x.iter().map(s).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
+                     td { (s(&r["until"])) @if let Some(n) = super::manage::expiry_note(&r["until"]) { " " strong.expiring { (n) " (ask the study's managers to renew it)" } } } }
+            } }
+        }
+        h2 { "Change your password" }
+        form.card method="post" action="/account/password" #password-form {
+            (page.csrf_field())
+            label for="current" { "Current password" }
+            input #current name="current" type="password" autocomplete="current-password" required;
+            label for="new" { "New password (at least 12 characters)" }
+            input #new name="new" type="password" autocomplete="new-password" minlength="12" required;
+            button type="submit" { "Change the password" }
+            p { "Every session of the account ends: you log in again with the new password." }
+        }
+    };
+    layout("Your account", Some(&page), body).into_response()
+}
+
+/// `POST /account/password` (fields `current`, `new`, `csrf`): the API's password change, which
+/// ends every session of the account; then the login form.
+pub(crate) async fn change_password(
+    State(st): State<AppState>,
+    page: Page,
+    body: Bytes,
+) -> Response {
+    let f = Form::parse(&body);
+    if let Some(refusal) = page.check_csrf(&f) {
+        return refusal;
+    }
+    let req = crate::api::accounts::PasswordChange {
+        current: f.get("current").to_string(),
+        new: f.get("new").to_string(),
+    };
+    match crate::api::accounts::change_password(State(st), page.auth.clone(), JsonBody(req)).await {
+        Ok(resp) => {
+            let mut out = Redirect::to("/login?next=%2Faccount").into_response();
+            for v in resp.headers().get_all(SET_COOKIE) {
+                out.headers_mut().append(SET_COOKIE, v.clone());
+            }
+            out
+        }
+        Err(e) => super::error_page(Some(&page), &e),
+    }
+}

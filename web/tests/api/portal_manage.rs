@@ -252,3 +252,72 @@ async fn rights_that_expire_soon_are_shown_and_renewed() {
     assert!(!html.contains("expires in"));
     assert!(!text(&page(st, &admin, "/").await).contains("Rights to renew"));
 }
+
+#[tokio::test]
+async fn a_password_change_ends_every_session_of_the_account() {
+    let small = Small::new(false);
+    let st = &small.state;
+    user(small.node(), "visitor", Role::User);
+    let first = session(st, "visitor").await;
+    let second = session(st, "visitor").await;
+    let r = page(st, &first, "/account").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let token = csrf(&text(&r));
+    let new = "a brand new passphrase";
+    // The current password proves it: a wrong one changes nothing.
+    let r = post(
+        st,
+        &first,
+        "/account/password",
+        &[
+            ("csrf", &token),
+            ("current", "not the password"),
+            ("new", new),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(page(st, &first, "/account").await.status, StatusCode::OK);
+    let r = post(
+        st,
+        &first,
+        "/account/password",
+        &[("csrf", &token), ("current", PASSWORD), ("new", "short")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", text(&r));
+    let r = post(
+        st,
+        &first,
+        "/account/password",
+        &[("csrf", &token), ("current", PASSWORD), ("new", new)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", text(&r));
+    assert!(r.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    // Both sessions are over; the new password opens a new one, the old one nothing.
+    for cookie in [&first, &second] {
+        let r = page(st, cookie, "/account").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(r.headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login"));
+    }
+    let login = |password: &str| json!({ "name": "visitor", "password": password });
+    assert_eq!(
+        json(st, "POST", "/api/v1/login", None, login(PASSWORD))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        json(st, "POST", "/api/v1/login", None, login(new))
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
