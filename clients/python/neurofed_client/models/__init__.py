@@ -10,6 +10,8 @@ from .acquisition_node import AcquisitionNode
 from .agreement_body import AgreementBody
 from .agreement_state import AgreementState
 from .agreement_text import AgreementText
+from .applied_change import AppliedChange
+from .apply_body import ApplyBody
 from .approve_request import ApproveRequest
 from .assessment_body import AssessmentBody
 from .assessment_body_values import AssessmentBodyValues
@@ -18,9 +20,12 @@ from .assessment_row_values import AssessmentRowValues
 from .assessment_rows import AssessmentRows
 from .audit_page import AuditPage
 from .audit_record import AuditRecord
+from .card_added import CardAdded
+from .card_list import CardList
 from .card_values import CardValues
 from .card_values_current import CardValuesCurrent
 from .card_values_original import CardValuesOriginal
+from .card_version import CardVersion
 from .center_ref import CenterRef
 from .consortium_body import ConsortiumBody
 from .coverage_body import CoverageBody
@@ -30,6 +35,7 @@ from .dicom_info import DicomInfo
 from .equipment_body import EquipmentBody
 from .error_body import ErrorBody
 from .error_detail import ErrorDetail
+from .examination_detail import ExaminationDetail
 from .examination_node import ExaminationNode
 from .examination_summary import ExaminationSummary
 from .federated_body import FederatedBody
@@ -56,6 +62,7 @@ from .me_body import MeBody
 from .member_body import MemberBody
 from .member_outcome import MemberOutcome
 from .member_state_body import MemberStateBody
+from .new_card import NewCard
 from .new_request import NewRequest
 from .new_token_body import NewTokenBody
 from .new_token_request import NewTokenRequest
@@ -63,6 +70,7 @@ from .new_user_request import NewUserRequest
 from .nifti_info import NiftiInfo
 from .node_report_body import NodeReportBody
 from .openapi_response_200 import OpenapiResponse200
+from .password_change import PasswordChange
 from .pending_agreement_body import PendingAgreementBody
 from .pushed_body import PushedBody
 from .refuse_request import RefuseRequest
@@ -71,6 +79,8 @@ from .request_body import RequestBody
 from .request_list import RequestList
 from .right_body import RightBody
 from .right_list import RightList
+from .score_entry import ScoreEntry
+from .score_entry_values import ScoreEntryValues
 from .scores_body import ScoresBody
 from .scores_report_body import ScoresReportBody
 from .search_body import SearchBody
@@ -84,6 +94,7 @@ from .study_list import StudyList
 from .study_ref import StudyRef
 from .study_summary import StudySummary
 from .study_tree import StudyTree
+from .subject_detail import SubjectDetail
 from .subject_node import SubjectNode
 from .subject_summary import SubjectSummary
 from .suggest_body import SuggestBody
@@ -102,6 +113,8 @@ __all__ = (
     "AgreementBody",
     "AgreementState",
     "AgreementText",
+    "AppliedChange",
+    "ApplyBody",
     "ApproveRequest",
     "AssessmentBody",
     "AssessmentBodyValues",
@@ -110,9 +123,12 @@ __all__ = (
     "AssessmentRows",
     "AuditPage",
     "AuditRecord",
+    "CardAdded",
+    "CardList",
     "CardValues",
     "CardValuesCurrent",
     "CardValuesOriginal",
+    "CardVersion",
     "CenterRef",
     "ConsortiumBody",
     "CoverageBody",
@@ -122,6 +138,7 @@ __all__ = (
     "EquipmentBody",
     "ErrorBody",
     "ErrorDetail",
+    "ExaminationDetail",
     "ExaminationNode",
     "ExaminationSummary",
     "FederatedBody",
@@ -146,6 +163,7 @@ __all__ = (
     "MemberBody",
     "MemberOutcome",
     "MemberStateBody",
+    "NewCard",
     "NewRequest",
     "NewTokenBody",
     "NewTokenRequest",
@@ -153,6 +171,7 @@ __all__ = (
     "NiftiInfo",
     "NodeReportBody",
     "OpenapiResponse200",
+    "PasswordChange",
     "PendingAgreementBody",
     "PushedBody",
     "RefuseRequest",
@@ -161,6 +180,8 @@ __all__ = (
     "RequestList",
     "RightBody",
     "RightList",
+    "ScoreEntry",
+    "ScoreEntryValues",
     "ScoresBody",
     "ScoresReportBody",
     "SearchBody",
@@ -174,6 +195,7 @@ __all__ = (
     "StudyRef",
     "StudySummary",
     "StudyTree",
+    "SubjectDetail",
     "SubjectNode",
     "SubjectSummary",
     "SuggestBody",
