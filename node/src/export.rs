@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use protocol::ContentId;
 use serde::Serialize;
 
-pub use bids::{export_bids, BIDS_VERSION};
+pub use bids::{bids_layout, export_bids, BidsLayout, BIDS_VERSION};
 pub use layout::{layout, sanitize, ExportEntry, ExportFormat};
 
 use crate::catalog::{CatalogError, DatasetRow};
@@ -112,6 +112,12 @@ pub(super) fn selected_rows(
     if let Some(name) = &filter.study {
         rows.retain(|r| &r.study.name == name);
     }
+    sort_rows(&mut rows);
+    Ok(rows)
+}
+
+/// Rows in export order: study, subject, examination date, series number.
+pub(super) fn sort_rows(rows: &mut [DatasetRow]) {
     fn key(r: &DatasetRow) -> (&str, &str, Option<&str>, Option<i64>) {
         (
             &r.study.name,
@@ -121,7 +127,6 @@ pub(super) fn selected_rows(
         )
     }
     rows.sort_by(|a, b| key(a).cmp(&key(b)));
-    Ok(rows)
 }
 
 /// Export the datasets `filter` selects to `out` in `format`, telling `meter` the bytes to write

@@ -91,9 +91,9 @@ pub use index::{
 
 // Reading data back out.
 pub use export::{
-    export, export_bids, export_dicom, export_dicom_with, export_nifti, export_nifti_with, layout,
-    sanitize, ExportEntry, ExportError, ExportFilter, ExportFormat, ExportSummary, NotExported,
-    BIDS_VERSION,
+    bids_layout, export, export_bids, export_dicom, export_dicom_with, export_nifti,
+    export_nifti_with, layout, sanitize, BidsLayout, ExportEntry, ExportError, ExportFilter,
+    ExportFormat, ExportSummary, NotExported, BIDS_VERSION,
 };
 
 // Who may do what, and the record of it.

@@ -205,7 +205,11 @@ impl From<IndexError> for ApiError {
 
 impl From<node::ExportError> for ApiError {
     fn from(e: node::ExportError) -> Self {
-        ApiError::internal(e)
+        match e {
+            // What the caller asked cannot be a BIDS dataset (several studies).
+            node::ExportError::Bids(_) => ApiError::bad_request(e.to_string()),
+            e => ApiError::internal(e),
+        }
     }
 }
 

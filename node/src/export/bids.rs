@@ -147,6 +147,19 @@ struct Scan<'r> {
     task: Option<String>,
 }
 
+/// A BIDS dataset as files: the images (stored blobs, under their BIDS names) and the generated
+/// text files (sidecars, TSVs, descriptions), as `neurofed export --format bids` writes them and
+/// the API streams them.
+#[derive(Debug, Clone, Default)]
+pub struct BidsLayout {
+    /// The images: blobs under their paths.
+    pub images: Vec<ExportEntry>,
+    /// The generated files: path and bytes.
+    pub texts: Vec<(String, Vec<u8>)>,
+    /// Datasets exported (with a NIfTI expression) and left out, with the reason.
+    pub summary: ExportSummary,
+}
+
 /// Export one study (`filter.study`, or the only one) to `out` as a BIDS dataset.
 pub fn export_bids(
     node: &Node,
@@ -155,6 +168,22 @@ pub fn export_bids(
     meter: &dyn Meter,
 ) -> Result<ExportSummary, ExportError> {
     let rows = selected_rows(node, filter)?;
+    let layout = bids_layout(node, rows)?;
+    fs::create_dir_all(out).map_err(io_err("create", out))?;
+    let mut summary = layout.summary;
+    for (rel, text) in &layout.texts {
+        summary.bytes += write_text(out, rel, text)?;
+        summary.files += 1;
+    }
+    let blobs = write_all(&node.store, out, &layout.images, meter)?;
+    summary.bytes += blobs.bytes;
+    summary.files += blobs.files;
+    Ok(summary)
+}
+
+/// The BIDS dataset of `rows`, which must all be of one study (a BIDS dataset holds one).
+pub fn bids_layout(node: &Node, mut rows: Vec<DatasetRow>) -> Result<BidsLayout, ExportError> {
+    super::sort_rows(&mut rows);
     let studies: Vec<&str> = {
         let set: std::collections::BTreeSet<&str> =
             rows.iter().map(|r| r.study.name.as_str()).collect();
@@ -167,7 +196,6 @@ pub fn export_bids(
         )));
     }
     let study_name = studies.first().copied().unwrap_or("neurofed export");
-    fs::create_dir_all(out).map_err(io_err("create", out))?;
     let mut summary = ExportSummary::default();
     let mut texts: Vec<(String, Vec<u8>)> = Vec::new();
 
@@ -354,14 +382,11 @@ pub fn export_bids(
         .into_bytes(),
     ));
     scores.phenotype(&subject_label, &sessions, &mut texts);
-    for (rel, text) in &texts {
-        summary.bytes += write_text(out, rel, text)?;
-        summary.files += 1;
-    }
-    let blobs = write_all(&node.store, out, &entries, meter)?;
-    summary.bytes += blobs.bytes;
-    summary.files += blobs.files;
-    Ok(summary)
+    Ok(BidsLayout {
+        images: entries,
+        texts,
+        summary,
+    })
 }
 
 fn not_exported(r: &DatasetRow, reason: String) -> NotExported {

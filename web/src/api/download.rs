@@ -108,13 +108,20 @@ pub(crate) enum StreamError {
     Io(#[from] io::Error),
 }
 
-/// Write the archive of `entries` to `out`, verifying every blob as it is read.
+/// Write the archive of the generated files `texts` then `entries` to `out`, verifying every
+/// blob as it is read.
 pub(crate) fn write_zip<W: Write>(
     node: &Node,
+    texts: &[(String, Vec<u8>)],
     entries: &[ExportEntry],
     out: W,
 ) -> Result<W, StreamError> {
     let mut zip = ZipStream::new(out);
+    for (path, bytes) in texts {
+        zip.start_entry(path, bytes.len() as u64)?;
+        zip.write_data(bytes)?;
+        zip.finish_entry()?;
+    }
     let mut buf = vec![0u8; CHUNK];
     for e in entries {
         let mut file = node
@@ -151,7 +158,19 @@ pub(crate) fn write_zip<W: Write>(
 
 /// A response body streaming the archive of `entries`.
 pub(crate) fn zip_body(node: Arc<Node>, entries: Vec<ExportEntry>, what: String) -> Body {
-    channel_body(what, move |w| write_zip(&node, &entries, w).map(|_| ()))
+    zip_body_with(node, Vec::new(), entries, what)
+}
+
+/// A response body streaming the archive of the generated files `texts` then `entries`.
+pub(crate) fn zip_body_with(
+    node: Arc<Node>,
+    texts: Vec<(String, Vec<u8>)>,
+    entries: Vec<ExportEntry>,
+    what: String,
+) -> Body {
+    channel_body(what, move |w| {
+        write_zip(&node, &texts, &entries, w).map(|_| ())
+    })
 }
 
 /// A response body written by `produce` on a blocking thread, in [`CHUNK`]s through a bounded
@@ -275,13 +294,14 @@ pub(crate) async fn download(
 /// Most datasets in one selection download.
 pub(crate) const MAX_SELECTION: usize = 1000;
 
-/// Download a selection of datasets as one zip (the layout of `neurofed export`): every dataset
-/// must exist and be downloadable by the caller, or nothing is sent. In NIfTI, datasets without
-/// a NIfTI expression are left out and named in the `X-Neurofed-Left-Out` header.
+/// Download a selection of datasets as one zip (the layout of `neurofed export`, or with
+/// `format=bids` a BIDS dataset of one study as `neurofed export --format bids` writes it):
+/// every dataset must exist and be downloadable by the caller, or nothing is sent. In NIfTI and
+/// BIDS, datasets without a NIfTI expression are left out and named in `X-Neurofed-Left-Out`.
 #[utoipa::path(get, path = "/api/v1/download", operation_id = "download_selection", tag = "datasets",
     params(
         ("dataset" = Vec<String>, Query, description = "Dataset ids (`ds_…`), repeated, at most 1000"),
-        ("format" = Option<String>, Query, description = "`dicom` (default) or `nifti`"),
+        ("format" = Option<String>, Query, description = "`dicom` (default), `nifti` or `bids` (one study)"),
     ),
     responses(
         (status = 200, description = "A zip archive, streamed; `X-Neurofed-Bytes` gives the bytes of the files it holds", content_type = "application/zip", body = inline(crate::openapi::Binary)),
@@ -295,16 +315,17 @@ pub(crate) async fn download_selection(
     q: QueryParams,
 ) -> ApiResult<Response> {
     q.allow(&["format", "dataset"])?;
-    let nifti = match q.one("format")? {
-        None | Some("dicom") => false,
-        Some("nifti") => true,
+    let fmt = match q.one("format")? {
+        None => "dicom",
+        Some(f @ ("dicom" | "nifti" | "bids")) => f,
         Some(f) => {
             return Err(ApiError::bad_request(format!(
-                "format {:?} is not dicom or nifti",
+                "format {:?} is not dicom, nifti or bids",
                 super::clip(f, 20)
             )))
         }
-    };
+    }
+    .to_string();
     let mut ids: Vec<DatasetId> = Vec::new();
     for d in q.all("dataset") {
         let id: DatasetId = d.parse().map_err(|_| {
@@ -324,7 +345,9 @@ pub(crate) async fn download_selection(
         )));
     }
     let st2 = st.clone();
-    let (entries, left_out) = blocking(move || {
+    let fmt2 = fmt.clone();
+    let (texts, entries, left_out) = blocking(move || {
+        let fmt = fmt2;
         let st = st2;
         let t = now();
         let mut rows = Vec::with_capacity(ids.len());
@@ -333,13 +356,28 @@ pub(crate) async fn download_selection(
             require_download(&st, &auth, &row, t)?;
             rows.push(row);
         }
-        let format = if nifti {
-            ExportFormat::Nifti
-        } else {
-            ExportFormat::Dicom
+        let (texts, entries, left_out) = match fmt.as_str() {
+            "bids" => {
+                let b = node::bids_layout(&st.node, rows.clone())?;
+                let left: Vec<_> = b
+                    .summary
+                    .not_exported
+                    .into_iter()
+                    .map(|n| n.dataset)
+                    .collect();
+                (b.texts, b.images, left)
+            }
+            f => {
+                let format = if f == "nifti" {
+                    ExportFormat::Nifti
+                } else {
+                    ExportFormat::Dicom
+                };
+                let (entries, left_out) = node::layout(&st.node.store, &rows, format)?;
+                let left = left_out.iter().map(|n| n.dataset.to_string()).collect();
+                (Vec::new(), entries, left)
+            }
         };
-        let (entries, left_out) = node::layout(&st.node.store, &rows, format)?;
-        let fmt = if nifti { "nifti" } else { "dicom" };
         for row in &rows {
             st.node.catalog.audit().append(
                 NewEvent::new(auth.who(), AuditAction::Download, t)
@@ -348,17 +386,15 @@ pub(crate) async fn download_selection(
                     .detail(format!("format={fmt} selection={}", rows.len())),
             )?;
         }
-        let left: Vec<String> = left_out.iter().map(|n| n.dataset.to_string()).collect();
-        Ok((entries, left))
+        Ok((texts, entries, left_out))
     })
     .await?;
-    let bytes: u64 = entries.iter().map(|e| e.size).sum();
-    let name = format!(
-        "neurofed-selection-{}.zip",
-        if nifti { "nifti" } else { "dicom" }
-    );
-    let body = zip_body(
+    let bytes: u64 = entries.iter().map(|e| e.size).sum::<u64>()
+        + texts.iter().map(|t| t.1.len() as u64).sum::<u64>();
+    let name = format!("neurofed-selection-{fmt}.zip");
+    let body = zip_body_with(
         st.node.clone(),
+        texts,
         entries,
         format!("selection of {} datasets", q.all("dataset").count()),
     );

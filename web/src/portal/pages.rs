@@ -235,6 +235,7 @@ pub(crate) async fn search(State(st): State<AppState>, page: Page, q: QueryParam
                         select #selection-format name="format" {
                             option value="dicom" { "DICOM" }
                             option value="nifti" { "NIfTI" }
+                            option value="bids" { "BIDS (one study)" }
                         }
                         button type="submit" #selection-download { "Download selection" }
                         progress #selection-progress hidden max="1" value="0" {}

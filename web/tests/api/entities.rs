@@ -204,3 +204,79 @@ async fn study_cards_are_listed_versioned_and_re_applied_by_managers_only() {
     let actions = audit["records"].to_string();
     assert!(actions.contains("study_card_set") && actions.contains("study_card_apply"));
 }
+
+#[tokio::test]
+async fn a_bids_selection_is_the_bids_export_of_the_same_datasets() {
+    let s = shared();
+    let ids = &s.datasets[&s.closed];
+    let uri = format!(
+        "/api/v1/download?format=bids&{}",
+        ids.iter()
+            .map(|d| format!("dataset={d}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    );
+    let r = get(&s.state, &uri, Some(s.token("loader"))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let mut zip = zip::ZipArchive::new(Cursor::new(r.body.clone())).unwrap();
+    let mut got = std::collections::BTreeMap::new();
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut bytes).unwrap();
+        got.insert(f.name().to_string(), bytes);
+    }
+    // The command line's export of the whole study: the same files, byte for byte.
+    let dir = tempfile::tempdir().unwrap();
+    let study = s.node().catalog.study(s.closed).unwrap().unwrap().name;
+    node::export_bids(
+        s.node(),
+        dir.path(),
+        &node::ExportFilter { study: Some(study) },
+        &node::NoMeter,
+    )
+    .unwrap();
+    let mut want = std::collections::BTreeMap::new();
+    for e in walk(dir.path()) {
+        let rel = e
+            .strip_prefix(dir.path())
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        want.insert(rel, std::fs::read(&e).unwrap());
+    }
+    assert!(want.contains_key("dataset_description.json"));
+    assert!(
+        want.keys().any(|k| k.ends_with(".nii.gz")),
+        "{:?}",
+        want.keys()
+    );
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
+    assert!(got == want, "the same bytes");
+    // Two studies are not one BIDS dataset.
+    let two = format!(
+        "/api/v1/download?format=bids&dataset={}&dataset={}",
+        s.dataset(s.closed),
+        s.dataset(s.public)
+    );
+    let msg = get(&s.state, &two, Some(s.token("admin")))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "bad_request");
+    assert!(msg.contains("one study"), "{msg}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -86,9 +86,10 @@ def sync_detailed(
     dataset: list[str],
     format_: str | Unset = UNSET,
 ) -> Response[ErrorBody | File]:
-    """Download a selection of datasets as one zip (the layout of `neurofed export`): every dataset
-    must exist and be downloadable by the caller, or nothing is sent. In NIfTI, datasets without
-    a NIfTI expression are left out and named in the `X-Neurofed-Left-Out` header.
+    """Download a selection of datasets as one zip (the layout of `neurofed export`, or with
+    `format=bids` a BIDS dataset of one study as `neurofed export --format bids` writes it):
+    every dataset must exist and be downloadable by the caller, or nothing is sent. In NIfTI and
+    BIDS, datasets without a NIfTI expression are left out and named in `X-Neurofed-Left-Out`.
 
     Args:
         dataset (list[str]):
@@ -120,9 +121,10 @@ def sync(
     dataset: list[str],
     format_: str | Unset = UNSET,
 ) -> ErrorBody | File | None:
-    """Download a selection of datasets as one zip (the layout of `neurofed export`): every dataset
-    must exist and be downloadable by the caller, or nothing is sent. In NIfTI, datasets without
-    a NIfTI expression are left out and named in the `X-Neurofed-Left-Out` header.
+    """Download a selection of datasets as one zip (the layout of `neurofed export`, or with
+    `format=bids` a BIDS dataset of one study as `neurofed export --format bids` writes it):
+    every dataset must exist and be downloadable by the caller, or nothing is sent. In NIfTI and
+    BIDS, datasets without a NIfTI expression are left out and named in `X-Neurofed-Left-Out`.
 
     Args:
         dataset (list[str]):
@@ -149,9 +151,10 @@ async def asyncio_detailed(
     dataset: list[str],
     format_: str | Unset = UNSET,
 ) -> Response[ErrorBody | File]:
-    """Download a selection of datasets as one zip (the layout of `neurofed export`): every dataset
-    must exist and be downloadable by the caller, or nothing is sent. In NIfTI, datasets without
-    a NIfTI expression are left out and named in the `X-Neurofed-Left-Out` header.
+    """Download a selection of datasets as one zip (the layout of `neurofed export`, or with
+    `format=bids` a BIDS dataset of one study as `neurofed export --format bids` writes it):
+    every dataset must exist and be downloadable by the caller, or nothing is sent. In NIfTI and
+    BIDS, datasets without a NIfTI expression are left out and named in `X-Neurofed-Left-Out`.
 
     Args:
         dataset (list[str]):
@@ -181,9 +184,10 @@ async def asyncio(
     dataset: list[str],
     format_: str | Unset = UNSET,
 ) -> ErrorBody | File | None:
-    """Download a selection of datasets as one zip (the layout of `neurofed export`): every dataset
-    must exist and be downloadable by the caller, or nothing is sent. In NIfTI, datasets without
-    a NIfTI expression are left out and named in the `X-Neurofed-Left-Out` header.
+    """Download a selection of datasets as one zip (the layout of `neurofed export`, or with
+    `format=bids` a BIDS dataset of one study as `neurofed export --format bids` writes it):
+    every dataset must exist and be downloadable by the caller, or nothing is sent. In NIfTI and
+    BIDS, datasets without a NIfTI expression are left out and named in `X-Neurofed-Left-Out`.
 
     Args:
         dataset (list[str]):
