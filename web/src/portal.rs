@@ -221,6 +221,33 @@ impl Form {
     }
 }
 
+/// A posted form of a session's page, its CSRF token checked: the extractor of every portal
+/// POST after login (a form without the right token is refused before the handler runs).
+pub(crate) struct PostForm {
+    pub page: Page,
+    pub form: Form,
+}
+
+impl axum::extract::FromRequest<AppState> for PostForm {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, st: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let page = Page::from_request_parts(&mut parts, st).await?;
+        let bytes = axum::body::to_bytes(body, 1 << 20).await.map_err(|_| {
+            error_page(
+                Some(&page),
+                &ApiError::bad_request("the form is larger than 1 MiB"),
+            )
+        })?;
+        let form = Form::parse(&bytes);
+        if let Some(refusal) = page.check_csrf(&form) {
+            return Err(refusal);
+        }
+        Ok(PostForm { page, form })
+    }
+}
+
 impl Page {
     /// The refusal of a form without the session's CSRF token, `None` when it carries it.
     pub(crate) fn check_csrf(&self, f: &Form) -> Option<Response> {

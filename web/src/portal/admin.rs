@@ -2,14 +2,14 @@
 //! the audit log, the consortium, and the node's statistics with SVG charts. Each action is the
 //! API's, so only who the API lets do it can.
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::Request;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup, PreEscaped};
 use serde_json::Value;
 
-use super::{error_page, layout, s, value, when, Form, Page};
+use super::{error_page, layout, s, value, when, Page, PostForm};
 use crate::api::rights::GrantRequest;
 use crate::api::{JsonBody, PathParams, QueryParams};
 use crate::error::ApiError;
@@ -56,13 +56,9 @@ pub(crate) async fn requests(State(st): State<AppState>, page: Page) -> Response
 /// `POST /access-requests/{id}/approve|refuse`.
 pub(crate) async fn decide(
     State(st): State<AppState>,
-    page: Page,
     path: PathParams,
-    body: Bytes,
+    PostForm { page, .. }: PostForm,
 ) -> Response {
-    if let Some(r) = page.check_csrf(&Form::parse(&body)) {
-        return r;
-    }
     let approve = match path.0.get(1).map(String::as_str) {
         Some("approve") => true,
         Some("refuse") => false,
@@ -147,14 +143,9 @@ pub(crate) async fn rights(State(st): State<AppState>, page: Page, path: PathPar
 /// `POST /studies/{id}/rights/grant|revoke|renew`.
 pub(crate) async fn change_rights(
     State(st): State<AppState>,
-    page: Page,
     path: PathParams,
-    body: Bytes,
+    PostForm { page, form: f }: PostForm,
 ) -> Response {
-    let f = Form::parse(&body);
-    if let Some(r) = page.check_csrf(&f) {
-        return r;
-    }
     let study = path.0.first().cloned().unwrap_or_default();
     let user = f.get("user").trim().to_string();
     let p = PathParams(vec![study.clone(), user]);

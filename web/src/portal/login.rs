@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
-use super::{layout, local_path, Form, Page};
+use super::{layout, local_path, Form, Page, PostForm};
 use crate::api::accounts::{AccountRequest, LoginRequest};
 use crate::api::JsonBody;
 use crate::auth::cookie;
@@ -109,11 +109,10 @@ pub(crate) async fn submit(
 }
 
 /// `POST /logout` (form field `csrf`): ends the session in the node, clears the cookie.
-pub(crate) async fn logout(State(st): State<AppState>, page: Page, body: Bytes) -> Response {
-    let f = Form::parse(&body);
-    if let Some(refusal) = page.check_csrf(&f) {
-        return refusal;
-    }
+pub(crate) async fn logout(
+    State(st): State<AppState>,
+    PostForm { page, .. }: PostForm,
+) -> Response {
     match crate::api::accounts::logout(State(st), page.auth).await {
         Ok(resp) => {
             let mut out = Redirect::to("/login").into_response();
@@ -259,13 +258,8 @@ pub(crate) async fn account(State(st): State<AppState>, page: Page) -> Response 
 /// ends every session of the account; then the login form.
 pub(crate) async fn change_password(
     State(st): State<AppState>,
-    page: Page,
-    body: Bytes,
+    PostForm { page, form: f }: PostForm,
 ) -> Response {
-    let f = Form::parse(&body);
-    if let Some(refusal) = page.check_csrf(&f) {
-        return refusal;
-    }
     let req = crate::api::accounts::PasswordChange {
         current: f.get("current").to_string(),
         new: f.get("new").to_string(),

@@ -4,14 +4,13 @@
 //! Each form posts to the portal, which calls the API handler: the API's rights, audit and
 //! refusals, one place.
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 use protocol::time::Date;
 use serde_json::Value;
 
-use super::{error_page, layout, s, value, when, Form, Page};
+use super::{error_page, layout, s, value, when, Page, PostForm};
 use crate::api::rights::GrantRequest;
 use crate::api::{JsonBody, PathParams};
 use crate::error::ApiError;
@@ -101,14 +100,9 @@ pub(crate) async fn cards(State(st): State<AppState>, page: Page, path: PathPara
 /// `POST /studies/{id}/cards/add|apply`.
 pub(crate) async fn change_cards(
     State(st): State<AppState>,
-    page: Page,
     path: PathParams,
-    body: Bytes,
+    PostForm { page, form: f }: PostForm,
 ) -> Response {
-    let f = Form::parse(&body);
-    if let Some(r) = page.check_csrf(&f) {
-        return r;
-    }
     let study = study_of(&path);
     let p = PathParams(vec![study.clone()]);
     let done: Result<Markup, ApiError> = match path.0.get(1).map(String::as_str) {
@@ -201,14 +195,9 @@ pub(crate) async fn study_panels(st: &AppState, page: &Page, study: &str) -> Mar
 /// `POST /studies/{id}/agreement/accept|set`.
 pub(crate) async fn study_form(
     State(st): State<AppState>,
-    page: Page,
     path: PathParams,
-    body: Bytes,
+    PostForm { page, form: f }: PostForm,
 ) -> Response {
-    let f = Form::parse(&body);
-    if let Some(r) = page.check_csrf(&f) {
-        return r;
-    }
     let study = study_of(&path);
     let p = PathParams(vec![study.clone()]);
     let what = path.0.get(1).map(String::as_str).unwrap_or("");
@@ -239,14 +228,9 @@ pub(crate) async fn study_form(
 /// `POST /studies/{id}/reports` (field `subscribe`: `yes` or `no`).
 pub(crate) async fn reports_form(
     State(st): State<AppState>,
-    page: Page,
     path: PathParams,
-    body: Bytes,
+    PostForm { page, form: f }: PostForm,
 ) -> Response {
-    let f = Form::parse(&body);
-    if let Some(r) = page.check_csrf(&f) {
-        return r;
-    }
     let study = study_of(&path);
     let p = PathParams(vec![study.clone()]);
     let done = if f.get("subscribe") == "yes" {
