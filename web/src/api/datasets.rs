@@ -92,6 +92,19 @@ pub(crate) struct CardValues {
     pub original: serde_json::Value,
     /// Quality grade in force.
     pub grade: Option<String>,
+    /// Every application of a card to this acquisition, oldest first: card name and version,
+    /// when, the rules that matched, what they assigned, the grade they gave.
+    #[schema(value_type = Vec<Object>)]
+    pub history: serde_json::Value,
+}
+
+/// Where a dataset comes from.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Provenance {
+    /// The de-identification profile it was imported with (the study's).
+    pub deidentification_profile: String,
+    /// Imported, unix seconds.
+    pub imported_at: u64,
 }
 
 /// The DICOM expression.
@@ -145,6 +158,8 @@ pub(crate) struct DatasetDetail {
     pub nifti: Option<NiftiInfo>,
     /// Why there is no NIfTI expression, when conversion was refused.
     pub nifti_refusal: Option<String>,
+    /// Where it comes from.
+    pub provenance: Provenance,
 }
 
 fn to_value<T: Serialize>(v: &T) -> serde_json::Value {
@@ -212,6 +227,11 @@ pub(crate) async fn detail(
                 current: to_value(&a.cards.current),
                 original: to_value(&a.cards.original),
                 grade: a.cards.grade.map(|g| g.to_string()),
+                history: to_value(&a.cards.history),
+            },
+            provenance: Provenance {
+                deidentification_profile: study.profile.clone(),
+                imported_at: d.created_at,
             },
             acquisition: AcquisitionDetail {
                 id: a.id.to_string(),

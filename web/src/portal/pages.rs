@@ -394,7 +394,24 @@ pub(crate) async fn dataset(State(st): State<AppState>, page: Page, path: PathPa
             dt { "Last changed" } dd { (super::when(&v["updated_at"])) " (study cards re-applied, NIfTI converted)" }
             dt { "Content id" } dd { code { (s(&v["content"])) } }
             dt { "DICOM" } dd { (s(&v["dicom"]["instances"])) " instances, " (s(&v["dicom"]["bytes"])) " bytes, de-identified at import" }
+            dt { "De-identification" } dd { "profile " code { (s(&v["provenance"]["deidentification_profile"])) } ", at import on this node" }
             dt { "Study cards" } dd { a href=(format!("/studies/{}/cards", s(&v["study"]["id"]))) { "the study's cards and their versions" } }
+        }
+        @let history = v["cards"]["history"].as_array().cloned().unwrap_or_default();
+        @if !history.is_empty() {
+            table.history #card-history {
+                caption { "Study-card applications, oldest first" }
+                thead { tr { th { "Card" } th { "When" } th { "Rules matched" } th { "Assigned" } th { "Grade" } } }
+                tbody { @for h in &history {
+                    tr {
+                        td { (s(&h["card_name"])) " v" (s(&h["card_version"])) }
+                        td { (super::when(&h["applied_at"])) }
+                        td { (h["matched_rules"].as_array().map(|r| r.iter().map(s).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
+                        td { (h["assignments"].as_object().map(|m| m.iter().filter(|(_, x)| !x.is_null() && x.as_array().is_none_or(|a| !a.is_empty())).map(|(k, x)| format!("{k} = {}", s(x))).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
+                        td { (s(&h["grade"])) }
+                    }
+                } }
+            }
         }
         h2 { "Previews" }
         @match &axial {

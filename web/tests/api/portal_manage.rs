@@ -139,6 +139,11 @@ async fn subject_examination_and_slice_pages_follow_the_rights() {
     let html = text(&r);
     assert!(html.contains("axial-row") && html.contains("size=128"));
     assert!(html.contains(r#"id="provenance""#));
+    // The cards applied at import, by name and version (the fixture's two cards).
+    assert!(
+        html.contains(r#"id="card-history""#) && html.contains("mr-natures v1"),
+        "{html}"
+    );
 }
 
 #[tokio::test]

@@ -24,6 +24,7 @@ from .card_added import CardAdded
 from .card_list import CardList
 from .card_values import CardValues
 from .card_values_current import CardValuesCurrent
+from .card_values_history_item import CardValuesHistoryItem
 from .card_values_original import CardValuesOriginal
 from .card_version import CardVersion
 from .center_ref import CenterRef
@@ -72,6 +73,7 @@ from .node_report_body import NodeReportBody
 from .openapi_response_200 import OpenapiResponse200
 from .password_change import PasswordChange
 from .pending_agreement_body import PendingAgreementBody
+from .provenance import Provenance
 from .pushed_body import PushedBody
 from .refuse_request import RefuseRequest
 from .report_subscription_body import ReportSubscriptionBody
@@ -127,6 +129,7 @@ __all__ = (
     "CardList",
     "CardValues",
     "CardValuesCurrent",
+    "CardValuesHistoryItem",
     "CardValuesOriginal",
     "CardVersion",
     "CenterRef",
@@ -173,6 +176,7 @@ __all__ = (
     "OpenapiResponse200",
     "PasswordChange",
     "PendingAgreementBody",
+    "Provenance",
     "PushedBody",
     "RefuseRequest",
     "ReportSubscriptionBody",

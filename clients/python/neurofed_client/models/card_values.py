@@ -10,6 +10,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.card_values_current import CardValuesCurrent
+    from ..models.card_values_history_item import CardValuesHistoryItem
     from ..models.card_values_original import CardValuesOriginal
 
 
@@ -22,17 +23,26 @@ class CardValues:
 
     Attributes:
         current (CardValuesCurrent): Values in force (nature, contrast, BIDS datatype, series name, tags...).
+        history (list[CardValuesHistoryItem]): Every application of a card to this acquisition, oldest first: card name
+            and version,
+            when, the rules that matched, what they assigned, the grade they gave.
         original (CardValuesOriginal): Values as imported.
         grade (None | str | Unset): Quality grade in force.
     """
 
     current: CardValuesCurrent
+    history: list[CardValuesHistoryItem]
     original: CardValuesOriginal
     grade: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         current = self.current.to_dict()
+
+        history = []
+        for history_item_data in self.history:
+            history_item = history_item_data.to_dict()
+            history.append(history_item)
 
         original = self.original.to_dict()
 
@@ -47,6 +57,7 @@ class CardValues:
         field_dict.update(
             {
                 "current": current,
+                "history": history,
                 "original": original,
             }
         )
@@ -58,10 +69,18 @@ class CardValues:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.card_values_current import CardValuesCurrent
+        from ..models.card_values_history_item import CardValuesHistoryItem
         from ..models.card_values_original import CardValuesOriginal
 
         d = dict(src_dict)
         current = CardValuesCurrent.from_dict(d.pop("current"))
+
+        history = []
+        _history = d.pop("history")
+        for history_item_data in _history:
+            history_item = CardValuesHistoryItem.from_dict(history_item_data)
+
+            history.append(history_item)
 
         original = CardValuesOriginal.from_dict(d.pop("original"))
 
@@ -76,6 +95,7 @@ class CardValues:
 
         card_values = cls(
             current=current,
+            history=history,
             original=original,
             grade=grade,
         )

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ..models.dicom_info import DicomInfo
     from ..models.examination_summary import ExaminationSummary
     from ..models.nifti_info import NiftiInfo
+    from ..models.provenance import Provenance
     from ..models.study_ref import StudyRef
     from ..models.subject_summary import SubjectSummary
 
@@ -33,6 +34,7 @@ class DatasetDetail:
         dicom (DicomInfo): The DICOM expression.
         examination (ExaminationSummary): An examination, as a dataset names it.
         id (str): Id (`ds_…`).
+        provenance (Provenance): Where a dataset comes from.
         study (StudyRef): A study as other objects name it.
         subject (SubjectSummary): A subject, as a dataset names it.
         updated_at (int): Last change, unix seconds.
@@ -47,6 +49,7 @@ class DatasetDetail:
     dicom: DicomInfo
     examination: ExaminationSummary
     id: str
+    provenance: Provenance
     study: StudyRef
     subject: SubjectSummary
     updated_at: int
@@ -70,6 +73,8 @@ class DatasetDetail:
         examination = self.examination.to_dict()
 
         id = self.id
+
+        provenance = self.provenance.to_dict()
 
         study = self.study.to_dict()
 
@@ -102,6 +107,7 @@ class DatasetDetail:
                 "dicom": dicom,
                 "examination": examination,
                 "id": id,
+                "provenance": provenance,
                 "study": study,
                 "subject": subject,
                 "updated_at": updated_at,
@@ -121,6 +127,7 @@ class DatasetDetail:
         from ..models.dicom_info import DicomInfo
         from ..models.examination_summary import ExaminationSummary
         from ..models.nifti_info import NiftiInfo
+        from ..models.provenance import Provenance
         from ..models.study_ref import StudyRef
         from ..models.subject_summary import SubjectSummary
 
@@ -138,6 +145,8 @@ class DatasetDetail:
         examination = ExaminationSummary.from_dict(d.pop("examination"))
 
         id = d.pop("id")
+
+        provenance = Provenance.from_dict(d.pop("provenance"))
 
         study = StudyRef.from_dict(d.pop("study"))
 
@@ -179,6 +188,7 @@ class DatasetDetail:
             dicom=dicom,
             examination=examination,
             id=id,
+            provenance=provenance,
             study=study,
             subject=subject,
             updated_at=updated_at,
