@@ -145,10 +145,11 @@ fn authorize_request(
     })
 }
 
-/// Append a transfer's record to the audit log now (records are written when a blob's requests
-/// end, and also when the stream breaks or the server stops: a queued write could be lost).
-/// The write is short (no fsync: `append_lazy`) but may wait for an import's transaction, so on
-/// a multi-threaded runtime the worker is handed over while it runs.
+/// Append a transfer's record to the audit log now: a dataset's authorization durably before its
+/// first byte goes out, then each blob's record when its requests end (also when the stream
+/// breaks or the server stops: a queued write could be lost; no fsync, `append_lazy`). A write
+/// may wait for an import's transaction, so on a multi-threaded runtime the worker is handed
+/// over while it runs.
 fn audit_transfer(node: &Arc<Node>, r: TransferRecord) {
     let write = || {
         let d = node.catalog.dataset_by_content(&r.dataset).ok().flatten();
@@ -157,7 +158,13 @@ fn audit_transfer(node: &Arc<Node>, r: TransferRecord) {
             d.as_ref().map(|d| d.id),
             node::now(),
         );
-        if let Err(e) = node.catalog.audit().append_lazy(event) {
+        // The record of an authorization goes to disk before the bytes it allows go out.
+        let written = if r.outcome == transfer::Outcome::Authorized {
+            node.catalog.audit().append(event).map(|_| ())
+        } else {
+            node.catalog.audit().append_lazy(event).map(|_| ())
+        };
+        if let Err(e) = written {
             tracing::error!("cannot audit a transfer: {e}");
         }
     };

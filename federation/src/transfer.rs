@@ -79,6 +79,7 @@ impl TransferRecord {
             .map(|r| format!("{}-{}", r.start, r.end))
             .collect();
         let outcome = match &self.outcome {
+            Outcome::Authorized => "authorized".to_string(),
             Outcome::Served => "served".to_string(),
             Outcome::Denied(code) => format!("denied {code}"),
             Outcome::Interrupted(why) => format!("interrupted: {why}"),

@@ -686,7 +686,18 @@ async fn libp2p_dataset_200mb() -> TestResult {
     let served = || policy.records().iter().map(|r| r.bytes).sum::<u64>();
     eventually(|| served() == total + 2 * manifest_len).await;
     let records = policy.records();
-    assert!(records.iter().all(|r| r.outcome == Outcome::Served));
+    // Each stream announces the dataset before its first byte: the authorization comes first,
+    // then only served blobs.
+    let first_served = records
+        .iter()
+        .position(|r| r.outcome == Outcome::Served)
+        .unwrap();
+    assert!(records[..first_served]
+        .iter()
+        .any(|r| r.outcome == Outcome::Authorized && r.dataset == dataset && r.bytes == 0));
+    assert!(records
+        .iter()
+        .all(|r| matches!(r.outcome, Outcome::Served | Outcome::Authorized)));
     let served = served();
     assert_eq!(
         served,

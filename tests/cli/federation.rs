@@ -517,6 +517,28 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
         .collect();
     assert!(!served.is_empty(), "no transfer served in B's audit log");
     assert!(served.iter().all(|e| e["who"] == pa.as_str()), "{served:?}");
+    // The authorization was on record before the first byte of it went out.
+    let first_served = served
+        .iter()
+        .filter_map(|e| e["seq"].as_u64())
+        .min()
+        .unwrap();
+    let authorized: Vec<&Value> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["detail"].as_str().is_some_and(|d| {
+                d.contains("transfer authorized") && d.contains(&format!("of dataset {content}"))
+            })
+        })
+        .collect();
+    let first_authorized = authorized.iter().filter_map(|e| e["seq"].as_u64()).min();
+    assert!(
+        first_authorized.is_some_and(|a| a < first_served),
+        "{authorized:?}"
+    );
+    assert!(authorized.iter().all(|e| e["who"] == pa.as_str()));
     assert!(served
         .iter()
         .all(|e| e["detail"].as_str().unwrap().contains("grant ")));

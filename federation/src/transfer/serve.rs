@@ -60,6 +60,9 @@ pub struct Authorized {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome {
+    /// A dataset's first accepted request on a stream, for this requester and grant: recorded
+    /// before any byte of the dataset goes out (the per-blob records follow with the bytes).
+    Authorized,
     /// Every requested byte was sent.
     Served,
     /// Refused: a [`Refusal::code`], or `not_in_dataset`.
@@ -125,9 +128,10 @@ pub enum ServeError {
 /// is answered only for blobs its manifest lists. An accepted request is answered with a
 /// [`ContentResponseHeader`] (size, the byte ranges that follow, group-aligned) and the
 /// bao-encoded groups; a refused one with a header saying why, and the stream goes on.
-/// `audit` receives one [`TransferRecord`] per blob and stream (consecutive requests for the
-/// same blob merged), also when the stream breaks or this future is dropped; it must not block
-/// (queue it, or append lazily).
+/// `audit` receives, before the first byte of a dataset goes out on the stream, one
+/// [`Outcome::Authorized`] record for it (per requester and grant), which it must have written
+/// when it returns; then one [`TransferRecord`] per blob and stream (consecutive requests for the
+/// same blob merged), also when the stream breaks or this future is dropped.
 pub async fn serve<S, A, U>(
     stream: S,
     peer: PublicKey,
@@ -149,6 +153,8 @@ where
     };
     let mut summary = ServeSummary::default();
     let mut manifest_cache: Option<(ContentId, HashSet<ContentId>)> = None;
+    // The datasets already announced on this stream (requester and grant): few per stream.
+    let mut announced: Vec<(ContentId, PublicKey, Option<GrantHash>)> = Vec::new();
     loop {
         let Some(frame) = conn.read_frame(MAX_REQUEST_FRAME).await? else {
             return Ok(summary);
@@ -210,6 +216,21 @@ where
                 continue;
             }
         };
+        let key = (dataset, who.requester, who.grant);
+        if !announced.contains(&key) {
+            (audit)(TransferRecord {
+                peer,
+                requester: who.requester,
+                grant: who.grant,
+                dataset,
+                content: req.content,
+                ranges: Vec::new(),
+                bytes: 0,
+                requests: 1,
+                outcome: Outcome::Authorized,
+            });
+            announced.push(key);
+        }
         let size = outboard.tree().size();
         let groups = covered_groups(&req.ranges, size);
         let sent_ranges = byte_ranges(&groups, size);
