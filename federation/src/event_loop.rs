@@ -106,6 +106,9 @@ struct Peer {
     last_hello: Option<Instant>,
     hello_in_flight: bool,
     membership: Option<GrantHash>,
+    /// When the verified membership ends (unix seconds): this side's own timer, not the
+    /// peer's heartbeat, ends the peer's standing.
+    membership_expires: Option<u64>,
     agent: Option<String>,
 }
 
@@ -576,6 +579,7 @@ impl EventLoop {
             tracing::info!(peer = %id, "no hello in time: disconnecting");
             let _ = self.swarm.disconnect_peer_id(id);
         }
+        self.expire_memberships();
         for id in to_hello {
             self.send_hello(id);
         }

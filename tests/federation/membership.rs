@@ -192,6 +192,57 @@ async fn a_revoked_membership_is_disconnected() {
     assert_eq!(net.nodes[0].client.status().revocation_serial, Some(2));
 }
 
+/// A member whose membership ends loses its standing at the other side on that side's own
+/// clock, long before any heartbeat would carry the expired membership.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_membership_ends_on_the_other_sides_own_timer() {
+    let config = FedConfig {
+        heartbeat: Duration::from_secs(600),
+        ..config()
+    };
+    let ends = crate::util::now() + 6;
+    let mut net = Net::start_expiring(
+        vec![
+            (
+                "Rennes",
+                Arc::new(Fake::new("Rennes", vec![])) as Arc<dyn SearchBackend>,
+            ),
+            (
+                "Lyon",
+                Arc::new(Fake::new("Lyon", vec![])) as Arc<dyn SearchBackend>,
+            ),
+        ],
+        config,
+        &[crate::util::now() + 86_400, ends],
+    )
+    .await;
+    let mut events = net.nodes[0].events.take().unwrap();
+    let lyon = net.nodes[1].public();
+    let verified = |net: &Net| {
+        net.nodes[0]
+            .client
+            .status()
+            .members
+            .iter()
+            .any(|m| m.node == lyon && m.state == MemberState::Verified)
+    };
+    assert!(verified(&net), "Lyon verified while its membership holds");
+    assert_eq!(refusal(&mut events).await, "expired");
+    let at = crate::util::now();
+    assert!(
+        at >= ends && at <= ends + 2,
+        "refused at {at}, membership ended at {ends}"
+    );
+    let gone = async {
+        while verified(&net) || net.nodes[0].client.status().connected_peers > 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), gone)
+        .await
+        .expect("Lyon no longer a verified, connected member");
+}
+
 /// Without a joined consortium there is nothing to start.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn starting_without_joining_says_how_to_join() {

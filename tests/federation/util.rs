@@ -63,9 +63,18 @@ pub fn config() -> FedConfig {
 }
 
 pub fn membership(coord: &SecretKey, node: PublicKey, center: &str) -> Signed<Membership> {
-    let t = now();
+    membership_until(coord, node, center, now() + 86_400)
+}
+
+/// A membership that ends at `expires` (unix seconds).
+pub fn membership_until(
+    coord: &SecretKey,
+    node: PublicKey,
+    center: &str,
+    expires: u64,
+) -> Signed<Membership> {
     Signed::sign(
-        Membership::new(coord.public(), node, center, t - 60, t + 86_400),
+        Membership::new(coord.public(), node, center, now() - 60, expires),
         coord,
     )
     .unwrap()
@@ -91,10 +100,22 @@ pub fn join(
     roster: &Signed<Roster>,
     list: &Signed<RevocationList>,
 ) -> SecretKey {
+    join_until(home, coord, center, roster, list, now() + 86_400)
+}
+
+/// [`join`] with a membership ending at `expires`.
+pub fn join_until(
+    home: &Home,
+    coord: &SecretKey,
+    center: &str,
+    roster: &Signed<Roster>,
+    list: &Signed<RevocationList>,
+    expires: u64,
+) -> SecretKey {
     let key = KeyFile::node(home).unwrap();
     let joined = Joined {
         roster: roster.clone(),
-        membership: membership(coord, key.public(), center),
+        membership: membership_until(coord, key.public(), center, expires),
     };
     state::store_joined(home, &joined).unwrap();
     state::store_revocation_list(home, list).unwrap();
@@ -109,6 +130,15 @@ impl Net {
     /// Start one node per backend, then publish a roster with their real addresses and wait
     /// until every node has verified every other.
     pub async fn start(backends: Vec<(&str, Arc<dyn SearchBackend>)>, config: FedConfig) -> Net {
+        Self::start_expiring(backends, config, &[]).await
+    }
+
+    /// [`Net::start`], node `i`'s membership ending at `expires[i]` (a day when not given).
+    pub async fn start_expiring(
+        backends: Vec<(&str, Arc<dyn SearchBackend>)>,
+        config: FedConfig,
+        expires: &[u64],
+    ) -> Net {
         let dir = tempfile::tempdir().unwrap();
         let coordinator = key(200);
         let homes: Vec<Home> = (0..backends.len())
@@ -126,8 +156,9 @@ impl Net {
         let r1 = roster(&coordinator, 1, members.clone());
         let list = revocation_list(&coordinator, 1);
         let mut nodes = Vec::new();
-        for (home, (center, backend)) in homes.iter().zip(backends) {
-            let key = join(home, &coordinator, center, &r1, &list);
+        for (i, (home, (center, backend))) in homes.iter().zip(backends).enumerate() {
+            let until = expires.get(i).copied().unwrap_or(now() + 86_400);
+            let key = join_until(home, &coordinator, center, &r1, &list, until);
             let (client, events, handle) = Federation::start_with(home, backend, config.clone())
                 .await
                 .unwrap();

@@ -51,6 +51,7 @@ impl EventLoop {
             last_hello: None,
             hello_in_flight: false,
             membership: None,
+            membership_expires: None,
             agent: None,
         });
         p.connections += 1;
@@ -131,6 +132,7 @@ impl EventLoop {
             let newly = p.phase != Phase::Verified;
             p.phase = Phase::Verified;
             p.membership = Some(h.membership.hash());
+            p.membership_expires = Some(h.membership.body().expires);
             let mut agent = h.agent.clone();
             agent.truncate(100);
             p.agent = Some(agent);
@@ -272,6 +274,37 @@ impl EventLoop {
             .collect();
         for t in targets {
             self.send_push(t, doc.clone());
+        }
+    }
+
+    /// Verified members whose membership has ended lose their standing now, on this side's own
+    /// clock (whether or not they still send hellos): refused as `expired` and disconnected,
+    /// not banned, so that a renewed membership is verified again at its next connection.
+    pub(super) fn expire_memberships(&mut self) {
+        let now = now_ms() / 1000;
+        let ended: Vec<(PeerId, Option<PublicKey>)> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.phase == Phase::Verified)
+            .filter(|(_, p)| p.membership_expires.is_some_and(|e| e <= now))
+            .map(|(id, p)| (*id, p.key))
+            .collect();
+        for (id, key) in ended {
+            tracing::warn!(peer = %id, "membership expired: disconnecting");
+            if let Some(p) = self.peers.get_mut(&id) {
+                p.phase = Phase::Connected;
+                p.membership = None;
+                p.membership_expires = None;
+            }
+            if let Some(rec) = key.and_then(|k| self.members.get_mut(&k)) {
+                rec.last_error = Some("membership expired".into());
+                self.dirty = true;
+            }
+            self.emit(Event::MemberRefused {
+                peer: id.to_base58(),
+                code: "expired".into(),
+            });
+            let _ = self.swarm.disconnect_peer_id(id);
         }
     }
 
