@@ -184,6 +184,11 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
     let token = with_stdin(&a, &["user", "token", "alice", "--label", "e2e"], "")
         .trim()
         .to_string();
+    // A local account of A with no right here: the center's grants are not its to use.
+    with_stdin(&a, &["user", "add", "drifter"], "correct horse battery\n");
+    let drifter = with_stdin(&a, &["user", "token", "drifter", "--label", "e2e"], "")
+        .trim()
+        .to_string();
     // B's administrator, who will push a revocation into the running node.
     with_stdin(
         &b,
@@ -248,6 +253,25 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
     let hit = from_b[0];
     let content = hit["content"].as_str().unwrap().to_string();
     let instances = hit["instances"].as_u64().unwrap();
+
+    // The account without a right at A: B is not asked with A's grants (no grant), nothing
+    // of B's comes back.
+    let (status, rd) = get(
+        &http_a,
+        "/api/v1/search?scope=federated&facet=center",
+        &drifter,
+    );
+    assert_eq!(status, 200, "{rd}");
+    let b_line = rd["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["node"] == pb.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(b_line["status"], "denied", "{rd}");
+    assert_eq!(b_line["code"], "no_grant", "{rd}");
+    assert_eq!(rd["total"], 0, "{rd}");
 
     // The same through the CLI.
     let out = ok(neurofed(&a)

@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
 use federation::{Authorization, Client};
+use node::read_manifest;
 use node::Right;
-use node::{read_manifest, Home};
 use node::{AuditAction, NewEvent};
 use protocol::grant::{Revocation, RevocationList, Roster};
 use protocol::query::SearchQuery;
@@ -45,8 +45,17 @@ fn federation(st: &AppState) -> ApiResult<Client> {
 
 /// The grants `auth`'s user may present: their own (when they have a key on this node) and the
 /// node's.
-fn authorization(home: &Home, auth: &Auth) -> ApiResult<Authorization> {
-    let node = Authorization::for_node(home).map_err(ApiError::internal)?;
+/// The grants `auth` invokes: its own (a user key with grants of its own), and the node's only
+/// for an account that a local right allows to act for the center (a node administrator, or an
+/// account holding an unexpired right on one of this node's studies): an account with no role
+/// here does not get the center's grants.
+fn authorization(st: &AppState, auth: &Auth) -> ApiResult<Authorization> {
+    let home = &st.node.home;
+    let node = if may_use_node_grants(st, auth)? {
+        Authorization::for_node(home).map_err(ApiError::internal)?
+    } else {
+        Authorization::none()
+    };
     let user_key = home
         .user_key_path(auth.who())
         .map(|p| p.is_file())
@@ -56,6 +65,23 @@ fn authorization(home: &Home, auth: &Auth) -> ApiResult<Authorization> {
     }
     let user = Authorization::for_user(home, auth.who()).map_err(ApiError::internal)?;
     Ok(user.merged(node))
+}
+
+/// Whether `auth` may invoke the grants held by the node (see [`authorization`]).
+fn may_use_node_grants(st: &AppState, auth: &Auth) -> ApiResult<bool> {
+    if auth.user.disabled {
+        return Ok(false);
+    }
+    if auth.user.role == node::Role::Admin {
+        return Ok(true);
+    }
+    let today = node::today();
+    Ok(st
+        .access()
+        .rights()
+        .of_user(auth.user.id)?
+        .iter()
+        .any(|r| !r.rights.is_empty() && r.until.is_none_or(|u| u >= today)))
 }
 
 /// Run `query` on every member and here, merged. Audited here (structure and coverage).
@@ -72,7 +98,7 @@ pub(crate) async fn federated(
             let (scope, pending) =
                 st.access()
                     .scope_with_pending(&auth.principal(), Right::See, now())?;
-            Ok((scope, pending, authorization(&st.node.home, &auth)?))
+            Ok((scope, pending, authorization(&st, &auth)?))
         })
         .await?
     };
@@ -205,7 +231,7 @@ pub(crate) async fn fetch(
     let fed_auth = {
         let st = st.clone();
         let auth = auth.clone();
-        blocking(move || authorization(&st.node.home, &auth)).await?
+        blocking(move || authorization(&st, &auth)).await?
     };
     let report = federation::content::fetch_dataset(
         &client,
@@ -312,7 +338,7 @@ pub(crate) async fn blob(
             .get(&dataset)
             .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::not_found(format!("{dataset} is not a fetched dataset")))?;
-        let grants = authorization(&st.node.home, &auth)?;
+        let grants = authorization(&st, &auth)?;
         let chain = grants
             .copy_chain_for(
                 &st.node.home,
