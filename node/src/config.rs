@@ -141,6 +141,10 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     /// Connections served at once; further clients wait in the listen queue (default 512).
     pub max_connections: usize,
+    /// Connections served at once from one client address; more from it are closed as they
+    /// come (default 64; 0: no limit, e.g. behind a reverse proxy, where every client has the
+    /// proxy's address).
+    pub max_connections_per_address: usize,
     /// Seconds a client has to send a request's headers, from the connection's start or the
     /// end of its previous answer; then the connection is closed (default 15).
     pub header_timeout_secs: u64,
@@ -157,6 +161,7 @@ impl Default for HttpConfig {
         HttpConfig {
             cors_origins: Vec::new(),
             max_connections: 512,
+            max_connections_per_address: 64,
             header_timeout_secs: 15,
             request_timeout_secs: 60,
             idle_timeout_secs: 60,

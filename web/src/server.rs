@@ -4,6 +4,9 @@
 //! - **Connection cap**: at most `max_connections` are served at once; the next client waits
 //!   in the listen queue until one ends (it is not refused, and no socket is accepted that the
 //!   server would not serve).
+//! - **Per-address cap**: at most `max_per_address` of them from one client address; more from
+//!   it are accepted and closed at once, so that one address cannot take every slot (0: no
+//!   limit, for a node behind a reverse proxy).
 //! - **Header timeout** (slowloris): a connection has `header_timeout` to send a request's
 //!   headers, counted from its start or from the end of its previous answer (an idle keep-alive
 //!   connection is closed the same way); hyper's `header_read_timeout`.
@@ -42,6 +45,8 @@ use crate::state::AppState;
 pub struct HttpLimits {
     /// Connections served at once.
     pub max_connections: usize,
+    /// Connections served at once from one client address (0: no limit).
+    pub max_per_address: usize,
     /// Time to send a request's headers.
     pub header_timeout: Duration,
     /// Time until an ordinary request's answer starts.
@@ -56,6 +61,7 @@ impl HttpLimits {
         let secs = |s: u64| Duration::from_secs(s.max(1));
         HttpLimits {
             max_connections: config.max_connections.max(1),
+            max_per_address: config.max_connections_per_address,
             header_timeout: secs(config.header_timeout_secs),
             request_timeout: secs(config.request_timeout_secs),
             idle_timeout: secs(config.idle_timeout_secs),
@@ -137,6 +143,7 @@ where
     let limits = state.config.limits;
     let app = crate::app(state);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let per_address = PerAddress::new(limits.max_per_address);
     let (stop_tx, stop_rx) = watch::channel(false);
     let (done_tx, done_rx) = watch::channel(());
     tokio::pin!(shutdown);
@@ -160,6 +167,11 @@ where
             },
             () = &mut shutdown => break,
         };
+        let Some(slot) = per_address.take(peer.ip()) else {
+            tracing::debug!(%peer, "too many connections from this address: closed");
+            drop(tcp);
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         let app = app.clone();
         let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
@@ -170,6 +182,7 @@ where
         let done = done_rx.clone();
         tokio::spawn(async move {
             let _permit = permit;
+            let _slot = slot;
             let _done = done;
             let io = TokioIo::new(Stalled::new(tcp, limits.idle_timeout));
             let mut builder = hyper::server::conn::http1::Builder::new();
@@ -195,6 +208,54 @@ where
     drop(done_rx);
     let _ = tokio::time::timeout(Duration::from_secs(30), done_tx.closed()).await;
     Ok(())
+}
+
+/// Connections open per client address, within a cap.
+#[derive(Clone)]
+struct PerAddress {
+    cap: usize,
+    open: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+}
+
+/// One connection's place in [`PerAddress`], given back when dropped.
+struct Slot {
+    of: PerAddress,
+    ip: std::net::IpAddr,
+}
+
+impl PerAddress {
+    fn new(cap: usize) -> Self {
+        PerAddress {
+            cap,
+            open: Arc::default(),
+        }
+    }
+
+    /// A place for one more connection from `ip`, unless it holds the cap already.
+    fn take(&self, ip: std::net::IpAddr) -> Option<Slot> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if self.cap > 0 && *n >= self.cap {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            of: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.of.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
 }
 
 /// A connection that fails when a write makes no progress for its idle time (the client reads

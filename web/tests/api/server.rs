@@ -55,6 +55,7 @@ async fn serve(empty: bool, limits: HttpLimits) -> Served {
 fn limits(max_connections: usize, header: u64, request: u64, idle: u64) -> HttpLimits {
     HttpLimits {
         max_connections,
+        max_per_address: 0,
         header_timeout: Duration::from_secs(header),
         request_timeout: Duration::from_secs(request),
         idle_timeout: Duration::from_secs(idle),
@@ -206,6 +207,53 @@ async fn slow_header_clients_are_dropped_and_do_not_keep_a_normal_client_from_be
             s.closed_after
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_cannot_take_every_connection() {
+    // 8 connections in all, 2 from one address.
+    let served = serve(
+        true,
+        HttpLimits {
+            max_per_address: 2,
+            ..limits(8, 30, 30, 30)
+        },
+    )
+    .await;
+    let addr = served.addr;
+    let code = tokio::task::spawn_blocking(move || health(addr))
+        .await
+        .unwrap();
+    assert_eq!(code, 200, "under the cap");
+    // Two idle connections from 127.0.0.1 hold its two places: a third is closed unanswered at
+    // once (not queued for the header timeout).
+    let held: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let _ = s.write_all(
+            b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        );
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        out
+    })
+    .await
+    .unwrap();
+    assert!(
+        answer.is_empty(),
+        "the third connection of the address is closed unanswered"
+    );
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    // When one of them goes, the address is served again.
+    drop(held);
+    std::thread::sleep(Duration::from_millis(300));
+    let code = tokio::task::spawn_blocking(move || health(addr))
+        .await
+        .unwrap();
+    assert_eq!(code, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
