@@ -102,6 +102,8 @@ pub fn colours() -> bool {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // What this process writes (a home's catalog, blobs, keys; exports) is the owner's only.
+    node::owner_only_files();
     // `neurofed serve`'s access log (target `neurofed::access`) is on by default.
     let filter = match cli.verbose {
         0 => "warn,neurofed::access=info",

@@ -1299,6 +1299,8 @@ async fn authorization_and_audit() -> TestResult {
 /// kept by `fsck --gc` (not garbage), and the node stays consistent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fetched_dataset_survives_fsck_gc() -> TestResult {
+    // As the binary does first (fsck also checks that the home is owner-only).
+    node::owner_only_files();
     let source = Home::new();
     let (dataset, instances) = source.dataset(&[300_000, 2 * MB, 5_000], 31);
     let p = Tcp::new(

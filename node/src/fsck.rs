@@ -178,7 +178,8 @@ pub fn fsck_with(node: &Node, gc: bool, meter: &dyn Meter) -> Result<FsckReport,
     Ok(report)
 }
 
-/// The home's root and its `keys/` tree, where their mode lets the group or others in.
+/// The home's root, what lies directly in it, and its `keys/` tree, where their mode lets the
+/// group or others in.
 fn permission_problems(home: &crate::Home) -> Vec<String> {
     let mut out = Vec::new();
     #[cfg(unix)]
@@ -194,34 +195,39 @@ fn permission_problems(home: &crate::Home) -> Vec<String> {
                 ));
             }
         }
-        let mut stack = vec![home.keys_dir()];
+        // Everything in the home (catalog, index, grants, keys...), the blob folder itself but
+        // not each blob (millions of them, written the same way).
+        let keys = home.keys_dir();
+        let blobs = home.blobs_dir();
+        let mut stack = vec![home.root().to_path_buf()];
         while let Some(dir) = stack.pop() {
-            if let Ok(m) = mode(&dir) {
-                if m & 0o077 != 0 {
-                    out.push(format!(
-                        "the key folder {} has mode {m:o}: open to other accounts (want 700)",
-                        dir.display()
-                    ));
-                }
-            }
             let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;
             };
             for e in entries.flatten() {
                 let p = e.path();
-                match e.file_type() {
-                    Ok(t) if t.is_dir() => stack.push(p),
-                    Ok(_) => {
-                        if let Ok(m) = mode(&p) {
-                            if m & 0o077 != 0 {
-                                out.push(format!(
-                                    "the key file {} has mode {m:o}: readable by other accounts (want 600)",
-                                    p.display()
-                                ));
-                            }
-                        }
+                let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+                if let Ok(m) = mode(&p) {
+                    if m & 0o077 != 0 {
+                        out.push(match (p.starts_with(&keys), is_dir) {
+                            (true, true) => format!(
+                                "the key folder {} has mode {m:o}: open to other accounts (want 700)",
+                                p.display()
+                            ),
+                            (true, false) => format!(
+                                "the key file {} has mode {m:o}: readable by other accounts (want 600)",
+                                p.display()
+                            ),
+                            (false, d) => format!(
+                                "{} has mode {m:o}: open to other accounts (want {})",
+                                p.display(),
+                                if d { "700" } else { "600" }
+                            ),
+                        });
                     }
-                    Err(_) => {}
+                }
+                if is_dir && p != blobs {
+                    stack.push(p);
                 }
             }
         }
@@ -238,6 +244,8 @@ mod tests {
 
     #[test]
     fn fsck_reports_keys_open_to_others_and_a_home_that_is_not_owner_only() {
+        // As the binary does first: whatever this process creates is owner-only.
+        crate::owner_only_files();
         let dir = tempfile::tempdir().unwrap();
         let home = crate::Home::new(dir.path().join("h"));
         let node = home.init("Rennes Neurinfo", None).unwrap();
@@ -249,6 +257,8 @@ mod tests {
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
         std::fs::set_permissions(home.keys_dir(), std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::set_permissions(home.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let catalog = home.catalog_path();
+        std::fs::set_permissions(&catalog, std::fs::Permissions::from_mode(0o644)).unwrap();
         let r = fsck(&node, false).unwrap();
         let text = r.problems.join("\n");
         assert!(text.contains("secret.key has mode 644"), "{text}");
@@ -257,6 +267,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("has mode 755, not 700"), "{text}");
-        assert_eq!(r.problems.len(), 3, "{text}");
+        assert!(
+            text.contains(&format!("{} has mode 644", catalog.display())),
+            "{text}"
+        );
+        assert_eq!(r.problems.len(), 4, "{text}");
     }
 }

@@ -47,6 +47,17 @@ pub(crate) fn checked_name(name: &str) -> Result<&str, BadName> {
     }
 }
 
+/// Make every file and folder this process creates from now on owner-only (umask 077): the
+/// catalog, blobs, index, keys and grants of a home, whatever the shell's umask (the home's own
+/// folder is also set to 0700 at init and at every open). Called once at the start of the
+/// binary; exports written by the same process are owner-only too.
+pub fn owner_only_files() {
+    #[cfg(unix)]
+    {
+        let _ = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    }
+}
+
 /// The folder layout of a node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Home {

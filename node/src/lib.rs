@@ -52,7 +52,7 @@ pub use config::{
     Config, DicomCaller, DicomConfig, HttpConfig, ImportConfig, NodeConfig, PacsConfig, SmtpConfig,
     SmtpSecurity, StoreConfig,
 };
-pub use home::{BadName, Home};
+pub use home::{owner_only_files, BadName, Home};
 pub use keys::{list_keys, KeyFile, KeyFileError};
 pub use meter::{Meter, NoMeter};
 pub use node::{parse_key, ImportLock, Node, NodeError};

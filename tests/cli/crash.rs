@@ -71,3 +71,33 @@ fn sigkill_during_import_leaves_a_consistent_node() {
         "no kill interrupted an import midway; adjust delays"
     );
 }
+
+/// Whatever the shell's umask, what `neurofed` writes in a home is the owner's only, and
+/// `fsck` says so; a file opened to others is reported.
+#[test]
+fn a_home_is_owner_only_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, home) = crate::util::new_home("Rennes Neurinfo");
+    let mut open = Vec::new();
+    let mut stack = vec![home.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let m = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            if m & 0o077 != 0 {
+                open.push(format!("{} {m:o}", p.display()));
+            }
+            if p.is_dir() {
+                stack.push(p);
+            }
+        }
+    }
+    assert!(open.is_empty(), "{open:?}");
+    crate::util::ok(crate::util::neurofed(&home).arg("fsck"));
+    let catalog = home.join("catalog").join("catalog.redb");
+    std::fs::set_permissions(&catalog, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = crate::util::neurofed(&home).arg("fsck").output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{text}");
+    assert!(text.contains("catalog.redb has mode 644"), "{text}");
+}

@@ -213,6 +213,8 @@ async fn import_needs_the_import_right_and_admins_create_studies() {
 
 #[tokio::test]
 async fn concurrent_imports_run_one_after_the_other() {
+    // As the binary does first (fsck also checks that the home is owner-only).
+    node::owner_only_files();
     testkit::need_make_series!();
     let s = Small::new(true);
     let files = series_files();
