@@ -414,12 +414,19 @@ fn a_researcher_logs_in_searches_narrows_previews_downloads_and_imports() {
     assert_eq!(total(&b), 18, "bob's new right shows him the study");
 
     if let Ok(dir) = std::env::var("NEUROFED_SCREENSHOTS") {
+        // As the administrator, who sees every page with its pictures.
+        b.click("#logout");
+        form_login(&b, &base, "root", PASSWORD);
         let dir = std::path::PathBuf::from(dir);
         std::fs::create_dir_all(&dir).unwrap();
         for (name, path) in [
-            ("search", "/search"),
-            ("studies", "/studies"),
-            ("home", "/"),
+            ("search", "/search".to_string()),
+            ("studies", "/studies".to_string()),
+            ("home", "/".to_string()),
+            ("stats", "/stats".to_string()),
+            ("cards", format!("/studies/{study_id}/cards")),
+            ("subject", subject_page.clone()),
+            ("slices", format!("{dataset_page}/slices?plane=sagittal")),
         ] {
             b.goto(&format!("{base}{path}"));
             std::fs::write(dir.join(format!("{name}.png")), b.screenshot()).unwrap();

@@ -384,9 +384,13 @@ pub(crate) async fn dataset(State(st): State<AppState>, page: Page, path: PathPa
             tbody { @for k in keys { tr { td { (k) } td { (s(orig.get(k).unwrap_or(&Value::Null))) } td { (s(cur.get(k).unwrap_or(&Value::Null))) } } } }
         }
         h2 { "Download" }
-        p {
-            a.download href=(format!("/api/v1/datasets/{id}/download?format=dicom")) { "DICOM (zip)" }
-            @if !v["nifti"].is_null() { " · " a.download href=(format!("/api/v1/datasets/{id}/download?format=nifti")) { "NIfTI (zip)" } }
+        @if axial.is_ok() {
+            p {
+                a.download href=(format!("/api/v1/datasets/{id}/download?format=dicom")) { "DICOM (zip)" }
+                @if !v["nifti"].is_null() { " · " a.download href=(format!("/api/v1/datasets/{id}/download?format=nifti")) { "NIfTI (zip)" } }
+            }
+        } @else {
+            p.notice #no-download { "Downloads and pictures need the study's download right: ask its managers." }
         }
         h2 { "Provenance" }
         dl.meta #provenance {

@@ -130,6 +130,7 @@ async fn subject_examination_and_slice_pages_follow_the_rights() {
     assert_eq!(r.status, StatusCode::OK);
     let html = text(&r);
     assert!(html.contains(r#"id="no-previews""#) && !html.contains("preview.png"));
+    assert!(html.contains(r#"id="no-download""#) && !html.contains("/download?format="));
     let r = get(
         &s.state,
         &format!("/datasets/{ds}"),
