@@ -48,10 +48,9 @@ impl ImportReport {
         study: StudyId,
     ) -> Result<HashMap<DatasetId, UnixTime>, CatalogError> {
         Ok(catalog
-            .dataset_rows()?
+            .datasets_of_study(study)?
             .into_iter()
-            .filter(|r| r.study.id == study)
-            .map(|r| (r.dataset.id, r.dataset.updated_at))
+            .map(|d| (d.id, d.updated_at))
             .collect())
     }
 
@@ -62,13 +61,13 @@ impl ImportReport {
         study: StudyId,
         before: &HashMap<DatasetId, UnixTime>,
     ) -> Result<Option<ImportReport>, CatalogError> {
-        let mut rows: Vec<DatasetRow> = catalog
-            .dataset_rows()?
+        let ids: Vec<DatasetId> = catalog
+            .datasets_of_study(study)?
             .into_iter()
-            .filter(|r| {
-                r.study.id == study && before.get(&r.dataset.id) != Some(&r.dataset.updated_at)
-            })
+            .filter(|d| before.get(&d.id) != Some(&d.updated_at))
+            .map(|d| d.id)
             .collect();
+        let mut rows: Vec<DatasetRow> = catalog.dataset_rows_for(&ids)?;
         let Some(first) = rows.first() else {
             return Ok(None);
         };

@@ -128,6 +128,32 @@ impl Catalog {
         Ok(out)
     }
 
+    /// Every dataset of `study`, found by walking its tree (subjects > examinations >
+    /// acquisitions > datasets) in one read: the study's own records only, not the catalog's.
+    pub fn datasets_of_study(&self, study: StudyId) -> Result<Vec<Dataset>> {
+        let txn = self.db.begin_read()?;
+        let children = txn.open_multimap_table(CHILDREN)?;
+        let datasets = txn.open_table(DATASETS)?;
+        let mut level = vec![study.to_bytes()];
+        // Subjects, examinations, acquisitions, then the datasets' ids.
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for parent in &level {
+                for v in children.get(*parent)? {
+                    next.push(v?.value());
+                }
+            }
+            level = next;
+        }
+        let mut out = Vec::with_capacity(level.len());
+        for id in level {
+            if let Some(d) = get(&datasets, "dataset", id)? {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
     /// Child ids of an entity in the study tree, oldest first, from `offset`, at most `limit`.
     pub fn children(&self, parent: [u8; 16], offset: usize, limit: usize) -> Result<Vec<[u8; 16]>> {
         let txn = self.db.begin_read()?;

@@ -280,3 +280,28 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_studys_datasets_are_found_by_its_tree_alone() {
+    let s = shared();
+    let rows = s.node().catalog.dataset_rows().unwrap();
+    for study in [s.closed, s.public, s.dua] {
+        let mut walked: Vec<_> = s
+            .node()
+            .catalog
+            .datasets_of_study(study)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+        let mut want: Vec<_> = rows
+            .iter()
+            .filter(|r| r.study.id == study)
+            .map(|r| r.dataset.id)
+            .collect();
+        walked.sort();
+        want.sort();
+        assert!(!want.is_empty());
+        assert_eq!(walked, want);
+    }
+}
