@@ -62,10 +62,6 @@ pub fn config() -> FedConfig {
     }
 }
 
-pub fn membership(coord: &SecretKey, node: PublicKey, center: &str) -> Signed<Membership> {
-    membership_until(coord, node, center, now() + 86_400)
-}
-
 /// A membership that ends at `expires` (unix seconds).
 pub fn membership_until(
     coord: &SecretKey,
