@@ -17,6 +17,9 @@ pub struct FedConfig {
     pub deadline: Duration,
     /// Count-only answers report counts below this as `"<k"`.
     pub count_threshold: u32,
+    /// Count-only searches answered per grant and UTC day (more are `denied`
+    /// `count_budget`): many overlapping counts are how suppressed cells are narrowed.
+    pub count_budget_per_day: u32,
     /// A connection with no open stream for this long is closed (heartbeats keep members'
     /// connections busier than this).
     pub idle_timeout: Duration,
@@ -59,6 +62,9 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(2);
 /// Default small-cell threshold.
 pub const DEFAULT_COUNT_THRESHOLD: u32 = 5;
 
+/// Default count-only searches per grant and day.
+pub const DEFAULT_COUNT_BUDGET: u32 = 200;
+
 impl Default for FedConfig {
     fn default() -> Self {
         FedConfig {
@@ -67,6 +73,7 @@ impl Default for FedConfig {
                 .unwrap_or_else(|_| Multiaddr::empty())],
             deadline: DEFAULT_DEADLINE,
             count_threshold: DEFAULT_COUNT_THRESHOLD,
+            count_budget_per_day: DEFAULT_COUNT_BUDGET,
             idle_timeout: Duration::from_secs(300),
             request_timeout: Duration::from_secs(10),
             hello_timeout: Duration::from_secs(10),

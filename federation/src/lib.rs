@@ -74,7 +74,7 @@ use tokio::sync::mpsc;
 pub use auth::{Authorization, CopyRefusal};
 pub use backend::{InboundSearch, NodeBackend, SearchBackend};
 pub use client::Client;
-pub use config::{FedConfig, DEFAULT_COUNT_THRESHOLD, DEFAULT_DEADLINE};
+pub use config::{FedConfig, DEFAULT_COUNT_BUDGET, DEFAULT_COUNT_THRESHOLD, DEFAULT_DEADLINE};
 pub use error::FedError;
 pub use results::{Coverage, FederatedResults, NodeOutcome, NodeReport};
 pub use status::{ConsortiumStatus, MemberState, MemberStatus};
@@ -190,13 +190,16 @@ impl Federation {
         let consortium = joined.consortium();
         let revocations = state::load_revocations(home, &consortium)?;
         let shared_revocations = Arc::new(RwLock::new(revocations.revocations.clone()));
-        let responder = Arc::new(member::Responder::new(
-            secret.clone(),
-            backend.clone(),
-            config.policy.clone(),
-            shared_revocations,
-            config.count_threshold,
-        ));
+        let responder = Arc::new(
+            member::Responder::new(
+                secret.clone(),
+                backend.clone(),
+                config.policy.clone(),
+                shared_revocations,
+                config.count_threshold,
+            )
+            .with_count_budget(config.count_budget_per_day),
+        );
 
         let mut swarm = build_swarm(&secret, &config)?;
         let control = swarm.behaviour().stream.new_control();

@@ -35,6 +35,8 @@ pub(crate) struct Responder {
     pub(crate) revocations: Arc<RwLock<Revocations>>,
     pub(crate) cache: VerifiedCache,
     pub(crate) count_threshold: u32,
+    /// Count-only searches answered per grant today.
+    pub(crate) count_budget: CountBudget,
     /// Request ids answered, until their deadlines (searches and content requests).
     pub(crate) replays: crate::replay::ReplayGuard,
 }
@@ -129,8 +131,15 @@ impl Responder {
             revocations,
             cache: VerifiedCache::new(CACHE_CHAINS),
             count_threshold,
+            count_budget: CountBudget::new(crate::config::DEFAULT_COUNT_BUDGET),
             replays: crate::replay::ReplayGuard::default(),
         }
+    }
+
+    /// At most `per_day` count-only searches answered per grant and UTC day.
+    pub(crate) fn with_count_budget(mut self, per_day: u32) -> Self {
+        self.count_budget = CountBudget::new(per_day);
+        self
     }
 
     /// Verify a request's chain and invocation: who it is granted to, and the capability.
@@ -335,10 +344,17 @@ impl Responder {
             self.admit_once(&p.requester, req.id, req.deadline_ms, now_ms)?;
             Ok(p)
         });
+        let over_budget = permitted
+            .as_ref()
+            .is_ok_and(|p| p.count_only && !self.count_budget.take(p.grant, now_ms / 1000));
         let (status, results) = match permitted {
             Err(refusal) => {
                 tracing::info!(%peer, code = refusal.code(), "search refused: {refusal}");
                 (NodeStatus::Denied(refusal.code().to_string()), None)
+            }
+            Ok(_) if over_budget => {
+                tracing::info!(%peer, "count-only search refused: the grant's budget for today is spent");
+                (NodeStatus::Denied("count_budget".into()), None)
             }
             Ok(permit) => match self.backend.search(&permit.query, &permit.scope) {
                 Ok(mut r) => {
@@ -390,6 +406,47 @@ fn error(id: u64, code: &str, message: &str) -> Response {
         code: code.into(),
         message: message.into(),
     })
+}
+
+/// Count-only searches answered per grant (the chain's leaf) and UTC day, within a budget: differencing many overlapping counts is how a suppressed cell is
+/// narrowed, so their number is bounded. At most [`CountBudget::MAX_KEYS`] grants are tracked
+/// (yesterday's are forgotten first; when full of today's, a new grant is refused).
+pub(crate) struct CountBudget {
+    per_day: u32,
+    used: std::sync::Mutex<std::collections::HashMap<[u8; 32], (u64, u32)>>,
+}
+
+impl CountBudget {
+    const MAX_KEYS: usize = 100_000;
+
+    pub(crate) fn new(per_day: u32) -> Self {
+        CountBudget {
+            per_day,
+            used: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Spend one search of `grant`'s budget at `now` (unix seconds); false when spent.
+    pub(crate) fn take(&self, grant: GrantHash, now: u64) -> bool {
+        let key = *grant.as_bytes();
+        let day = now / 86_400;
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        if used.len() >= Self::MAX_KEYS && !used.contains_key(&key) {
+            used.retain(|_, (d, _)| *d == day);
+            if used.len() >= Self::MAX_KEYS {
+                return false;
+            }
+        }
+        let e = used.entry(key).or_insert((day, 0));
+        if e.0 != day {
+            *e = (day, 0);
+        }
+        if e.1 >= self.per_day {
+            return false;
+        }
+        e.1 += 1;
+        true
+    }
 }
 
 /// Counts only: no hits, every count below `threshold` (zero included) reported as

@@ -15,6 +15,13 @@ use crate::util::{config, grant, valid, Net};
 
 /// Three nodes, each with its own datasets of its own study; node 0 holds grants on the others.
 async fn three(sizes: [usize; 3]) -> (Net, Vec<Arc<Fake>>, Vec<StudyId>, Authorization) {
+    three_with(sizes, config()).await
+}
+
+async fn three_with(
+    sizes: [usize; 3],
+    config: federation::FedConfig,
+) -> (Net, Vec<Arc<Fake>>, Vec<StudyId>, Authorization) {
     let centers = ["Rennes", "Lyon", "Nancy"];
     let studies: Vec<StudyId> = (0..3).map(|_| StudyId::new()).collect();
     let fakes: Vec<Arc<Fake>> = (0..3)
@@ -30,7 +37,7 @@ async fn three(sizes: [usize; 3]) -> (Net, Vec<Arc<Fake>>, Vec<StudyId>, Authori
         .zip(&fakes)
         .map(|(c, f)| (*c, f.clone() as Arc<dyn SearchBackend>))
         .collect();
-    let net = Net::start(backends, config()).await;
+    let net = Net::start(backends, config).await;
     let me = net.nodes[0].public();
     let chains = (1..3)
         .map(|i| {
@@ -283,4 +290,58 @@ async fn count_only_grants_get_suppressed_counts_and_no_hits() {
         fc.values.iter().any(|v| v.count == Count::Below(5)),
         "the data has a small cell: {fc:?}"
     );
+}
+
+/// Count-only searches are answered up to the grant's budget for the day, then refused
+/// (`count_budget`): differencing needs many of them. Full-search grants are not counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn count_only_searches_stop_at_the_grants_daily_budget() {
+    let (net, _, studies, full) = three_with(
+        [3, 40, 12],
+        federation::FedConfig {
+            count_budget_per_day: 3,
+            ..config()
+        },
+    )
+    .await;
+    let me = net.nodes[0].public();
+    let n1 = &net.nodes[1];
+    let count_only = grant(&n1.key, n1.public(), me, &[studies[1]], "count", valid());
+    let auth = Authorization::new(vec![count_only], None);
+    let outcome = |fed: &federation::FederatedResults| {
+        fed.nodes
+            .iter()
+            .find(|n| n.node == n1.public())
+            .unwrap()
+            .outcome
+            .clone()
+    };
+    for _ in 0..3 {
+        let fed = net.nodes[0]
+            .client
+            .search(facet_query(10), &auth, None)
+            .await
+            .unwrap();
+        assert_eq!(outcome(&fed), NodeOutcome::Ok);
+    }
+    let fed = net.nodes[0]
+        .client
+        .search(facet_query(10), &auth, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome(&fed),
+        NodeOutcome::Denied {
+            code: "count_budget".into()
+        }
+    );
+    // A grant that may search is not a count-only one: no budget.
+    for _ in 0..5 {
+        let fed = net.nodes[0]
+            .client
+            .search(facet_query(10), &full, None)
+            .await
+            .unwrap();
+        assert_eq!(outcome(&fed), NodeOutcome::Ok);
+    }
 }
