@@ -84,6 +84,7 @@ pub(crate) enum PeerFailure {
 enum Pending {
     Hello(PeerId),
     Push(PeerId),
+    Pull(PeerId),
     Search {
         peer: PeerId,
         reply: mpsc::Sender<PeerReply>,
@@ -110,7 +111,13 @@ struct Peer {
     /// peer's heartbeat, ends the peer's standing.
     membership_expires: Option<u64>,
     agent: Option<String>,
+    /// When this peer last pulled our roster and our list: one answer of each per
+    /// [`PULL_INTERVAL`], so a member cannot make us send an 8 MiB list in a loop.
+    last_pull: [Option<Instant>; 2],
 }
+
+/// Shortest interval between two documents answered to one peer's pulls.
+const PULL_INTERVAL: Duration = Duration::from_secs(10);
 
 struct MemberRec {
     center: String,
@@ -397,6 +404,7 @@ impl EventLoop {
                 match self.pending.remove(&request_id) {
                     Some(Pending::Hello(p)) => self.on_hello_response(p, response),
                     Some(Pending::Push(p)) => self.on_push_response(p, response),
+                    Some(Pending::Pull(p)) => self.on_pull_response(p, response),
                     Some(Pending::Search { peer, reply }) => {
                         let _ = reply.try_send(PeerReply {
                             peer,
@@ -428,7 +436,7 @@ impl EventLoop {
                     }
                     tracing::debug!(%peer, "hello failed: {error}");
                 }
-                Some(Pending::Push(_)) | None => {
+                Some(Pending::Push(_) | Pending::Pull(_)) | None => {
                     tracing::debug!(%peer, "request failed: {error}");
                 }
             },
@@ -472,6 +480,10 @@ impl EventLoop {
                     }
                 };
                 respond(self, channel, Response::Push(ack));
+            }
+            Request::Pull(kind) => {
+                let resp = self.on_pull_request(peer, kind);
+                respond(self, channel, resp);
             }
             Request::Search(req) => {
                 let id = req.id;

@@ -42,6 +42,19 @@ pub enum Request {
     Content(ContentRequest),
     /// A new roster, revocation or revocation list, spreading through the consortium.
     Push(Push),
+    /// Send me your roster or revocation list (its serial in your hello is newer than mine):
+    /// how a document too large for a request frame still reaches every member, in a response.
+    Pull(DocKind),
+}
+
+/// A consortium document a member may pull.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocKind {
+    /// The roster.
+    Roster,
+    /// The revocation list.
+    RevocationList,
 }
 
 /// What a node answers.
@@ -57,6 +70,8 @@ pub enum Response {
     Content(ContentResponseHeader),
     /// Whether a push was applied.
     Push(PushAck),
+    /// A pulled document (a [`Push::Roster`] or [`Push::RevocationList`]).
+    Document(Push),
     /// The request was refused or failed.
     Error(WireError),
 }
@@ -441,7 +456,7 @@ pub fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
             .validate()
             .map_err(|e| invalid(WHAT, e.to_string()))?,
         Request::Content(c) => check_ranges(WHAT, &c.ranges)?,
-        Request::Push(_) => {}
+        Request::Push(_) | Request::Pull(_) => {}
     }
     Ok(req)
 }
@@ -462,7 +477,13 @@ pub fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
             check_len(WHAT, "code", &e.code)?;
             check_len(WHAT, "message", &e.message)?;
         }
-        Response::Search(_) => {}
+        Response::Document(Push::Revocation(_)) => {
+            return Err(invalid(
+                WHAT,
+                "a pulled document is a roster or a revocation list",
+            ))
+        }
+        Response::Search(_) | Response::Document(_) => {}
     }
     Ok(resp)
 }

@@ -243,6 +243,50 @@ async fn an_expired_membership_ends_on_the_other_sides_own_timer() {
         .expect("Lyon no longer a verified, connected member");
 }
 
+/// A revocation list larger than a request frame (1 MiB) still reaches every member: it is too
+/// big to push, so the holder says hello and the other pulls it in a response.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_list_over_a_mebibyte_reaches_every_member() {
+    let (net, _) = two().await;
+    let revoked: std::collections::BTreeSet<protocol::GrantHash> = (0u32..40_000)
+        .map(|i| protocol::GrantHash::of(&i.to_be_bytes()))
+        .collect();
+    let list = protocol::signed::Signed::sign(
+        protocol::grant::RevocationList::new(
+            net.coordinator.public(),
+            2,
+            crate::util::now(),
+            revoked,
+        ),
+        &net.coordinator,
+    )
+    .unwrap();
+    let bytes = protocol::wire::encode_request(&protocol::wire::Request::Push(
+        protocol::wire::Push::RevocationList(list.clone()),
+    ))
+    .unwrap();
+    assert!(
+        bytes.len() > protocol::wire::MAX_REQUEST_BYTES,
+        "{} bytes: too big to push",
+        bytes.len()
+    );
+    assert!(net.nodes[0]
+        .client
+        .push_revocation_list(list)
+        .await
+        .unwrap());
+    let arrived = async {
+        while net.nodes[1].client.status().revocation_serial != Some(2) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), arrived)
+        .await
+        .expect("the large list reached the other member");
+    // Both still verify each other under it.
+    net.wait_connected().await;
+}
+
 /// Without a joined consortium there is nothing to start.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn starting_without_joining_says_how_to_join() {

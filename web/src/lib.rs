@@ -61,6 +61,9 @@ pub use dimse::serve_dimse;
 pub use error::{ApiError, ApiResult};
 pub use mail::{send_import_report, MailError, ReportWatch};
 pub use openapi::document as openapi_document;
-pub use router::{app, route_table, routes, Method, Routes, MAX_JSON_BYTES, MAX_SMALL_JSON_BYTES};
+pub use router::{
+    app, route_table, routes, Method, Routes, MAX_DOCUMENT_BYTES, MAX_JSON_BYTES,
+    MAX_SMALL_JSON_BYTES,
+};
 pub use server::{serve, HttpLimits};
 pub use state::{AppState, StateError, WebConfig, DEFAULT_MAX_UPLOAD_BYTES};

@@ -17,9 +17,13 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::{api, openapi};
 
-/// Largest JSON body of the routes that take long texts or documents (a study's agreement:
-/// up to 100,000 characters; a consortium push).
+/// Largest JSON body of the routes that take long texts (a study's agreement: up to 100,000
+/// characters).
 pub const MAX_JSON_BYTES: usize = 1 << 20;
+
+/// Largest body of `POST /consortium/push`: a signed roster or revocation list may be 8 MiB
+/// (the protocol's document limit), with room for its envelope.
+pub const MAX_DOCUMENT_BYTES: usize = 9 << 20;
 
 /// Largest JSON body of every other route (logins, accounts, rights, requests, fetch): 413
 /// above.
@@ -169,7 +173,8 @@ pub fn routes() -> Routes {
         .add_router(
             Post,
             "/api/v1/consortium/push",
-            on(MethodFilter::POST, federation::push).layer(DefaultBodyLimit::max(MAX_JSON_BYTES)),
+            on(MethodFilter::POST, federation::push)
+                .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES)),
         )
         .add(Post, "/api/v1/fetch", federation::fetch)
         .add(Get, "/api/v1/blobs/{id}", federation::blob)

@@ -4,9 +4,9 @@ use std::time::Instant;
 
 use libp2p::PeerId;
 use protocol::verify::{accept_roster, check_listed, verify_membership, Refusal};
-use protocol::wire::{Hello, Push, Request, Response};
+use protocol::wire::{DocKind, Hello, Push, Request, Response};
 
-use super::{EventLoop, Peer, Pending, Phase};
+use super::{wire_error, EventLoop, Peer, Pending, Phase};
 use crate::{identity, now_ms, state, Event, FedError};
 use protocol::keys::PublicKey;
 
@@ -53,6 +53,7 @@ impl EventLoop {
             membership: None,
             membership_expires: None,
             agent: None,
+            last_pull: [None; 2],
         });
         p.connections += 1;
         if dialer && p.phase == Phase::Connected && !p.hello_in_flight {
@@ -150,15 +151,22 @@ impl EventLoop {
                 center: h.membership.body().center.clone(),
             });
         }
-        // Bring the peer up to date.
+        // Bring the peer up to date (what does not fit in a request it pulls), and pull what
+        // it holds newer.
         if h.roster_serial < self.roster.body().serial {
-            self.send_push(peer, Push::Roster(self.roster.clone()));
+            self.push_if_it_fits(peer, Push::Roster(self.roster.clone()));
         }
         if let Some(list) = &self.list {
             if h.revocation_serial < list.body().serial {
                 let doc = Push::RevocationList(list.clone());
-                self.send_push(peer, doc);
+                self.push_if_it_fits(peer, doc);
             }
+        }
+        if h.roster_serial > self.roster.body().serial {
+            self.send_pull(peer, DocKind::Roster);
+        }
+        if h.revocation_serial > self.list.as_ref().map_or(0, |l| l.body().serial) {
+            self.send_pull(peer, DocKind::RevocationList);
         }
     }
 
@@ -272,8 +280,77 @@ impl EventLoop {
             .filter(|(id, p)| p.phase == Phase::Verified && Some(**id) != except)
             .map(|(id, _)| *id)
             .collect();
+        // A document too large for a request frame: a hello tells each member its serial, and
+        // they pull it in a response.
+        let fits = fits_in_a_request(doc);
         for t in targets {
-            self.send_push(t, doc.clone());
+            if fits {
+                self.send_push(t, doc.clone());
+            } else {
+                self.send_hello(t);
+            }
+        }
+    }
+
+    /// Push `doc` to `peer` when it fits in a request frame; else the peer pulls it (it has
+    /// our serial from the hello).
+    fn push_if_it_fits(&mut self, peer: PeerId, doc: Push) {
+        if fits_in_a_request(&doc) {
+            self.send_push(peer, doc);
+        }
+    }
+
+    pub(super) fn send_pull(&mut self, peer: PeerId, kind: DocKind) {
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .rr
+            .send_request(&peer, Request::Pull(kind));
+        self.pending.insert(id, Pending::Pull(peer));
+    }
+
+    /// A verified member asks for our roster or revocation list.
+    pub(super) fn on_pull_request(&mut self, peer: PeerId, kind: DocKind) -> Response {
+        let Some(p) = self
+            .peers
+            .get_mut(&peer)
+            .filter(|p| p.phase == Phase::Verified)
+        else {
+            return wire_error(
+                None,
+                "not_a_member",
+                "say hello first: only verified members may pull",
+            );
+        };
+        let last = &mut p.last_pull[kind as usize];
+        if last.is_some_and(|t| t.elapsed() < super::PULL_INTERVAL) {
+            return wire_error(
+                None,
+                "busy",
+                "one pull of each document per peer every 10 seconds",
+            );
+        }
+        *last = Some(Instant::now());
+        match kind {
+            DocKind::Roster => Response::Document(Push::Roster(self.roster.clone())),
+            DocKind::RevocationList => match &self.list {
+                Some(l) => Response::Document(Push::RevocationList(l.clone())),
+                None => wire_error(None, "not_found", "this node holds no revocation list"),
+            },
+        }
+    }
+
+    /// A pulled document: applied as a push from `peer` would be (signature, consortium,
+    /// serial checked), then spread.
+    pub(super) fn on_pull_response(&mut self, peer: PeerId, response: Response) {
+        match response {
+            Response::Document(doc @ (Push::Roster(_) | Push::RevocationList(_))) => {
+                match self.apply_push(Some(peer), doc) {
+                    Ok(applied) => tracing::debug!(%peer, applied, "pulled document"),
+                    Err(e) => tracing::warn!(%peer, "pulled document refused: {e}"),
+                }
+            }
+            other => tracing::debug!(%peer, "pull not answered with a document: {other:?}"),
         }
     }
 
@@ -442,4 +519,11 @@ impl EventLoop {
         self.spread(&doc, from);
         Ok(true)
     }
+}
+
+/// Whether `doc` fits in a request frame (pushes are requests; pulls are answered in responses,
+/// which may be larger).
+fn fits_in_a_request(doc: &Push) -> bool {
+    protocol::wire::encode_request(&Request::Push(doc.clone()))
+        .is_ok_and(|b| b.len() + 4 <= protocol::wire::MAX_REQUEST_BYTES)
 }
