@@ -30,6 +30,7 @@ use crate::AppState;
 
 mod find;
 mod retrieve;
+pub(crate) mod scu;
 
 const VERIFICATION: &str = "1.2.840.10008.1.1";
 /// Our implementation class UID (the project's root under the UUID-derived 2.25 arc).
