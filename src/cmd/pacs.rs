@@ -184,15 +184,12 @@ fn find(home: &Home, rt: &tokio::runtime::Runtime, a: FindArgs) -> anyhow::Resul
             )?,
         }
     }
-    eprintln!(
-        "{} {} on PACS {}.",
-        found.len(),
-        match level {
-            PacsLevel::Study => "studies",
-            PacsLevel::Series => "series",
-        },
-        a.pacs
-    );
+    let unit = match (level, found.len()) {
+        (PacsLevel::Study, 1) => "study",
+        (PacsLevel::Study, _) => "studies",
+        (PacsLevel::Series, _) => "series",
+    };
+    eprintln!("{} {unit} on PACS {}.", found.len(), a.pacs);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -200,6 +200,20 @@ fn pacs_echo_find_and_retrieve_against_dcmqrscp() {
         .map(|r| r.get("StudyInstanceUID").to_string())
         .collect();
     assert_eq!(uids, expected, "{found}");
+    // Modality matched per series when the PACS does not match ModalitiesInStudy.
+    for (modality, n) in [("MR", uids.len()), ("CT", 0)] {
+        let by_modality = json(&mut pacs_cmd(&[
+            "find",
+            "--pacs",
+            "hospital",
+            "--patient-id",
+            &patient,
+            "--modality",
+            modality,
+        ]));
+        assert_eq!(by_modality.as_array().unwrap().len(), n, "{by_modality}");
+    }
+    assert_eq!(found[0]["modality"], "MR", "{found}");
     let all = json(&mut pacs_cmd(&["find", "--pacs", "hospital"]));
     assert!(all.as_array().unwrap().len() > uids.len(), "{all}");
     let series = json(&mut pacs_cmd(&[

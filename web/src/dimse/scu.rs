@@ -497,10 +497,12 @@ impl PacsAssociation {
                     .pacs
                     .protocol("a C-FIND answer without StudyInstanceUID"));
             }
-            if level == PacsLevel::Study {
+            if level == PacsLevel::Study && !study.modality.is_empty() {
                 out.push(study);
                 continue;
             }
+            // The series: asked for, or what tells a study's modalities when the PACS does
+            // not return ModalitiesInStudy (nor match on it).
             let series_keys = vec![
                 (0x0008_0052, "CS", "SERIES".to_string()),
                 (0x0008_0060, "CS", key(&query.modality)),
@@ -510,16 +512,37 @@ impl PacsAssociation {
                 (0x0020_0011, "IS", String::new()),
                 (0x0020_1209, "IS", String::new()),
             ];
-            for r in self.find_raw(&series_keys).await? {
-                out.push(PacsMatch {
+            let series: Vec<PacsMatch> = self
+                .find_raw(&series_keys)
+                .await?
+                .into_iter()
+                .map(|r| PacsMatch {
                     series_uid: Some(text(&r, 0x0020_000E)),
                     series_number: Some(text(&r, 0x0020_0011)),
                     series_description: Some(text(&r, 0x0008_103E)),
                     modality: text(&r, 0x0008_0060),
                     instances: count(&r, 0x0020_1209),
                     ..study.clone()
-                });
+                })
+                .collect();
+            if level == PacsLevel::Series {
+                out.extend(series);
+                continue;
             }
+            if series.is_empty() && query.modality.is_some() {
+                continue;
+            }
+            let modalities: std::collections::BTreeSet<&str> =
+                series.iter().map(|s| s.modality.as_str()).collect();
+            let instances = match study.instances {
+                Some(n) => Some(n),
+                None => series.iter().map(|s| s.instances).sum(),
+            };
+            out.push(PacsMatch {
+                modality: modalities.into_iter().collect::<Vec<_>>().join("\\"),
+                instances,
+                ..study
+            });
         }
         Ok(out)
     }
