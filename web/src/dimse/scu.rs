@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dicom_ul::association::Error as UlError;
-use dicom_ul::pdu::PDataValueType;
+use dicom_ul::pdu::{PDataValue, PDataValueType};
 use dicom_ul::{ClientAssociationOptions, Pdu};
 use node::Config;
 use serde::Serialize;
@@ -28,6 +28,8 @@ const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
 const IMPLICIT_LE: &str = "1.2.840.10008.1.2";
 /// Pending with warnings (optional keys not supported), a C-FIND-RSP's other pending status.
 const PENDING_WARNING: u16 = 0xFF01;
+/// Most bytes of one C-FIND answer.
+const MAX_IDENTIFIER_BYTES: usize = 1 << 20;
 
 /// Storage SOP classes proposed (SCP role) for C-GET: the image classes of neuroimaging.
 const STORAGE_CLASSES: &[&str] = &[
@@ -206,6 +208,10 @@ pub struct PacsAssociation {
     assoc: dicom_ul::association::AsyncClientAssociation<tokio::net::TcpStream>,
     contexts: Vec<(u8, String, String)>,
     next_id: u16,
+    /// P-DATA values received and not yet read.
+    pending: std::collections::VecDeque<PDataValue>,
+    /// Instances spooled so far (file names).
+    spooled: u64,
 }
 
 impl std::fmt::Debug for PacsAssociation {
@@ -299,6 +305,8 @@ impl Pacs {
             assoc,
             contexts,
             next_id: 1,
+            pending: Default::default(),
+            spooled: 0,
         })
     }
 
@@ -346,46 +354,94 @@ impl PacsAssociation {
         let _ = self.assoc.release().await;
     }
 
-    /// The next complete command set (and, when one follows, its data set) from the PACS.
-    async fn receive(&mut self) -> Result<(u8, Command, Option<Vec<u8>>), PacsError> {
-        let (mut command, mut data) = (Vec::new(), Vec::new());
-        let mut parsed: Option<(u8, Command)> = None;
+    /// The next P-DATA value from the PACS.
+    async fn next_value(&mut self) -> Result<PDataValue, PacsError> {
         loop {
+            if let Some(v) = self.pending.pop_front() {
+                return Ok(v);
+            }
             let pdu = tokio::time::timeout(self.pacs.timeout, self.assoc.receive())
                 .await
                 .map_err(|_| self.pacs.protocol("the PACS went silent"))?
                 .map_err(|e| self.pacs.protocol(e))?;
-            let Pdu::PData { data: values } = pdu else {
+            let Pdu::PData { data } = pdu else {
                 return Err(self.pacs.protocol("the PACS ended the association"));
             };
-            for v in values {
-                match (&parsed, v.value_type) {
-                    (None, PDataValueType::Command) => {
-                        if command.len() + v.data.len() > super::MAX_COMMAND_BYTES {
-                            return Err(self.pacs.protocol("command set too large"));
-                        }
-                        command.extend_from_slice(&v.data);
-                        if v.is_last {
-                            let c = Command::parse(&command).map_err(|e| self.pacs.protocol(e))?;
-                            if c.data_set == super::NO_DATA_SET {
-                                return Ok((v.presentation_context_id, c, None));
-                            }
-                            parsed = Some((v.presentation_context_id, c));
-                        }
-                    }
-                    (Some(_), PDataValueType::Data) => {
-                        data.extend_from_slice(&v.data);
-                        if v.is_last {
-                            let Some((pc, c)) = parsed.take() else {
-                                continue;
-                            };
-                            return Ok((pc, c, Some(data)));
-                        }
-                    }
-                    _ => return Err(self.pacs.protocol("a data set out of order")),
+            self.pending.extend(data);
+        }
+    }
+
+    /// The next complete command set from the PACS, and its data set when one follows: a
+    /// C-STORE's written as it arrives to a Part 10 file in `spool` (memory stays flat
+    /// whatever the instance's size), any other's (a C-FIND answer) kept in memory, bounded.
+    async fn receive(
+        &mut self,
+        spool: Option<&Path>,
+    ) -> Result<(u8, Command, Option<Body>), PacsError> {
+        let mut command = Vec::new();
+        let (pc, cmd) = loop {
+            let v = self.next_value().await?;
+            if v.value_type != PDataValueType::Command {
+                return Err(self.pacs.protocol("a data set without a command"));
+            }
+            if command.len() + v.data.len() > super::MAX_COMMAND_BYTES {
+                return Err(self.pacs.protocol("command set too large"));
+            }
+            command.extend_from_slice(&v.data);
+            if v.is_last {
+                let c = Command::parse(&command).map_err(|e| self.pacs.protocol(e))?;
+                break (v.presentation_context_id, c);
+            }
+        };
+        if cmd.data_set == super::NO_DATA_SET {
+            return Ok((pc, cmd, None));
+        }
+        let mut file = match spool {
+            Some(dir) if cmd.field == C_STORE_RQ => {
+                let ts = self
+                    .contexts
+                    .iter()
+                    .find(|c| c.0 == pc)
+                    .map(|c| c.2.clone())
+                    .ok_or_else(|| self.pacs.protocol("a C-STORE on an unknown context"))?;
+                let path = unique(dir.join(format!("{:08}.dcm", self.spooled)));
+                self.spooled += 1;
+                let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+                f.write_all(&part10_header(
+                    &cmd.affected_class,
+                    &cmd.affected_instance,
+                    &ts,
+                ))?;
+                Some((f, path))
+            }
+            _ => None,
+        };
+        let mut data = Vec::new();
+        loop {
+            let v = self.next_value().await?;
+            if v.value_type != PDataValueType::Data || v.presentation_context_id != pc {
+                return Err(self.pacs.protocol("a data set out of order"));
+            }
+            match file.as_mut() {
+                Some((f, _)) => f.write_all(&v.data)?,
+                None if data.len() + v.data.len() > MAX_IDENTIFIER_BYTES => {
+                    return Err(self.pacs.protocol("a C-FIND answer too large"))
                 }
+                None => data.extend_from_slice(&v.data),
+            }
+            if v.is_last {
+                break;
             }
         }
+        let body = match file {
+            Some((f, path)) => {
+                let f = f.into_inner().map_err(|e| e.into_error())?;
+                f.sync_all()?;
+                Body::File(path)
+            }
+            None => Body::Memory(data),
+        };
+        Ok((pc, cmd, Some(body)))
     }
 
     /// C-ECHO over this association.
@@ -399,7 +455,7 @@ impl PacsAssociation {
         send_command(&mut self.assoc, pc, with_group_length(e))
             .await
             .map_err(|e| self.pacs.protocol(e))?;
-        let (_, rsp, _) = self.receive().await?;
+        let (_, rsp, _) = self.receive(None).await?;
         if rsp.status != SUCCESS {
             return Err(self.status("C-ECHO", rsp.status));
         }
@@ -446,14 +502,14 @@ impl PacsAssociation {
         let ts = self.request(C_FIND_RQ, STUDY_ROOT_FIND, keys).await?;
         let mut out = Vec::new();
         loop {
-            let (_, rsp, data) = self.receive().await?;
+            let (_, rsp, data) = self.receive(None).await?;
             match (rsp.status, data) {
-                (PENDING | PENDING_WARNING, Some(d)) => {
+                (PENDING | PENDING_WARNING, Some(Body::Memory(d))) => {
                     let (elements, _) = find::keys_of(STUDY_ROOT_FIND, &d, &ts)
                         .map_err(|e| self.pacs.protocol(format!("a C-FIND answer: {}", e.0)))?;
                     out.push(elements.into_iter().collect());
                 }
-                (PENDING | PENDING_WARNING, None) => {}
+                (PENDING | PENDING_WARNING, _) => {}
                 (SUCCESS, _) => return Ok(out),
                 (status, _) => return Err(self.status("C-FIND", status)),
             }
@@ -570,16 +626,16 @@ impl PacsAssociation {
         self.request(C_GET_RQ, STUDY_ROOT_GET, &keys).await?;
         let mut outcome = GetOutcome::default();
         loop {
-            let (pc, cmd, data) = self.receive().await?;
+            let (pc, cmd, data) = self.receive(Some(dir)).await?;
             if cmd.field == C_STORE_RQ {
-                let status = match self.spool(pc, &cmd, data.as_deref(), dir, &outcome) {
-                    Ok(path) => {
+                let status = match data {
+                    Some(Body::File(path)) => {
                         outcome.files.push(path);
                         outcome.received += 1;
                         SUCCESS
                     }
-                    Err(e) => {
-                        tracing::warn!("C-GET: an instance not spooled: {e}");
+                    _ => {
+                        tracing::warn!("C-GET: a C-STORE without a data set");
                         super::OUT_OF_RESOURCES
                     }
                 };
@@ -616,39 +672,14 @@ impl PacsAssociation {
             }
         }
     }
+}
 
-    /// Write one received instance into `dir`.
-    fn spool(
-        &self,
-        pc: u8,
-        cmd: &Command,
-        data: Option<&[u8]>,
-        dir: &Path,
-        so_far: &GetOutcome,
-    ) -> Result<PathBuf, PacsError> {
-        let data = data.ok_or_else(|| self.pacs.protocol("a C-STORE without a data set"))?;
-        let ts = self
-            .contexts
-            .iter()
-            .find(|c| c.0 == pc)
-            .map(|c| c.2.clone())
-            .ok_or_else(|| self.pacs.protocol("a C-STORE on an unknown context"))?;
-        let path = dir.join(format!(
-            "{:08}-{:06}.dcm",
-            std::process::id(),
-            so_far.files.len()
-        ));
-        let path = unique(path);
-        let mut f = std::fs::File::create(&path)?;
-        f.write_all(&part10_header(
-            &cmd.affected_class,
-            &cmd.affected_instance,
-            &ts,
-        ))?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        Ok(path)
-    }
+/// A data set received after a command.
+enum Body {
+    /// Kept in memory (a C-FIND answer).
+    Memory(Vec<u8>),
+    /// Written to this Part 10 file (a C-STORE's instance).
+    File(PathBuf),
 }
 
 /// `path`, or a sibling with a suffix when it exists (several C-GETs into one folder).
