@@ -8,6 +8,7 @@ pub mod fetch;
 pub mod grant;
 pub mod import;
 pub mod keys;
+pub mod pacs;
 pub mod repo;
 pub mod results;
 pub mod rights;

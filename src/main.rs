@@ -82,6 +82,9 @@ enum Command {
     /// Signed access grants: issue, delegate, verify, revoke, keep.
     #[command(subcommand)]
     Grant(grant::GrantCmd),
+    /// A PACS configured as `[pacs.NAME]`: echo, find (C-FIND), retrieve (C-GET into a study).
+    #[command(subcommand)]
+    Pacs(pacs::PacsCmd),
     /// Fetch a dataset found by a federated search, through the running node.
     Fetch(fetch::FetchArgs),
     /// A consortium of three centers on this machine, in one command.
@@ -139,6 +142,7 @@ fn main() -> ExitCode {
         Command::Keys(c) => keys::run(&home, c),
         Command::Consortium(c) => consortium::run(&home, c),
         Command::Grant(c) => grant::run(&home, c),
+        Command::Pacs(c) => pacs::run(&home, c),
         Command::Fetch(a) => fetch::fetch(a),
         Command::Demo(a) => fetch::demo(a),
         Command::Sample(a) => sample::run(a),

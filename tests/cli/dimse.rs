@@ -2,7 +2,8 @@
 //! `storescu` pushes a subject's series into the study configured for its calling AE title and
 //! the node imports them as `neurofed import` would (same datasets and instances, de-identified:
 //! no planted PHI in the home), while an unknown calling AE title or a wrong called AE title is
-//! refused at association.
+//! refused at association. `findscu` finds what was stored, `movescu` and `getscu` retrieve it
+//! (C-MOVE to a known AE, C-GET over the caller's association), de-identified.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -58,6 +59,24 @@ fn value(lines: &[String], tag: &str) -> Option<String> {
     )
 }
 
+/// `getscu` as caller STORESCU with `args`, storing into `dir`; its log.
+fn getscu(port: &str, dir: &std::path::Path, args: &[&str]) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    let out = Command::new("getscu")
+        .args([
+            "-v", "-aet", "STORESCU", "-aec", "NEUROFED", "-to", "30", "-od",
+        ])
+        .arg(dir)
+        .args(args)
+        .args(["127.0.0.1", port])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "getscu failed: {text}");
+    assert!(text.contains("Received C-GET Response (Success)"), "{text}");
+    text
+}
+
 fn echoscu(aet: &str, aec: &str, port: &str) -> bool {
     Command::new("echoscu")
         .args(["-aet", aet, "-aec", aec, "-to", "10", "127.0.0.1", port])
@@ -73,6 +92,7 @@ fn dcmtk_echoes_and_stores_into_the_callers_study() {
     testkit::need_tool!("storescu", ["--version"]);
     testkit::need_tool!("findscu", ["--version"]);
     testkit::need_tool!("movescu", ["--version"]);
+    testkit::need_tool!("getscu", ["--version"]);
     let corpus = testkit::synth_corpus();
     let subject = subject_dirs(&corpus)[0].clone();
 
@@ -257,6 +277,54 @@ fn dcmtk_echoes_and_stores_into_the_callers_study() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(text.contains("MoveDestinationUnknown"), "{text}");
+
+    // C-GET of the same study over getscu's own association (Study Root), then of the whole
+    // patient (Patient Root): as many files as C-FIND lists instances.
+    let got_study = home.parent().unwrap().join("got-study");
+    let text = getscu(
+        &port,
+        &got_study,
+        &[
+            "-S",
+            "-k",
+            "QueryRetrieveLevel=STUDY",
+            "-k",
+            &format!("StudyInstanceUID={uid}"),
+        ],
+    );
+    assert_eq!(
+        crate::util::files_under(&got_study).len(),
+        expected,
+        "{text}"
+    );
+    let patient_instances = findscu(
+        "-S",
+        &port,
+        &[
+            "QueryRetrieveLevel=IMAGE",
+            &format!("PatientID={pseudonym}"),
+            "SOPInstanceUID",
+        ],
+    )
+    .len();
+    let got_patient = home.parent().unwrap().join("got-patient");
+    let text = getscu(
+        &port,
+        &got_patient,
+        &[
+            "-P",
+            "-k",
+            "QueryRetrieveLevel=PATIENT",
+            "-k",
+            &format!("PatientID={pseudonym}"),
+        ],
+    );
+    assert_eq!(
+        crate::util::files_under(&got_patient).len(),
+        patient_instances,
+        "{text}"
+    );
+    assert!(patient_instances >= expected);
     drop(server);
     let got = json(neurofed(&home).args(["stats"]));
     for key in [
@@ -274,6 +342,8 @@ fn dcmtk_echoes_and_stores_into_the_callers_study() {
     assert!(!testkit::scan_for_phi(&subject, &needles).is_empty());
     let mut leaks = testkit::scan_for_phi(&home, &needles);
     leaks.extend(testkit::scan_for_phi(&moved, &needles));
+    leaks.extend(testkit::scan_for_phi(&got_study, &needles));
+    leaks.extend(testkit::scan_for_phi(&got_patient, &needles));
     assert!(leaks.is_empty(), "planted PHI in the home: {leaks:?}");
     let audit = ok(neurofed(&home).args(["audit"]));
     assert!(audit.contains("dicom:STORESCU"), "{audit}");

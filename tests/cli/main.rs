@@ -14,6 +14,7 @@ mod dicomweb;
 mod dimse;
 mod federation;
 mod nifti;
+mod pacs;
 mod phi;
 mod portal_browser;
 mod reports;

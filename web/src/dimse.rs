@@ -3,8 +3,8 @@
 //! pipeline (profile, de-identification, study cards, NIfTI), the target study chosen by the
 //! calling AE title (`[dicom.callers.AE] study = ...` in `config.toml`; unknown callers and a
 //! wrong called AE title are refused at association); C-FIND at the PATIENT, STUDY, SERIES and
-//! IMAGE levels over the caller's study ([`find`]). C-MOVE and C-GET answer "unrecognized
-//! operation" (not served yet).
+//! IMAGE levels over the caller's study ([`find`]); C-MOVE to a known AE and C-GET over the
+//! caller's own association ([`retrieve`]).
 //!
 //! Each association spools the instances it receives (as Part 10 files with the negotiated
 //! transfer syntax) outside the home and imports them when it is released (or aborted after
@@ -17,9 +17,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dicom_ul::association::server::AccessControl;
+use dicom_ul::association::server::{AccessControl, Negotiation};
 use dicom_ul::association::Association as _;
-use dicom_ul::pdu::{AssociationRJServiceUserReason, PDataValue, PDataValueType, UserIdentity};
+use dicom_ul::pdu::{
+    AssociationRJServiceUserReason, PDataValue, PDataValueType, RequestorRoles, UserIdentity,
+};
 use dicom_ul::{Pdu, ServerAssociationOptions};
 use node::{DicomConfig, ImportOptions, Importer};
 use tokio::net::TcpListener;
@@ -28,6 +30,7 @@ use crate::AppState;
 
 mod find;
 mod retrieve;
+pub(crate) mod scu;
 
 const VERIFICATION: &str = "1.2.840.10008.1.1";
 /// Our implementation class UID (the project's root under the UUID-derived 2.25 arc).
@@ -38,6 +41,7 @@ const C_STORE_RQ: u16 = 0x0001;
 const C_ECHO_RQ: u16 = 0x0030;
 const C_FIND_RQ: u16 = 0x0020;
 const C_MOVE_RQ: u16 = 0x0021;
+const C_GET_RQ: u16 = 0x0010;
 const MOVE_DESTINATION_UNKNOWN: u16 = 0xA801;
 const SUBOPERATIONS_FAILED: u16 = 0xB000;
 const PENDING: u16 = 0xFF00;
@@ -84,6 +88,16 @@ impl AccessControl for Callers {
             return Err(AssociationRJServiceUserReason::CallingAETitleNotRecognized);
         }
         Ok(())
+    }
+}
+
+/// Grants the roles a requestor proposes: a C-GET's caller proposes its storage SOP classes
+/// with the SCP role, and the sub-operations go only to those.
+struct Roles;
+
+impl Negotiation for Roles {
+    fn negotiate_roles(&self, _class: &str, scu: bool, scp: bool) -> Option<RequestorRoles> {
+        Some(RequestorRoles { scu, scp })
     }
 }
 
@@ -138,6 +152,7 @@ async fn association(
     };
     let opts = ServerAssociationOptions::new()
         .ae_access_control(access)
+        .with_negotiation(Roles)
         .ae_title(cfg.ae_title.clone())
         .with_abstract_syntax(VERIFICATION)
         .promiscuous(true)
@@ -224,7 +239,7 @@ async fn association(
                                             instance: cmd.affected_instance,
                                         });
                                     }
-                                    C_FIND_RQ | C_MOVE_RQ if cmd.data_set != NO_DATA_SET => {
+                                    C_FIND_RQ | C_MOVE_RQ | C_GET_RQ if cmd.data_set != NO_DATA_SET => {
                                         finding = Some((cmd, v.presentation_context_id, Vec::new()));
                                     }
                                     _ => {
@@ -262,6 +277,22 @@ async fn association(
                                         st, cfg, &caller.study, &calling, &cmd, &identifier, &ts,
                                     )
                                     .await;
+                                    send_command(&mut assoc, context, rsp).await?;
+                                    continue;
+                                }
+                                if cmd.field == C_GET_RQ {
+                                    let rsp = retrieve::get(
+                                        st,
+                                        &mut assoc,
+                                        cfg,
+                                        &caller.study,
+                                        &calling,
+                                        &cmd,
+                                        context,
+                                        &identifier,
+                                        &ts,
+                                    )
+                                    .await?;
                                     send_command(&mut assoc, context, rsp).await?;
                                     continue;
                                 }
@@ -489,6 +520,8 @@ struct Command {
     move_destination: String,
     /// A response's status.
     status: u16,
+    /// A C-MOVE or C-GET response's sub-operation counts.
+    counts: retrieve::Counts,
 }
 
 impl Command {
@@ -548,6 +581,10 @@ impl Command {
                         .to_string()
                 }
                 0x0900 => c.status = us()?,
+                0x1020 => c.counts.remaining = us()?,
+                0x1021 => c.counts.completed = us()?,
+                0x1022 => c.counts.failed = us()?,
+                0x1023 => c.counts.warning = us()?,
                 _ => {}
             }
         }
@@ -571,17 +608,21 @@ impl Command {
         self.response_of(status, 0x0000)
     }
 
-    /// A C-MOVE-RSP with the sub-operation counts (completed, failed, warning).
-    fn move_response(&self, status: u16, counts: (u16, u16, u16)) -> Vec<u8> {
+    /// A C-MOVE-RSP or C-GET-RSP with the sub-operation counts (the remaining ones only in a
+    /// pending or cancelled response).
+    fn retrieve_response(&self, status: u16, counts: retrieve::Counts) -> Vec<u8> {
         let mut e = Vec::new();
         ui_element(&mut e, 0x0002, &self.affected_class);
         us_element(&mut e, 0x0100, self.field | 0x8000);
         us_element(&mut e, 0x0120, self.message_id);
         us_element(&mut e, 0x0800, NO_DATA_SET);
         us_element(&mut e, 0x0900, status);
-        us_element(&mut e, 0x1021, counts.0);
-        us_element(&mut e, 0x1022, counts.1);
-        us_element(&mut e, 0x1023, counts.2);
+        if status == PENDING || status == 0xFE00 {
+            us_element(&mut e, 0x1020, counts.remaining);
+        }
+        us_element(&mut e, 0x1021, counts.completed);
+        us_element(&mut e, 0x1022, counts.failed);
+        us_element(&mut e, 0x1023, counts.warning);
         with_group_length(e)
     }
 

@@ -57,6 +57,9 @@ pub use api::results::{
 };
 pub use client::{ApiClient, ClientError, FetchReport, Pushed, SearchAnswer, SearchParams};
 pub use demo::{run as demo, DemoError, DemoEvent, DemoOptions};
+pub use dimse::scu::{
+    GetOutcome, Pacs, PacsAssociation, PacsError, PacsLevel, PacsMatch, PacsQuery,
+};
 pub use dimse::serve_dimse;
 pub use error::{ApiError, ApiResult};
 pub use mail::{send_import_report, MailError, ReportWatch};

@@ -38,10 +38,10 @@ pub(super) fn study_rows(st: &AppState, study: &str) -> Result<Vec<DatasetRow>, 
 }
 
 /// An identifier's keys (tag, value) and its QueryRetrieveLevel.
-type Keys = (Vec<(u32, String)>, Option<String>);
+pub(super) type Keys = (Vec<(u32, String)>, Option<String>);
 
 /// The keys of identifier `bytes` (a data set in `ts`) and its QueryRetrieveLevel.
-fn keys_of(class: &str, bytes: &[u8], ts: &str) -> Result<Keys, FindError> {
+pub(super) fn keys_of(class: &str, bytes: &[u8], ts: &str) -> Result<Keys, FindError> {
     let mut file = super::part10_header(class, "1.2.3", ts);
     file.extend_from_slice(bytes);
     let obj = dicom::read_object(&file)
