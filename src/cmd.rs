@@ -18,4 +18,5 @@ pub mod search;
 pub mod serve;
 pub mod study;
 pub mod studycard;
+pub mod upload;
 pub mod user;

@@ -85,6 +85,9 @@ enum Command {
     /// A PACS configured as `[pacs.NAME]`: echo, find (C-FIND), retrieve (C-GET into a study).
     #[command(subcommand)]
     Pacs(pacs::PacsCmd),
+    /// Upload DICOM (files, folders, a CD, zips) into a study of a remote node: de-identified
+    /// here with the study's keys, sent by hash (an interrupted upload resumes), imported there.
+    Upload(upload::UploadArgs),
     /// Fetch a dataset found by a federated search, through the running node.
     Fetch(fetch::FetchArgs),
     /// A consortium of three centers on this machine, in one command.
@@ -143,6 +146,7 @@ fn main() -> ExitCode {
         Command::Consortium(c) => consortium::run(&home, c),
         Command::Grant(c) => grant::run(&home, c),
         Command::Pacs(c) => pacs::run(&home, c),
+        Command::Upload(a) => upload::run(a),
         Command::Fetch(a) => fetch::fetch(a),
         Command::Demo(a) => fetch::demo(a),
         Command::Sample(a) => sample::run(a),

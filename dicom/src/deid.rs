@@ -64,6 +64,28 @@ impl std::fmt::Debug for DeidKeys {
     }
 }
 
+/// The keys one study's [`Deidentifier`] applies, derived from [`DeidKeys`] and the study's
+/// scope: what a workstation running `neurofed upload` receives so that it de-identifies exactly
+/// as the node would (same pseudonyms, date offsets and UIDs). Neither the node's secret nor the
+/// linkage key can be recovered from them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ScopedKeys {
+    /// UID remapping of this study.
+    pub uid: [u8; 32],
+    /// Device serial hashing.
+    pub serial: [u8; 32],
+    /// Subject pseudonyms.
+    pub pseudonym: [u8; 32],
+    /// Per-subject date offsets.
+    pub offset: [u8; 32],
+}
+
+impl std::fmt::Debug for ScopedKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScopedKeys(..)")
+    }
+}
+
 /// What de-identification tells the rest of the pipeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeidOutcome {
@@ -131,6 +153,60 @@ impl Deidentifier {
                 offset_key: pseudonym::offset_key(&keys.linkage),
                 profile,
             }),
+        }
+    }
+
+    /// A de-identifier from a study's [`ScopedKeys`] (as [`Deidentifier::scoped_keys`] gave
+    /// them): the same output as the node's own for that study.
+    pub fn from_scoped(profile: Profile, keys: &ScopedKeys) -> Self {
+        let rules = Table::get().and_then(|t| Rules::new(t, &profile));
+        Deidentifier {
+            inner: Arc::new(Inner {
+                rules,
+                uid_key: keys.uid,
+                serial_key: keys.serial,
+                pseudonym_key: keys.pseudonym,
+                offset_key: keys.offset,
+                profile,
+            }),
+        }
+    }
+
+    /// The study-scoped keys this de-identifier applies.
+    pub fn scoped_keys(&self) -> ScopedKeys {
+        let i = &*self.inner;
+        ScopedKeys {
+            uid: i.uid_key,
+            serial: i.serial_key,
+            pseudonym: i.pseudonym_key,
+            offset: i.offset_key,
+        }
+    }
+
+    /// Whether `obj` carries the marks this de-identifier writes (PatientIdentityRemoved `YES`,
+    /// this profile's DeidentificationMethod, a pseudonym as PatientID): how a node checks an
+    /// object a workstation de-identified for it. Returns the pseudonym.
+    pub fn check_marked(&self, obj: &InMemDicomObject) -> Result<String, DeidError> {
+        let text = |t| {
+            obj.get(t)
+                .and_then(|e| e.to_str().ok())
+                .map(|v| v.trim_end_matches([' ', '\0']).to_string())
+        };
+        let refuse = |what: String| {
+            Err(DeidError::Object(format!(
+                "not de-identified for this study: {what}"
+            )))
+        };
+        if text(tags::PATIENT_IDENTITY_REMOVED).as_deref() != Some("YES") {
+            return refuse("PatientIdentityRemoved is not YES".into());
+        }
+        let method = method_text(&self.inner.profile.name);
+        if text(tags::DEIDENTIFICATION_METHOD).as_deref() != Some(method.as_str()) {
+            return refuse(format!("DeidentificationMethod is not {method:?}"));
+        }
+        match text(tags::PATIENT_ID) {
+            Some(id) if pseudonym::is_pseudonym(&id) => Ok(id),
+            _ => refuse("PatientID is not a pseudonym".into()),
         }
     }
 
@@ -454,6 +530,29 @@ mod tests {
         let mut v = Vec::new();
         obj.write_all(&mut v).unwrap();
         v
+    }
+
+    #[test]
+    fn scoped_keys_de_identify_byte_for_byte_as_the_node_and_the_marks_are_checked() {
+        let node = Deidentifier::new(default(), &keys(), "study-1");
+        let station = Deidentifier::from_scoped(default(), &node.scoped_keys());
+        let (mut a, mut b) = (object(vec![]), object(vec![]));
+        let pa = node.deidentify(&mut a).unwrap();
+        let pb = station.deidentify(&mut b).unwrap();
+        assert_eq!(pa, pb);
+        assert_eq!(bytes(&a), bytes(&b));
+        assert_eq!(node.check_marked(&b).unwrap(), pa.pseudonym);
+        // Another study's keys differ; the original and another profile's output are refused.
+        let other = Deidentifier::new(default(), &keys(), "study-2").scoped_keys();
+        assert_ne!(other, node.scoped_keys());
+        let original = object(vec![]);
+        assert!(node.check_marked(&original).is_err());
+        let mut c = object(vec![]);
+        Deidentifier::new(basic(), &keys(), "study-1")
+            .deidentify(&mut c)
+            .unwrap();
+        let e = node.check_marked(&c).unwrap_err().to_string();
+        assert!(e.contains("DeidentificationMethod"), "{e}");
     }
 
     fn items(obj: &InMemDicomObject, tag: Tag) -> Vec<InMemDicomObject> {

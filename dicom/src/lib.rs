@@ -37,7 +37,9 @@ pub use json::{to_json as to_dicom_json, INLINE_BINARY_MAX};
 pub use read::{read, read_object, ReadError, ReadInstance, MAX_INFLATED};
 
 // De-identification.
-pub use deid::{DeidError, DeidKeys, DeidOutcome, Deidentifier, Explained, PrivateBlock, Profile};
+pub use deid::{
+    DeidError, DeidKeys, DeidOutcome, Deidentifier, Explained, PrivateBlock, Profile, ScopedKeys,
+};
 
 // Metadata of a de-identified object.
 pub use extract::{extract, number, numbers, text, ExtractError, InstanceMeta, Protocol};

@@ -100,6 +100,8 @@ pub enum AuditAction {
     StudyCardSet,
     /// A study's cards re-applied to its data (detail: acquisitions and changes).
     StudyCardApply,
+    /// A study's scoped de-identification keys given to a workstation for `neurofed upload`.
+    UploadKeys,
 }
 
 impl AuditAction {
@@ -133,6 +135,7 @@ impl AuditAction {
             AuditAction::ReportSent => "report_sent",
             AuditAction::StudyCardSet => "study_card_set",
             AuditAction::StudyCardApply => "study_card_apply",
+            AuditAction::UploadKeys => "upload_keys",
         }
     }
 }

@@ -227,6 +227,12 @@ impl Home {
         self.revocations_dir().join(format!("{hash}.rev"))
     }
 
+    /// `uploads/<study id>/`: instances a workstation de-identified for the study
+    /// (`neurofed upload`), named by their blake3 hash, waiting for their series' commit.
+    pub fn uploads_dir(&self, study: &str) -> PathBuf {
+        self.root.join("uploads").join(study)
+    }
+
     /// `grants/`.
     pub fn grants_dir(&self) -> PathBuf {
         self.root.join("grants")

@@ -18,3 +18,28 @@ mod source;
 pub use error::ImportError;
 pub use pipeline::{ImportOptions, ImportSummary, Importer, NoProgress, Progress, SkippedFile};
 pub use reapply::{apply_cards, AcquisitionReport, ApplyError, ApplyReport};
+
+use std::path::PathBuf;
+
+/// What `neurofed import` reads from `paths` (files, folders, DICOMDIR trees, zip archives), as
+/// each input's label (a path, or `archive!entry`) and bytes, lazily, one at a time; an input that
+/// cannot be listed or read is a [`SkippedFile`] and the expansion goes on (how `neurofed upload`
+/// reads a CD the way the node's own import would).
+pub fn read_sources(
+    paths: &[PathBuf],
+) -> impl Iterator<Item = Result<(String, Vec<u8>), SkippedFile>> + Send {
+    source::expand(paths).map(|item| match item {
+        Ok(source::Input::File(p)) => match std::fs::read(&p) {
+            Ok(b) => Ok((p.display().to_string(), b)),
+            Err(e) => Err(SkippedFile {
+                path: p.display().to_string(),
+                reason: format!("cannot read: {e}"),
+            }),
+        },
+        Ok(source::Input::Entry { label, bytes }) => Ok((label, bytes)),
+        Err(u) => Err(SkippedFile {
+            path: u.label,
+            reason: u.reason,
+        }),
+    })
+}

@@ -73,8 +73,8 @@ pub use reports::{report_recipients, ImportReport, ReportSeries};
 // Import, study cards re-applied, consistency.
 pub use fsck::{fsck, fsck_with, FsckError, FsckReport};
 pub use ingest::{
-    apply_cards, AcquisitionReport, ApplyError, ApplyReport, ImportError, ImportOptions,
-    ImportSummary, Importer, NoProgress, Progress, SkippedFile,
+    apply_cards, read_sources, AcquisitionReport, ApplyError, ApplyReport, ImportError,
+    ImportOptions, ImportSummary, Importer, NoProgress, Progress, SkippedFile,
 };
 
 // Clinical scores.

@@ -62,6 +62,7 @@ pub fn run(home: &Home, a: ImportArgs) -> anyhow::Result<ExitCode> {
         batch_instances: a.batch,
         reject_failed: a.reject_failed,
         actor: None,
+        deidentified: false,
     };
     let bar = Bar::new("importing", Unit::Items("files"));
     let study_name = a

@@ -24,4 +24,5 @@ mod search;
 mod serve;
 mod sources;
 mod tools;
+mod upload;
 mod util;

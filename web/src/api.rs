@@ -20,6 +20,7 @@ pub(crate) mod rights;
 pub(crate) mod scores;
 pub(crate) mod search;
 pub(crate) mod studies;
+pub(crate) mod upload;
 
 use std::str::FromStr;
 

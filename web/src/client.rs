@@ -10,6 +10,9 @@
 //! `fetch` writes each file beside its destination, checks it against its content id, then
 //! renames it; a file path from the server that would leave the output folder is refused.
 
+mod upload;
+pub use upload::{NoUploadProgress, UploadProgress, UploadReport, UploadStage};
+
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 

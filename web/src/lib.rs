@@ -55,7 +55,10 @@ pub use api::results::{
     CoverageBody, FacetMap, FederatedBody, MemberOutcome, NodeReportBody, PendingAgreementBody,
     SearchBody, SearchHit, SuppressedCount,
 };
-pub use client::{ApiClient, ClientError, FetchReport, Pushed, SearchAnswer, SearchParams};
+pub use client::{
+    ApiClient, ClientError, FetchReport, NoUploadProgress, Pushed, SearchAnswer, SearchParams,
+    UploadProgress, UploadReport, UploadStage,
+};
 pub use demo::{run as demo, DemoError, DemoEvent, DemoOptions};
 pub use dimse::scu::{
     GetOutcome, Pacs, PacsAssociation, PacsError, PacsLevel, PacsMatch, PacsQuery,

@@ -160,6 +160,23 @@ pub fn routes() -> Routes {
             // The import handler streams the body and enforces its own (configurable) limit.
             on(MethodFilter::POST, import::import).layer(DefaultBodyLimit::disable()),
         )
+        .add(Get, "/api/v1/studies/{id}/upload", upload::keys)
+        .add_router(
+            Post,
+            "/api/v1/studies/{id}/upload/missing",
+            on(MethodFilter::POST, upload::missing).layer(DefaultBodyLimit::max(MAX_JSON_BYTES)),
+        )
+        .add_router(
+            Put,
+            "/api/v1/studies/{id}/upload/blobs/{blob}",
+            // The handler streams the body and enforces the upload limit.
+            on(MethodFilter::PUT, upload::put_blob).layer(DefaultBodyLimit::disable()),
+        )
+        .add_router(
+            Post,
+            "/api/v1/studies/{id}/upload/commit",
+            on(MethodFilter::POST, upload::commit).layer(DefaultBodyLimit::max(MAX_JSON_BYTES)),
+        )
         .add(Post, "/api/v1/login", accounts::login)
         .add(Post, "/api/v1/logout", accounts::logout)
         .add(Get, "/api/v1/me", accounts::me)

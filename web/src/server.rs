@@ -78,11 +78,13 @@ impl Default for HttpLimits {
 /// Routes whose body is a long upload or whose answer waits on a long transfer: no request
 /// timeout, the idle timeout on their body instead.
 fn is_streaming_upload(method: &Method, path: &str) -> bool {
-    method == Method::POST
-        && matches!(
+    let upload = path.starts_with("/api/v1/studies/");
+    (method == Method::POST
+        && (matches!(
             path,
             "/api/v1/import" | "/api/v1/fetch" | "/dicom-web/studies"
-        )
+        ) || (upload && path.ends_with("/upload/commit"))))
+        || (method == Method::PUT && upload && path.contains("/upload/blobs/"))
 }
 
 /// The middleware bounding a request's time (the module documentation says how).
@@ -385,6 +387,18 @@ mod tests {
         assert!(is_streaming_upload(&Method::POST, "/api/v1/fetch"));
         assert!(is_streaming_upload(&Method::POST, "/dicom-web/studies"));
         assert!(!is_streaming_upload(&Method::GET, "/api/v1/import"));
+        assert!(is_streaming_upload(
+            &Method::PUT,
+            "/api/v1/studies/st_1/upload/blobs/ab"
+        ));
+        assert!(is_streaming_upload(
+            &Method::POST,
+            "/api/v1/studies/st_1/upload/commit"
+        ));
+        assert!(!is_streaming_upload(
+            &Method::POST,
+            "/api/v1/studies/st_1/upload/missing"
+        ));
         assert!(!is_streaming_upload(&Method::POST, "/api/v1/login"));
         assert!(!is_streaming_upload(&Method::GET, "/dicom-web/studies"));
     }

@@ -171,6 +171,15 @@ pub(crate) fn pseudonym(key: &[u8; 32], identity: &Identity) -> String {
     out
 }
 
+/// Whether `s` has the shape of a [`pseudonym`] (`NF` + 12 Crockford base32 characters).
+pub(crate) fn is_pseudonym(s: &str) -> bool {
+    s.len() == PSEUDONYM_PREFIX.len() + 12
+        && s.starts_with(PSEUDONYM_PREFIX)
+        && s[PSEUDONYM_PREFIX.len()..]
+            .bytes()
+            .all(|b| CROCKFORD.contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,6 +288,7 @@ mod tests {
         assert_eq!(p.len(), 14);
         assert!(p.starts_with("NF"));
         assert!(p[2..].bytes().all(|b| CROCKFORD.contains(&b)));
+        assert!(is_pseudonym(&p) && !is_pseudonym("NF123") && !is_pseudonym("SMITH^JOHN1234"));
         assert_eq!(p, pseudonym(&k, &id));
         assert_ne!(p, pseudonym(&pseudonym_key(&[4; 32]), &id));
         assert_ne!(pseudonym_key(&[3; 32]), offset_key(&[3; 32]));

@@ -61,6 +61,11 @@ pub struct ImportOptions {
     pub reject_failed: bool,
     /// Who imports, for the audit log (`None`: the local operator, "cli").
     pub actor: Option<String>,
+    /// The inputs were de-identified for this study on a workstation (`neurofed upload`, with
+    /// the study's scoped keys): each must carry this profile's marks and a pseudonym
+    /// ([`dicom::Deidentifier::check_marked`]) and is not de-identified a second time (which
+    /// would remap its UIDs again); one without the marks is skipped.
+    pub deidentified: bool,
 }
 
 /// Receives progress while an import runs (from the collector and the committer threads).
@@ -242,13 +247,14 @@ impl<'n> Importer<'n> {
                 let in_rx = in_rx.clone();
                 let out_tx = out_tx.clone();
                 let deid = &deid;
+                let deidentified = opts.deidentified;
                 s.spawn(move || {
                     for item in in_rx {
                         let outcome = if stop.load(Ordering::Relaxed) {
                             Outcome::Abandoned
                         } else {
                             match item {
-                                Ok(input) => process(node, deid, input),
+                                Ok(input) => process(node, deid, deidentified, input),
                                 Err(u) => Outcome::Skipped(SkippedFile {
                                     path: u.label,
                                     reason: u.reason,
@@ -381,7 +387,7 @@ impl<'n> Importer<'n> {
 }
 
 /// The work of one input, on a worker thread.
-fn process(node: &Node, deid: &Deidentifier, input: Input) -> Outcome {
+fn process(node: &Node, deid: &Deidentifier, deidentified: bool, input: Input) -> Outcome {
     let label = input.label();
     let skip = |reason: String| {
         Outcome::Skipped(SkippedFile {
@@ -405,14 +411,32 @@ fn process(node: &Node, deid: &Deidentifier, input: Input) -> Outcome {
     let Some(sop) = dicom::text(&obj, tags::SOP_INSTANCE_UID) else {
         return skip("no SOPInstanceUID: not a storable instance".into());
     };
-    match node.catalog.instance_exists(&deid.map_uid(&sop)) {
+    let stored_sop = if deidentified {
+        sop
+    } else {
+        deid.map_uid(&sop)
+    };
+    match node.catalog.instance_exists(&stored_sop) {
         Ok(true) => return Outcome::Duplicate,
         Ok(false) => {}
         Err(e) => return Outcome::Fatal(e.into()),
     }
-    let outcome = match deid.deidentify(&mut obj) {
-        Ok(o) => o,
-        Err(e) => return skip(e.to_string()),
+    let outcome = if deidentified {
+        match deid.check_marked(&obj) {
+            Ok(pseudonym) => dicom::DeidOutcome {
+                pseudonym,
+                // The workstation applied the offset; the birth year stays there.
+                date_offset_days: 0,
+                birth_year: None,
+                removed_unlisted: 0,
+            },
+            Err(e) => return skip(e.to_string()),
+        }
+    } else {
+        match deid.deidentify(&mut obj) {
+            Ok(o) => o,
+            Err(e) => return skip(e.to_string()),
+        }
     };
     let mut meta = match dicom::extract(&obj) {
         Ok(m) => m,

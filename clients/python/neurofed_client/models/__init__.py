@@ -20,6 +20,7 @@ from .assessment_row_values import AssessmentRowValues
 from .assessment_rows import AssessmentRows
 from .audit_page import AuditPage
 from .audit_record import AuditRecord
+from .blob_stored import BlobStored
 from .card_added import CardAdded
 from .card_list import CardList
 from .card_values import CardValues
@@ -28,6 +29,7 @@ from .card_values_history_item import CardValuesHistoryItem
 from .card_values_original import CardValuesOriginal
 from .card_version import CardVersion
 from .center_ref import CenterRef
+from .commit_request import CommitRequest
 from .consortium_body import ConsortiumBody
 from .coverage_body import CoverageBody
 from .dataset_detail import DatasetDetail
@@ -63,6 +65,8 @@ from .me_body import MeBody
 from .member_body import MemberBody
 from .member_outcome import MemberOutcome
 from .member_state_body import MemberStateBody
+from .missing_answer import MissingAnswer
+from .missing_request import MissingRequest
 from .new_card import NewCard
 from .new_request import NewRequest
 from .new_token_body import NewTokenBody
@@ -81,6 +85,7 @@ from .request_body import RequestBody
 from .request_list import RequestList
 from .right_body import RightBody
 from .right_list import RightList
+from .scoped_keys_body import ScopedKeysBody
 from .score_entry import ScoreEntry
 from .score_entry_values import ScoreEntryValues
 from .scores_body import ScoresBody
@@ -100,6 +105,9 @@ from .subject_detail import SubjectDetail
 from .subject_node import SubjectNode
 from .subject_summary import SubjectSummary
 from .suggest_body import SuggestBody
+from .upload_instance import UploadInstance
+from .upload_keys import UploadKeys
+from .upload_keys_profile import UploadKeysProfile
 from .user_body import UserBody
 from .user_list import UserList
 from .variable_body import VariableBody
@@ -125,6 +133,7 @@ __all__ = (
     "AssessmentRows",
     "AuditPage",
     "AuditRecord",
+    "BlobStored",
     "CardAdded",
     "CardList",
     "CardValues",
@@ -133,6 +142,7 @@ __all__ = (
     "CardValuesOriginal",
     "CardVersion",
     "CenterRef",
+    "CommitRequest",
     "ConsortiumBody",
     "CoverageBody",
     "DatasetDetail",
@@ -166,6 +176,8 @@ __all__ = (
     "MemberBody",
     "MemberOutcome",
     "MemberStateBody",
+    "MissingAnswer",
+    "MissingRequest",
     "NewCard",
     "NewRequest",
     "NewTokenBody",
@@ -184,6 +196,7 @@ __all__ = (
     "RequestList",
     "RightBody",
     "RightList",
+    "ScopedKeysBody",
     "ScoreEntry",
     "ScoreEntryValues",
     "ScoresBody",
@@ -203,6 +216,9 @@ __all__ = (
     "SubjectNode",
     "SubjectSummary",
     "SuggestBody",
+    "UploadInstance",
+    "UploadKeys",
+    "UploadKeysProfile",
     "UserBody",
     "UserList",
     "VariableBody",

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="UploadInstance")
+
+
+@_attrs_define
+class UploadInstance:
+    """One instance a workstation holds: its blob's hash and its de-identified SOP Instance UID.
+
+    Attributes:
+        blob (str): blake3 of the de-identified file, 64 hex digits.
+        sop (str): The de-identified SOP Instance UID.
+    """
+
+    blob: str
+    sop: str
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        blob = self.blob
+
+        sop = self.sop
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "blob": blob,
+                "sop": sop,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        blob = d.pop("blob")
+
+        sop = d.pop("sop")
+
+        upload_instance = cls(
+            blob=blob,
+            sop=sop,
+        )
+
+        upload_instance.additional_properties = d
+        return upload_instance
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
