@@ -91,6 +91,12 @@ pub struct UploadReport {
     pub nifti: u64,
     /// Wall time, seconds.
     pub seconds: f64,
+    /// Of which reading and de-identifying here.
+    pub deidentify_seconds: f64,
+    /// Asking what is missing and sending it.
+    pub send_seconds: f64,
+    /// The node's imports of the series.
+    pub commit_seconds: f64,
 }
 
 /// One de-identified instance waiting in the local folder.
@@ -171,6 +177,8 @@ impl ApiClient {
         }
         report.instances = prepared.len() as u64;
         report.series = series.len() as u64;
+        report.deidentify_seconds = started.elapsed().as_secs_f64();
+        let sending = Instant::now();
 
         // 2. Which the node lacks.
         let study_path = format!("/api/v1/studies/{}", keys.study);
@@ -211,6 +219,9 @@ impl ApiClient {
             progress.advance(p.size);
         }
 
+        report.send_seconds = sending.elapsed().as_secs_f64();
+        let committing = Instant::now();
+
         // 4. Commit each series.
         progress.stage(UploadStage::Committing, series.len() as u64);
         for instances in series.values() {
@@ -238,6 +249,7 @@ impl ApiClient {
             }
             progress.advance(1);
         }
+        report.commit_seconds = committing.elapsed().as_secs_f64();
         report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
     }
