@@ -146,7 +146,7 @@ fn main() -> ExitCode {
         Command::Consortium(c) => consortium::run(&home, c),
         Command::Grant(c) => grant::run(&home, c),
         Command::Pacs(c) => pacs::run(&home, c),
-        Command::Upload(a) => upload::run(a),
+        Command::Upload(a) => upload::run(&home, a),
         Command::Fetch(a) => fetch::fetch(a),
         Command::Demo(a) => fetch::demo(a),
         Command::Sample(a) => sample::run(a),

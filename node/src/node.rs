@@ -359,6 +359,22 @@ impl Node {
     }
 }
 
+impl Config {
+    /// Read a config file that is not a home's (a workstation's `[dicom]` and `[pacs.NAME]` for
+    /// `neurofed upload --pacs`): every section is optional.
+    pub fn from_file(path: &Path) -> Result<Config, NodeError> {
+        let text = fs::read_to_string(path).map_err(|e| NodeError::Io {
+            op: "read",
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        toml::from_str(&text).map_err(|e| NodeError::Config {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })
+    }
+}
+
 /// Read `config.toml` of `home`.
 pub(crate) fn load_config(home: &Home) -> Result<Config, NodeError> {
     let path = home.config_path();

@@ -57,7 +57,7 @@ pub struct QueryArgs {
 }
 
 impl QueryArgs {
-    fn query(&self) -> PacsQuery {
+    pub(crate) fn query(&self) -> PacsQuery {
         PacsQuery {
             patient_id: self.patient_id.clone(),
             study_date: self.study_date.clone(),
@@ -193,48 +193,17 @@ fn find(home: &Home, rt: &tokio::runtime::Runtime, a: FindArgs) -> anyhow::Resul
     Ok(ExitCode::SUCCESS)
 }
 
-/// A spool folder outside the home, removed with everything in it when dropped.
-struct Spool(PathBuf);
-
-impl Spool {
-    fn new() -> anyhow::Result<Spool> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let dir =
-            std::env::temp_dir().join(format!("neurofed-pacs-{}-{nanos}", std::process::id()));
-        std::fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        Ok(Spool(dir))
-    }
-}
-
-impl Drop for Spool {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// One retrieved series (`retrieve --json`).
-#[derive(Debug, Serialize)]
-struct Retrieved {
-    #[serde(flatten)]
-    series: PacsMatch,
-    received: u32,
-    failed: u32,
-}
-
-fn retrieve(
-    home: &Home,
+/// C-FIND the series matching `query`, then C-GET each into `dir` over one association, with a
+/// bar per series (shared by `pacs retrieve` and `upload --pacs`).
+pub(crate) fn retrieve_into(
     rt: &tokio::runtime::Runtime,
-    a: RetrieveArgs,
-) -> anyhow::Result<ExitCode> {
-    let (node, pacs) = pacs_of(home, &a.pacs)?;
-    super::study::ensure_exists(&node, &a.study, a.create)?;
-    let spool = Spool::new()?;
-    let retrieved = rt.block_on(async {
+    pacs: &Pacs,
+    query: &PacsQuery,
+    dir: &std::path::Path,
+) -> anyhow::Result<Vec<Retrieved>> {
+    rt.block_on(async {
         let mut assoc = pacs.connect().await?;
-        let found = assoc.find(&a.query.query(), PacsLevel::Series).await?;
+        let found = assoc.find(query, PacsLevel::Series).await?;
         let n = found.len();
         let mut out = Vec::with_capacity(n);
         for (i, m) in found.into_iter().enumerate() {
@@ -253,7 +222,7 @@ fn retrieve(
                 let before = shown.swap(done, Ordering::Relaxed);
                 node::Meter::advance(&bar, u64::from(done.saturating_sub(before)));
             };
-            let got = assoc.get(&m, &spool.0, &progress).await;
+            let got = assoc.get(&m, dir, &progress).await;
             bar.finish();
             let got = got?;
             eprintln!(
@@ -273,7 +242,50 @@ fn retrieve(
         }
         assoc.release().await;
         Ok::<_, web::PacsError>(out)
-    })?;
+    })
+    .map_err(anyhow::Error::from)
+}
+
+/// A spool folder outside the home, removed with everything in it when dropped.
+pub(crate) struct Spool(pub(crate) PathBuf);
+
+impl Spool {
+    pub(crate) fn new() -> anyhow::Result<Spool> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir =
+            std::env::temp_dir().join(format!("neurofed-pacs-{}-{nanos}", std::process::id()));
+        std::fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Spool(dir))
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One retrieved series (`retrieve --json`).
+#[derive(Debug, Serialize)]
+pub(crate) struct Retrieved {
+    #[serde(flatten)]
+    pub(crate) series: PacsMatch,
+    pub(crate) received: u32,
+    pub(crate) failed: u32,
+}
+
+fn retrieve(
+    home: &Home,
+    rt: &tokio::runtime::Runtime,
+    a: RetrieveArgs,
+) -> anyhow::Result<ExitCode> {
+    let (node, pacs) = pacs_of(home, &a.pacs)?;
+    super::study::ensure_exists(&node, &a.study, a.create)?;
+    let spool = Spool::new()?;
+    let retrieved = retrieve_into(rt, &pacs, &a.query.query(), &spool.0)?;
     let received: u32 = retrieved.iter().map(|r| r.received).sum();
     let failed: u32 = retrieved.iter().map(|r| r.failed).sum();
     let opts = ImportOptions {

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
+use anyhow::Context;
+
 use web::{ApiClient, UploadProgress, UploadStage};
 
 use crate::out::{human_bytes, json};
@@ -29,8 +31,18 @@ pub struct UploadArgs {
     /// Print one JSON object with the report.
     #[arg(long)]
     json: bool,
+    /// Retrieve from this PACS instead of reading PATHS: `[pacs.NAME]` of `--config`; C-FIND the
+    /// series matching the keys below, C-GET them into a private temporary folder, upload that.
+    #[arg(long, value_name = "NAME", conflicts_with = "paths")]
+    pacs: Option<String>,
+    /// The workstation's config file with `[dicom] ae_title` and `[pacs.NAME]` (default: the
+    /// home's config.toml).
+    #[arg(long, value_name = "FILE", requires = "pacs")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    query: super::pacs::QueryArgs,
     /// Files, folders, DICOMDIR trees (a CD) or zip archives.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "pacs", value_name = "PATH")]
     paths: Vec<PathBuf>,
 }
 
@@ -63,10 +75,44 @@ impl UploadProgress for Bars {
     }
 }
 
-pub fn run(a: UploadArgs) -> anyhow::Result<ExitCode> {
+pub fn run(home: &node::Home, a: UploadArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::new(&a.to, a.token.clone());
+    // From a PACS: retrieved into a private folder first (removed when done).
+    let mut spool = None;
+    let mut retrieved = None;
+    let paths = match &a.pacs {
+        None => a.paths.clone(),
+        Some(name) => {
+            let config = a.config.clone().unwrap_or_else(|| home.config_path());
+            let config = node::Config::from_file(&config)
+                .with_context(|| format!("reading the PACS settings in {}", config.display()))?;
+            let pacs = web::Pacs::from_config(&config, name)?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            let s = super::pacs::Spool::new()?;
+            let got = super::pacs::retrieve_into(&rt, &pacs, &a.query.query(), &s.0)?;
+            let received: u32 = got.iter().map(|r| r.received).sum();
+            let failed: u32 = got.iter().map(|r| r.failed).sum();
+            eprintln!(
+                "Retrieved {received} instances in {} series from PACS {name}{}.",
+                got.len(),
+                if failed > 0 {
+                    format!(" ({failed} failed)")
+                } else {
+                    String::new()
+                }
+            );
+            let dir = s.0.clone();
+            spool = Some(s);
+            retrieved = Some((received, failed));
+            vec![dir]
+        }
+    };
     let bars = Bars(Mutex::new(None));
-    let r = client.upload(&a.study, &a.paths, a.threads, &bars);
+    let r = client.upload(&a.study, &paths, a.threads, &bars);
+    drop(spool);
     if let Ok(mut b) = bars.0.lock() {
         if let Some(b) = b.take() {
             b.finish();
@@ -74,8 +120,16 @@ pub fn run(a: UploadArgs) -> anyhow::Result<ExitCode> {
     }
     let r = r?;
     let nothing = r.instances == 0;
+    let pacs_failed = retrieved.is_some_and(|(_, failed)| failed > 0);
     if a.json {
-        json(&r)?;
+        let mut v = serde_json::to_value(&r)?;
+        if let (Some((received, failed)), Some(o)) = (retrieved, v.as_object_mut()) {
+            o.insert(
+                "pacs".into(),
+                serde_json::json!({"name": a.pacs, "received": received, "failed": failed}),
+            );
+        }
+        json(&v)?;
     } else {
         outln!(
             "De-identified {} instances ({} series) of {} files here for study {:?} of {}.",
@@ -115,7 +169,7 @@ pub fn run(a: UploadArgs) -> anyhow::Result<ExitCode> {
         eprintln!("error: nothing to upload: no input could be read and de-identified");
         return Ok(ExitCode::FAILURE);
     }
-    Ok(if r.refused.is_empty() {
+    Ok(if r.refused.is_empty() && !pacs_failed {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

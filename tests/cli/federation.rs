@@ -527,7 +527,7 @@ fn two_served_centers_search_and_fetch_through_the_consortium() {
     );
 
     // B's audit log names the transfer: served, to A's node, under the grant.
-    let audit = json(neurofed(&b).args(["audit"]));
+    let audit = json(neurofed(&b).args(["audit", "--limit", "100000"]));
     let served: Vec<&Value> = audit
         .as_array()
         .unwrap()
@@ -760,7 +760,13 @@ fn a_copy_is_served_by_the_member_holding_it_when_the_owner_is_gone() {
         .iter()
         .enumerate()
         .map(|(i, home)| {
-            with_stdin(home, &["user", "add", "user"], "correct horse battery\n");
+            // The centers' grants serve their administrators (and holders of a local right):
+            // C holds no study of its own.
+            with_stdin(
+                home,
+                &["user", "add", "user", "--admin"],
+                "correct horse battery\n",
+            );
             let token = with_stdin(home, &["user", "token", "user", "--label", "e2e"], "")
                 .trim()
                 .to_string();
@@ -843,7 +849,7 @@ fn a_copy_is_served_by_the_member_holding_it_when_the_owner_is_gone() {
         }
     }
     // C served the copy to A's node, under B's grant to A, and says so.
-    let audit = json(neurofed(&centers[2].home).args(["audit"]));
+    let audit = json(neurofed(&centers[2].home).args(["audit", "--limit", "100000"]));
     let served = audit
         .as_array()
         .unwrap()

@@ -288,3 +288,65 @@ fn pacs_echo_find_and_retrieve_against_dcmqrscp() {
     let audit = ok(neurofed(&home).args(["audit"]));
     assert!(audit.contains("pacs:hospital"), "{audit}");
 }
+
+/// A workstation without a node: `neurofed upload --pacs` C-GETs a patient's series from the
+/// PACS into a private folder, de-identifies them there and uploads them to a served node; the
+/// folder is gone afterwards and nothing identifying reaches the node.
+#[test]
+fn upload_from_a_pacs_feeds_a_remote_node() {
+    testkit::need_tool!("dcmqrscp", ["--version"]);
+    testkit::need_tool!("dcmqridx", ["--version"]);
+    let corpus = testkit::synth_corpus();
+    let truth = testkit::truth(&corpus);
+    let subject = truth[0].get("subject").to_string();
+    let rows: Vec<_> = truth
+        .iter()
+        .filter(|r| r.get("subject") == subject)
+        .take(2)
+        .collect();
+    let patient = rows[0].get("PatientID").to_string();
+    let files: Vec<PathBuf> = rows
+        .iter()
+        .flat_map(|r| files_under(&corpus.join(r.get("dir"))))
+        .collect();
+    let work = tempfile::tempdir().unwrap();
+    let pacs = start_pacs(work.path(), &files);
+    let (_d, home, token) = crate::upload::node_with_technician();
+    let (server, addr) = crate::serve::serve_http(&home, None);
+
+    let station = work.path().join("station.toml");
+    std::fs::write(
+        &station,
+        format!(
+            "[dicom]\nae_title = \"STATION\"\n[pacs.hospital]\nae_title = \"PACS\"\n\
+             host = \"127.0.0.1\"\nport = {}\n",
+            pacs.port
+        ),
+    )
+    .unwrap();
+    let spool_root = work.path().join("tmp");
+    std::fs::create_dir_all(&spool_root).unwrap();
+    let r = json(
+        neurofed(&work.path().join("no-home"))
+            .args(["upload", "--pacs", "hospital", "--config"])
+            .arg(&station)
+            .args(["--patient-id", &patient, "--study", crate::upload::STUDY])
+            .args(["--to", &format!("http://{addr}"), "--token", &token])
+            .env("TMPDIR", &spool_root),
+    );
+    let instances: u64 = rows
+        .iter()
+        .map(|r| r.get("instances").parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(r["pacs"]["received"], instances, "{r}");
+    assert_eq!(r["imported"], instances, "{r}");
+    assert_eq!(r["series"], rows.len() as u64, "{r}");
+    drop(server);
+    assert!(
+        files_under(&spool_root).is_empty(),
+        "originals left on the workstation: {:?}",
+        files_under(&spool_root)
+    );
+    let leaks = testkit::scan_for_phi(&home, &testkit::planted_phi(&corpus));
+    assert!(leaks.is_empty(), "planted PHI on the node: {leaks:?}");
+}

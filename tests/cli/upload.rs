@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use crate::serve::{http, json as body_json, serve_http, with_stdin};
 use crate::util::{json, neurofed, new_home, ok};
 
-const STUDY: &str = "MS cohort";
+pub(crate) const STUDY: &str = "MS cohort";
 
 /// A node with the study (and its card) and `tech`, who may import into it; `tech`'s token.
-fn node_with_technician() -> (tempfile::TempDir, PathBuf, String) {
+pub(crate) fn node_with_technician() -> (tempfile::TempDir, PathBuf, String) {
     let (dir, home) = new_home("Rennes Neurinfo");
     let card = testkit::workspace_root().join("docs/cards/mr-natures.toml");
     ok(neurofed(&home)
