@@ -449,9 +449,12 @@ impl CountBudget {
     }
 }
 
-/// Counts only: no hits, every count below `threshold` (zero included) reported as
-/// `"<threshold"` and the others rounded down to multiples of it ([`Count::coarse`]), so that
-/// neither a small or empty cell nor the difference of two queries (`-exam_year:2021`) is told.
+/// Counts only: no hits; the total and every listed count rounded down to a multiple of
+/// `threshold` ([`Count::coarse`]: below it, `"<threshold"`), so the difference of two queries
+/// (`-exam_year:2021`) tells no more than a multiple of it. Facet values whose count is below the
+/// threshold are not listed: their sum joins `other`, which is itself coarse and so never an exact
+/// 0. A value absent from a count-only list may therefore be a small cell or none at all, and a
+/// listed `"<k"` (which would tell "at least one") never appears.
 pub(crate) fn suppress(r: &mut SearchResults, threshold: u32) {
     let s = |c: Count| match c {
         Count::Exact(n) => Count::coarse(n, threshold),
@@ -460,14 +463,18 @@ pub(crate) fn suppress(r: &mut SearchResults, threshold: u32) {
     r.hits.clear();
     r.total = s(r.total);
     for f in &mut r.facets {
-        // `other` 0 stays 0: it says the list is complete (the merge relies on it), which the
-        // listed values, each coarse, already tell.
-        if f.other != Count::Exact(0) {
-            f.other = s(f.other);
-        }
+        let mut folded = f.other.upper_bound();
+        f.values.retain(|v| {
+            let small = v.count.upper_bound() < u64::from(threshold.max(1));
+            if small {
+                folded = folded.saturating_add(v.count.upper_bound());
+            }
+            !small || threshold < 2
+        });
         for v in &mut f.values {
             v.count = s(v.count);
         }
+        f.other = Count::coarse(folded, threshold);
     }
 }
 
@@ -495,13 +502,34 @@ mod filter_tests {
         };
         suppress(&mut r, 5);
         assert_eq!(r.total, Count::Exact(20));
-        let counts: Vec<Count> = r.facets[0].values.iter().map(|v| v.count).collect();
-        assert_eq!(counts, [Count::Exact(20), Count::Below(5), Count::Below(5)]);
+        let listed: Vec<(&str, Count)> = r.facets[0]
+            .values
+            .iter()
+            .map(|v| (v.value.as_str(), v.count))
+            .collect();
+        assert_eq!(
+            listed,
+            [("F", Count::Exact(20))],
+            "small cells are not listed"
+        );
         assert_eq!(
             r.facets[0].other,
-            Count::Exact(0),
-            "a complete list stays complete"
+            Count::Below(5),
+            "never an exact 0: an absent value may be a small cell"
         );
+        // The same answer with the small cells absent altogether: nothing tells them apart.
+        let mut without = SearchResults {
+            total: Count::Exact(21),
+            hits: vec![],
+            facets: vec![FacetCounts {
+                field: FacetField::Sex,
+                values: vec![value("F", 21)],
+                other: Count::Exact(0),
+                error_bound: None,
+            }],
+        };
+        suppress(&mut without, 5);
+        assert_eq!(without, r);
         // The query without the two "M" datasets answers the same total: the difference is hid.
         let mut narrower = SearchResults {
             total: Count::Exact(21),

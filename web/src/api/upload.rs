@@ -40,6 +40,45 @@ use crate::state::{blocking, now, AppState};
 /// Most entries in one `missing` or `commit` request.
 pub(crate) const MAX_UPLOAD_LIST: usize = 5000;
 
+/// Spooled blobs never committed are removed after this long (an upload abandoned for a week
+/// sends them again when it is run again).
+pub(crate) const SPOOL_EXPIRY: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// When the spools were last swept (unix seconds): at most once an hour.
+static LAST_SWEEP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Remove every spooled blob (and abandoned temp file) older than [`SPOOL_EXPIRY`], in every
+/// study's spool, at most once an hour; returns how many.
+pub(crate) fn sweep_spools(uploads: &std::path::Path, now_s: u64, force: bool) -> usize {
+    use std::sync::atomic::Ordering;
+    let last = LAST_SWEEP.load(Ordering::Relaxed);
+    if !force && now_s < last + 3600 {
+        return 0;
+    }
+    LAST_SWEEP.store(now_s, Ordering::Relaxed);
+    let mut removed = 0;
+    let Ok(studies) = std::fs::read_dir(uploads) else {
+        return 0;
+    };
+    for study in studies.flatten() {
+        let Ok(files) = std::fs::read_dir(study.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let old = f
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > SPOOL_EXPIRY);
+            if old && std::fs::remove_file(f.path()).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
 /// A study's de-identification, as a workstation needs it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub(crate) struct UploadKeys {
@@ -237,6 +276,12 @@ pub(crate) async fn missing(
     let study = study_for_upload(&st, &auth, &path).await?;
     blocking(move || {
         let dir = st.node.home.uploads_dir(&study.id.to_string());
+        if let Some(root) = dir.parent() {
+            let swept = sweep_spools(root, now(), false);
+            if swept > 0 {
+                tracing::info!("removed {swept} upload blobs never committed for a week");
+            }
+        }
         let mut answer = MissingAnswer {
             missing: Vec::new(),
             imported: Vec::new(),
@@ -407,4 +452,42 @@ pub(crate) async fn commit(
         Ok(Json(ImportSummaryBody::from(summary)))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_names_are_lower_case_blake3_hex() {
+        assert!(blob_name(&"a".repeat(64)).is_ok());
+        for bad in [
+            "A".repeat(64),
+            "a".repeat(63),
+            "../".repeat(21) + "a",
+            "g".repeat(64),
+        ] {
+            assert!(blob_name(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn spools_lose_blobs_older_than_a_week_only() {
+        let d = tempfile::tempdir().unwrap();
+        let study = d.path().join("st_1");
+        std::fs::create_dir_all(&study).unwrap();
+        let (old, new) = (study.join("old"), study.join("new"));
+        std::fs::write(&old, b"x").unwrap();
+        std::fs::write(&new, b"y").unwrap();
+        let week_ago =
+            std::time::SystemTime::now() - SPOOL_EXPIRY - std::time::Duration::from_secs(60);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(week_ago)
+            .unwrap();
+        assert_eq!(sweep_spools(d.path(), 1, true), 1);
+        assert!(!old.exists() && new.exists());
+    }
 }
