@@ -409,13 +409,15 @@ async fn tcp_dataset_200mb_from_two_providers() -> TestResult {
         "every served byte audited (the manifest twice: size proof, fetch)"
     );
 
+    // Fetched again, naming another origin: nothing moves, and the provenance stays the first
+    // verified fetch's (a later fetcher does not rewrite it).
     let again = fetch_dataset(
         &dest.store,
         &dest.outboards,
         &catalog,
         dataset,
         Provenance {
-            origin,
+            origin: key(2),
             grant: None,
             study: None,
         },
@@ -425,6 +427,9 @@ async fn tcp_dataset_200mb_from_two_providers() -> TestResult {
     .await?;
     assert_eq!(again.instances.already_present, 12);
     assert_eq!(again.instances.bytes_received, 0);
+    assert_eq!(again.dataset.origin, origin);
+    let kept = catalog.fetched().get(&dataset)?.expect("recorded");
+    assert_eq!((kept.origin, kept.fetched_at), (origin, rec.fetched_at));
     Ok(())
 }
 

@@ -300,3 +300,58 @@ async fn starting_without_joining_says_how_to_join() {
     .unwrap_err();
     assert!(err.to_string().contains("consortium join"), "{err}");
 }
+
+/// One peer cannot hold a node's connections: a stranger dialing the same node eight times keeps
+/// at most `max_connections_per_peer` (4) established; the node still serves its members.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_peer_holds_at_most_four_connections_to_a_node() {
+    use libp2p::swarm::dial_opts::DialOpts;
+    use libp2p::swarm::SwarmEvent;
+    let (net, _) = two().await;
+    let addr = net.nodes[0].client.listen_addrs()[0].clone();
+    let mut swarm = libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(
+            libp2p::tcp::Config::default(),
+            libp2p::noise::Config::new,
+            libp2p::yamux::Config::default,
+        )
+        .unwrap()
+        .with_behaviour(|_| libp2p::swarm::dummy::Behaviour)
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build();
+    for _ in 0..8 {
+        swarm
+            .dial(DialOpts::unknown_peer_id().address(addr.clone()).build())
+            .unwrap();
+    }
+    let (mut opened, mut ended) = (0u32, 0u32);
+    let watch = async {
+        loop {
+            match swarm.select_next_some().await {
+                SwarmEvent::ConnectionEstablished { .. } => opened += 1,
+                SwarmEvent::ConnectionClosed { .. }
+                | SwarmEvent::OutgoingConnectionError { .. } => ended += 1,
+                _ => {}
+            }
+        }
+    };
+    // Within the hello timeout (3 s), before the node drops a stranger that never says hello.
+    let _ = tokio::time::timeout(Duration::from_millis(1500), watch).await;
+    let established = swarm.network_info().connection_counters().num_established();
+    assert!(
+        established <= 4,
+        "{established} connections held by one peer"
+    );
+    assert!(
+        established >= 1,
+        "the node accepted none: opened {opened}, ended {ended}"
+    );
+    assert!(
+        ended >= 4,
+        "the node refused the extra ones: opened {opened}, ended {ended}"
+    );
+    // The members still see each other.
+    net.wait_connected().await;
+}
