@@ -114,6 +114,9 @@ pub async fn serve_dimse(listener: TcpListener, state: AppState) {
                 continue;
             }
         };
+        // PDUs are small messages answered one by one (a C-STORE-RSP per instance, a C-FIND
+        // match per PDU): Nagle's algorithm against the peer's delayed ACK costs up to 40 ms each.
+        let _ = socket.set_nodelay(true);
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             tracing::warn!(%peer, "DIMSE: too many associations, connection closed");
             drop(socket);
