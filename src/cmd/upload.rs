@@ -15,8 +15,8 @@ use crate::progress::{Bar, Unit};
 /// Arguments of `neurofed upload`.
 #[derive(Debug, clap::Args)]
 pub struct UploadArgs {
-    /// The study's node (its HTTP API, `https://...` behind a TLS proxy or `http://` on a
-    /// trusted link).
+    /// The study's node (its HTTP API, `http://HOST:PORT`; plain HTTP only for now: across an
+    /// untrusted network, through a tunnel such as `ssh -L`).
     #[arg(long, value_name = "URL", env = "NEUROFED_NODE")]
     to: String,
     /// API token of an account with the `import` right on the study (`neurofed user token`).

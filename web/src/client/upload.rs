@@ -134,6 +134,14 @@ impl ApiClient {
         progress: &dyn UploadProgress,
     ) -> Result<UploadReport, ClientError> {
         let started = Instant::now();
+        if self.base.starts_with("https://") {
+            return Err(ClientError::BadAnswer {
+                node: self.base.clone(),
+                detail: "this build speaks plain HTTP only (no TLS): reach the node through a \
+                         tunnel (ssh -L) or on a trusted network with http://"
+                    .into(),
+            });
+        }
         let study_path = format!("/api/v1/studies/{}", enc(study));
         let keys: UploadKeys = self.get_json(&format!("{study_path}/upload"))?;
         let bad = |detail: String| ClientError::BadAnswer {
