@@ -465,11 +465,12 @@ pub(crate) fn suppress(r: &mut SearchResults, threshold: u32) {
     for f in &mut r.facets {
         let mut folded = f.other.upper_bound();
         f.values.retain(|v| {
-            let small = v.count.upper_bound() < u64::from(threshold.max(1));
-            if small {
-                folded = folded.saturating_add(v.count.upper_bound());
+            let n = v.count.upper_bound();
+            let listed = threshold < 2 || n >= u64::from(threshold);
+            if !listed {
+                folded = folded.saturating_add(n);
             }
-            !small || threshold < 2
+            listed
         });
         for v in &mut f.values {
             v.count = s(v.count);

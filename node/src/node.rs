@@ -375,23 +375,13 @@ impl Config {
     }
 }
 
-/// Read `config.toml` of `home`.
+/// Read `config.toml` of `home` (absent: the home is not initialized).
 pub(crate) fn load_config(home: &Home) -> Result<Config, NodeError> {
-    let path = home.config_path();
-    let text = fs::read_to_string(&path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
+    Config::from_file(&home.config_path()).map_err(|e| match e {
+        NodeError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
             NodeError::NotInitialized(home.root().to_path_buf())
-        } else {
-            NodeError::Io {
-                op: "read",
-                path: path.clone(),
-                source: e,
-            }
         }
-    })?;
-    toml::from_str(&text).map_err(|e| NodeError::Config {
-        path,
-        detail: e.to_string(),
+        other => other,
     })
 }
 

@@ -150,6 +150,18 @@ impl Spool {
             .map_err(|e| ApiError::internal(format!("spool {}: {e}", self.path.display())))
     }
 
+    /// [`Spool::finish`], then fsync: the file survives a crash.
+    pub(crate) async fn finish_synced(mut self) -> ApiResult<PathBuf> {
+        let failed =
+            |e: std::io::Error, p: &Path| ApiError::internal(format!("spool {}: {e}", p.display()));
+        self.file.flush().await.map_err(|e| failed(e, &self.path))?;
+        self.file
+            .sync_all()
+            .await
+            .map_err(|e| failed(e, &self.path))?;
+        Ok(self.path)
+    }
+
     pub(crate) async fn finish(mut self) -> ApiResult<PathBuf> {
         self.file
             .flush()

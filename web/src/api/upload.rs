@@ -18,20 +18,18 @@
 //! trusts its workstation to have de-identified (it checks the marks, not every value).
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::Json;
 use futures_util::StreamExt;
 use node::{AuditAction, ImportOptions, Importer, NewEvent, Right};
+use protocol::ContentId;
 use serde::{Deserialize, Serialize};
-use tokio::io::AsyncWriteExt;
 use utoipa::ToSchema;
 
-use super::import::{
-    import_error, refuse_declared_over, too_large, upload_error, ImportSummaryBody,
-};
+use super::import::{import_error, refuse_declared_over, upload_error, ImportSummaryBody, Spool};
 use super::{about_study, JsonBody, PathParams, StudyKey};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -174,19 +172,10 @@ pub(crate) struct BlobStored {
     pub stored: bool,
 }
 
-/// A blob hash as the routes take it: 64 lower-case hex digits.
+/// A blob hash as the routes take it: a content id (blake3, 64 lower-case hex digits), in its
+/// canonical text form.
 fn blob_name(s: &str) -> ApiResult<String> {
-    if s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        Ok(s.to_string())
-    } else {
-        Err(ApiError::invalid_id(format!(
-            "{:?} is not a blob hash (64 lower-case hex digits of blake3)",
-            super::clip(s, 80)
-        )))
-    }
+    super::parse_id::<ContentId>(s).map(|id| id.to_hex())
 }
 
 /// The study named by the path, with `import` checked.
@@ -347,35 +336,30 @@ pub(crate) async fn put_blob(
     Ok((StatusCode::CREATED, Json(BlobStored { stored: true })))
 }
 
-/// Stream the body into `tmp`, hashing it; fsync; the hash must be `expected`.
-async fn receive_blob(req: Request, tmp: &PathBuf, expected: &str, limit: u64) -> ApiResult<()> {
-    let io = |e: std::io::Error| ApiError::internal(format!("upload spool: {e}"));
-    let mut file = tokio::fs::File::create(tmp).await.map_err(io)?;
+/// Stream the body into `tmp` (counted against `limit`), hashing it; the hash must be
+/// `expected`; then fsync.
+async fn receive_blob(req: Request, tmp: &Path, expected: &str, limit: u64) -> ApiResult<()> {
+    let mut spool = Spool::create(tmp.to_path_buf()).await?;
     let mut hasher = blake3::Hasher::new();
     let mut total = 0u64;
     let mut stream = req.into_body().into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| upload_error(&e.to_string(), limit))?;
-        total += chunk.len() as u64;
-        if total > limit {
-            return Err(too_large(limit));
-        }
+        spool.push(&chunk, &mut total, limit).await?;
         hasher.update(&chunk);
-        file.write_all(&chunk).await.map_err(io)?;
     }
     if total == 0 {
         return Err(ApiError::bad_request("the blob is empty"));
     }
-    let got = hasher.finalize().to_hex();
-    if got.as_str() != expected {
+    let got = ContentId::from_hasher(&hasher).to_hex();
+    if got != expected {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "hash_mismatch",
             format!("the body's blake3 is {got}, not the URL's {expected}: nothing kept"),
         ));
     }
-    file.flush().await.map_err(io)?;
-    file.sync_all().await.map_err(io)?;
+    spool.finish_synced().await?;
     Ok(())
 }
 

@@ -420,7 +420,7 @@ fn one(
             out.len()
         )));
     }
-    let blob = blake3::hash(&out).to_hex().to_string();
+    let blob = protocol::ContentId::of(&out).to_hex();
     let path = dir.join(&blob);
     if !path.exists() {
         std::fs::write(&path, &out).map_err(|e| {
