@@ -184,12 +184,28 @@ struct Frame {
 /// end, unterminated sequences and excessive nesting. Up to 3 trailing bytes that cannot hold a tag
 /// are ignored, as dicom-rs ignores them.
 pub fn check(bytes: &[u8], encoding: Encoding) -> Result<(), GuardError> {
-    check_at(bytes, encoding, 0)
+    check_at(bytes, encoding, 0).map(|_| ())
+}
+
+/// Where the top-level native Pixel Data element of a checked data set lies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PixelSpan {
+    /// Offset of its element header.
+    pub(crate) header: usize,
+    /// Its value's bytes.
+    pub(crate) value: std::ops::Range<usize>,
+    /// Its VR (OB or OW; implicit VR data sets say OW).
+    pub(crate) vr: VR,
 }
 
 /// [`check`] for a data set that starts at byte `base` of its file: offsets in errors are file
-/// offsets.
-pub(crate) fn check_at(bytes: &[u8], encoding: Encoding, base: usize) -> Result<(), GuardError> {
+/// offsets. On success, the span of the top-level Pixel Data element when it has a defined
+/// length (native pixels), so that the reader need not decode it value by value.
+pub(crate) fn check_at(
+    bytes: &[u8],
+    encoding: Encoding,
+    base: usize,
+) -> Result<Option<PixelSpan>, GuardError> {
     walk(bytes, encoding).map_err(|e| e.shifted(base))
 }
 
@@ -213,7 +229,7 @@ impl GuardError {
     }
 }
 
-fn walk(bytes: &[u8], encoding: Encoding) -> Result<(), GuardError> {
+fn walk(bytes: &[u8], encoding: Encoding) -> Result<Option<PixelSpan>, GuardError> {
     let top = Frame {
         kind: Kind::Elements,
         end: bytes.len(),
@@ -226,11 +242,12 @@ fn walk(bytes: &[u8], encoding: Encoding) -> Result<(), GuardError> {
     let mut stack = [top; MAX_DEPTH + 1];
     let mut depth = 0usize;
     let mut pos = 0usize;
+    let mut pixels = None;
     loop {
         let f = stack[depth];
         if depth == 0 {
             if f.end - pos < 4 {
-                return Ok(());
+                return Ok(pixels);
             }
         } else if pos == f.end {
             if f.defined {
@@ -352,7 +369,15 @@ fn walk(bytes: &[u8], encoding: Encoding) -> Result<(), GuardError> {
                         nested: true,
                     };
                 } else {
-                    pos += within(tag, header_at, len, f.end - pos, &f)?;
+                    let n = within(tag, header_at, len, f.end - pos, &f)?;
+                    if depth == 0 && tag == PIXEL_DATA && matches!(vr, VR::OB | VR::OW) {
+                        pixels = Some(PixelSpan {
+                            header: header_at,
+                            value: pos..pos + n,
+                            vr,
+                        });
+                    }
+                    pos += n;
                 }
             }
         }

@@ -56,8 +56,8 @@ pub use studycard::{
 
 // DICOM -> NIfTI.
 pub use nifti::{
-    convert_series, series_geometry, Converted, NiftiOptions, NotConverted, SeriesGeometry,
-    SeriesKind,
+    convert_series, gzip_nifti, series_geometry, Converted, NiftiOptions, NotConverted,
+    SeriesGeometry, SeriesKind,
 };
 
 // Reading NIfTI / Analyze back, and slices of it for display.

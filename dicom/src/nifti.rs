@@ -28,6 +28,7 @@ mod csa;
 mod enhanced;
 mod frame;
 mod geometry;
+mod gz;
 mod header;
 mod mosaic;
 mod pixels;
@@ -54,7 +55,9 @@ pub use volume::{
 pub struct NiftiOptions {
     /// Write `.nii.gz` (else `.nii`).
     pub gzip: bool,
-    /// Deflate level 0-9 (1, the fastest, by default).
+    /// Compression level 0-9. 1 (the default, and the fastest) is Huffman-only deflate, which on
+    /// noisy voxels compresses about as well as level 6 (see `nifti/gz.rs`); 0 and 2-9 are
+    /// zlib's levels (0: stored).
     pub gzip_level: u32,
     /// For series that carry no position or orientation at all (e.g. a multi-frame object
     /// stripped of its functional groups): write the voxels with qform/sform codes 0 (no world
@@ -289,13 +292,20 @@ pub fn convert_series(
 }
 
 fn gzip(raw: &[u8], level: u32) -> Result<Vec<u8>, NotConverted> {
+    gzip_nifti(raw, level).map_err(|e| NotConverted::Unsupported(format!("gzip: {e}")))
+}
+
+/// `raw` as a gzip member at `level` as [`NiftiOptions::gzip_level`] describes it (1:
+/// Huffman-only, 0 and 2-9: zlib's levels).
+pub fn gzip_nifti(raw: &[u8], level: u32) -> std::io::Result<Vec<u8>> {
+    if level == 1 {
+        return Ok(gz::gzip_huffman(raw));
+    }
     let mut enc = flate2::write::GzEncoder::new(
         Vec::with_capacity(raw.len() / 2),
         flate2::Compression::new(level.min(9)),
     );
-    enc.write_all(raw)
-        .and_then(|_| enc.finish())
-        .map_err(|e| NotConverted::Unsupported(format!("gzip: {e}")))
+    enc.write_all(raw).and_then(|_| enc.finish())
 }
 
 /// nibabel's `aff2axcodes` for a near-orthogonal affine: per voxel axis, the world axis it runs
