@@ -173,13 +173,27 @@ pub fn write_hospital(dir: &Path) -> std::io::Result<Hospital> {
             let mut candidates = people::needles(pi, p);
             let elements = built.ds.flatten();
             for f in &elements {
-                if let (FlatValue::Text(v), VR::UI) = (&f.value, f.vr) {
-                    if !is_standard_uid(v) {
+                match (&f.value, f.vr) {
+                    (FlatValue::Text(v), VR::UI) if !is_standard_uid(v) => {
                         candidates.push(Needle {
                             label: format!("original UID of {}", describe(&f.path)),
                             value: v.clone(),
                         });
                     }
+                    (FlatValue::Text(v), _) => {
+                        // A UID typed into text.
+                        for (at, _) in v.match_indices(PRIVATE_ROOT) {
+                            let run: String = v[at..]
+                                .chars()
+                                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                                .collect();
+                            candidates.push(Needle {
+                                label: format!("UID in the text of {}", describe(&f.path)),
+                                value: run.trim_end_matches('.').to_string(),
+                            });
+                        }
+                    }
+                    _ => {}
                 }
             }
             let scanner = PhiScanner::new(dedup(candidates));

@@ -28,7 +28,7 @@ use fs4::fs_std::FileExt;
 pub mod hospital;
 mod scan;
 
-pub use scan::{needle_forms, Hit, Needle, PhiScanner};
+pub use scan::{inflated, needle_forms, Hit, Needle, PhiScanner};
 
 /// The workspace root (the folder with the top-level `Cargo.toml`).
 pub fn workspace_root() -> PathBuf {

@@ -223,15 +223,51 @@ impl PhiScanner {
                     let Ok(bytes) = std::fs::read(&p) else {
                         continue;
                     };
-                    for h in self.scan_bytes(&bytes) {
-                        hits.push((p.clone(), h));
+                    let mut found = self.scan_bytes(&bytes);
+                    if let Some(inner) = inflated(&bytes) {
+                        for h in self.scan_bytes(&inner) {
+                            if !found.iter().any(|f| f.needle == h.needle) {
+                                found.push(h);
+                            }
+                        }
                     }
+                    hits.extend(found.into_iter().map(|h| (p.clone(), h)));
                 }
             }
         }
         hits.sort_by(|a, b| (&a.0, a.1.needle).cmp(&(&b.0, b.1.needle)));
         hits
     }
+}
+
+/// What a compressed file holds: a gzip file (`.nii.gz`) inflated, or the data set of a Part 10
+/// file in Deflated Explicit VR Little Endian; `None` for anything else.
+pub fn inflated(bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read;
+    const CAP: u64 = 1 << 28;
+    let mut out = Vec::new();
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        flate2::read::MultiGzDecoder::new(bytes)
+            .take(CAP)
+            .read_to_end(&mut out)
+            .ok()?;
+        return Some(out);
+    }
+    // Part 10: preamble, DICM, (0002,0000) UL group length, then the meta group.
+    if bytes.get(128..132)? != b"DICM" || bytes.get(132..136)? != [2, 0, 0, 0] {
+        return None;
+    }
+    let len = u32::from_le_bytes(bytes.get(140..144)?.try_into().ok()?) as usize;
+    let meta = bytes.get(144..144 + len)?;
+    let deflated = meta.windows(22).any(|w| w == b"1.2.840.10008.1.2.1.99");
+    if !deflated {
+        return None;
+    }
+    flate2::read::DeflateDecoder::new(&bytes[144 + len..])
+        .take(CAP)
+        .read_to_end(&mut out)
+        .ok()?;
+    Some(out)
 }
 
 #[cfg(test)]

@@ -344,7 +344,30 @@ fn score(h: &Hospital, corpus: &Path, run: &Run) -> Score {
             note(&scanner.needles()[hit.needle], hit.encoding, owner, rel(&p));
         }
     }
-    for hit in scanner.scan_bytes(&run.cli) {
+    // The index compresses what it stores: ask it. Every stored field of every hit goes to the
+    // scanned output, and every one-word identifier is searched for (a hit is a leak).
+    let mut cli = run.cli.clone();
+    cli.extend(ok(neurofed(&run.home).args(["search", "--json", "--limit", "1000"])).into_bytes());
+    for n in scanner.needles() {
+        let word = n.value.chars().all(char::is_alphabetic) && n.value.chars().count() >= 4;
+        if !word {
+            continue;
+        }
+        let out = json(
+            neurofed(&run.home)
+                .args(["search", "--limit", "0"])
+                .arg(&n.value),
+        );
+        if out["total"].as_u64().unwrap_or(0) > 0 {
+            note(
+                n,
+                "a term",
+                None,
+                format!("the index (search finds {})", out["total"]),
+            );
+        }
+    }
+    for hit in scanner.scan_bytes(&cli) {
         note(
             &scanner.needles()[hit.needle],
             hit.encoding,

@@ -570,6 +570,40 @@ fn findings(pi: usize, p: &Patient) -> String {
     )
 }
 
+/// The clinical history: the study date as typed, the referring physician, the birth date
+/// with the month written out, a relative by given name alone, the name as `Family, Given`.
+fn history(p: &Patient) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let month = p.birth[4..6].parse::<usize>().unwrap_or(1).clamp(1, 12);
+    let day = p.birth[6..].parse::<u32>().unwrap_or(1);
+    let family = p.name.split('^').next().unwrap_or("");
+    let given = p.name.split(['^', '=']).nth(1).unwrap_or("");
+    format!(
+        "Headache since {}, referred by Dr. {}. DOB {} {day}, {}. {} {} called again. Seen by {}, {}.",
+        p.study_date_spelled,
+        p.referring.split('^').next().unwrap_or(""),
+        MONTHS[month - 1],
+        &p.birth[..4],
+        p.relative.0,
+        p.relative.1.split(' ').next().unwrap_or(""),
+        family,
+        given,
+    )
+}
+
 /// The impression: research text with no identifier, to be kept as it is.
 pub(super) const IMPRESSION: &str = "No acute intracranial abnormality. Normal T1 signal.";
 
@@ -599,11 +633,7 @@ fn sr(pi: usize, p: &Patient) -> Built {
             );
         })
     };
-    let history = format!(
-        "Headache since {}, referred by Dr. {}.",
-        p.study_date_spelled,
-        p.referring.split('^').next().unwrap_or("")
-    );
+    let history = history(p);
     let content = vec![
         item(
             "HAS OBS CONTEXT",

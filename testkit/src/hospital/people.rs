@@ -230,6 +230,26 @@ pub(super) fn needles(_pi: usize, p: &Patient) -> Vec<Needle> {
     add("birth date spelled", p.birth_spelled[1]);
     let iso = format!("{}-{}-{}", &p.birth[..4], &p.birth[4..6], &p.birth[6..]);
     add("birth date ISO", &iso);
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let month = p.birth[4..6].parse::<usize>().unwrap_or(1).clamp(1, 12);
+    let day = p.birth[6..].parse::<u32>().unwrap_or(1);
+    add(
+        "birth date, month written out",
+        &format!("{} {day}, {}", MONTHS[month - 1], &p.birth[..4]),
+    );
     let dotted = format!("{}.{}.{}", &p.birth[6..], &p.birth[4..6], &p.birth[..4]);
     add("birth date dotted", &dotted);
     add("accession number", p.accession);
