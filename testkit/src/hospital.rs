@@ -25,8 +25,7 @@ mod people;
 
 use std::path::{Path, PathBuf};
 
-use dicom_core::VR;
-
+pub use dicom_core::VR;
 pub use ds::{describe, flatten_object, tag_key, Charset, Flat, FlatValue};
 pub use people::Patient;
 
@@ -236,6 +235,22 @@ fn dedup(needles: Vec<Needle>) -> Vec<Needle> {
     out
 }
 
+/// The de-identifier's keep-list (`dicom/data/keep-list/keep_list.txt`, PS3.6 keywords) as path
+/// keys (`GGGGEEEE`, see [`tag_key`]): the attributes research needs that the allow-list names.
+pub fn keep_list() -> std::collections::BTreeSet<String> {
+    use dicom_core::dictionary::DataDictionary;
+    let dict = dicom_dictionary_std::StandardDataDictionary;
+    let text =
+        std::fs::read_to_string(crate::workspace_root().join("dicom/data/keep-list/keep_list.txt"))
+            .unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .flat_map(str::split_whitespace)
+        .filter_map(|kw| dict.by_name(kw))
+        .map(|e| tag_key(e.tag.inner()))
+        .collect()
+}
+
 /// UIDs the standard defines that the corpus uses (SOP classes, transfer syntaxes, coding
 /// schemes): kept by de-identification, so neither planted nor expected to change.
 pub fn is_standard_uid(uid: &str) -> bool {
@@ -285,6 +300,15 @@ mod tests {
         }
         let needles = a.needles();
         assert!(needles.len() > 100, "{}", needles.len());
+        let keep = keep_list();
+        assert!(keep.len() > 300, "{}", keep.len());
+        for t in [
+            dicom_dictionary_std::tags::REPETITION_TIME,
+            dicom_dictionary_std::tags::PIXEL_DATA,
+            dicom_dictionary_std::tags::TEXT_VALUE,
+        ] {
+            assert!(keep.contains(&tag_key(t)), "{}", tag_key(t));
+        }
         std::fs::remove_dir_all(&base).unwrap();
     }
 }

@@ -17,6 +17,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use testkit::hospital::VR;
 use testkit::hospital::{
     self, describe, flatten_object, Flat, FlatValue, Hospital, Instance, Kind,
 };
@@ -156,13 +157,14 @@ const PATIENT_NAME: &str = "00100010";
 const TOP_LEVEL_REFERENCED: [&str; 4] = ["00080018", "0020000E", "0020000D", "00200052"];
 
 /// The checks, in table order: (name, removal?).
-const CHECKS: [(&str, bool); 9] = [
+const CHECKS: [(&str, bool); 10] = [
     ("text removed", true),
     ("date shifted", true),
     ("UID changed", true),
     ("pixels hidden", true),
     ("text retained", false),
     ("tag retained", false),
+    ("allow-list retained", false),
     ("UID consistent", false),
     ("patient id consistent", false),
     ("research pipeline", false),
@@ -293,6 +295,7 @@ fn short(v: &FlatValue) -> String {
 
 fn score(h: &Hospital, corpus: &Path, run: &Run) -> Score {
     let basic = run.profile == "basic";
+    let keep = hospital::keep_list();
     let mut sc = Score::default();
     let exports = read_exports(&run.dicom);
     let by_number: BTreeMap<u32, &Exported> = exports
@@ -556,6 +559,39 @@ fn score(h: &Hospital, corpus: &Path, run: &Run) -> Score {
                 sc.item(check, &subject, problems);
             }
         }
+
+        // allow-list retained: every keep-listed attribute of the original that holds no planted
+        // identifier (and is not a UID, date, time or name, which change by design) is exported
+        // with its value.
+        let mut problems = Vec::new();
+        let planted = PhiScanner::new(i.phi.clone());
+        for f in &i.elements {
+            let last = f.path.rsplit('/').next().unwrap_or("");
+            if !keep.contains(last)
+                || matches!(f.vr, VR::UI | VR::DA | VR::DT | VR::TM | VR::PN)
+                || last == "00080005"
+            {
+                continue;
+            }
+            let holds_phi = match &f.value {
+                FlatValue::Text(t) => !planted.scan_bytes(t.as_bytes()).is_empty(),
+                FlatValue::Bytes(b) => !planted.scan_bytes(b).is_empty(),
+            };
+            if holds_phi {
+                continue;
+            }
+            match e.get(&f.path) {
+                None => problems.push(format!("{} lost", describe(&f.path))),
+                Some(got) if !same_value(&f.value, &got.value) => problems.push(format!(
+                    "{}: {} became {}",
+                    describe(&f.path),
+                    short(&f.value),
+                    short(&got.value)
+                )),
+                Some(_) => {}
+            }
+        }
+        sc.item("allow-list retained", &subject, problems);
 
         // UID consistent: one new value per original and back; references resolve.
         let mut problems = Vec::new();

@@ -152,6 +152,21 @@ impl Ds {
                     vr: *vr,
                     value: FlatValue::Text(s.clone()),
                 }),
+                Val::Bin(b) if *vr == VR::AT => out.push(Flat {
+                    path,
+                    vr: *vr,
+                    value: FlatValue::Text(
+                        b.chunks_exact(4)
+                            .map(|c| {
+                                tag_key(Tag(
+                                    u16::from_le_bytes([c[0], c[1]]),
+                                    u16::from_le_bytes([c[2], c[3]]),
+                                ))
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\\"),
+                    ),
+                }),
                 Val::Bin(b) if matches!(vr, VR::US | VR::UL | VR::FD) => out.push(Flat {
                     path,
                     vr: *vr,
@@ -321,6 +336,16 @@ fn flatten_obj_into(obj: &dicom_object::InMemDicomObject, prefix: &str, out: &mu
                     flatten_obj_into(item, &format!("{path}[{i}]/"), out);
                 }
             }
+            Value::Primitive(dicom_core::PrimitiveValue::Tags(ts)) => out.push(Flat {
+                path,
+                vr,
+                value: FlatValue::Text(
+                    ts.iter()
+                        .map(|t| tag_key(*t))
+                        .collect::<Vec<_>>()
+                        .join("\\"),
+                ),
+            }),
             Value::Primitive(p) => {
                 let value = if is_text(vr)
                     || matches!(
