@@ -643,13 +643,17 @@ fn score(h: &Hospital, corpus: &Path, run: &Run) -> Score {
 
     // Research pipeline: every MR series converts (NIfTI with its sidecar's timing), and with
     // the study cards the BIDS export has each patient's T1w.
-    let sidecars: Vec<(String, serde_json::Value)> = files_under(&run.nifti)
+    // (sidecar path, sidecar, the image's dim[1..=3]).
+    let sidecars: Vec<(String, serde_json::Value, Vec<i16>)> = files_under(&run.nifti)
         .into_iter()
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .filter(|p| p.with_extension("nii.gz").is_file())
         .filter_map(|p| {
             let v = serde_json::from_slice(&std::fs::read(&p).ok()?).ok()?;
-            Some((p.display().to_string(), v))
+            let nii = testkit::inflated(&std::fs::read(p.with_extension("nii.gz")).ok()?)?;
+            let dims = (0..3)
+                .map(|k| i16::from_le_bytes([nii[42 + 2 * k], nii[43 + 2 * k]]))
+                .collect();
+            Some((p.display().to_string(), v, dims))
         })
         .collect();
     for (pi, p) in h.patients.iter().enumerate() {
@@ -661,16 +665,19 @@ fn score(h: &Hospital, corpus: &Path, run: &Run) -> Score {
         for (kind, desc, tr, te, flip) in series {
             let close =
                 |v: &serde_json::Value, x: f64| v.as_f64().is_some_and(|y| (x - y).abs() < 1e-9);
-            let mine: Vec<&serde_json::Value> = sidecars
+            let mine: Vec<(&serde_json::Value, &Vec<i16>)> = sidecars
                 .iter()
-                .filter(|(path, s)| {
+                .filter(|(path, s, _)| {
                     path.contains(&format!("sub-{pseudonym}/")) && close(&s["RepetitionTime"], tr)
                 })
-                .map(|(_, s)| s)
+                .map(|(_, s, dims)| (s, dims))
                 .collect();
             let mut problems = Vec::new();
             match mine.as_slice() {
-                [s] => {
+                [(s, dims)] => {
+                    if dims.as_slice() != [32, 32, 4] {
+                        problems.push(format!("NIfTI dimensions {dims:?}, not 32 x 32 x 4"));
+                    }
                     for (key, ok) in [
                         ("EchoTime", close(&s["EchoTime"], te)),
                         ("FlipAngle", close(&s["FlipAngle"], flip)),
