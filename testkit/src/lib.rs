@@ -25,6 +25,11 @@ use std::process::Command;
 
 use fs4::fs_std::FileExt;
 
+pub mod hospital;
+mod scan;
+
+pub use scan::{inflated, needle_forms, Hit, Needle, PhiScanner};
+
 /// The workspace root (the folder with the top-level `Cargo.toml`).
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -13,6 +13,7 @@ mod crash;
 mod dicomweb;
 mod dimse;
 mod federation;
+mod midib;
 mod nifti;
 mod pacs;
 mod phi;

@@ -7,7 +7,8 @@
 //! - identifiers by their digit runs: a run of digits and separators (`-`, `.`, `/`, space) whose
 //!   digits contain the digits (5 or more) of a patient id, accession number or other id;
 //! - relatives: a pair of capitalised words (`Firstname Lastname`) within three words of a
-//!   relationship word (mother, husband, Tochter...), whether the header names them or not;
+//!   relationship word (mother, husband, Tochter...), or one capitalised word right after it
+//!   (`Mother Anna called`, `Frau Weber`), whether the header names them or not;
 //! - initials of a header name (`J.D.`, `JD`, `D.J.`) next to a date of the header (`J.D.
 //!   05.04.1971`, `1971-04-05 (JD)`): either alone identifies little, together they do
 //!   (matched in [`super::clean::Scrubber::clean`], which knows the dates);
@@ -362,7 +363,8 @@ const RELATIONS: &[&str] = &[
     "wife",
 ];
 
-/// Capitalised word pairs (`Anna Berg`) within three words of a relationship word.
+/// Capitalised word pairs (`Anna Berg`) within three words of a relationship word, and a
+/// capitalised word right after one (`Mother Anna called`).
 fn relatives(text: &str, out: &mut Vec<(usize, usize)>) {
     let ws = words(text);
     let capital = |&(s, e): &(usize, usize)| {
@@ -379,6 +381,12 @@ fn relatives(text: &str, out: &mut Vec<(usize, usize)>) {
     for (i, r) in ws.iter().enumerate() {
         if !relation(r) {
             continue;
+        }
+        // A given name alone right after the word (`Mother Anna called`, `Frau Weber`).
+        if let Some(next) = ws.get(i + 1) {
+            if capital(next) && !relation(next) {
+                out.push(*next);
+            }
         }
         let lo = i.saturating_sub(4);
         let hi = (i + 5).min(ws.len());
@@ -447,6 +455,11 @@ mod tests {
         assert_eq!(hits("allergic; mother Anna Berg reports"), ["Anna Berg"]);
         assert_eq!(hits("Ehefrau Maria Lopez anwesend"), ["Maria Lopez"]);
         assert!(hits("Contrast Agent Gadovist, no allergy").is_empty());
+        // A given name alone, right after the relationship word.
+        assert_eq!(hits("Mother Anna called again"), ["Anna"]);
+        assert_eq!(hits("Wife Keiko called"), ["Keiko"]);
+        assert_eq!(hits("Frau Weber kommt"), ["Weber"]);
+        assert!(hits("mother reports Headache").is_empty());
     }
 
     #[test]
