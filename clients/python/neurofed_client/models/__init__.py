@@ -56,6 +56,7 @@ from .grant_request import GrantRequest
 from .health import Health
 from .import_dicom_files_body import ImportDicomFilesBody
 from .import_summary_body import ImportSummaryBody
+from .import_summary_body_quarantine_reasons import ImportSummaryBodyQuarantineReasons
 from .instrument_body import InstrumentBody
 from .instrument_list import InstrumentList
 from .instrument_set import InstrumentSet
@@ -167,6 +168,7 @@ __all__ = (
     "Health",
     "ImportDicomFilesBody",
     "ImportSummaryBody",
+    "ImportSummaryBodyQuarantineReasons",
     "InstrumentBody",
     "InstrumentList",
     "InstrumentSet",
