@@ -63,7 +63,13 @@ fn every_reference_file_is_imported_or_skipped_with_a_reason() {
     assert!(read >= 105, "most real files import: {s}");
     assert!(s["instances"].as_u64().unwrap() >= 20, "{s}");
     assert!(s["quarantined"].as_u64().unwrap() >= 30, "{s}");
-    assert!(s["quarantine_reasons"]["secondary_capture"].as_u64().unwrap() > 0, "{s}");
+    assert!(
+        s["quarantine_reasons"]["secondary_capture"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "{s}"
+    );
     for rt in ["rtdose_rle.dcm", "rtdose_rle_1frame.dcm"] {
         // Every element written as UN: read by its dictionary VR, so it imports.
         assert!(

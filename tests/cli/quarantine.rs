@@ -177,6 +177,22 @@ fn quarantine_holds_back_burned_in_pixels_until_released() {
     let audit = ok(neurofed(&home).args(["audit", "--json"]));
     assert!(audit.contains("quarantine_release"), "{audit}");
     assert!(audit.contains("quarantine_delete"), "{audit}");
+    // Deleted, an instance imported again is quarantined again; removing the study removes it.
+    let third = json(
+        neurofed(&home)
+            .args(["import", "--study", STUDY])
+            .arg(&input),
+    );
+    assert_eq!(third["quarantined"], 1, "{third}");
+    let removed = json(neurofed(&home).args(["study", "rm", STUDY, "--force"]));
+    assert_eq!(
+        removed["quarantined"].as_array().unwrap().len(),
+        1,
+        "{removed}"
+    );
+    assert!(entries(&home).is_empty());
+    assert!(files_under(&home.join("quarantine")).is_empty());
+
     let fsck = neurofed(&home).arg("fsck").output().unwrap();
     assert!(
         fsck.status.success(),
