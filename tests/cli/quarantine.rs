@@ -202,3 +202,97 @@ fn quarantine_holds_back_burned_in_pixels_until_released() {
     let leaks = testkit::scan_for_phi(&home, &phi);
     assert!(leaks.is_empty(), "{leaks:?}");
 }
+
+/// The pixel data of a file as little-endian bytes.
+fn pixel_bytes(path: &Path) -> Vec<u8> {
+    let obj = dicom_object::open_file(path).unwrap();
+    obj.element(tags::PIXEL_DATA)
+        .unwrap()
+        .to_bytes()
+        .unwrap()
+        .to_vec()
+}
+
+#[test]
+fn a_pixel_rule_blanks_its_rectangles_and_the_instance_passes() {
+    let corpus = testkit::synth_corpus();
+    let series = small_series(&corpus);
+    let slice = files_under(&series).remove(0);
+    let original = dicom_object::open_file(&slice).unwrap();
+    let text = |t| {
+        original
+            .element(t)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let number = |t| original.element(t).unwrap().to_int::<u32>().unwrap();
+    let (rows, cols) = (number(tags::ROWS), number(tags::COLUMNS));
+    let bytes_per_pixel = (number(tags::BITS_ALLOCATED) / 8) as usize;
+    let (dir, home) = new_home("Rennes Neurinfo");
+    let profiles = home.join("profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    // The manufacturer in another case: matched ignoring it. Two top rows, and a rectangle
+    // reaching past the right edge (clipped).
+    std::fs::write(
+        profiles.join("blanking.toml"),
+        format!(
+            "name = \"blanking\"\n[[pixel_rule]]\nmanufacturer = {:?}\nrows = {rows}\ncolumns = {cols}\nblank = [[0, 0, {cols}, 2], [{}, 4, 1000, 1]]\n",
+            text(tags::MANUFACTURER).to_lowercase(),
+            cols - 1
+        ),
+    )
+    .unwrap();
+    let input = dir.path().join("input");
+    std::fs::create_dir_all(&input).unwrap();
+    capture(&slice, &input.join("sc.dcm"), "93", true);
+    let s = json(
+        neurofed(&home)
+            .args([
+                "import",
+                "--create",
+                "--study",
+                "Blanked",
+                "--profile",
+                "blanking",
+            ])
+            .arg(&input),
+    );
+    assert_eq!(
+        (s["instances"].as_u64(), s["quarantined"].as_u64()),
+        (Some(1), Some(0)),
+        "{s}"
+    );
+    assert!(entries(&home).is_empty());
+
+    let export = dir.path().join("export");
+    ok(neurofed(&home)
+        .args(["export", "--format", "dicom", "--out"])
+        .arg(&export));
+    let files: Vec<PathBuf> = files_under(&export)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "dcm"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let stored = dicom_object::open_file(&files[0]).unwrap();
+    let bia = stored.element(tags::BURNED_IN_ANNOTATION).unwrap();
+    assert_eq!(bia.to_str().unwrap().trim(), "NO");
+    let (before, after) = (pixel_bytes(&slice), pixel_bytes(&files[0]));
+    assert_eq!(before.len(), after.len());
+    let row_bytes = cols as usize * bytes_per_pixel;
+    for (i, (b, a)) in before.iter().zip(&after).enumerate() {
+        let (y, x) = (i / row_bytes, (i % row_bytes) / bytes_per_pixel);
+        let inside = y < 2 || (y == 4 && x == cols as usize - 1);
+        if inside {
+            assert_eq!(*a, 0, "byte {i} (x {x}, y {y}) is blanked");
+        } else {
+            assert_eq!(a, b, "byte {i} (x {x}, y {y}) is kept");
+        }
+    }
+    assert!(
+        before[..2 * row_bytes].iter().any(|&b| b != 0),
+        "the test blanks something"
+    );
+}
