@@ -21,6 +21,9 @@ pub enum QuarantineError {
     /// The catalog failed.
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    /// The node's import lock could not be taken (an import is running).
+    #[error(transparent)]
+    Node(#[from] crate::node::NodeError),
     /// The stored instance is unreadable or missing.
     #[error("quarantined instance {id}: {detail}")]
     Stored {
@@ -93,13 +96,15 @@ pub fn release_quarantined(
     Ok(summary)
 }
 
-/// Delete quarantined instance `id` (by `actor`, audited): its entry, then its bytes.
+/// Delete quarantined instance `id` (by `actor`, audited): its entry, then its bytes, under the
+/// import lock (an import quarantining the same instance again does not interleave).
 pub fn delete_quarantined(
     node: &Node,
     id: &str,
     actor: &str,
 ) -> Result<QuarantineEntry, QuarantineError> {
     entry(node, id)?;
+    let _lock = node.import_lock()?;
     let path = node
         .home
         .quarantine_path(id)
