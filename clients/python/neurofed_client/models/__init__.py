@@ -80,6 +80,9 @@ from .password_change import PasswordChange
 from .pending_agreement_body import PendingAgreementBody
 from .provenance import Provenance
 from .pushed_body import PushedBody
+from .quarantine_deleted import QuarantineDeleted
+from .quarantine_list import QuarantineList
+from .quarantined_body import QuarantinedBody
 from .refuse_request import RefuseRequest
 from .report_subscription_body import ReportSubscriptionBody
 from .request_body import RequestBody
@@ -192,6 +195,9 @@ __all__ = (
     "PendingAgreementBody",
     "Provenance",
     "PushedBody",
+    "QuarantineDeleted",
+    "QuarantineList",
+    "QuarantinedBody",
     "RefuseRequest",
     "ReportSubscriptionBody",
     "RequestBody",
