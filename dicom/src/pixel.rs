@@ -217,6 +217,9 @@ pub fn blank(obj: &mut InMemDicomObject, rects: &[[u32; 4]]) -> Result<(), Pixel
         16 => 2,
         _ => return Err(bad("BitsAllocated is neither 8 nor 16")),
     };
+    if rows == 0 || cols == 0 {
+        return Err(bad("the image has no rows or no columns"));
+    }
     if spp != 1 && spp != 3 {
         return Err(bad("SamplesPerPixel is neither 1 nor 3"));
     }

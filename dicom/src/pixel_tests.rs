@@ -237,6 +237,15 @@ fn blanking_errors_are_values() {
         apply_pixel_rules(&mut short, &p),
         quarantine(QuarantineReason::UnsupportedPixels)
     );
+    // No rows, countless frames: refused, not iterated.
+    let mut empty = image(SC, 0, 4, 1, 1, 8);
+    put(
+        &mut empty,
+        tags::NUMBER_OF_FRAMES,
+        VR::IS,
+        "999999999999".into(),
+    );
+    assert!(blank(&mut empty, &[[0, 0, 1, 1]]).is_err());
     let mut huge = image(SC, 2, 2, 1, 1, 16);
     assert!(blank(&mut huge, &[[u32::MAX, u32::MAX, u32::MAX, u32::MAX]]).is_ok());
 }
