@@ -7,6 +7,11 @@
 //!                           extract, re-encode, hash,    records into     (store.commit), then one
 //!                           stage the blob               series, batches  catalog txn per series
 //! ```
+//! A worker also decides, on the original header, whether the pixels may carry burned-in text
+//! (`dicom::apply_pixel_rules`): such an instance is de-identified like any other, then written to
+//! `quarantine/` and recorded in the catalog's quarantine ([`QuarantineEntry`]) instead of being
+//! staged, so it never reaches a dataset, the index or an export.
+//!
 //! The committer runs beside the workers, so the disk flush of one batch overlaps with the
 //! parsing and de-identification of the next. Memory stays flat: every queue is bounded, a worker
 //! holds one file at a time, and only small per-instance records of at most two batches (the one
