@@ -9,6 +9,7 @@ pub mod grant;
 pub mod import;
 pub mod keys;
 pub mod pacs;
+pub mod quarantine;
 pub mod repo;
 pub mod results;
 pub mod rights;

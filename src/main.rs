@@ -60,6 +60,9 @@ enum Command {
     /// De-identification: `explain FILE` shows per attribute what is done and why (no values).
     #[command(subcommand)]
     Deid(deid::DeidCmd),
+    /// Instances held back at import for their pixels (burned-in text): list, release, delete.
+    #[command(subcommand)]
+    Quarantine(quarantine::QuarantineCmd),
     /// Re-hash every blob and check every catalog reference; exit 1 on any inconsistency.
     Fsck(repo::FsckArgs),
     /// Local accounts, their API tokens and passwords.
@@ -136,6 +139,7 @@ fn main() -> ExitCode {
         Command::Export(a) => repo::export(&home, a),
         Command::Fsck(a) => repo::fsck(&home, a),
         Command::Deid(c) => deid::run(&home, c),
+        Command::Quarantine(c) => quarantine::run(&home, c),
         Command::Studycard(c) => studycard::run(&home, c),
         Command::Scores(c) => scores::run(&home, c),
         Command::User(c) => user::run(&home, c),

@@ -10,6 +10,8 @@
 //!   UN-encoded elements through the dictionary.
 //! - [`Deidentifier`] de-identifies an object in place (PS3.15 Annex E with a study's profile). Nothing
 //!   downstream of it ever sees the original values.
+//! - [`pixel_risk`] decides, on the original header, whether an instance's pixels may carry
+//!   burned-in text (quarantined) or a profile's pixel rule blanks them ([`apply_pixel_rules`]).
 //! - [`extract()`] reads the catalog's metadata (series, protocol, geometry keys) out of the
 //!   de-identified object.
 //! - [`evaluate_study`] evaluates study cards (metadata assignment) and quality cards (grades).
@@ -27,6 +29,7 @@ mod extract;
 mod guard;
 mod json;
 mod nifti;
+mod pixel;
 mod read;
 mod studycard;
 mod un;
@@ -39,6 +42,12 @@ pub use read::{read, read_object, ReadError, ReadInstance, MAX_INFLATED};
 // De-identification.
 pub use deid::{
     DeidError, DeidKeys, DeidOutcome, Deidentifier, Explained, PrivateBlock, Profile, ScopedKeys,
+};
+
+// Pixels that may carry burned-in text: quarantine or the profile's pixel rules.
+pub use pixel::{
+    apply_pixel_rules, blank as blank_pixels, pixel_risk, PixelError, PixelRule, PixelVerdict,
+    QuarantineReason,
 };
 
 // Metadata of a de-identified object.

@@ -102,6 +102,10 @@ pub enum AuditAction {
     StudyCardApply,
     /// A study's scoped de-identification keys given to a workstation for `neurofed upload`.
     UploadKeys,
+    /// A quarantined instance released into its study (detail: its id and reason).
+    QuarantineRelease,
+    /// A quarantined instance deleted (detail: its id and reason).
+    QuarantineDelete,
 }
 
 impl AuditAction {
@@ -136,6 +140,8 @@ impl AuditAction {
             AuditAction::StudyCardSet => "study_card_set",
             AuditAction::StudyCardApply => "study_card_apply",
             AuditAction::UploadKeys => "upload_keys",
+            AuditAction::QuarantineRelease => "quarantine_release",
+            AuditAction::QuarantineDelete => "quarantine_delete",
         }
     }
 }

@@ -15,6 +15,7 @@
 //! - [`check`]: what `fsck` asks of the catalog (blob references, links).
 //! - [`cards`]: stored study cards.
 //! - [`scores`]: instruments and assessments (clinical scores), recorded in one transaction.
+//! - [`quarantine`]: instances held back for their pixels, outside the data model.
 //!
 //! The catalog holds no PHI: everything it stores comes from de-identified headers.
 
@@ -23,6 +24,7 @@ mod check;
 mod commit;
 mod migrate;
 mod model;
+mod quarantine;
 mod read;
 mod remove;
 mod reports;
@@ -38,12 +40,13 @@ pub use cards::{load_card, StoredCard};
 pub use check::BlobRef;
 pub use commit::{NewEquipment, SeriesCommit, SeriesOutcome};
 pub use model::*;
+pub use quarantine::{QuarantineEnd, QuarantineEntry};
 pub use read::DatasetRow;
 pub use remove::RemovedStudy;
 pub use scores::{NewAssessment, RowsError, ScoresReport};
 
 /// Version of the catalog's layout. Bump it, and write the migration, when tables change.
-pub const SCHEMA_VERSION: u64 = 4;
+pub const SCHEMA_VERSION: u64 = 5;
 
 /// A catalog error.
 #[derive(Debug, thiserror::Error)]

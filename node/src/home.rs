@@ -233,6 +233,20 @@ impl Home {
         self.root.join("uploads").join(study)
     }
 
+    /// `quarantine/`: de-identified instances held back for their pixels (`neurofed quarantine`).
+    pub fn quarantine_dir(&self) -> PathBuf {
+        self.root.join("quarantine")
+    }
+
+    /// `quarantine/<id>.dcm`: one quarantined instance, de-identified; `id` is checked to be
+    /// a quarantine id (16 lowercase hex digits).
+    pub fn quarantine_path(&self, id: &str) -> Result<PathBuf, BadName> {
+        if !crate::catalog::QuarantineEntry::is_id(id) {
+            return Err(BadName(id.to_string()));
+        }
+        Ok(self.quarantine_dir().join(format!("{id}.dcm")))
+    }
+
     /// `grants/`.
     pub fn grants_dir(&self) -> PathBuf {
         self.root.join("grants")

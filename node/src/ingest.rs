@@ -6,17 +6,20 @@
 //!   `dicom::deid` de-identifies it in place (PS3.15 Annex E with the study's profile), so that
 //!   nothing downstream ever sees the original values; `dicom::extract` reads the catalog's
 //!   metadata out of the de-identified object (all in the `neurofed-dicom` crate).
+//! - [`quarantine`] releases or deletes the instances the pipeline held back for their pixels.
 //! - [`pipeline`] runs all of it in parallel, groups instances into series, makes each batch of
 //!   blobs durable, then commits one catalog transaction per series.
 
 mod convert;
 mod error;
 mod pipeline;
+mod quarantine;
 mod reapply;
 mod source;
 
 pub use error::ImportError;
 pub use pipeline::{ImportOptions, ImportSummary, Importer, NoProgress, Progress, SkippedFile};
+pub use quarantine::{delete_quarantined, release_quarantined, QuarantineError};
 pub use reapply::{apply_cards, AcquisitionReport, ApplyError, ApplyReport};
 
 use std::path::PathBuf;

@@ -64,8 +64,8 @@ pub use store::{BlobStore, Durability, Staged, StoreError};
 pub use catalog::{
     load_card, Acquisition, BlobRef, Catalog, CatalogError, Center, Dataset, DatasetRow,
     DicomExpression, Equipment, Examination, Manifest, ManifestEntry, NewAssessment, NewEquipment,
-    NiftiExpression, RemovedStudy, RowsError, ScoresReport, SeriesCommit, SeriesOutcome, Stats,
-    StoredCard, Study, StudyStatus, Subject, SCHEMA_VERSION,
+    NiftiExpression, QuarantineEnd, QuarantineEntry, RemovedStudy, RowsError, ScoresReport,
+    SeriesCommit, SeriesOutcome, Stats, StoredCard, Study, StudyStatus, Subject, SCHEMA_VERSION,
 };
 pub use fetched::{read_manifest, Fetched, FetchedDataset, FetchedError, MAX_MANIFEST_BYTES};
 pub use reports::{report_recipients, ImportReport, ReportSeries};
@@ -73,8 +73,9 @@ pub use reports::{report_recipients, ImportReport, ReportSeries};
 // Import, study cards re-applied, consistency.
 pub use fsck::{fsck, fsck_with, FsckError, FsckReport};
 pub use ingest::{
-    apply_cards, read_sources, AcquisitionReport, ApplyError, ApplyReport, ImportError,
-    ImportOptions, ImportSummary, Importer, NoProgress, Progress, SkippedFile,
+    apply_cards, delete_quarantined, read_sources, release_quarantined, AcquisitionReport,
+    ApplyError, ApplyReport, ImportError, ImportOptions, ImportSummary, Importer, NoProgress,
+    Progress, QuarantineError, SkippedFile,
 };
 
 // Clinical scores.

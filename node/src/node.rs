@@ -279,6 +279,12 @@ impl Node {
         let study = self.catalog.require_study(name)?;
         let removed = self.catalog.remove_study(study.id, force, who, now())?;
         self.index.remove_datasets(&removed.datasets)?;
+        // The entries are gone; their bytes (de-identified) follow, best effort.
+        for id in &removed.quarantined {
+            if let Ok(p) = self.home.quarantine_path(id) {
+                let _ = std::fs::remove_file(p);
+            }
+        }
         Ok(removed)
     }
 

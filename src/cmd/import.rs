@@ -42,12 +42,14 @@ pub struct ImportArgs {
 
 /// Why an import that stored nothing failed: every input was skipped.
 fn failure(s: &ImportSummary) -> Option<String> {
-    (s.instances == 0 && s.duplicates == 0 && !s.skipped.is_empty()).then(|| {
-        format!(
-            "nothing imported: all {} inputs were skipped (see \"skipped\" for each reason)",
-            s.skipped.len()
-        )
-    })
+    (s.instances == 0 && s.duplicates == 0 && s.quarantined == 0 && !s.skipped.is_empty()).then(
+        || {
+            format!(
+                "nothing imported: all {} inputs were skipped (see \"skipped\" for each reason)",
+                s.skipped.len()
+            )
+        },
+    )
 }
 
 pub fn run(home: &Home, a: ImportArgs) -> anyhow::Result<ExitCode> {
@@ -63,6 +65,7 @@ pub fn run(home: &Home, a: ImportArgs) -> anyhow::Result<ExitCode> {
         reject_failed: a.reject_failed,
         actor: None,
         deidentified: false,
+        skip_pixel_check: false,
     };
     let bar = Bar::new("importing", Unit::Items("files"));
     let study_name = a
@@ -103,6 +106,18 @@ pub fn run(home: &Home, a: ImportArgs) -> anyhow::Result<ExitCode> {
         s.instances, s.series, s.subjects, s.examinations, s.seconds
     )?;
     outln!("Already present: {}.", s.duplicates)?;
+    if s.quarantined > 0 {
+        let reasons: Vec<String> = s
+            .quarantine_reasons
+            .iter()
+            .map(|(r, n)| format!("{n} {r}"))
+            .collect();
+        outln!(
+            "Quarantined for their pixels: {} instances ({}); `neurofed quarantine ls` lists them.",
+            s.quarantined,
+            reasons.join(", ")
+        )?;
+    }
     if s.removed_unlisted > 0 {
         outln!(
             "De-identification removed {} attributes that neither Table E.1-1 nor the keep-list names.",

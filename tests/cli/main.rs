@@ -18,6 +18,7 @@ mod nifti;
 mod pacs;
 mod phi;
 mod portal_browser;
+mod quarantine;
 mod reports;
 mod sample;
 mod scores;

@@ -167,3 +167,87 @@ fn deid_explain_shows_every_attribute_and_no_value() {
         .arg(&file));
     assert!(human.contains("removed"), "{human}");
 }
+
+/// The data set of a Part-10 file, inflated when its transfer syntax is deflated, and whether
+/// it was.
+fn content_of(bytes: &[u8]) -> Option<(Vec<u8>, bool)> {
+    use std::io::Read;
+    if bytes.len() < 144 || &bytes[128..132] != b"DICM" {
+        return None;
+    }
+    let obj = dicom::read(bytes).ok()?.obj;
+    // (0002,0000) UL: the meta group's length, right after the preamble and "DICM".
+    let group = u32::from_le_bytes(bytes[140..144].try_into().unwrap()) as usize;
+    let body = &bytes[144 + group..];
+    let ts = obj
+        .meta()
+        .transfer_syntax()
+        .trim_end_matches('\0')
+        .to_string();
+    if ts != "1.2.840.10008.1.2.1.99" {
+        return Some((body.to_vec(), false));
+    }
+    let mut out = Vec::new();
+    flate2::read::DeflateDecoder::new(body)
+        .read_to_end(&mut out)
+        .unwrap();
+    Some((out, true))
+}
+
+#[test]
+fn deflated_inputs_are_stored_without_phi_checked_on_their_inflated_content() {
+    let corpus = testkit::synth_corpus();
+    let truth = testkit::truth(&corpus);
+    let row = truth
+        .iter()
+        .min_by_key(|r| r.get("instances").parse::<u64>().unwrap())
+        .unwrap();
+    let needles = testkit::planted_phi(&corpus);
+    let (dir, home) = new_home("Rennes Neurinfo");
+    let input = dir.path().join("deflated");
+    std::fs::create_dir_all(&input).unwrap();
+    let slices = files_under(&corpus.join(row.get("dir")));
+    let mut planted = 0;
+    for (i, f) in slices.iter().enumerate() {
+        let obj = dicom_object::open_file(f).unwrap();
+        let deflated = obj
+            .into_inner()
+            .with_meta(
+                dicom_object::FileMetaTableBuilder::new().transfer_syntax("1.2.840.10008.1.2.1.99"),
+            )
+            .unwrap();
+        let path = input.join(format!("IM{i:04}.dcm"));
+        deflated.write_to_file(&path).unwrap();
+        let (content, inflated) = content_of(&std::fs::read(&path).unwrap()).unwrap();
+        assert!(inflated);
+        planted += needles
+            .iter()
+            .filter(|n| testkit::find_leak(&content, n).is_some())
+            .count();
+    }
+    // The check can fail: the inflated inputs are full of planted PHI.
+    assert!(planted >= 3 * slices.len(), "{planted}");
+
+    let s = json(
+        neurofed(&home)
+            .args(["import", "--create", "--study", "Deflated"])
+            .arg(&input),
+    );
+    assert_eq!(s["instances"], slices.len() as u64, "{s}");
+    let mut deflated = 0;
+    for blob in files_under(&home.join("blobs")) {
+        let Some((content, inflated)) = content_of(&std::fs::read(&blob).unwrap()) else {
+            continue;
+        };
+        deflated += usize::from(inflated);
+        let found: Vec<&String> = needles
+            .iter()
+            .filter(|n| testkit::find_leak(&content, n).is_some())
+            .collect();
+        assert!(found.is_empty(), "{}: {found:?}", blob.display());
+    }
+    // Stored as they came, deflated: the check above looked at their content.
+    assert_eq!(deflated, slices.len());
+    let leaks = testkit::scan_for_phi(&home, &needles);
+    assert!(leaks.is_empty(), "{leaks:?}");
+}

@@ -13,6 +13,7 @@ pub(crate) mod entities;
 pub(crate) mod federation;
 pub(crate) mod import;
 mod names;
+pub(crate) mod quarantine;
 mod query;
 pub(crate) mod reports;
 pub(crate) mod results;

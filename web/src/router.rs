@@ -149,6 +149,17 @@ pub fn routes() -> Routes {
         .add(Get, "/api/v1/studies/{id}/reports", reports::get)
         .add(Put, "/api/v1/studies/{id}/reports", reports::subscribe)
         .add(Delete, "/api/v1/studies/{id}/reports", reports::unsubscribe)
+        .add(Get, "/api/v1/studies/{id}/quarantine", quarantine::list)
+        .add(
+            Post,
+            "/api/v1/studies/{id}/quarantine/{entry}/release",
+            quarantine::release,
+        )
+        .add(
+            Delete,
+            "/api/v1/studies/{id}/quarantine/{entry}",
+            quarantine::delete,
+        )
         .add(Get, "/api/v1/subjects/{id}", entities::subject)
         .add(Get, "/api/v1/examinations/{id}", entities::examination)
         .add(Get, "/api/v1/datasets/{id}", datasets::detail)

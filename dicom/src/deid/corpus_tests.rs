@@ -346,3 +346,72 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The data set of a Part-10 file, inflated when its transfer syntax is deflated: what a check
+/// of the stored bytes has to look at.
+fn inflated_dataset(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let file = reparse(bytes);
+    // Preamble, "DICM", then (0002,0000) UL: 12 bytes whose last 4 are the group's length.
+    let group = u32::from_le_bytes(bytes[140..144].try_into().unwrap()) as usize;
+    let body = &bytes[144 + group..];
+    if file.meta().transfer_syntax()
+        != dicom_dictionary_std::uids::DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN
+    {
+        return body.to_vec();
+    }
+    let mut out = Vec::new();
+    flate2::read::DeflateDecoder::new(body)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[test]
+fn deflated_input_is_inflated_and_de_identified_like_the_uncompressed_one() {
+    use dicom_dictionary_std::uids;
+    use dicom_object::meta::FileMetaTableBuilder;
+
+    let root = testkit::synth_corpus();
+    let phi = testkit::planted_phi(&root);
+    let d = Deidentifier::new(Profile::builtin("default").unwrap(), &keys(), "study-x");
+    for (_, file) in synth_series().into_iter().take(3) {
+        let original = dicom_object::open_file(&file).unwrap();
+        let plain = write(&original);
+        let deflated = write(
+            &original
+                .clone()
+                .into_inner()
+                .with_meta(
+                    FileMetaTableBuilder::new()
+                        .transfer_syntax(uids::DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN),
+                )
+                .unwrap(),
+        );
+        // The deflated input hides its PHI from a byte scan: only its content shows it.
+        let planted = leaks(&inflated_dataset(&deflated), &phi);
+        assert!(planted.len() >= 3, "{}: {planted:?}", file.display());
+
+        let mut outputs = Vec::new();
+        for input in [&plain, &deflated] {
+            let mut obj = crate::read(input).unwrap().obj;
+            d.deidentify(&mut obj).unwrap();
+            let stored = write(&obj);
+            let content = inflated_dataset(&stored);
+            let found = leaks(&content, &phi);
+            assert!(found.is_empty(), "{}: {found:?}", file.display());
+            assert!(leaks(&stored, &phi).is_empty());
+            let back = crate::read(&stored).unwrap().obj;
+            outputs.push((back.meta().transfer_syntax().to_string(), back.into_inner()));
+        }
+        assert_eq!(outputs[1].0, uids::DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN);
+        // The same de-identified content, whichever the input's encoding.
+        let (a, b) = (&outputs[0].1, &outputs[1].1);
+        let tags_a: Vec<_> = a.tags().collect();
+        assert_eq!(tags_a, b.tags().collect::<Vec<_>>(), "{}", file.display());
+        for t in tags_a {
+            let (x, y) = (a.get(t).unwrap(), b.get(t).unwrap());
+            assert_eq!(x.value(), y.value(), "{} {t}", file.display());
+        }
+    }
+}

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::DeidError;
+use crate::pixel::PixelRule;
 
 /// A named de-identification profile: the Basic profile plus options, chosen per study.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +37,10 @@ pub struct Profile {
     /// the attributes it lists, and kept text still passes the descriptor cleaner.
     #[serde(default)]
     pub keep: Vec<String>,
+    /// Pixel rules (`[[pixel_rule]]`): rectangles blanked in the images they match, which then
+    /// leave quarantine ([`crate::pixel_risk`]).
+    #[serde(default)]
+    pub pixel_rule: Vec<PixelRule>,
 }
 
 /// A safe-listed private block: in `group`, the block reserved by `creator`, elements whose low
@@ -85,6 +90,7 @@ impl Profile {
                 retain_device_identity: false,
                 safe_private: siemens_safe_list(),
                 keep: Vec::new(),
+                pixel_rule: Vec::new(),
             }),
             "basic" => Some(Profile::basic(name)),
             _ => None,
@@ -101,6 +107,7 @@ impl Profile {
             retain_device_identity: false,
             safe_private: Vec::new(),
             keep: Vec::new(),
+            pixel_rule: Vec::new(),
         }
     }
 
@@ -142,6 +149,27 @@ impl Profile {
                 toml_str(&b.creator),
                 elements.join(", ")
             ));
+        }
+        for r in &self.pixel_rule {
+            s.push_str("\n[[pixel_rule]]\n");
+            if let Some(m) = &r.manufacturer {
+                s.push_str(&format!("manufacturer = {}\n", toml_str(m)));
+            }
+            if let Some(m) = &r.model {
+                s.push_str(&format!("model = {}\n", toml_str(m)));
+            }
+            if let Some(n) = r.rows {
+                s.push_str(&format!("rows = {n}\n"));
+            }
+            if let Some(n) = r.columns {
+                s.push_str(&format!("columns = {n}\n"));
+            }
+            let rects: Vec<String> = r
+                .blank
+                .iter()
+                .map(|[x, y, w, h]| format!("[{x}, {y}, {w}, {h}]"))
+                .collect();
+            s.push_str(&format!("blank = [{}]\n", rects.join(", ")));
         }
         s
     }
@@ -195,6 +223,14 @@ impl Profile {
                 return Err(DeidError::Profile(format!(
                     "safe_private block in group {:04X} has no creator",
                     b.group
+                )));
+            }
+        }
+        for (i, r) in self.pixel_rule.iter().enumerate() {
+            if r.blank.is_empty() || r.blank.iter().any(|b| b[2] == 0 || b[3] == 0) {
+                return Err(DeidError::Profile(format!(
+                    "pixel_rule {}: blank needs rectangles [x, y, width, height] of a positive size",
+                    i + 1
                 )));
             }
         }
@@ -255,7 +291,32 @@ mod tests {
             creator: "GEMS_PARM_01 ".into(),
             elements: vec![0x00, 0xFF],
         });
+        odd.pixel_rule.push(PixelRule {
+            manufacturer: Some("ACME \"X\"".into()),
+            model: None,
+            rows: Some(512),
+            columns: None,
+            blank: vec![[0, 0, 512, 40], [1, 2, 3, 4]],
+        });
         assert_eq!(Profile::from_toml_str(&odd.to_toml_string()).unwrap(), odd);
+    }
+
+    #[test]
+    fn pixel_rules() {
+        let p = Profile::from_toml_str(
+            "name = \"x\"\n[[pixel_rule]]\nmanufacturer = \"ACME\"\nmodel = \"Scanner 9\"\nrows = 512\ncolumns = 512\nblank = [[0, 0, 512, 40]]\n",
+        )
+        .unwrap();
+        assert_eq!(p.pixel_rule[0].blank, vec![[0, 0, 512, 40]]);
+        for bad in [
+            "name = \"x\"\n[[pixel_rule]]\nblank = []",
+            "name = \"x\"\n[[pixel_rule]]\nblank = [[0, 0, 0, 4]]",
+            "name = \"x\"\n[[pixel_rule]]\nmanufacturer = \"A\"",
+            "name = \"x\"\n[[pixel_rule]]\nblank = [[0, 0, 1, 1]]\ncolour = 1",
+            "name = \"x\"\n[[pixel_rule]]\nblank = [[0, 0, 1]]",
+        ] {
+            assert!(Profile::from_toml_str(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use redb::{ReadableDatabase, ReadableTable};
 
 use super::tables::*;
-use super::{cards, reports, scores, Catalog, CatalogError, Dataset, Result, SCHEMA_VERSION};
+use super::{
+    cards, quarantine, reports, scores, Catalog, CatalogError, Dataset, Result, SCHEMA_VERSION,
+};
 
 impl Catalog {
     pub(super) fn migrate(&self) -> Result<()> {
@@ -57,6 +59,8 @@ impl Catalog {
             txn.open_table(scores::ASSESSMENTS)?;
             // Version 4 added the (empty) import-report subscriptions.
             txn.open_table(reports::REPORTS)?;
+            // Version 5 added the (empty) quarantine of instances held back for their pixels.
+            txn.open_table(quarantine::QUARANTINE)?;
         }
         txn.commit()?;
         Ok(())

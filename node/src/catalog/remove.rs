@@ -35,6 +35,9 @@ pub struct RemovedStudy {
     pub bytes_released: u64,
     /// Card versions removed.
     pub cards: u64,
+    /// Ids of the study's quarantined instances whose entries were removed (their bytes are
+    /// removed by `Node::remove_study`).
+    pub quarantined: Vec<String>,
 }
 
 /// The ids below `parent` in the study tree.
@@ -218,6 +221,18 @@ impl Catalog {
                 cards.remove(k.as_str())?;
             }
             r.cards = dead_cards.len() as u64;
+            let mut quarantine = txn.open_table(super::quarantine::QUARANTINE)?;
+            for item in quarantine.iter()? {
+                let (k, v) = item?;
+                let e: super::QuarantineEntry =
+                    dec("quarantine entry", k.value().as_bytes(), v.value())?;
+                if e.study == id {
+                    r.quarantined.push(e.id);
+                }
+            }
+            for q in &r.quarantined {
+                quarantine.remove(q.as_str())?;
+            }
             bump(&mut counters, "instances", -i128::from(r.instances))?;
             bump(&mut counters, "bytes", -released)?;
             r.bytes_released = u64::try_from(released).unwrap_or(0);
@@ -226,11 +241,12 @@ impl Catalog {
                 NewEvent::new(who, AuditAction::StudyRemove, now)
                     .study(id)
                     .detail(format!(
-                        "name={:?} subjects={} datasets={} instances={}",
+                        "name={:?} subjects={} datasets={} instances={} quarantined={}",
                         study.name,
                         r.subjects,
                         r.datasets.len(),
-                        r.instances
+                        r.instances,
+                        r.quarantined.len()
                     )),
             )?;
             r.study = Some(study);

@@ -7,6 +7,11 @@
 //!                           extract, re-encode, hash,    records into     (store.commit), then one
 //!                           stage the blob               series, batches  catalog txn per series
 //! ```
+//! A worker also decides, on the original header, whether the pixels may carry burned-in text
+//! (`dicom::apply_pixel_rules`): such an instance is de-identified like any other, then written to
+//! `quarantine/` and recorded in the catalog's quarantine ([`QuarantineEntry`]) instead of being
+//! staged, so it never reaches a dataset, the index or an export.
+//!
 //! The committer runs beside the workers, so the disk flush of one batch overlaps with the
 //! parsing and de-identification of the next. Memory stays flat: every queue is bounded, a worker
 //! holds one file at a time, and only small per-instance records of at most two batches (the one
@@ -19,7 +24,7 @@
 //! de-identification is deterministic per study: the de-identified SOPInstanceUID of an instance
 //! already recorded is found in the catalog before any work is done.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -38,7 +43,7 @@ use dicom::InstanceMeta;
 use protocol::id::DatasetId;
 
 use super::error::ImportError;
-use crate::catalog::{Manifest, ManifestEntry, NewEquipment, SeriesCommit};
+use crate::catalog::{Manifest, ManifestEntry, NewEquipment, QuarantineEntry, SeriesCommit};
 use crate::node::Node;
 use crate::store::Staged;
 use dicom::NiftiOptions;
@@ -66,6 +71,9 @@ pub struct ImportOptions {
     /// ([`dicom::Deidentifier::check_marked`]) and is not de-identified a second time (which
     /// would remap its UIDs again); one without the marks is skipped.
     pub deidentified: bool,
+    /// Released from quarantine by a study manager (`neurofed quarantine release`): the pixel
+    /// check ([`dicom::pixel_risk`]) is not run on these inputs.
+    pub skip_pixel_check: bool,
 }
 
 /// Receives progress while an import runs (from the collector and the committer threads).
@@ -124,6 +132,11 @@ pub struct ImportSummary {
     /// Public attributes de-identification removed from the stored instances because neither
     /// Table E.1-1 nor the keep-list names them (a count over every instance, never values).
     pub removed_unlisted: u64,
+    /// Instances quarantined for their pixels (stored apart, not in the datasets): `neurofed
+    /// quarantine ls` lists them.
+    pub quarantined: u64,
+    /// The quarantined instances by reason (`dicom::QuarantineReason` names; counts, no values).
+    pub quarantine_reasons: BTreeMap<String, u64>,
     /// Wall time.
     pub seconds: f64,
 }
@@ -145,6 +158,8 @@ struct Record {
 enum Outcome {
     Stored(Box<Record>),
     Duplicate,
+    /// Stored apart for its pixels, recorded in the quarantine.
+    Quarantined(dicom::QuarantineReason),
     /// Not processed because the import is stopping after a fatal error.
     Abandoned,
     Skipped(SkippedFile),
@@ -246,15 +261,20 @@ impl<'n> Importer<'n> {
             for _ in 0..threads {
                 let in_rx = in_rx.clone();
                 let out_tx = out_tx.clone();
-                let deid = &deid;
-                let deidentified = opts.deidentified;
+                let work = Work {
+                    node,
+                    deid: &deid,
+                    deidentified: opts.deidentified,
+                    pixel_check: !opts.skip_pixel_check,
+                    study: study.id,
+                };
                 s.spawn(move || {
                     for item in in_rx {
                         let outcome = if stop.load(Ordering::Relaxed) {
                             Outcome::Abandoned
                         } else {
                             match item {
-                                Ok(input) => process(node, deid, deidentified, input),
+                                Ok(input) => work.process(input),
                                 Err(u) => Outcome::Skipped(SkippedFile {
                                     path: u.label,
                                     reason: u.reason,
@@ -359,13 +379,14 @@ impl<'n> Importer<'n> {
         summary.nifti_refused = converted.refused;
         // Counts only: source paths may name patients and never enter the home.
         let detail = format!(
-            "{} instances, {} series, {} subjects, {} examinations; {} already present, {} files skipped",
+            "{} instances, {} series, {} subjects, {} examinations; {} already present, {} files skipped, {} quarantined",
             totals.instances,
             totals.series.len(),
             totals.subjects.len(),
             totals.examinations.len(),
             summary.duplicates + totals.duplicates,
-            summary.skipped.len() + totals.rejected.len()
+            summary.skipped.len() + totals.rejected.len(),
+            summary.quarantined
         );
         node.catalog.audit().append(crate::audit::NewEvent {
             at: unix_now(),
@@ -386,86 +407,150 @@ impl<'n> Importer<'n> {
     }
 }
 
-/// The work of one input, on a worker thread.
-fn process(node: &Node, deid: &Deidentifier, deidentified: bool, input: Input) -> Outcome {
-    let label = input.label();
-    let skip = |reason: String| {
-        Outcome::Skipped(SkippedFile {
-            path: label.clone(),
-            reason,
-        })
-    };
-    let bytes = match input {
-        Input::File(p) => match std::fs::read(&p) {
-            Ok(b) => b,
-            Err(e) => return skip(format!("cannot read: {e}")),
-        },
-        Input::Entry { bytes, .. } => bytes,
-    };
-    let mut obj = match dicom::read(&bytes) {
-        Ok(r) => r.obj,
-        Err(e) => return skip(e.to_string()),
-    };
-    let capacity = bytes.len() + 4096;
-    drop(bytes);
-    let Some(sop) = dicom::text(&obj, tags::SOP_INSTANCE_UID) else {
-        return skip("no SOPInstanceUID: not a storable instance".into());
-    };
-    let stored_sop = if deidentified {
-        sop
-    } else {
-        deid.map_uid(&sop)
-    };
-    match node.catalog.instance_exists(&stored_sop) {
-        Ok(true) => return Outcome::Duplicate,
-        Ok(false) => {}
-        Err(e) => return Outcome::Fatal(e.into()),
-    }
-    let outcome = if deidentified {
-        match deid.check_marked(&obj) {
-            Ok(pseudonym) => dicom::DeidOutcome {
-                pseudonym,
-                // The workstation applied the offset; the birth year stays there.
-                date_offset_days: 0,
-                birth_year: None,
-                removed_unlisted: 0,
+/// What a worker needs to process an input.
+struct Work<'a> {
+    node: &'a Node,
+    deid: &'a Deidentifier,
+    deidentified: bool,
+    pixel_check: bool,
+    study: StudyId,
+}
+
+impl Work<'_> {
+    /// The work of one input, on a worker thread.
+    fn process(&self, input: Input) -> Outcome {
+        let (node, deid, deidentified) = (self.node, self.deid, self.deidentified);
+        let label = input.label();
+        let skip = |reason: String| {
+            Outcome::Skipped(SkippedFile {
+                path: label.clone(),
+                reason,
+            })
+        };
+        let bytes = match input {
+            Input::File(p) => match std::fs::read(&p) {
+                Ok(b) => b,
+                Err(e) => return skip(format!("cannot read: {e}")),
             },
+            Input::Entry { bytes, .. } => bytes,
+        };
+        let mut obj = match dicom::read(&bytes) {
+            Ok(r) => r.obj,
             Err(e) => return skip(e.to_string()),
+        };
+        let capacity = bytes.len() + 4096;
+        drop(bytes);
+        let Some(sop) = dicom::text(&obj, tags::SOP_INSTANCE_UID) else {
+            return skip("no SOPInstanceUID: not a storable instance".into());
+        };
+        let stored_sop = if deidentified {
+            sop
+        } else {
+            deid.map_uid(&sop)
+        };
+        match node.catalog.instance_exists(&stored_sop) {
+            Ok(true) => return Outcome::Duplicate,
+            Ok(false) => {}
+            Err(e) => return Outcome::Fatal(e.into()),
         }
-    } else {
-        match deid.deidentify(&mut obj) {
-            Ok(o) => o,
-            Err(e) => return skip(e.to_string()),
+        let quarantine_id = QuarantineEntry::id_for(&stored_sop);
+        // Decided on the original header (de-identification may alter what it reads); a
+        // matching pixel rule blanks the pixels here, before anything is stored.
+        let quarantine = if self.pixel_check {
+            match node.catalog.quarantine_get(&quarantine_id) {
+                Ok(Some(_)) => return Outcome::Duplicate,
+                Ok(None) => {}
+                Err(e) => return Outcome::Fatal(e.into()),
+            }
+            match dicom::apply_pixel_rules(&mut obj, deid.profile()) {
+                dicom::PixelVerdict::Quarantine { reason } => Some(reason),
+                dicom::PixelVerdict::Clean | dicom::PixelVerdict::Blanked { .. } => None,
+            }
+        } else {
+            None
+        };
+        let outcome = if deidentified {
+            match deid.check_marked(&obj) {
+                Ok(pseudonym) => dicom::DeidOutcome {
+                    pseudonym,
+                    // The workstation applied the offset; the birth year stays there.
+                    date_offset_days: 0,
+                    birth_year: None,
+                    removed_unlisted: 0,
+                },
+                Err(e) => return skip(e.to_string()),
+            }
+        } else {
+            match deid.deidentify(&mut obj) {
+                Ok(o) => o,
+                Err(e) => return skip(e.to_string()),
+            }
+        };
+        let mut meta = match dicom::extract(&obj) {
+            Ok(m) => m,
+            Err(e) => return skip(format!("after de-identification: {e}")),
+        };
+        // The header keeps no birth date (a reduced one can equal a real one); the year comes
+        // from de-identification when the profile retains patient characteristics.
+        meta.birth_year = outcome.birth_year;
+        // The catalog recognizes a scanner by a keyed hash of its (already de-identified) serial.
+        let serial_hash = dicom::text(&obj, tags::DEVICE_SERIAL_NUMBER).map(|s| {
+            let h = blake3::keyed_hash(&node.deid_keys().node, s.as_bytes());
+            hex::encode(&h.as_bytes()[..8])
+        });
+        let mut out = Vec::with_capacity(capacity);
+        if let Err(e) = obj.write_all(&mut out) {
+            return skip(format!("cannot re-encode the de-identified object: {e}"));
         }
-    };
-    let mut meta = match dicom::extract(&obj) {
-        Ok(m) => m,
-        Err(e) => return skip(format!("after de-identification: {e}")),
-    };
-    // The header keeps no birth date (a reduced one can equal a real one); the year comes from
-    // de-identification when the profile retains patient characteristics.
-    meta.birth_year = outcome.birth_year;
-    // The catalog recognizes a scanner by a keyed hash of its (already de-identified) serial.
-    let serial_hash = dicom::text(&obj, tags::DEVICE_SERIAL_NUMBER).map(|s| {
-        let h = blake3::keyed_hash(&node.deid_keys().node, s.as_bytes());
-        hex::encode(&h.as_bytes()[..8])
-    });
-    let mut out = Vec::with_capacity(capacity);
-    if let Err(e) = obj.write_all(&mut out) {
-        return skip(format!("cannot re-encode the de-identified object: {e}"));
+        if let Some(reason) = quarantine {
+            let entry = QuarantineEntry {
+                id: quarantine_id,
+                study: self.study,
+                pseudonym: outcome.pseudonym,
+                series_uid: meta.series_uid,
+                sop_instance_uid: meta.sop_instance_uid,
+                modality: Some(meta.modality).filter(|m| !m.is_empty()),
+                reason,
+                at: unix_now(),
+            };
+            return self.quarantine(&entry, &out);
+        }
+        drop(obj.take(tags::PIXEL_DATA));
+        match node.store.stage(&out) {
+            Ok(staged) => Outcome::Stored(Box::new(Record {
+                label,
+                staged,
+                meta,
+                header: Box::new(obj.into_inner()),
+                pseudonym: outcome.pseudonym,
+                serial_hash,
+                removed_unlisted: outcome.removed_unlisted,
+            })),
+            Err(e) => Outcome::Fatal(e.into()),
+        }
     }
-    drop(obj.take(tags::PIXEL_DATA));
-    match node.store.stage(&out) {
-        Ok(staged) => Outcome::Stored(Box::new(Record {
-            label,
-            staged,
-            meta,
-            header: Box::new(obj.into_inner()),
-            pseudonym: outcome.pseudonym,
-            serial_hash,
-            removed_unlisted: outcome.removed_unlisted,
-        })),
-        Err(e) => Outcome::Fatal(e.into()),
+
+    /// Store the de-identified bytes of a quarantined instance apart (durably, before the
+    /// catalog records it), then record it. The same instance twice is one entry.
+    fn quarantine(&self, entry: &QuarantineEntry, bytes: &[u8]) -> Outcome {
+        let home = &self.node.home;
+        let path = match home.quarantine_path(&entry.id) {
+            Ok(p) => p,
+            Err(e) => return Outcome::Fatal(ImportError::Worker(e.to_string())),
+        };
+        if let Err(e) = std::fs::create_dir_all(home.quarantine_dir())
+            .map_err(|e| e.to_string())
+            .and_then(|()| crate::atomic::write_atomic(&path, bytes).map_err(|e| e.to_string()))
+        {
+            return Outcome::Fatal(ImportError::Worker(format!(
+                "cannot store a quarantined instance: {e}"
+            )));
+        }
+        match self.node.catalog.quarantine_add(entry) {
+            Ok(true) => Outcome::Quarantined(entry.reason),
+            Ok(false) => Outcome::Duplicate,
+            Err(e) => Outcome::Fatal(e.into()),
+        }
     }
 }
 
@@ -515,6 +600,14 @@ impl<'a> Collector<'a> {
         match outcome {
             Outcome::Abandoned => return Accepted::Ok,
             Outcome::Duplicate => self.summary.duplicates += 1,
+            Outcome::Quarantined(reason) => {
+                self.summary.quarantined += 1;
+                *self
+                    .summary
+                    .quarantine_reasons
+                    .entry(reason.name().to_string())
+                    .or_default() += 1;
+            }
             Outcome::Skipped(s) => self.summary.skipped.push(s),
             Outcome::Fatal(e) => return Accepted::Fatal(e),
             Outcome::Stored(r) => {

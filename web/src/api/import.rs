@@ -11,6 +11,7 @@
 //! leaves files behind. The answer is the object `neurofed import --json` prints; file names in
 //! it are the client's own. The audit record holds counts only.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use axum::extract::{FromRequest, Multipart, Request, State};
@@ -54,6 +55,10 @@ pub(crate) struct ImportSummaryBody {
     pub nifti_refused: u64,
     /// Public attributes removed because neither Table E.1-1 nor the keep-list names them.
     pub removed_unlisted: u64,
+    /// Instances quarantined for their pixels (stored apart, not in the datasets).
+    pub quarantined: u64,
+    /// The quarantined instances by reason (counts, no values).
+    pub quarantine_reasons: BTreeMap<String, u64>,
     /// Wall time of the import itself, seconds.
     pub seconds: f64,
 }
@@ -87,6 +92,8 @@ impl From<ImportSummary> for ImportSummaryBody {
             nifti: s.nifti,
             nifti_refused: s.nifti_refused,
             removed_unlisted: s.removed_unlisted,
+            quarantined: s.quarantined,
+            quarantine_reasons: s.quarantine_reasons,
             seconds: s.seconds,
         }
     }
@@ -418,6 +425,8 @@ mod summary_tests {
             nifti: 1,
             nifti_refused: 0,
             removed_unlisted: 7,
+            quarantined: 1,
+            quarantine_reasons: [("burned_in_annotation".to_string(), 1)].into(),
             seconds: 0.5,
         };
         assert_eq!(

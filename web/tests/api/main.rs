@@ -19,6 +19,7 @@ mod openapi;
 mod portal;
 mod portal_manage;
 mod preview;
+mod quarantine;
 mod scores;
 mod search;
 mod server;

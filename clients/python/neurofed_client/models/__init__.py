@@ -56,6 +56,7 @@ from .grant_request import GrantRequest
 from .health import Health
 from .import_dicom_files_body import ImportDicomFilesBody
 from .import_summary_body import ImportSummaryBody
+from .import_summary_body_quarantine_reasons import ImportSummaryBodyQuarantineReasons
 from .instrument_body import InstrumentBody
 from .instrument_list import InstrumentList
 from .instrument_set import InstrumentSet
@@ -79,6 +80,9 @@ from .password_change import PasswordChange
 from .pending_agreement_body import PendingAgreementBody
 from .provenance import Provenance
 from .pushed_body import PushedBody
+from .quarantine_deleted import QuarantineDeleted
+from .quarantine_list import QuarantineList
+from .quarantined_body import QuarantinedBody
 from .refuse_request import RefuseRequest
 from .report_subscription_body import ReportSubscriptionBody
 from .request_body import RequestBody
@@ -167,6 +171,7 @@ __all__ = (
     "Health",
     "ImportDicomFilesBody",
     "ImportSummaryBody",
+    "ImportSummaryBodyQuarantineReasons",
     "InstrumentBody",
     "InstrumentList",
     "InstrumentSet",
@@ -190,6 +195,9 @@ __all__ = (
     "PendingAgreementBody",
     "Provenance",
     "PushedBody",
+    "QuarantineDeleted",
+    "QuarantineList",
+    "QuarantinedBody",
     "RefuseRequest",
     "ReportSubscriptionBody",
     "RequestBody",

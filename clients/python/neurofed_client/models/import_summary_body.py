@@ -7,6 +7,9 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
+    from ..models.import_summary_body_quarantine_reasons import (
+        ImportSummaryBodyQuarantineReasons,
+    )
     from ..models.skipped_body import SkippedBody
 
 
@@ -24,6 +27,9 @@ class ImportSummaryBody:
         instances (int): Instances newly stored.
         nifti (int): Series converted to NIfTI by this import.
         nifti_refused (int): Series whose NIfTI conversion was refused (the reason is on the dataset).
+        quarantine_reasons (ImportSummaryBodyQuarantineReasons): The quarantined instances by reason (counts, no
+            values).
+        quarantined (int): Instances quarantined for their pixels (stored apart, not in the datasets).
         removed_unlisted (int): Public attributes removed because neither Table E.1-1 nor the keep-list names them.
         seconds (float): Wall time of the import itself, seconds.
         series (int): Series that received new instances.
@@ -37,6 +43,8 @@ class ImportSummaryBody:
     instances: int
     nifti: int
     nifti_refused: int
+    quarantine_reasons: ImportSummaryBodyQuarantineReasons
+    quarantined: int
     removed_unlisted: int
     seconds: float
     series: int
@@ -56,6 +64,10 @@ class ImportSummaryBody:
         nifti = self.nifti
 
         nifti_refused = self.nifti_refused
+
+        quarantine_reasons = self.quarantine_reasons.to_dict()
+
+        quarantined = self.quarantined
 
         removed_unlisted = self.removed_unlisted
 
@@ -80,6 +92,8 @@ class ImportSummaryBody:
                 "instances": instances,
                 "nifti": nifti,
                 "nifti_refused": nifti_refused,
+                "quarantine_reasons": quarantine_reasons,
+                "quarantined": quarantined,
                 "removed_unlisted": removed_unlisted,
                 "seconds": seconds,
                 "series": series,
@@ -92,6 +106,9 @@ class ImportSummaryBody:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.import_summary_body_quarantine_reasons import (
+            ImportSummaryBodyQuarantineReasons,
+        )
         from ..models.skipped_body import SkippedBody
 
         d = dict(src_dict)
@@ -106,6 +123,12 @@ class ImportSummaryBody:
         nifti = d.pop("nifti")
 
         nifti_refused = d.pop("nifti_refused")
+
+        quarantine_reasons = ImportSummaryBodyQuarantineReasons.from_dict(
+            d.pop("quarantine_reasons")
+        )
+
+        quarantined = d.pop("quarantined")
 
         removed_unlisted = d.pop("removed_unlisted")
 
@@ -129,6 +152,8 @@ class ImportSummaryBody:
             instances=instances,
             nifti=nifti,
             nifti_refused=nifti_refused,
+            quarantine_reasons=quarantine_reasons,
+            quarantined=quarantined,
             removed_unlisted=removed_unlisted,
             seconds=seconds,
             series=series,
