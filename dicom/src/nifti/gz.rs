@@ -32,8 +32,9 @@ pub(crate) fn gzip_huffman(raw: &[u8]) -> Vec<u8> {
         w.bits(0, 7);
     } else {
         let blocks = raw.len().div_ceil(BLOCK);
+        let mut pairs = vec![0u64; 1 << 16];
         for (i, block) in raw.chunks(BLOCK).enumerate() {
-            write_block(&mut w, block, i + 1 == blocks);
+            write_block(&mut w, block, i + 1 == blocks, &mut pairs);
         }
     }
     w.align();
@@ -45,9 +46,9 @@ pub(crate) fn gzip_huffman(raw: &[u8]) -> Vec<u8> {
     w.finish()
 }
 
-fn write_block(w: &mut BitWriter, block: &[u8], last: bool) {
+fn write_block(w: &mut BitWriter, block: &[u8], last: bool, pairs: &mut [u64]) {
     let mut freq = [0u64; 257];
-    histogram(block, &mut freq);
+    let (even, odd) = histogram(block, &mut freq);
     freq[256] = 1; // end of block
     let lit_len = code_lengths(&freq, MAX_BITS);
     let lit_codes = canonical(&lit_len);
@@ -77,10 +78,16 @@ fn write_block(w: &mut BitWriter, block: &[u8], last: bool) {
             w.bits(u64::from(extra), extra_bits);
         }
     }
-    // The literals: code | length << 16 per byte value.
-    let mut table = [0u64; 256];
-    for (b, e) in table.iter_mut().enumerate() {
-        *e = u64::from(lit_codes[b]) | u64::from(lit_len[b]) << 16;
+    // The literals, two bytes at a time: for every pair of values that occurs (a 16-bit voxel
+    // in the usual case, so few distinct ones) the two codes joined, code | length << 32. The
+    // table keeps entries of earlier blocks for pairs this block lacks: never looked up.
+    let entry = |b: usize| (u64::from(lit_codes[b]), u64::from(lit_len[b]));
+    for lo in (0..256).filter(|&v| even[v]) {
+        let (c0, l0) = entry(lo);
+        for hi in (0..256).filter(|&v| odd[v]) {
+            let (c1, l1) = entry(hi);
+            pairs[lo | hi << 8] = (c0 | c1 << l0) | (l0 + l1) << 32;
+        }
     }
     // The block's exact coded size is known from the histogram: room for it and one word.
     let bits: u64 = freq[..256]
@@ -88,16 +95,17 @@ fn write_block(w: &mut BitWriter, block: &[u8], last: bool) {
         .zip(&lit_len)
         .map(|(f, l)| f * u64::from(*l))
         .sum();
-    w.literals(
-        block,
-        &table,
-        usize::try_from(bits / 8).unwrap_or(usize::MAX),
-    );
+    w.literals(block, pairs, usize::try_from(bits / 8).unwrap_or(usize::MAX));
+    if let Some(&b) = block.chunks_exact(2).remainder().first() {
+        let (c, l) = entry(usize::from(b));
+        w.bits(c, l as u8);
+    }
     w.bits(u64::from(lit_codes[256]), lit_len[256]);
 }
 
-/// Byte counts of `block`, added to `freq`, over four tables (independent increments).
-fn histogram(block: &[u8], freq: &mut [u64; 257]) {
+/// Byte counts of `block`, added to `freq`, over four tables (independent increments); and
+/// which values occur at even and at odd offsets of the block.
+fn histogram(block: &[u8], freq: &mut [u64; 257]) -> ([bool; 256], [bool; 256]) {
     let mut t = [[0u32; 256]; 4];
     let mut quads = block.chunks_exact(4);
     for q in &mut quads {
@@ -106,12 +114,17 @@ fn histogram(block: &[u8], freq: &mut [u64; 257]) {
         t[2][usize::from(q[2])] += 1;
         t[3][usize::from(q[3])] += 1;
     }
-    for &b in quads.remainder() {
-        t[0][usize::from(b)] += 1;
+    // The remainder starts at an offset that is a multiple of 4: even, odd, even.
+    for (k, &b) in quads.remainder().iter().enumerate() {
+        t[k % 2][usize::from(b)] += 1;
     }
+    let (mut even, mut odd) = ([false; 256], [false; 256]);
     for (v, f) in freq.iter_mut().take(256).enumerate() {
         *f += u64::from(t[0][v] + t[1][v] + t[2][v] + t[3][v]);
+        even[v] = t[0][v] + t[2][v] > 0;
+        odd[v] = t[1][v] + t[3][v] > 0;
     }
+    (even, odd)
 }
 
 /// The code-length sequence run-length coded with symbols 16 (repeat the previous 3-6 times),
@@ -277,25 +290,23 @@ impl BitWriter {
         }
     }
 
-    /// Append the codes of `block` (table entries: code | length << 16, lengths <= 15): three
-    /// codes (at most 45 bits) join the fewer than 8 pending bits, the 64-bit word is stored
-    /// whole and the position moves by its complete bytes.
-    /// `bytes` is the coded size of `block` (whole bytes): the buffer grows by it once.
-    fn literals(&mut self, block: &[u8], table: &[u64; 256], bytes: usize) {
+    /// Append the codes of the byte pairs of `block` (an odd last byte is the caller's):
+    /// `pairs[lo | hi << 8]` is the two codes joined, code | length << 32 (at most 30 bits).
+    /// Each pair joins the fewer than 8 pending bits, the 64-bit word is stored whole and the
+    /// position moves by its complete bytes. `bytes` is the block's coded size (whole bytes):
+    /// the buffer grows by it once.
+    fn literals(&mut self, block: &[u8], pairs: &[u64], bytes: usize) {
         let start = self.out.len();
         self.out
             .resize(start.saturating_add(bytes).saturating_add(16), 0);
         let buf = &mut self.out[start..];
         let (mut acc, mut n, mut pos) = (self.acc, self.n, 0usize);
-        let mut triples = block.chunks_exact(3);
-        for t in &mut triples {
-            for &b in t {
-                let e = table[usize::from(b)];
-                acc |= (e & 0xffff) << n;
-                n += (e >> 16) as u32;
-            }
+        for p in block.chunks_exact(2) {
+            let e = pairs[usize::from(p[0]) | usize::from(p[1]) << 8];
+            acc |= (e & 0xffff_ffff) << n;
+            n += (e >> 32) as u32;
             buf[pos..pos + 8].copy_from_slice(&acc.to_le_bytes());
-            let whole = n >> 3; // at most 6
+            let whole = n >> 3; // at most 4
             pos += whole as usize;
             acc >>= whole * 8;
             n &= 7;
@@ -303,10 +314,6 @@ impl BitWriter {
         self.out.truncate(start + pos);
         self.acc = acc;
         self.n = n;
-        for &b in triples.remainder() {
-            let e = table[usize::from(b)];
-            self.bits(e & 0xffff, (e >> 16) as u8);
-        }
     }
 
     /// Pad the last byte with zero bits.
