@@ -17,8 +17,10 @@
 //! hashes, and is never shared.
 
 mod apply;
+mod binary;
 mod clean;
 mod clean_match;
+mod csa;
 mod dates;
 mod explain;
 mod keep;
@@ -32,6 +34,8 @@ mod uid;
 mod allow_tests;
 #[cfg(test)]
 mod corpus_tests;
+#[cfg(test)]
+mod private_tests;
 
 use std::sync::Arc;
 
@@ -268,6 +272,8 @@ impl Deidentifier {
             .as_ref()
             .map_err(|e| DeidError::Table(e.clone()))?;
         let outcome = self.subject(obj)?;
+        let big_endian =
+            obj.meta().transfer_syntax().trim_end_matches('\0') == "1.2.840.10008.1.2.2";
         let dataset: &mut InMemDicomObject = obj;
         // Identifiers are gathered under every profile: keep-listed text is cleaned under all.
         let scrubber = Some(Scrubber::collect(dataset));
@@ -282,6 +288,7 @@ impl Deidentifier {
                 .retain_longitudinal_modified_dates
                 .then_some(outcome.date_offset_days),
             scrubber: scrubber.as_ref(),
+            big_endian,
             removed_unlisted: std::cell::Cell::new(0),
         };
         walk.object(dataset, 0)?;
@@ -1020,12 +1027,14 @@ mod tests {
             DataElement::new(
                 csa(0x10),
                 VR::OB,
-                PrimitiveValue::U8([1u8, 2].into_iter().collect()),
+                PrimitiveValue::U8(
+                    csa::tests::build(true, &[("B_value", "IS", vec![b"1000\0".to_vec()])]).into(),
+                ),
             ),
             DataElement::new(
                 csa(0x20),
                 VR::OB,
-                PrimitiveValue::U8([3u8, 4].into_iter().collect()),
+                PrimitiveValue::U8(csa::tests::build(false, &[]).into()),
             ),
             el(csa(0x30), VR::LO, "not safe-listed"),
             el(anc(0x10), VR::LO, "Schmidt^Lukas^B MRN1744974"),

@@ -39,6 +39,8 @@ pub(crate) struct Walk<'a> {
     /// Days to add to dates, when they are shifted.
     pub shift: Option<i32>,
     pub scrubber: Option<&'a Scrubber>,
+    /// Whether the object is encoded big endian (how OW values are seen as bytes).
+    pub big_endian: bool,
     /// Public attributes removed because neither the table nor the keep-list names them.
     pub removed_unlisted: std::cell::Cell<u32>,
 }
@@ -74,7 +76,8 @@ impl Walk<'_> {
             }
             if tag.group() % 2 == 1 {
                 if private_keep(tag, &kept_blocks) {
-                    self.kept_private(obj, tag, vr, depth)?;
+                    let csa = csa_slot(tag, &kept_blocks);
+                    self.kept_private(obj, tag, vr, csa, depth)?;
                 } else {
                     obj.remove_element(tag);
                 }
@@ -105,12 +108,16 @@ impl Walk<'_> {
 
     /// A safe-listed private attribute: safe by its definition, but real headers hold copies of
     /// identifying values (the CSA header repeats the station name and the original UIDs), so
-    /// text is cleaned and binary values scrubbed in place; without identifiers gathered, it goes.
+    /// text is cleaned and binary values scrubbed; without identifiers gathered, it goes. A CSA
+    /// header (`csa`: its slot in a `SIEMENS CSA HEADER` block, or an `SV10` signature) is parsed
+    /// and rewritten ([`super::csa`]), whatever VR it was written with (OB, OW, UN), and removed
+    /// when it does not parse; other binary values are scrubbed in place, lengths kept.
     fn kept_private(
         &self,
         obj: &mut InMemDicomObject,
         tag: Tag,
         vr: VR,
+        csa: bool,
         depth: u32,
     ) -> Result<(), DeidError> {
         if vr == VR::SQ {
@@ -123,13 +130,54 @@ impl Walk<'_> {
         if is_text(vr) {
             return self.apply(obj, tag, vr, Op::Clean, depth);
         }
-        if matches!(vr, VR::OB | VR::UN) {
-            obj.update_value(tag, |v| {
-                if let Some(PrimitiveValue::U8(bytes)) = v.primitive_mut() {
-                    s.scrub_bytes(bytes);
+        let Some(bytes) = obj
+            .get(tag)
+            .and_then(|e| binary_bytes(e.value(), self.big_endian))
+        else {
+            // Numbers (US, SL, FD, ...) carry no text.
+            return Ok(());
+        };
+        let words = obj
+            .get(tag)
+            .is_some_and(|e| matches!(e.value().primitive(), Some(PrimitiveValue::U16(_))));
+        let out = if csa || super::csa::is_sv10(&bytes) {
+            let clean = |t: &str| s.clean_in_place(t);
+            match super::csa::clean(&bytes, &clean) {
+                Ok(b) => b,
+                Err(_) => {
+                    // Never kept unscrubbed: a header that does not parse goes.
+                    obj.remove_element(tag);
+                    return Ok(());
                 }
-            });
-        }
+            }
+        } else {
+            let mut b = bytes;
+            if !s.scrub_bytes(&mut b) {
+                return Ok(());
+            }
+            b
+        };
+        let value = if words {
+            PrimitiveValue::U16(
+                out.chunks(2)
+                    .map(|p| {
+                        let pair = [p[0], p.get(1).copied().unwrap_or(0)];
+                        if self.big_endian {
+                            u16::from_be_bytes(pair)
+                        } else {
+                            u16::from_le_bytes(pair)
+                        }
+                    })
+                    .collect(),
+            )
+        } else {
+            let mut out = out;
+            if out.len() % 2 == 1 {
+                out.push(0);
+            }
+            PrimitiveValue::U8(out.into())
+        };
+        put(obj, tag, vr, value);
         Ok(())
     }
 
@@ -432,6 +480,43 @@ fn creator_text(e: &dicom_object::mem::InMemElement) -> Cow<'_, str> {
         }
     }
     e.to_str().unwrap_or(Cow::Borrowed(""))
+}
+
+/// The bytes of a binary value as the file holds them: OB and UN bytes, OW words in the file's
+/// byte order. `None` for any other value (numbers, text).
+pub(super) fn binary_bytes(
+    v: &dicom_core::value::Value<InMemDicomObject, dicom_object::mem::InMemFragment>,
+    big_endian: bool,
+) -> Option<Vec<u8>> {
+    match v.primitive()? {
+        PrimitiveValue::U8(b) => Some(b.to_vec()),
+        PrimitiveValue::U16(w) => Some(
+            w.iter()
+                .flat_map(|x| {
+                    if big_endian {
+                        x.to_be_bytes()
+                    } else {
+                        x.to_le_bytes()
+                    }
+                })
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// Whether a safe-listed private attribute is a Siemens CSA header: (gggg,xx10) image or
+/// (gggg,xx20) series header info of a `SIEMENS CSA HEADER` block.
+pub(crate) fn csa_slot(tag: Tag, kept: &[(u16, u8, &PrivateBlock)]) -> bool {
+    let (g, e) = (tag.group(), tag.element());
+    let (block, offset) = ((e >> 8) as u8, (e & 0xFF) as u8);
+    e >= 0x1000
+        && matches!(offset, 0x10 | 0x20)
+        && kept.iter().any(|(kg, kb, b)| {
+            *kg == g
+                && *kb == block
+                && b.creator.trim_end_matches([' ', '\0']) == "SIEMENS CSA HEADER"
+        })
 }
 
 /// Whether a private attribute is kept: creators of safe-listed blocks, and the safe-listed

@@ -306,6 +306,41 @@ impl Scrubber {
 
     /// `text` without any of the gathered values; `None` when nothing changed.
     pub(super) fn clean(&self, text: &str) -> Option<String> {
+        let spans = self.spans(text);
+        if spans.is_empty() {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (s, e) in spans {
+            out.push_str(&text[at..s]);
+            out.push(' ');
+            at = e;
+        }
+        out.push_str(&text[at..]);
+        Some(tidy(&out))
+    }
+
+    /// `text` without any of the gathered values, everything else as it was (no space put in
+    /// their place, no whitespace collapsed: machine-written text keeps its layout); `None` when
+    /// nothing changed.
+    pub(super) fn clean_in_place(&self, text: &str) -> Option<String> {
+        let spans = self.spans(text);
+        if spans.is_empty() {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (s, e) in spans {
+            out.push_str(&text[at..s]);
+            at = e;
+        }
+        out.push_str(&text[at..]);
+        Some(out)
+    }
+
+    /// The byte spans of `text` that hold gathered values, merged, in order.
+    fn spans(&self, text: &str) -> Vec<(usize, usize)> {
         let mut spans: Vec<(usize, usize)> = Vec::new();
         for n in &self.needles {
             let mut from = 0;
@@ -338,76 +373,28 @@ impl Scrubber {
                 }
             }
         }
-        if spans.is_empty() {
-            return None;
-        }
         merge(&mut spans);
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
-        for (s, e) in spans {
-            out.push_str(&text[at..s]);
-            out.push(' ');
-            at = e;
-        }
-        out.push_str(&text[at..]);
-        Some(tidy(&out))
+        spans
     }
 }
 
 impl Scrubber {
     /// Overwrite identifying bytes of a binary value in place, keeping its length, so that a
-    /// safe-listed binary private header (Siemens CSA) keeps its structure: UID-like runs (digits
-    /// and at least three dots; Siemens UIDs embed the scanner serial and the acquisition date and
-    /// time) get their digits zeroed, and every whole value gathered (not the words split out of
-    /// one) of 4 or more ASCII characters is overwritten with `X` (see [`is_distinctive`] for
-    /// where). Returns whether anything changed.
+    /// safe-listed binary private value keeps its structure: UID-like runs (digits and at least
+    /// three dots; Siemens UIDs embed the scanner serial and the acquisition date and time) get
+    /// their digits zeroed, and every whole value gathered (not the words split out of one) of 4
+    /// or more characters is overwritten with `X`, found as ASCII, Latin-1, UTF-8 or UTF-16 (see
+    /// [`super::binary`]). Returns whether anything changed.
     pub(super) fn scrub_bytes(&self, bytes: &mut [u8]) -> bool {
-        let mut changed = zero_uid_runs(bytes);
-        // Needles by their first byte, either case; longest first within a bucket.
-        let mut buckets: Vec<Vec<&[u8]>> = vec![Vec::new(); 256];
-        let whole = self.needles.iter().zip(&self.whole).filter(|(_, w)| **w);
-        for (n, _) in whole.filter(|(n, _)| n.is_ascii() && n.len() >= 4) {
-            let b = n.as_bytes();
-            buckets[usize::from(b[0].to_ascii_lowercase())].push(b);
-            if b[0].is_ascii_alphabetic() {
-                buckets[usize::from(b[0].to_ascii_uppercase())].push(b);
-            }
-        }
-        let mut i = 0;
-        while i < bytes.len() {
-            let bucket = &buckets[usize::from(bytes[i])];
-            if bucket.is_empty() {
-                i += 1;
-                continue;
-            }
-            let starts_word = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
-            let hit = bucket.iter().find(|n| {
-                let end = i + n.len();
-                end <= bytes.len()
-                    && bytes[i..end].eq_ignore_ascii_case(n)
-                    && (is_distinctive(n)
-                        || (starts_word
-                            && bytes.get(end).is_none_or(|b| !b.is_ascii_alphanumeric())))
-            });
-            match hit {
-                Some(n) => {
-                    bytes[i..i + n.len()].fill(b'X');
-                    changed = true;
-                    i += n.len();
-                }
-                None => i += 1,
-            }
-        }
-        changed
+        let changed = zero_uid_runs(bytes);
+        let whole = self
+            .needles
+            .iter()
+            .zip(&self.whole)
+            .filter(|(_, w)| **w)
+            .map(|(n, _)| n.as_str());
+        super::binary::scrub(whole, bytes) | changed
     }
-}
-
-/// In binary headers, values sit in uninitialized garbage as often as between separators, so a
-/// distinctive value (6 or more characters, with a digit: record numbers, accession numbers,
-/// station names like `MRC35119`) is removed wherever it occurs. Any other value is removed only
-/// where it stands alone: a name like "Patient" must not eat the CSA field `ImagePositionPatient`.
-fn is_distinctive(n: &[u8]) -> bool {
-    n.len() >= 6 && n.iter().any(u8::is_ascii_digit)
 }
 
 /// The byte spans of the runs of digits and dots that look like a UID (at least three dots and
