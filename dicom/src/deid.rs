@@ -18,6 +18,7 @@
 
 mod apply;
 mod binary;
+mod charset;
 mod clean;
 mod clean_match;
 mod csa;
@@ -32,6 +33,8 @@ mod uid;
 
 #[cfg(test)]
 mod allow_tests;
+#[cfg(test)]
+mod charset_tests;
 #[cfg(test)]
 mod corpus_tests;
 #[cfg(test)]
@@ -277,6 +280,7 @@ impl Deidentifier {
         let dataset: &mut InMemDicomObject = obj;
         // Identifiers are gathered under every profile: keep-listed text is cleaned under all.
         let scrubber = Some(Scrubber::collect(dataset));
+        let charset = charset::Charset::of(dataset);
         let walk = apply::Walk {
             rules,
             safe_private: &inner.profile.safe_private,
@@ -288,6 +292,7 @@ impl Deidentifier {
                 .retain_longitudinal_modified_dates
                 .then_some(outcome.date_offset_days),
             scrubber: scrubber.as_ref(),
+            charset: &charset,
             big_endian,
             removed_unlisted: std::cell::Cell::new(0),
         };

@@ -19,6 +19,7 @@ use dicom_core::{DataDictionary, DataElement, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::StandardDataDictionary;
 use dicom_object::InMemDicomObject;
 
+use super::charset::{CharMap, Charset};
 use super::clean::{Scrubber, MAX_DEPTH};
 use super::dates;
 use super::profile::PrivateBlock;
@@ -39,6 +40,9 @@ pub(crate) struct Walk<'a> {
     /// Days to add to dates, when they are shifted.
     pub shift: Option<i32>,
     pub scrubber: Option<&'a Scrubber>,
+    /// The declared character set: text is decoded with it before cleaning and written back
+    /// in it, the value multiplicity kept.
+    pub charset: &'a Charset,
     /// Whether the object is encoded big endian (how OW values are seen as bytes).
     pub big_endian: bool,
     /// Public attributes removed because neither the table nor the keep-list names them.
@@ -266,16 +270,14 @@ impl Walk<'_> {
             return Ok(());
         }
         let values = |obj: &InMemDicomObject| -> Vec<String> {
-            obj.get(tag)
-                .and_then(|e| e.to_multi_str().ok())
-                .map(Cow::into_owned)
-                .unwrap_or_default()
+            obj.get(tag).map(text_values).unwrap_or_default()
         };
         match op {
             Op::Remove => {
                 obj.remove_element(tag);
             }
             Op::Keep if vr == VR::UI => self.uids(obj, tag, values(obj)),
+            Op::Keep if is_text(vr) => self.repair(obj, tag, vr, values(obj)),
             Op::Keep => {}
             Op::EmptyOrDummyTime | Op::EmptyOrItems if !matches!(vr, VR::DA | VR::DT | VR::TM) => {
                 put(obj, tag, vr, PrimitiveValue::Empty)
@@ -308,26 +310,32 @@ impl Walk<'_> {
                 if !is_text(vr) {
                     obj.remove_element(tag);
                 } else if let Some(s) = self.scrubber {
-                    let vals = values(obj);
+                    // Decoded as meant (ISO 2022, invalid bytes as `?`), cleaned value by value
+                    // (never a value more or less), written back in the declared sets.
+                    let mut map = CharMap::default();
                     let mut changed = false;
-                    let cleaned: C<String> = vals
+                    let cleaned: Vec<String> = values(obj)
                         .iter()
-                        .map(|v| match s.clean(v) {
-                            // A value that was nothing but identifiers says so rather than
-                            // going empty (an empty Type 1 value makes the object invalid).
-                            Some(c) if c.trim().is_empty() && !v.trim().is_empty() => {
-                                changed = true;
-                                REMOVED.to_string()
+                        .map(|raw| {
+                            let (v, repaired) = self.charset.decode(raw, &mut map);
+                            changed |= repaired;
+                            match s.clean(&v) {
+                                // A value that was nothing but identifiers says so rather than
+                                // going empty (an empty Type 1 value makes the object invalid).
+                                Some(c) if c.trim().is_empty() && !v.trim().is_empty() => {
+                                    changed = true;
+                                    REMOVED.to_string()
+                                }
+                                Some(c) => {
+                                    changed = true;
+                                    c
+                                }
+                                None => v,
                             }
-                            Some(c) => {
-                                changed = true;
-                                c
-                            }
-                            None => v.clone(),
                         })
                         .collect();
                     if changed {
-                        put(obj, tag, vr, PrimitiveValue::Strs(cleaned));
+                        self.put_text(obj, tag, vr, &cleaned, &map);
                     }
                 } else {
                     // No identifiers were gathered: the text cannot be vouched for.
@@ -356,6 +364,41 @@ impl Walk<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Text values put back in the declared character set, one for one.
+    fn put_text(
+        &self,
+        obj: &mut InMemDicomObject,
+        tag: Tag,
+        vr: VR,
+        values: &[String],
+        map: &CharMap,
+    ) {
+        let multi = !matches!(vr, VR::LT | VR::ST | VR::UT | VR::UR);
+        let out: C<String> = values
+            .iter()
+            .map(|v| self.charset.encode(v, map, multi))
+            .collect();
+        put(obj, tag, vr, PrimitiveValue::Strs(out));
+    }
+
+    /// A kept text whose bytes were invalid for its character set: `?` for each invalid byte,
+    /// so that writing it back adds no delimiter (its value multiplicity stays).
+    fn repair(&self, obj: &mut InMemDicomObject, tag: Tag, vr: VR, values: Vec<String>) {
+        let mut map = CharMap::default();
+        let mut repaired = false;
+        let decoded: Vec<String> = values
+            .iter()
+            .map(|raw| {
+                let (v, r) = self.charset.decode(raw, &mut map);
+                repaired |= r;
+                v
+            })
+            .collect();
+        if repaired {
+            self.put_text(obj, tag, vr, &decoded, &map);
+        }
     }
 
     fn uids(&self, obj: &mut InMemDicomObject, tag: Tag, values: Vec<String>) {
@@ -397,6 +440,18 @@ fn put(
     value: impl Into<dicom_core::value::Value<InMemDicomObject, dicom_object::mem::InMemFragment>>,
 ) {
     obj.put(DataElement::new(tag, vr, value));
+}
+
+/// The values of an element as read, one string each. Not `to_multi_str`: that joins the values
+/// and splits them again at every backslash, so a `\ooo` escape dicom-rs wrote for an invalid
+/// byte would make a 1-valued text 2- or 3-valued.
+pub(super) fn text_values(e: &dicom_object::mem::InMemElement) -> Vec<String> {
+    let trim = |s: &str| s.trim_end_matches([' ', '\0']).to_string();
+    match e.value().primitive() {
+        Some(PrimitiveValue::Strs(c)) => c.iter().map(|s| trim(s)).collect(),
+        Some(PrimitiveValue::Str(s)) => vec![trim(s)],
+        _ => e.to_multi_str().map(Cow::into_owned).unwrap_or_default(),
+    }
 }
 
 /// What a text value that held only identifiers becomes.

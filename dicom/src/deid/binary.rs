@@ -51,7 +51,7 @@ fn is_alnum(u: u16) -> bool {
 }
 
 /// CJK ideographs, kana and hangul: a name of two of them is already distinctive.
-fn is_cjk(c: char) -> bool {
+pub(super) fn is_cjk(c: char) -> bool {
     matches!(u32::from(c), 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
 }
 

@@ -113,7 +113,9 @@ impl Scrubber {
     /// Gather the identifying values of `obj`, nested sequences included.
     pub(super) fn collect(obj: &InMemDicomObject) -> Scrubber {
         let mut s = Scrubber::default();
-        s.collect_in(obj, 0);
+        // Values as they were meant (ISO 2022 decoded), as the walk cleans them.
+        let cs = super::charset::Charset::of(obj);
+        s.collect_in(obj, &cs, 0);
         for d in std::mem::take(&mut s.dates) {
             s.add_date_forms(d);
         }
@@ -168,7 +170,7 @@ impl Scrubber {
         &self.needles
     }
 
-    fn collect_in(&mut self, obj: &InMemDicomObject, depth: u32) {
+    fn collect_in(&mut self, obj: &InMemDicomObject, cs: &super::charset::Charset, depth: u32) {
         if depth > MAX_DEPTH {
             return;
         }
@@ -178,7 +180,7 @@ impl Scrubber {
             if vr == VR::SQ {
                 if let Some(items) = e.items() {
                     for item in items {
-                        self.collect_in(item, depth + 1);
+                        self.collect_in(item, cs, depth + 1);
                     }
                 }
                 continue;
@@ -192,9 +194,9 @@ impl Scrubber {
             if !matches!(vr, VR::PN | VR::DA | VR::DT) && !is_identifying(tag) {
                 continue;
             }
-            let Ok(values) = e.value().to_multi_str() else {
-                continue;
-            };
+            let values = super::apply::text_values(e);
+            let mut map = super::charset::CharMap::default();
+            let values: Vec<String> = values.iter().map(|v| cs.decode(v, &mut map).0).collect();
             match vr {
                 VR::PN => {
                     for v in values.iter() {
@@ -490,10 +492,17 @@ fn same_char(a: char, b: char) -> bool {
 /// digit on either side.
 fn find_word_ci(hay: &str, needle: &str, from: usize) -> Option<(usize, usize)> {
     let first = needle.chars().next()?;
-    let mut prev_alnum = hay[..from]
+    // Japanese, Chinese and Korean text has no spaces between words: no boundary there.
+    let cjk_start = super::binary::is_cjk(first);
+    let cjk_end = needle
         .chars()
         .next_back()
-        .is_some_and(char::is_alphanumeric);
+        .is_some_and(super::binary::is_cjk);
+    let mut prev_alnum = !cjk_start
+        && hay[..from]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric);
     for (i, c) in hay[from..].char_indices() {
         let start = from + i;
         if !prev_alnum && same_char(c, first) {
@@ -512,7 +521,7 @@ fn find_word_ci(hay: &str, needle: &str, from: usize) -> Option<(usize, usize)> 
             if ok {
                 let rest = h.next();
                 end = Some(rest.map_or(hay.len(), |(j, _)| start + j));
-                if rest.is_some_and(|(_, rc)| rc.is_alphanumeric()) {
+                if !cjk_end && rest.is_some_and(|(_, rc)| rc.is_alphanumeric()) {
                     end = None;
                 }
             }
@@ -520,7 +529,7 @@ fn find_word_ci(hay: &str, needle: &str, from: usize) -> Option<(usize, usize)> 
                 return Some((start, end));
             }
         }
-        prev_alnum = c.is_alphanumeric();
+        prev_alnum = !cjk_start && c.is_alphanumeric();
     }
     None
 }
