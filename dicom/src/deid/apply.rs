@@ -134,39 +134,58 @@ impl Walk<'_> {
         if is_text(vr) {
             return self.apply(obj, tag, vr, Op::Clean, depth);
         }
-        let Some(bytes) = obj
-            .get(tag)
-            .and_then(|e| binary_bytes(e.value(), self.big_endian))
-        else {
+        let Some(e) = obj.get(tag) else {
+            return Ok(());
+        };
+        let words = matches!(e.value().primitive(), Some(PrimitiveValue::U16(_)));
+        // OW words are seen in the file's byte order first, then in the other (a file transcoded
+        // to big endian keeps the words' values, so its CSA bytes are the little-endian view).
+        let orders = if words {
+            vec![self.big_endian, !self.big_endian]
+        } else {
+            vec![false]
+        };
+        let views: Vec<(bool, Vec<u8>)> = orders
+            .into_iter()
+            .filter_map(|be| binary_bytes(e.value(), be).map(|b| (be, b)))
+            .collect();
+        let Some((_, first)) = views.first() else {
             // Numbers (US, SL, FD, ...) carry no text.
             return Ok(());
         };
-        let words = obj
-            .get(tag)
-            .is_some_and(|e| matches!(e.value().primitive(), Some(PrimitiveValue::U16(_))));
-        let out = if csa || super::csa::is_sv10(&bytes) {
+        let (order, out) = if csa || views.iter().any(|(_, b)| super::csa::is_sv10(b)) {
             let clean = |t: &str| s.clean_in_place(t);
-            match super::csa::clean(&bytes, &clean) {
-                Ok(b) => b,
-                Err(_) => {
+            let parsed = views
+                .iter()
+                .find_map(|(be, b)| super::csa::clean(b, &clean).ok().map(|out| (*be, out)));
+            match parsed {
+                Some(p) => p,
+                None => {
                     // Never kept unscrubbed: a header that does not parse goes.
                     obj.remove_element(tag);
                     return Ok(());
                 }
             }
         } else {
-            let mut b = bytes;
-            if !s.scrub_bytes(&mut b) {
+            // Scrubbed in each view: text may have been written either way round.
+            let mut b = first.clone();
+            let mut changed = s.scrub_bytes(&mut b);
+            if words {
+                swap_pairs(&mut b);
+                changed |= s.scrub_bytes(&mut b);
+                swap_pairs(&mut b);
+            }
+            if !changed {
                 return Ok(());
             }
-            b
+            (views[0].0, b)
         };
         let value = if words {
             PrimitiveValue::U16(
                 out.chunks(2)
                     .map(|p| {
                         let pair = [p[0], p.get(1).copied().unwrap_or(0)];
-                        if self.big_endian {
+                        if order {
                             u16::from_be_bytes(pair)
                         } else {
                             u16::from_le_bytes(pair)
@@ -557,6 +576,13 @@ pub(super) fn binary_bytes(
                 .collect(),
         ),
         _ => None,
+    }
+}
+
+/// Swap the bytes of every pair (the other byte order of OW words).
+fn swap_pairs(b: &mut [u8]) {
+    for p in b.chunks_exact_mut(2) {
+        p.swap(0, 1);
     }
 }
 

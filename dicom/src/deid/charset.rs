@@ -195,13 +195,34 @@ impl Charset {
     /// character would be a delimiter (such a character becomes `?`).
     pub(crate) fn encode(&self, text: &str, map: &CharMap, multi: bool) -> String {
         if !self.iso2022 {
-            return text.to_string();
+            if !multi || text.is_ascii() && !text.contains('\\') {
+                return text.to_string();
+            }
+            // A character the set cannot hold, or holds with a 0x5C byte (`¥` in Shift-JIS),
+            // would fail to write or split the value.
+            return text
+                .chars()
+                .map(|c| {
+                    let mut buf = [0u8; 4];
+                    let bad = c == '\\'
+                        || !c.is_ascii()
+                            && self
+                                .codec
+                                .encode(c.encode_utf8(&mut buf))
+                                .map_or(true, |b| b.contains(&b'\\'));
+                    if bad {
+                        INVALID
+                    } else {
+                        c
+                    }
+                })
+                .collect();
         }
         let mut out = Vec::with_capacity(text.len() + 8);
         let (mut g0, mut g1) = (G0::Ascii, self.g1);
         for c in text.chars() {
             match map.0.get(&c) {
-                _ if c.is_ascii() => {
+                _ if c.is_ascii() && !(multi && c == '\\') => {
                     if g0 != G0::Ascii {
                         out.extend_from_slice(G0::Ascii.escape());
                         g0 = G0::Ascii;
@@ -481,5 +502,23 @@ mod tests {
         assert!(invalid);
         assert!(!text.contains('\\') && !text.contains('\u{1b}'), "{text:?}");
         assert_eq!(jp.encode(&text, &map, true).matches('\\').count(), 0);
+    }
+
+    proptest::proptest! {
+        /// Whatever the text and the declared set, decoding and writing back never panic and
+        /// never add a value delimiter to a value of a multi-valued VR.
+        #[test]
+        fn arbitrary_text_keeps_its_value_count(
+            v in "[\\x00-\\x{ff}]{0,40}",
+            scs in proptest::sample::select(vec!["", "ISO_IR 100", "ISO_IR 192", "\\ISO 2022 IR 87", "ISO 2022 IR 13\\ISO 2022 IR 87", "\\ISO 2022 IR 149", "ISO 2022 IR 100\\ISO 2022 IR 126"]),
+        ) {
+            let cs = charset(scs);
+            let v: String = v.chars().filter(|&c| c != '\\').collect();
+            let mut map = CharMap::default();
+            let (text, _) = cs.decode(&v, &mut map);
+            let out = cs.encode(&text, &map, true);
+            let written = cs.codec.encode(&out).unwrap();
+            proptest::prop_assert!(!written.contains(&b'\\'));
+        }
     }
 }

@@ -484,4 +484,27 @@ pub(crate) mod tests {
         assert!(matches!(parse(&long), Err(CsaError::ItemTooLong { .. })));
         assert!(parse(b"").is_err());
     }
+
+    proptest::proptest! {
+        /// Random bytes, and valid headers with random items and a random cut: an error value
+        /// or a header whose rewrite parses again.
+        #[test]
+        fn arbitrary_bytes_never_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            item in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            cut in 0usize..400,
+            sv10 in proptest::prelude::any::<bool>(),
+        ) {
+            let mut b = b"SV10\x04\x03\x02\x01".to_vec();
+            b.extend(&bytes);
+            for h in [parse(&b), parse(&bytes)].into_iter().flatten() {
+                parse(&rewrite(&h, &no_clean)).unwrap();
+            }
+            let good = build(sv10, &[("MrPhoenixProtocol", "UN", vec![item.clone()]), ("B_value", "IS", vec![item])]);
+            let h = parse(&good).unwrap();
+            let out = rewrite(&h, &|t: &str| Some(t.replace('a', "")));
+            parse(&out).unwrap();
+            let _ = parse(&good[..cut.min(good.len())]);
+        }
+    }
 }

@@ -65,6 +65,10 @@ fn headers() -> (Vec<u8>, Vec<u8>) {
 }
 
 fn object(vr: VR) -> DefaultDicomObject {
+    object_ts(vr, "1.2.840.10008.1.2.1")
+}
+
+fn object_ts(vr: VR, ts: &str) -> DefaultDicomObject {
     let (image, series) = headers();
     let value = |b: Vec<u8>| match vr {
         VR::OW => PrimitiveValue::U16(
@@ -109,7 +113,7 @@ fn object(vr: VR) -> DefaultDicomObject {
     InMemDicomObject::from_element_iter(els)
         .with_meta(
             FileMetaTableBuilder::new()
-                .transfer_syntax("1.2.840.10008.1.2.1")
+                .transfer_syntax(ts)
                 .implementation_class_uid("1.2.3.4"),
         )
         .unwrap()
@@ -239,4 +243,38 @@ fn a_csa_header_that_does_not_parse_is_removed_not_kept() {
     d.deidentify(&mut obj).unwrap();
     assert!(obj.get(Tag(0x0029, 0x1010)).is_none());
     assert!(obj.get(Tag(0x0029, 0x1020)).is_some());
+}
+
+/// An OW header in a big-endian file (as a transcoder leaves it: the words' values kept): read
+/// back, its little-endian view is still a CSA header, cleaned.
+#[test]
+fn an_ow_csa_header_in_a_big_endian_file_is_cleaned() {
+    let keys = DeidKeys {
+        linkage: [1; 32],
+        node: [2; 32],
+    };
+    let d = Deidentifier::new(Profile::builtin("default").unwrap(), &keys, "study-1");
+    let obj = object_ts(VR::OW, "1.2.840.10008.1.2.2");
+    let mut bytes = Vec::new();
+    obj.write_all(&mut bytes).unwrap();
+    let mut obj = crate::read(&bytes).unwrap().obj;
+    d.deidentify(&mut obj).unwrap();
+    let mut out = Vec::new();
+    obj.write_all(&mut out).unwrap();
+    let back = crate::read(&out).unwrap().obj;
+    for el in [0x1010, 0x1020] {
+        let Some(PrimitiveValue::U16(w)) = back.get(Tag(0x0029, el)).unwrap().value().primitive()
+        else {
+            panic!("OW kept as words");
+        };
+        let le: Vec<u8> = w.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let h = csa::parse(&le).unwrap();
+        assert!(!h.tags.is_empty());
+        for n in ["MÜLLER", "Jürgen", "1744974", "MRC20017"] {
+            assert!(!found(&le, n), "{n}");
+        }
+    }
+    for n in ["1744974", "MRC20017"] {
+        assert!(!found(&out, n), "{n}");
+    }
 }
