@@ -230,6 +230,9 @@ impl Scrubber {
     /// holds it (or one of its `^` components), not a word split out of one.
     fn push(&mut self, s: &str, min_len: usize, whole: bool) {
         let s = s.trim_matches(|c: char| c.is_whitespace() || c == '\0' || c == ',' || c == '.');
+        // A Chinese or Korean family name is often one character (`王`, `洪`, `김`).
+        let cjk = !s.is_empty() && s.chars().all(super::binary::is_cjk);
+        let min_len = if cjk { 1 } else { min_len };
         if s.chars().filter(|c| c.is_alphanumeric()).count() >= min_len {
             self.needles.push(s.to_string());
             self.whole.push(whole);
@@ -492,12 +495,15 @@ fn same_char(a: char, b: char) -> bool {
 /// digit on either side.
 fn find_word_ci(hay: &str, needle: &str, from: usize) -> Option<(usize, usize)> {
     let first = needle.chars().next()?;
-    // Japanese, Chinese and Korean text has no spaces between words: no boundary there.
-    let cjk_start = super::binary::is_cjk(first);
-    let cjk_end = needle
-        .chars()
-        .next_back()
-        .is_some_and(super::binary::is_cjk);
+    // Japanese, Chinese and Korean text has no spaces between words: no boundary there, but
+    // for a name of one character, which must stand alone.
+    let long = needle.chars().nth(1).is_some();
+    let cjk_start = long && super::binary::is_cjk(first);
+    let cjk_end = long
+        && needle
+            .chars()
+            .next_back()
+            .is_some_and(super::binary::is_cjk);
     let mut prev_alnum = !cjk_start
         && hay[..from]
             .chars()
