@@ -255,10 +255,16 @@ impl Charset {
         if g0 != G0::Ascii {
             out.extend_from_slice(G0::Ascii.escape());
         }
-        // What dicom-rs decodes these bytes to is what it writes back as these bytes.
-        match self.codec.decode(&out) {
-            Ok(s) if self.codec.encode(&s).ok().as_deref() == Some(&out[..]) => s,
-            _ => text
+        // What dicom-rs decodes these bytes to is what it writes back: these bytes (a single-byte
+        // first set), or the same text (`ISO 2022 IR 87` alone, which dicom-rs encodes itself).
+        let written = self.codec.decode(&out).ok().and_then(|s| {
+            let w = self.codec.encode(&s).ok()?;
+            let same = w == out || self.codec.decode(&w).ok().as_deref() == Some(s.as_str());
+            (same && !(multi && w.contains(&b'\\'))).then_some(s)
+        });
+        match written {
+            Some(s) => s,
+            None => text
                 .chars()
                 .map(|c| if c.is_ascii() { c } else { INVALID })
                 .collect(),
@@ -483,6 +489,12 @@ mod tests {
         let (text, _) = kr.decode(&v, &mut map);
         assert_eq!(text, "Hong^Gildong=홍^길동");
         assert_eq!(kr.encode(&text, &map, true), v);
+        // `ISO 2022 IR 87` as the first value: dicom-rs decodes and encodes ISO-2022-JP itself.
+        let jp = charset("ISO 2022 IR 87");
+        let mut map = CharMap::default();
+        let (text, invalid) = jp.decode("山田^太郎", &mut map);
+        assert_eq!((text.as_str(), invalid), ("山田^太郎", false));
+        assert_eq!(jp.encode("太郎", &map, true), "太郎");
         let de = charset("ISO 2022 IR 100\\ISO 2022 IR 87");
         let mut map = CharMap::default();
         let (text, _) = de.decode("M\u{fc}ller", &mut map);
