@@ -11,6 +11,10 @@
 //! - [`apply`]: the walk over every attribute at every depth of sequences, and private tags.
 //! - [`pseudonym`], [`dates`], [`uid`]: keyed derivations of the pseudonym, the per-subject date
 //!   offset and the UIDs; [`clean`]: Clean Descriptors.
+//! - [`csa`]: Siemens CSA headers of safe-listed blocks parsed and rewritten (research elements
+//!   kept, strings cleaned); [`binary`]: identifiers in other binary private values, in ASCII,
+//!   Latin-1, UTF-8 and UTF-16; [`charset`]: text decoded by its declared character set (ISO 2022
+//!   included) and written back without changing its value multiplicity.
 //!
 //! Keys: the consortium linkage key derives pseudonyms and date offsets (so centers that share it
 //! link the same person); the node's own key derives UIDs (per study scope) and device serial
