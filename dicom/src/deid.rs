@@ -11,14 +11,21 @@
 //! - [`apply`]: the walk over every attribute at every depth of sequences, and private tags.
 //! - [`pseudonym`], [`dates`], [`uid`]: keyed derivations of the pseudonym, the per-subject date
 //!   offset and the UIDs; [`clean`]: Clean Descriptors.
+//! - [`csa`]: Siemens CSA headers of safe-listed blocks parsed and rewritten (research elements
+//!   kept, strings cleaned); [`binary`]: identifiers in other binary private values, in ASCII,
+//!   Latin-1, UTF-8 and UTF-16; [`charset`]: text decoded by its declared character set (ISO 2022
+//!   included) and written back without changing its value multiplicity.
 //!
 //! Keys: the consortium linkage key derives pseudonyms and date offsets (so centers that share it
 //! link the same person); the node's own key derives UIDs (per study scope) and device serial
 //! hashes, and is never shared.
 
 mod apply;
+mod binary;
+mod charset;
 mod clean;
 mod clean_match;
+mod csa;
 mod dates;
 mod explain;
 mod keep;
@@ -31,7 +38,11 @@ mod uid;
 #[cfg(test)]
 mod allow_tests;
 #[cfg(test)]
+mod charset_tests;
+#[cfg(test)]
 mod corpus_tests;
+#[cfg(test)]
+mod private_tests;
 
 use std::sync::Arc;
 
@@ -268,9 +279,12 @@ impl Deidentifier {
             .as_ref()
             .map_err(|e| DeidError::Table(e.clone()))?;
         let outcome = self.subject(obj)?;
+        let big_endian =
+            obj.meta().transfer_syntax().trim_end_matches('\0') == "1.2.840.10008.1.2.2";
         let dataset: &mut InMemDicomObject = obj;
         // Identifiers are gathered under every profile: keep-listed text is cleaned under all.
         let scrubber = Some(Scrubber::collect(dataset));
+        let charset = charset::Charset::of(dataset);
         let walk = apply::Walk {
             rules,
             safe_private: &inner.profile.safe_private,
@@ -282,6 +296,8 @@ impl Deidentifier {
                 .retain_longitudinal_modified_dates
                 .then_some(outcome.date_offset_days),
             scrubber: scrubber.as_ref(),
+            charset: &charset,
+            big_endian,
             removed_unlisted: std::cell::Cell::new(0),
         };
         walk.object(dataset, 0)?;
@@ -1020,12 +1036,14 @@ mod tests {
             DataElement::new(
                 csa(0x10),
                 VR::OB,
-                PrimitiveValue::U8([1u8, 2].into_iter().collect()),
+                PrimitiveValue::U8(
+                    csa::tests::build(true, &[("B_value", "IS", vec![b"1000\0".to_vec()])]).into(),
+                ),
             ),
             DataElement::new(
                 csa(0x20),
                 VR::OB,
-                PrimitiveValue::U8([3u8, 4].into_iter().collect()),
+                PrimitiveValue::U8(csa::tests::build(false, &[]).into()),
             ),
             el(csa(0x30), VR::LO, "not safe-listed"),
             el(anc(0x10), VR::LO, "Schmidt^Lukas^B MRN1744974"),

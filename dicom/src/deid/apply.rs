@@ -19,6 +19,7 @@ use dicom_core::{DataDictionary, DataElement, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::StandardDataDictionary;
 use dicom_object::InMemDicomObject;
 
+use super::charset::{CharMap, Charset};
 use super::clean::{Scrubber, MAX_DEPTH};
 use super::dates;
 use super::profile::PrivateBlock;
@@ -39,6 +40,11 @@ pub(crate) struct Walk<'a> {
     /// Days to add to dates, when they are shifted.
     pub shift: Option<i32>,
     pub scrubber: Option<&'a Scrubber>,
+    /// The declared character set: text is decoded with it before cleaning and written back
+    /// in it, the value multiplicity kept.
+    pub charset: &'a Charset,
+    /// Whether the object is encoded big endian (how OW values are seen as bytes).
+    pub big_endian: bool,
     /// Public attributes removed because neither the table nor the keep-list names them.
     pub removed_unlisted: std::cell::Cell<u32>,
 }
@@ -74,7 +80,8 @@ impl Walk<'_> {
             }
             if tag.group() % 2 == 1 {
                 if private_keep(tag, &kept_blocks) {
-                    self.kept_private(obj, tag, vr, depth)?;
+                    let csa = csa_slot(tag, &kept_blocks);
+                    self.kept_private(obj, tag, vr, csa, depth)?;
                 } else {
                     obj.remove_element(tag);
                 }
@@ -105,12 +112,16 @@ impl Walk<'_> {
 
     /// A safe-listed private attribute: safe by its definition, but real headers hold copies of
     /// identifying values (the CSA header repeats the station name and the original UIDs), so
-    /// text is cleaned and binary values scrubbed in place; without identifiers gathered, it goes.
+    /// text is cleaned and binary values scrubbed; without identifiers gathered, it goes. A CSA
+    /// header (`csa`: its slot in a `SIEMENS CSA HEADER` block, or an `SV10` signature) is parsed
+    /// and rewritten ([`super::csa`]), whatever VR it was written with (OB, OW, UN), and removed
+    /// when it does not parse; other binary values are scrubbed in place, lengths kept.
     fn kept_private(
         &self,
         obj: &mut InMemDicomObject,
         tag: Tag,
         vr: VR,
+        csa: bool,
         depth: u32,
     ) -> Result<(), DeidError> {
         if vr == VR::SQ {
@@ -123,13 +134,73 @@ impl Walk<'_> {
         if is_text(vr) {
             return self.apply(obj, tag, vr, Op::Clean, depth);
         }
-        if matches!(vr, VR::OB | VR::UN) {
-            obj.update_value(tag, |v| {
-                if let Some(PrimitiveValue::U8(bytes)) = v.primitive_mut() {
-                    s.scrub_bytes(bytes);
+        let Some(e) = obj.get(tag) else {
+            return Ok(());
+        };
+        let words = matches!(e.value().primitive(), Some(PrimitiveValue::U16(_)));
+        // OW words are seen in the file's byte order first, then in the other (a file transcoded
+        // to big endian keeps the words' values, so its CSA bytes are the little-endian view).
+        let orders = if words {
+            vec![self.big_endian, !self.big_endian]
+        } else {
+            vec![false]
+        };
+        let views: Vec<(bool, Vec<u8>)> = orders
+            .into_iter()
+            .filter_map(|be| binary_bytes(e.value(), be).map(|b| (be, b)))
+            .collect();
+        let Some((_, first)) = views.first() else {
+            // Numbers (US, SL, FD, ...) carry no text.
+            return Ok(());
+        };
+        let (order, out) = if csa || views.iter().any(|(_, b)| super::csa::is_sv10(b)) {
+            let clean = |t: &str| s.clean_in_place(t);
+            let parsed = views
+                .iter()
+                .find_map(|(be, b)| super::csa::clean(b, &clean).ok().map(|out| (*be, out)));
+            match parsed {
+                Some(p) => p,
+                None => {
+                    // Never kept unscrubbed: a header that does not parse goes.
+                    obj.remove_element(tag);
+                    return Ok(());
                 }
-            });
-        }
+            }
+        } else {
+            // Scrubbed in each view: text may have been written either way round.
+            let mut b = first.clone();
+            let mut changed = s.scrub_bytes(&mut b);
+            if words {
+                swap_pairs(&mut b);
+                changed |= s.scrub_bytes(&mut b);
+                swap_pairs(&mut b);
+            }
+            if !changed {
+                return Ok(());
+            }
+            (views[0].0, b)
+        };
+        let value = if words {
+            PrimitiveValue::U16(
+                out.chunks(2)
+                    .map(|p| {
+                        let pair = [p[0], p.get(1).copied().unwrap_or(0)];
+                        if order {
+                            u16::from_be_bytes(pair)
+                        } else {
+                            u16::from_le_bytes(pair)
+                        }
+                    })
+                    .collect(),
+            )
+        } else {
+            let mut out = out;
+            if out.len() % 2 == 1 {
+                out.push(0);
+            }
+            PrimitiveValue::U8(out.into())
+        };
+        put(obj, tag, vr, value);
         Ok(())
     }
 
@@ -218,16 +289,14 @@ impl Walk<'_> {
             return Ok(());
         }
         let values = |obj: &InMemDicomObject| -> Vec<String> {
-            obj.get(tag)
-                .and_then(|e| e.to_multi_str().ok())
-                .map(Cow::into_owned)
-                .unwrap_or_default()
+            obj.get(tag).map(text_values).unwrap_or_default()
         };
         match op {
             Op::Remove => {
                 obj.remove_element(tag);
             }
             Op::Keep if vr == VR::UI => self.uids(obj, tag, values(obj)),
+            Op::Keep if is_text(vr) => self.repair(obj, tag, vr, values(obj)),
             Op::Keep => {}
             Op::EmptyOrDummyTime | Op::EmptyOrItems if !matches!(vr, VR::DA | VR::DT | VR::TM) => {
                 put(obj, tag, vr, PrimitiveValue::Empty)
@@ -260,26 +329,32 @@ impl Walk<'_> {
                 if !is_text(vr) {
                     obj.remove_element(tag);
                 } else if let Some(s) = self.scrubber {
-                    let vals = values(obj);
+                    // Decoded as meant (ISO 2022, invalid bytes as `?`), cleaned value by value
+                    // (never a value more or less), written back in the declared sets.
+                    let mut map = CharMap::default();
                     let mut changed = false;
-                    let cleaned: C<String> = vals
+                    let cleaned: Vec<String> = values(obj)
                         .iter()
-                        .map(|v| match s.clean(v) {
-                            // A value that was nothing but identifiers says so rather than
-                            // going empty (an empty Type 1 value makes the object invalid).
-                            Some(c) if c.trim().is_empty() && !v.trim().is_empty() => {
-                                changed = true;
-                                REMOVED.to_string()
+                        .map(|raw| {
+                            let (v, repaired) = self.charset.decode(raw, &mut map);
+                            changed |= repaired;
+                            match s.clean(&v) {
+                                // A value that was nothing but identifiers says so rather than
+                                // going empty (an empty Type 1 value makes the object invalid).
+                                Some(c) if c.trim().is_empty() && !v.trim().is_empty() => {
+                                    changed = true;
+                                    REMOVED.to_string()
+                                }
+                                Some(c) => {
+                                    changed = true;
+                                    c
+                                }
+                                None => v,
                             }
-                            Some(c) => {
-                                changed = true;
-                                c
-                            }
-                            None => v.clone(),
                         })
                         .collect();
                     if changed {
-                        put(obj, tag, vr, PrimitiveValue::Strs(cleaned));
+                        self.put_text(obj, tag, vr, &cleaned, &map);
                     }
                 } else {
                     // No identifiers were gathered: the text cannot be vouched for.
@@ -308,6 +383,41 @@ impl Walk<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Text values put back in the declared character set, one for one.
+    fn put_text(
+        &self,
+        obj: &mut InMemDicomObject,
+        tag: Tag,
+        vr: VR,
+        values: &[String],
+        map: &CharMap,
+    ) {
+        let multi = !matches!(vr, VR::LT | VR::ST | VR::UT | VR::UR);
+        let out: C<String> = values
+            .iter()
+            .map(|v| self.charset.encode(v, map, multi))
+            .collect();
+        put(obj, tag, vr, PrimitiveValue::Strs(out));
+    }
+
+    /// A kept text whose bytes were invalid for its character set: `?` for each invalid byte,
+    /// so that writing it back adds no delimiter (its value multiplicity stays).
+    fn repair(&self, obj: &mut InMemDicomObject, tag: Tag, vr: VR, values: Vec<String>) {
+        let mut map = CharMap::default();
+        let mut repaired = false;
+        let decoded: Vec<String> = values
+            .iter()
+            .map(|raw| {
+                let (v, r) = self.charset.decode(raw, &mut map);
+                repaired |= r;
+                v
+            })
+            .collect();
+        if repaired {
+            self.put_text(obj, tag, vr, &decoded, &map);
+        }
     }
 
     fn uids(&self, obj: &mut InMemDicomObject, tag: Tag, values: Vec<String>) {
@@ -349,6 +459,18 @@ fn put(
     value: impl Into<dicom_core::value::Value<InMemDicomObject, dicom_object::mem::InMemFragment>>,
 ) {
     obj.put(DataElement::new(tag, vr, value));
+}
+
+/// The values of an element as read, one string each. Not `to_multi_str`: that joins the values
+/// and splits them again at every backslash, so a `\ooo` escape dicom-rs wrote for an invalid
+/// byte would make a 1-valued text 2- or 3-valued.
+pub(super) fn text_values(e: &dicom_object::mem::InMemElement) -> Vec<String> {
+    let trim = |s: &str| s.trim_end_matches([' ', '\0']).to_string();
+    match e.value().primitive() {
+        Some(PrimitiveValue::Strs(c)) => c.iter().map(|s| trim(s)).collect(),
+        Some(PrimitiveValue::Str(s)) => vec![trim(s)],
+        _ => e.to_multi_str().map(Cow::into_owned).unwrap_or_default(),
+    }
 }
 
 /// What a text value that held only identifiers becomes.
@@ -432,6 +554,50 @@ fn creator_text(e: &dicom_object::mem::InMemElement) -> Cow<'_, str> {
         }
     }
     e.to_str().unwrap_or(Cow::Borrowed(""))
+}
+
+/// The bytes of a binary value as the file holds them: OB and UN bytes, OW words in the file's
+/// byte order. `None` for any other value (numbers, text).
+pub(super) fn binary_bytes(
+    v: &dicom_core::value::Value<InMemDicomObject, dicom_object::mem::InMemFragment>,
+    big_endian: bool,
+) -> Option<Vec<u8>> {
+    match v.primitive()? {
+        PrimitiveValue::U8(b) => Some(b.to_vec()),
+        PrimitiveValue::U16(w) => Some(
+            w.iter()
+                .flat_map(|x| {
+                    if big_endian {
+                        x.to_be_bytes()
+                    } else {
+                        x.to_le_bytes()
+                    }
+                })
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// Swap the bytes of every pair (the other byte order of OW words).
+fn swap_pairs(b: &mut [u8]) {
+    for p in b.chunks_exact_mut(2) {
+        p.swap(0, 1);
+    }
+}
+
+/// Whether a safe-listed private attribute is a Siemens CSA header: (gggg,xx10) image or
+/// (gggg,xx20) series header info of a `SIEMENS CSA HEADER` block.
+pub(crate) fn csa_slot(tag: Tag, kept: &[(u16, u8, &PrivateBlock)]) -> bool {
+    let (g, e) = (tag.group(), tag.element());
+    let (block, offset) = ((e >> 8) as u8, (e & 0xFF) as u8);
+    e >= 0x1000
+        && matches!(offset, 0x10 | 0x20)
+        && kept.iter().any(|(kg, kb, b)| {
+            *kg == g
+                && *kb == block
+                && b.creator.trim_end_matches([' ', '\0']) == "SIEMENS CSA HEADER"
+        })
 }
 
 /// Whether a private attribute is kept: creators of safe-listed blocks, and the safe-listed

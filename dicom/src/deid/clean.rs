@@ -107,13 +107,17 @@ pub(crate) struct Scrubber {
     date_forms: Vec<String>,
     /// Names and ids normalized, matched by identity rather than spelling.
     idents: Identities,
+    /// The ASCII needles by their first byte in lower case (256 lists once gathered).
+    ascii_first: Vec<Vec<u32>>,
 }
 
 impl Scrubber {
     /// Gather the identifying values of `obj`, nested sequences included.
     pub(super) fn collect(obj: &InMemDicomObject) -> Scrubber {
         let mut s = Scrubber::default();
-        s.collect_in(obj, 0);
+        // Values as they were meant (ISO 2022 decoded), as the walk cleans them.
+        let cs = super::charset::Charset::of(obj);
+        s.collect_in(obj, &cs, 0);
         for d in std::mem::take(&mut s.dates) {
             s.add_date_forms(d);
         }
@@ -152,6 +156,12 @@ impl Scrubber {
             same
         });
         (s.needles, s.whole) = all.into_iter().unzip();
+        s.ascii_first = vec![Vec::new(); 256];
+        for (k, n) in s.needles.iter().enumerate() {
+            if let Some(&c) = n.as_bytes().first().filter(|_| n.is_ascii()) {
+                s.ascii_first[usize::from(c.to_ascii_lowercase())].push(k as u32);
+            }
+        }
         s.idents.finish();
         s
     }
@@ -168,7 +178,7 @@ impl Scrubber {
         &self.needles
     }
 
-    fn collect_in(&mut self, obj: &InMemDicomObject, depth: u32) {
+    fn collect_in(&mut self, obj: &InMemDicomObject, cs: &super::charset::Charset, depth: u32) {
         if depth > MAX_DEPTH {
             return;
         }
@@ -178,7 +188,7 @@ impl Scrubber {
             if vr == VR::SQ {
                 if let Some(items) = e.items() {
                     for item in items {
-                        self.collect_in(item, depth + 1);
+                        self.collect_in(item, cs, depth + 1);
                     }
                 }
                 continue;
@@ -192,9 +202,9 @@ impl Scrubber {
             if !matches!(vr, VR::PN | VR::DA | VR::DT) && !is_identifying(tag) {
                 continue;
             }
-            let Ok(values) = e.value().to_multi_str() else {
-                continue;
-            };
+            let values = super::apply::text_values(e);
+            let mut map = super::charset::CharMap::default();
+            let values: Vec<String> = values.iter().map(|v| cs.decode(v, &mut map).0).collect();
             match vr {
                 VR::PN => {
                     for v in values.iter() {
@@ -228,6 +238,9 @@ impl Scrubber {
     /// holds it (or one of its `^` components), not a word split out of one.
     fn push(&mut self, s: &str, min_len: usize, whole: bool) {
         let s = s.trim_matches(|c: char| c.is_whitespace() || c == '\0' || c == ',' || c == '.');
+        // A Chinese or Korean family name is often one character (`王`, `洪`, `김`).
+        let cjk = !s.is_empty() && s.chars().all(super::binary::is_cjk);
+        let min_len = if cjk { 1 } else { min_len };
         if s.chars().filter(|c| c.is_alphanumeric()).count() >= min_len {
             self.needles.push(s.to_string());
             self.whole.push(whole);
@@ -306,8 +319,70 @@ impl Scrubber {
 
     /// `text` without any of the gathered values; `None` when nothing changed.
     pub(super) fn clean(&self, text: &str) -> Option<String> {
+        let spans = self.spans(text);
+        if spans.is_empty() {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (s, e) in spans {
+            out.push_str(&text[at..s]);
+            out.push(' ');
+            at = e;
+        }
+        out.push_str(&text[at..]);
+        Some(tidy(&out))
+    }
+
+    /// `text` without any of the gathered values, everything else as it was (no space put in
+    /// their place, no whitespace collapsed: machine-written text keeps its layout); `None` when
+    /// nothing changed.
+    pub(super) fn clean_in_place(&self, text: &str) -> Option<String> {
+        let spans = self.spans(text);
+        if spans.is_empty() {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (s, e) in spans {
+            out.push_str(&text[at..s]);
+            at = e;
+        }
+        out.push_str(&text[at..]);
+        Some(out)
+    }
+
+    /// The byte spans of `text` that hold gathered values, merged, in order.
+    fn ascii_spans(&self, b: &[u8], spans: &mut Vec<(usize, usize)>) {
+        for i in 0..b.len() {
+            if i > 0 && b[i - 1].is_ascii_alphanumeric() {
+                continue;
+            }
+            for &k in &self.ascii_first[usize::from(b[i].to_ascii_lowercase())] {
+                let n = self.needles[k as usize].as_bytes();
+                let end = i + n.len();
+                if end <= b.len()
+                    && b[i..end].eq_ignore_ascii_case(n)
+                    && b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric())
+                {
+                    spans.push((i, end));
+                }
+            }
+        }
+    }
+
+    fn spans(&self, text: &str) -> Vec<(usize, usize)> {
         let mut spans: Vec<(usize, usize)> = Vec::new();
+        // ASCII text (protocols, most descriptions): ASCII needles found in one pass, by their
+        // first byte, with the same rule as `find_word_ci` (either case, word boundaries).
+        let ascii = text.is_ascii() && self.ascii_first.len() == 256;
+        if ascii {
+            self.ascii_spans(text.as_bytes(), &mut spans);
+        }
         for n in &self.needles {
+            if ascii && n.is_ascii() {
+                continue;
+            }
             let mut from = 0;
             while let Some((s, e)) = find_word_ci(text, n, from) {
                 spans.push((s, e));
@@ -338,76 +413,28 @@ impl Scrubber {
                 }
             }
         }
-        if spans.is_empty() {
-            return None;
-        }
         merge(&mut spans);
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
-        for (s, e) in spans {
-            out.push_str(&text[at..s]);
-            out.push(' ');
-            at = e;
-        }
-        out.push_str(&text[at..]);
-        Some(tidy(&out))
+        spans
     }
 }
 
 impl Scrubber {
     /// Overwrite identifying bytes of a binary value in place, keeping its length, so that a
-    /// safe-listed binary private header (Siemens CSA) keeps its structure: UID-like runs (digits
-    /// and at least three dots; Siemens UIDs embed the scanner serial and the acquisition date and
-    /// time) get their digits zeroed, and every whole value gathered (not the words split out of
-    /// one) of 4 or more ASCII characters is overwritten with `X` (see [`is_distinctive`] for
-    /// where). Returns whether anything changed.
+    /// safe-listed binary private value keeps its structure: UID-like runs (digits and at least
+    /// three dots; Siemens UIDs embed the scanner serial and the acquisition date and time) get
+    /// their digits zeroed, and every whole value gathered (not the words split out of one) of 4
+    /// or more characters is overwritten with `X`, found as ASCII, Latin-1, UTF-8 or UTF-16 (see
+    /// [`super::binary`]). Returns whether anything changed.
     pub(super) fn scrub_bytes(&self, bytes: &mut [u8]) -> bool {
-        let mut changed = zero_uid_runs(bytes);
-        // Needles by their first byte, either case; longest first within a bucket.
-        let mut buckets: Vec<Vec<&[u8]>> = vec![Vec::new(); 256];
-        let whole = self.needles.iter().zip(&self.whole).filter(|(_, w)| **w);
-        for (n, _) in whole.filter(|(n, _)| n.is_ascii() && n.len() >= 4) {
-            let b = n.as_bytes();
-            buckets[usize::from(b[0].to_ascii_lowercase())].push(b);
-            if b[0].is_ascii_alphabetic() {
-                buckets[usize::from(b[0].to_ascii_uppercase())].push(b);
-            }
-        }
-        let mut i = 0;
-        while i < bytes.len() {
-            let bucket = &buckets[usize::from(bytes[i])];
-            if bucket.is_empty() {
-                i += 1;
-                continue;
-            }
-            let starts_word = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
-            let hit = bucket.iter().find(|n| {
-                let end = i + n.len();
-                end <= bytes.len()
-                    && bytes[i..end].eq_ignore_ascii_case(n)
-                    && (is_distinctive(n)
-                        || (starts_word
-                            && bytes.get(end).is_none_or(|b| !b.is_ascii_alphanumeric())))
-            });
-            match hit {
-                Some(n) => {
-                    bytes[i..i + n.len()].fill(b'X');
-                    changed = true;
-                    i += n.len();
-                }
-                None => i += 1,
-            }
-        }
-        changed
+        let changed = zero_uid_runs(bytes);
+        let whole = self
+            .needles
+            .iter()
+            .zip(&self.whole)
+            .filter(|(_, w)| **w)
+            .map(|(n, _)| n.as_str());
+        super::binary::scrub(whole, bytes) | changed
     }
-}
-
-/// In binary headers, values sit in uninitialized garbage as often as between separators, so a
-/// distinctive value (6 or more characters, with a digit: record numbers, accession numbers,
-/// station names like `MRC35119`) is removed wherever it occurs. Any other value is removed only
-/// where it stands alone: a name like "Patient" must not eat the CSA field `ImagePositionPatient`.
-fn is_distinctive(n: &[u8]) -> bool {
-    n.len() >= 6 && n.iter().any(u8::is_ascii_digit)
 }
 
 /// The byte spans of the runs of digits and dots that look like a UID (at least three dots and
@@ -503,10 +530,20 @@ fn same_char(a: char, b: char) -> bool {
 /// digit on either side.
 fn find_word_ci(hay: &str, needle: &str, from: usize) -> Option<(usize, usize)> {
     let first = needle.chars().next()?;
-    let mut prev_alnum = hay[..from]
-        .chars()
-        .next_back()
-        .is_some_and(char::is_alphanumeric);
+    // Japanese, Chinese and Korean text has no spaces between words: no boundary there, but
+    // for a name of one character, which must stand alone.
+    let long = needle.chars().nth(1).is_some();
+    let cjk_start = long && super::binary::is_cjk(first);
+    let cjk_end = long
+        && needle
+            .chars()
+            .next_back()
+            .is_some_and(super::binary::is_cjk);
+    let mut prev_alnum = !cjk_start
+        && hay[..from]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric);
     for (i, c) in hay[from..].char_indices() {
         let start = from + i;
         if !prev_alnum && same_char(c, first) {
@@ -525,7 +562,7 @@ fn find_word_ci(hay: &str, needle: &str, from: usize) -> Option<(usize, usize)> 
             if ok {
                 let rest = h.next();
                 end = Some(rest.map_or(hay.len(), |(j, _)| start + j));
-                if rest.is_some_and(|(_, rc)| rc.is_alphanumeric()) {
+                if !cjk_end && rest.is_some_and(|(_, rc)| rc.is_alphanumeric()) {
                     end = None;
                 }
             }
@@ -533,7 +570,7 @@ fn find_word_ci(hay: &str, needle: &str, from: usize) -> Option<(usize, usize)> 
                 return Some((start, end));
             }
         }
-        prev_alnum = c.is_alphanumeric();
+        prev_alnum = !cjk_start && c.is_alphanumeric();
     }
     None
 }
@@ -725,5 +762,27 @@ mod tests {
         assert_eq!(find_word_ci("ab", "abc", 0), None);
         assert_eq!(find_word_ci("", "abc", 0), None);
         assert_eq!(tidy("  ^ a   b _ "), "a b");
+    }
+
+    proptest::proptest! {
+        /// The one-pass search of ASCII text finds exactly what the finder finds.
+        #[test]
+        fn ascii_pass_finds_what_the_finder_finds(t in "[a-zA-Z0-9 .,_^-]{0,40}") {
+            let s = Scrubber::collect(&header());
+            let text = format!("{t} muller {t}MRC20017 x{t}20201107 Riverside {t}");
+            let mut fast = Vec::new();
+            s.ascii_spans(text.as_bytes(), &mut fast);
+            let mut slow = Vec::new();
+            for n in s.needles().iter().filter(|n| n.is_ascii()) {
+                let mut from = 0;
+                while let Some((a, b)) = find_word_ci(&text, n, from) {
+                    slow.push((a, b));
+                    from = a + 1;
+                }
+            }
+            fast.sort_unstable();
+            slow.sort_unstable();
+            proptest::prop_assert_eq!(fast, slow);
+        }
     }
 }

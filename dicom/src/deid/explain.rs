@@ -8,7 +8,8 @@ use dicom_dictionary_std::StandardDataDictionary;
 use dicom_object::InMemDicomObject;
 
 use super::apply::{
-    is_overlay_group, is_text, private_blocks, private_keep, CLASS_UIDS, SPECIFIC_CHARACTER_SET,
+    binary_bytes, csa_slot, is_overlay_group, is_text, private_blocks, private_keep, CLASS_UIDS,
+    SPECIFIC_CHARACTER_SET,
 };
 use super::clean::MAX_DEPTH;
 use super::rules::{Op, Rules};
@@ -64,7 +65,10 @@ fn walk(
                 .by_tag(tag)
                 .map_or("unknown".to_string(), |d| d.alias.to_string())
         };
-        let (action, why) = decide(rules, &blocks, shifts, tag, vr);
+        let (action, why) = match decide(rules, &blocks, shifts, tag, vr) {
+            ("cleaned", _) if vr != VR::SQ && !is_text(vr) => private_binary(e, &blocks),
+            d => d,
+        };
         let walks = action == "walked" && depth < MAX_DEPTH;
         out.push(Explained {
             path: path.clone(),
@@ -81,6 +85,36 @@ fn walk(
                 }
             }
         }
+    }
+}
+
+/// A safe-listed private binary value: a CSA header is parsed (and removed when it does not
+/// parse, in either byte order of an OW value), anything else scrubbed in place.
+fn private_binary(
+    e: &dicom_object::mem::InMemElement,
+    blocks: &[(u16, u8, &super::PrivateBlock)],
+) -> (&'static str, String) {
+    let Some(le) = binary_bytes(e.value(), false) else {
+        return (
+            "kept",
+            "private block safe-listed by the profile (safe_private): numbers".into(),
+        );
+    };
+    if !csa_slot(e.tag(), blocks) && !super::csa::is_sv10(&le) {
+        return (
+            "cleaned",
+            "private block safe-listed by the profile (safe_private): binary, identifiers overwritten".into(),
+        );
+    }
+    let parses = super::csa::parse(&le).is_ok()
+        || binary_bytes(e.value(), true).is_some_and(|be| super::csa::parse(&be).is_ok());
+    if parses {
+        (
+            "cleaned",
+            "Siemens CSA header of a safe-listed block: research elements kept, strings cleaned, others emptied".into(),
+        )
+    } else {
+        ("removed", "Siemens CSA header that does not parse".into())
     }
 }
 
