@@ -26,6 +26,7 @@ mod charset;
 mod clean;
 mod clean_match;
 mod csa;
+mod date_text;
 mod dates;
 mod explain;
 mod keep;

@@ -84,11 +84,6 @@ const WORDY: &[u32] = &[
     0x0040_1102,
 ];
 
-/// Month abbreviations (DDMMMYYYY dates).
-const MONTHS: [&str; 12] = [
-    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-];
-
 /// Sequences nested deeper than this are refused rather than walked.
 pub(crate) const MAX_DEPTH: u32 = 32;
 
@@ -101,9 +96,10 @@ pub(crate) struct Scrubber {
     /// split out of one: binary headers are scrubbed of whole values only, since a common word
     /// ("name", "patient") there is more likely a field of the header than a leak.
     whole: Vec<bool>,
-    /// The distinct dates of the header, spelled out in every form once gathered.
+    /// The distinct dates of the header: in text, every written form of them is found by
+    /// [`super::date_text`] (one scan of the text, each expression read every way it can be).
     dates: Vec<chrono::NaiveDate>,
-    /// Those forms, to find the dates that initials stand next to.
+    /// Their usual spellings, for binary values (where text is not tokenized).
     date_forms: Vec<String>,
     /// Names and ids normalized, matched by identity rather than spelling.
     idents: Identities,
@@ -118,7 +114,7 @@ impl Scrubber {
         // Values as they were meant (ISO 2022 decoded), as the walk cleans them.
         let cs = super::charset::Charset::of(obj);
         s.collect_in(obj, &cs, 0);
-        for d in std::mem::take(&mut s.dates) {
+        for d in s.dates.clone() {
             s.add_date_forms(d);
         }
         let mut all: Vec<(String, bool)> = std::mem::take(&mut s.needles)
@@ -283,38 +279,37 @@ impl Scrubber {
         }
     }
 
+    /// The spellings of a header date that binary values are scrubbed of.
     fn add_date_forms(&mut self, d: chrono::NaiveDate) {
         use chrono::Datelike;
         let (y, m, dd) = (d.year(), d.month(), d.day());
-        for s in [
+        self.date_forms.extend([
             format!("{y:04}{m:02}{dd:02}"),
             format!("{y:04}-{m:02}-{dd:02}"),
             format!("{y:04}.{m:02}.{dd:02}"),
-            format!("{y:04}/{m:02}/{dd:02}"),
             format!("{dd:02}.{m:02}.{y:04}"),
             format!("{dd:02}/{m:02}/{y:04}"),
-            format!("{dd:02}-{m:02}-{y:04}"),
             format!("{m:02}/{dd:02}/{y:04}"),
-            // Unpadded, two-digit years, month names: 5.4.1971, 5.4.71, 05.04.71, 05APR1971,
-            // 5-Apr-1971, 4/5/1971, 4/5/71 (matched without regard to case).
-            format!("{dd}.{m}.{y:04}"),
-            format!("{dd}.{m}.{:02}", y % 100),
-            format!("{dd:02}.{m:02}.{:02}", y % 100),
-            format!("{dd:02}/{m:02}/{:02}", y % 100),
-            format!("{dd}/{m}/{y:04}"),
-            format!("{m}/{dd}/{y:04}"),
-            format!("{m}/{dd}/{:02}", y % 100),
-            format!("{dd:02}{}{y:04}", MONTHS[m as usize - 1]),
-            format!("{dd}{}{y:04}", MONTHS[m as usize - 1]),
-            format!("{dd:02}-{}-{y:04}", MONTHS[m as usize - 1]),
-            format!("{dd}-{}-{y:04}", MONTHS[m as usize - 1]),
-            format!("{dd} {} {y:04}", MONTHS[m as usize - 1]),
-            format!("{dd:02}{}{:02}", MONTHS[m as usize - 1], y % 100),
-        ] {
-            self.date_forms.push(s.clone());
-            self.needles.push(s);
-            self.whole.push(true);
+        ]);
+    }
+
+    /// The spans of the date expressions of `text` that are a date of the header.
+    fn date_spans(&self, text: &str) -> Vec<(usize, usize)> {
+        use chrono::Datelike;
+        if self.dates.is_empty() {
+            return Vec::new();
         }
+        super::date_text::date_expressions(text)
+            .into_iter()
+            .filter(|e| {
+                e.readings.iter().any(|r| {
+                    self.dates
+                        .iter()
+                        .any(|d| r.is(d.year(), d.month(), d.day()))
+                })
+            })
+            .map(|e| (e.start, e.end))
+            .collect()
     }
 
     /// `text` without any of the gathered values; `None` when nothing changed.
@@ -393,18 +388,12 @@ impl Scrubber {
         // carry its original UIDs in a description.
         spans.extend(uid_runs(text));
         self.idents.spans(text, &mut spans);
-        // Initials of a header name next to a date of the header (`J.D. 05.04.1971`).
-        let initials = self.idents.initials_spans(text);
-        if !initials.is_empty() {
-            let mut dates = Vec::new();
-            for n in &self.date_forms {
-                let mut from = 0;
-                while let Some((s, e)) = find_word_ci(text, n, from) {
-                    dates.push((s, e));
-                    from = s + text[s..].chars().next().map_or(1, char::len_utf8);
-                }
-            }
-            for i in initials {
+        // Dates of the header in any written form, and initials of a header name next to one
+        // (`J.D. 05.04.1971`).
+        let dates = self.date_spans(text);
+        spans.extend(&dates);
+        if !dates.is_empty() {
+            for i in self.idents.initials_spans(text) {
                 if dates
                     .iter()
                     .any(|&d| super::clean_match::next_to(text, i, d))
@@ -432,7 +421,8 @@ impl Scrubber {
             .iter()
             .zip(&self.whole)
             .filter(|(_, w)| **w)
-            .map(|(n, _)| n.as_str());
+            .map(|(n, _)| n.as_str())
+            .chain(self.date_forms.iter().map(String::as_str));
         super::binary::scrub(whole, bytes) | changed
     }
 }
@@ -627,13 +617,16 @@ mod tests {
             "Reyes",
             "Carmen",
             "MRC20017",
-            "19641115",
-            "15.11.1964",
-            "2020-11-07",
             "OLD-4242",
         ] {
             assert!(has(x), "{x} missing from {:?}", s.needles());
         }
+        // The header's dates, at any depth, in whatever form a text writes them.
+        assert_eq!(
+            s.clean("born 15.11.1964 (19641115), seen Nov 7th, 2020 and 7 Nov 2021")
+                .as_deref(),
+            Some("born ( ), seen and 7 Nov 2021")
+        );
         // A middle initial alone identifies no one and would eat letters out of descriptions;
         // prefixes and suffixes identify no one either.
         assert!(!has("B"));

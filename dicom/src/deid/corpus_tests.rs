@@ -414,6 +414,7 @@ fn deflated_input_is_inflated_and_de_identified_like_the_uncompressed_one() {
             assert_eq!(x.value(), y.value(), "{} {t}", file.display());
         }
     }
+}
 
 /// The CSA headers of every Siemens file of the reference corpus: parsed, and after
 /// de-identification (written, re-read, parsed again) the research elements read back identical

@@ -95,7 +95,11 @@ fn write_block(w: &mut BitWriter, block: &[u8], last: bool, pairs: &mut [u64]) {
         .zip(&lit_len)
         .map(|(f, l)| f * u64::from(*l))
         .sum();
-    w.literals(block, pairs, usize::try_from(bits / 8).unwrap_or(usize::MAX));
+    w.literals(
+        block,
+        pairs,
+        usize::try_from(bits / 8).unwrap_or(usize::MAX),
+    );
     if let Some(&b) = block.chunks_exact(2).remainder().first() {
         let (c, l) = entry(usize::from(b));
         w.bits(c, l as u8);
