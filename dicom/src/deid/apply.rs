@@ -19,7 +19,7 @@ use dicom_core::{DataDictionary, DataElement, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::StandardDataDictionary;
 use dicom_object::InMemDicomObject;
 
-use super::charset::{CharMap, Charset};
+use super::charset::{text_values, CharMap, Charset, SPECIFIC_CHARACTER_SET};
 use super::clean::{Scrubber, MAX_DEPTH};
 use super::dates;
 use super::profile::PrivateBlock;
@@ -48,9 +48,6 @@ pub(crate) struct Walk<'a> {
     /// Public attributes removed because neither the table nor the keep-list names them.
     pub removed_unlisted: std::cell::Cell<u32>,
 }
-
-/// SpecificCharacterSet.
-pub(super) const SPECIFIC_CHARACTER_SET: Tag = Tag(0x0008, 0x0005);
 
 /// SOPClassUID, ReferencedSOPClassUID, ReferencedSOPClassUIDInFile: they hold SOP class values,
 /// kept as the file meta group's MediaStorageSOPClassUID is (even a private class).
@@ -459,18 +456,6 @@ fn put(
     value: impl Into<dicom_core::value::Value<InMemDicomObject, dicom_object::mem::InMemFragment>>,
 ) {
     obj.put(DataElement::new(tag, vr, value));
-}
-
-/// The values of an element as read, one string each. Not `to_multi_str`: that joins the values
-/// and splits them again at every backslash, so a `\ooo` escape dicom-rs wrote for an invalid
-/// byte would make a 1-valued text 2- or 3-valued.
-pub(super) fn text_values(e: &dicom_object::mem::InMemElement) -> Vec<String> {
-    let trim = |s: &str| s.trim_end_matches([' ', '\0']).to_string();
-    match e.value().primitive() {
-        Some(PrimitiveValue::Strs(c)) => c.iter().map(|s| trim(s)).collect(),
-        Some(PrimitiveValue::Str(s)) => vec![trim(s)],
-        _ => e.to_multi_str().map(Cow::into_owned).unwrap_or_default(),
-    }
 }
 
 /// What a text value that held only identifiers becomes.

@@ -25,7 +25,23 @@ use dicom_encoding::text::{SpecificCharacterSet, TextCodec};
 use dicom_object::InMemDicomObject;
 use encoding_rs::Encoding;
 
-use super::apply::SPECIFIC_CHARACTER_SET;
+/// SpecificCharacterSet.
+pub(super) const SPECIFIC_CHARACTER_SET: dicom_core::Tag = dicom_core::Tag(0x0008, 0x0005);
+
+/// The values of an element as read, one string each. Not `to_multi_str`: that joins the values
+/// and splits them again at every backslash, so a `\ooo` escape dicom-rs wrote for an invalid
+/// byte would make a 1-valued text 2- or 3-valued.
+pub(super) fn text_values(e: &dicom_object::mem::InMemElement) -> Vec<String> {
+    let trim = |s: &str| s.trim_end_matches([' ', '\0']).to_string();
+    match e.value().primitive() {
+        Some(dicom_core::PrimitiveValue::Strs(c)) => c.iter().map(|s| trim(s)).collect(),
+        Some(dicom_core::PrimitiveValue::Str(s)) => vec![trim(s)],
+        _ => e
+            .to_multi_str()
+            .map(std::borrow::Cow::into_owned)
+            .unwrap_or_default(),
+    }
+}
 
 /// What replaces a byte the declared sets cannot decode.
 const INVALID: char = '?';

@@ -198,7 +198,7 @@ impl Scrubber {
             if !matches!(vr, VR::PN | VR::DA | VR::DT) && !is_identifying(tag) {
                 continue;
             }
-            let values = super::apply::text_values(e);
+            let values = super::charset::text_values(e);
             let mut map = super::charset::CharMap::default();
             let values: Vec<String> = values.iter().map(|v| cs.decode(v, &mut map).0).collect();
             match vr {

@@ -537,7 +537,7 @@ fn csa_headers_of_real_files_keep_their_research_fields() {
 /// else the description says stays, and no text value changes its value multiplicity.
 #[test]
 fn charset_files_lose_planted_names_and_keep_value_counts() {
-    use super::apply::text_values;
+    use super::charset::text_values;
     use super::charset::{CharMap, Charset};
     use dicom_core::header::Header;
     use dicom_core::{DataElement, PrimitiveValue, VR};

@@ -9,8 +9,8 @@ use dicom_object::InMemDicomObject;
 
 use super::apply::{
     binary_bytes, csa_slot, is_overlay_group, is_text, private_blocks, private_keep, CLASS_UIDS,
-    SPECIFIC_CHARACTER_SET,
 };
+use super::charset::SPECIFIC_CHARACTER_SET;
 use super::clean::MAX_DEPTH;
 use super::rules::{Op, Rules};
 
