@@ -15,7 +15,11 @@ fn dicomdir_tree_and_zip_archive() {
             .arg(&fixture),
     );
     // The DICOMDIR references three instances; the DICOMDIR file itself is the index, not data.
-    assert_eq!(s["instances"], 3, "{s}");
+    // They are derived images and a secondary capture without BurnedInAnnotation NO: read, and
+    // held in the quarantine rather than imported.
+    assert_eq!(s["files"], 3, "{s}");
+    assert_eq!(s["quarantined"], 3, "{s}");
+    assert_eq!(s["instances"], 0, "{s}");
     assert_eq!(s["skipped"].as_array().unwrap().len(), 0, "{s}");
 
     // A zip of two generated series, with a junk entry and a nested folder.
