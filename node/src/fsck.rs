@@ -37,6 +37,11 @@ pub struct FsckReport {
     pub garbage_bytes: u64,
     /// Files left in the staging area.
     pub staging_files: u64,
+    /// Quarantined instances whose file was found (`quarantine/`).
+    pub quarantine_checked: u64,
+    /// Files of `quarantine/` that no quarantine entry names (an import stopped between writing
+    /// the de-identified file and recording it, or a write's leftover): removed by `--gc`.
+    pub quarantine_orphans: u64,
     /// Whether garbage was removed.
     pub collected: bool,
 }
@@ -168,14 +173,56 @@ pub fn fsck_with(node: &Node, gc: bool, meter: &dyn Meter) -> Result<FsckReport,
     report.staging_files = std::fs::read_dir(node.store.root().join("tmp"))
         .map(|d| d.count() as u64)
         .unwrap_or(0);
+    let orphans = check_quarantine(node, &mut report)?;
+    report.quarantine_orphans = orphans.len() as u64;
     if gc {
         for (id, _) in &garbage {
             node.store.remove(id)?;
         }
         node.store.clean_tmp()?;
+        for path in &orphans {
+            std::fs::remove_file(path).map_err(|e| StoreError::Io {
+                op: "remove an orphaned quarantine file",
+                path: path.clone(),
+                source: e,
+            })?;
+        }
         report.collected = true;
     }
     Ok(report)
+}
+
+/// Every quarantine entry has its file (a missing one is a problem: the instance is lost);
+/// the files of `quarantine/` no entry names are returned (orphans, harmless).
+fn check_quarantine(
+    node: &Node,
+    report: &mut FsckReport,
+) -> Result<Vec<std::path::PathBuf>, FsckError> {
+    let entries = node.catalog.quarantine_list(None)?;
+    let mut named = HashSet::new();
+    for e in &entries {
+        match node.home.quarantine_path(&e.id) {
+            Ok(path) if path.is_file() => {
+                report.quarantine_checked += 1;
+                named.insert(path);
+            }
+            Ok(_) => report.problems.push(format!(
+                "quarantined instance {} has no file in quarantine/",
+                e.id
+            )),
+            Err(_) => report
+                .problems
+                .push(format!("quarantine entry with a malformed id {:?}", e.id)),
+        }
+    }
+    let Ok(dir) = std::fs::read_dir(node.home.quarantine_dir()) else {
+        return Ok(Vec::new()); // no quarantine yet
+    };
+    Ok(dir
+        .filter_map(Result::ok)
+        .map(|d| d.path())
+        .filter(|p| p.is_file() && !named.contains(p))
+        .collect())
 }
 
 /// The home's root, what lies directly in it, and its `keys/` tree, where their mode lets the

@@ -286,6 +286,18 @@ pub fn fsck(home: &Home, a: FsckArgs) -> anyhow::Result<ExitCode> {
             }
         )?;
     }
+    if r.quarantine_orphans > 0 {
+        outln!(
+            "{} {} files in quarantine/ that no quarantined instance names{}.",
+            if r.collected { "Removed" } else { "Found" },
+            r.quarantine_orphans,
+            if r.collected {
+                ""
+            } else {
+                " (harmless; `neurofed fsck --gc` removes them)"
+            }
+        )?;
+    }
     if r.is_clean() {
         outln!("No inconsistency.")?;
     } else {

@@ -164,6 +164,27 @@ fn quarantine_holds_back_burned_in_pixels_until_released() {
     assert_eq!(q.len(), 1);
     assert_eq!(q[0]["id"], screen.as_str());
 
+    // fsck follows the quarantine: each entry has its file; a file no entry names (an import
+    // stopped between the two) is harmless and collected; a missing file is damage.
+    let held = home.join("quarantine").join(format!("{screen}.dcm"));
+    let report = json(neurofed(&home).arg("fsck"));
+    assert_eq!(report["quarantine_checked"], 1, "{report}");
+    assert_eq!(report["quarantine_orphans"], 0, "{report}");
+    let orphan = home.join("quarantine").join("0000000000000000.dcm");
+    std::fs::copy(&held, &orphan).unwrap();
+    let report = json(neurofed(&home).arg("fsck"));
+    assert_eq!(report["quarantine_orphans"], 1, "{report}");
+    assert_eq!(report["problems"].as_array().unwrap().len(), 0, "{report}");
+    let gc = json(neurofed(&home).args(["fsck", "--gc"]));
+    assert_eq!(gc["quarantine_orphans"], 1, "{gc}");
+    assert!(!orphan.exists());
+    let aside = dir.path().join("aside.dcm");
+    std::fs::rename(&held, &aside).unwrap();
+    let out = neurofed(&home).args(["fsck", "--json"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("has no file"));
+    std::fs::rename(&aside, &held).unwrap();
+
     // Deleted: bytes and entry gone.
     ok(neurofed(&home).args(["quarantine", "delete", &screen]));
     assert!(entries(&home).is_empty());
