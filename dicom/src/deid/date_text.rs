@@ -231,21 +231,15 @@ pub(super) fn date_expressions(text: &str) -> Vec<DateExpr> {
     out
 }
 
-/// The index of the next token after optional separators (at most two, e.g. `. ` or `, `).
-fn skip_seps(toks: &[(Tok, usize, usize)], mut i: usize) -> (usize, Option<char>) {
-    let mut sep = None;
-    let mut n = 0;
-    while let Some((Tok::Sep(c), _, _)) = toks.get(i) {
-        if n == 2 {
+/// The index of the next token after at most two separators (e.g. `. ` or `, `).
+fn skip_seps(toks: &[(Tok, usize, usize)], mut i: usize) -> usize {
+    for _ in 0..2 {
+        if !matches!(toks.get(i), Some((Tok::Sep(_), _, _))) {
             break;
         }
-        if *c != ' ' || sep.is_none() {
-            sep = Some(*c);
-        }
         i += 1;
-        n += 1;
     }
-    (i, sep)
+    i
 }
 
 /// A day number, with an optional ordinal suffix (`5th`, `1st`, `2nd`, `3rd`) or German `.`.
@@ -315,23 +309,23 @@ fn expression_at(toks: &[(Tok, usize, usize)], i: usize) -> Option<(DateExpr, us
             }
             // D [.|sep|th] Month [sep] Y: 05APR1971, 5-Apr-1971, 5. April 1971, 5th of April 71.
             let (day, after_day) = day_at(toks, i)?;
-            let (mut j, _) = skip_seps(toks, after_day);
+            let mut j = skip_seps(toks, after_day);
             if matches!(toks.get(j), Some((Tok::Of, _, _))) {
-                j = skip_seps(toks, j + 1).0;
+                j = skip_seps(toks, j + 1);
             }
             let Some((Tok::Month(m), _, _)) = toks.get(j) else {
                 return None;
             };
-            let (k, _) = skip_seps(toks, j + 1);
+            let k = skip_seps(toks, j + 1);
             let (yd, yv) = num(toks, k)?;
             let y = year_of(yd, yv)?;
             span(k, reading(y, *m, day).into_iter().collect(), k + 1)
         }
         Tok::Month(m) => {
             // Month D[th][,] Y: April 5, 1971; Apr 5th 71.
-            let (j, _) = skip_seps(toks, i + 1);
+            let j = skip_seps(toks, i + 1);
             let (day, after_day) = day_at(toks, j)?;
-            let (k, _) = skip_seps(toks, after_day);
+            let k = skip_seps(toks, after_day);
             let (yd, yv) = num(toks, k)?;
             let y = year_of(yd, yv)?;
             span(k, reading(y, *m, day).into_iter().collect(), k + 1)
