@@ -25,7 +25,7 @@ mod binary;
 mod charset;
 mod clean;
 mod clean_match;
-mod csa;
+pub(crate) mod csa;
 mod date_text;
 mod dates;
 mod explain;
@@ -44,6 +44,8 @@ mod charset_tests;
 mod corpus_tests;
 #[cfg(test)]
 mod private_tests;
+#[cfg(test)]
+mod test_support;
 
 use std::sync::Arc;
 
@@ -417,6 +419,7 @@ fn identity(obj: &InMemDicomObject) -> Result<Identity, DeidError> {
 
 #[cfg(test)]
 mod tests {
+    use super::test_support::{el, with_mr_uids};
     use super::*;
     use dicom_core::Tag;
     use dicom_object::meta::FileMetaTableBuilder;
@@ -429,10 +432,6 @@ mod tests {
             linkage: [1; 32],
             node: [2; 32],
         }
-    }
-
-    fn el(tag: Tag, vr: VR, v: &str) -> InMemElement {
-        DataElement::new(tag, vr, PrimitiveValue::from(v))
     }
 
     type InMemElement = dicom_object::mem::InMemElement;
@@ -452,24 +451,8 @@ mod tests {
 
     /// A small MR header with PHI everywhere, plus `extra`.
     fn object(extra: Vec<InMemElement>) -> DefaultDicomObject {
-        let mut els = vec![
+        let mut els = with_mr_uids(vec![
             el(tags::SPECIFIC_CHARACTER_SET, VR::CS, "ISO_IR 192"),
-            el(tags::SOP_CLASS_UID, VR::UI, MR),
-            el(
-                tags::SOP_INSTANCE_UID,
-                VR::UI,
-                "1.2.826.0.1.3680043.8.498.1001",
-            ),
-            el(
-                tags::STUDY_INSTANCE_UID,
-                VR::UI,
-                "1.2.826.0.1.3680043.8.498.1",
-            ),
-            el(
-                tags::SERIES_INSTANCE_UID,
-                VR::UI,
-                "1.2.826.0.1.3680043.8.498.11",
-            ),
             el(
                 tags::FRAME_OF_REFERENCE_UID,
                 VR::UI,
@@ -513,7 +496,7 @@ mod tests {
             el(tags::DEVICE_SERIAL_NUMBER, VR::LO, "40101"),
             el(tags::PROTOCOL_NAME, VR::LO, "t1_mprage_sag"),
             el(tags::ECHO_TIME, VR::DS, "2.98"),
-        ];
+        ]);
         els.extend(extra);
         InMemDicomObject::from_element_iter(els)
             .with_meta(

@@ -393,6 +393,25 @@ mod scan_tests {
     }
 }
 
+/// Every regular file below `dir`, at any depth (links not followed; unreadable folders skipped).
+pub(crate) fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            match e.file_type() {
+                Ok(ft) if ft.is_dir() => stack.push(e.path()),
+                Ok(ft) if ft.is_file() => files.push(e.path()),
+                _ => {}
+            }
+        }
+    }
+    files
+}
+
 /// Every file under `dir` whose bytes contain one of `needles` (see [`find_leak`]), as
 /// `(file, needle)` pairs. Needles are searched as UTF-8 and, when different, as Latin-1, all in
 /// one pass per file (Aho-Corasick).
@@ -417,32 +436,20 @@ pub fn scan_for_phi(dir: &Path, needles: &[String]) -> Vec<(PathBuf, String)> {
         .map(|n| n.bytes().all(|b| b.is_ascii_digit()))
         .collect();
     let mut hits = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            let ft = e.file_type().unwrap();
-            if ft.is_dir() {
-                stack.push(p);
-            } else if ft.is_file() {
-                let bytes = std::fs::read(&p).unwrap();
-                let mut found = vec![false; needles.len()];
-                for m in ac.find_overlapping_iter(&bytes) {
-                    let i = owner[m.pattern().as_usize()];
-                    let at = m.start();
-                    if digits_only[i] && at > 0 && bytes[at - 1].is_ascii_digit() {
-                        continue;
-                    }
-                    found[i] = true;
-                }
-                for (i, f) in found.iter().enumerate() {
-                    if *f {
-                        hits.push((p.clone(), needles[i].clone()));
-                    }
-                }
+    for p in files_below(dir) {
+        let bytes = std::fs::read(&p).unwrap();
+        let mut found = vec![false; needles.len()];
+        for m in ac.find_overlapping_iter(&bytes) {
+            let i = owner[m.pattern().as_usize()];
+            let at = m.start();
+            if digits_only[i] && at > 0 && bytes[at - 1].is_ascii_digit() {
+                continue;
+            }
+            found[i] = true;
+        }
+        for (i, f) in found.iter().enumerate() {
+            if *f {
+                hits.push((p.clone(), needles[i].clone()));
             }
         }
     }

@@ -209,31 +209,19 @@ impl PhiScanner {
     /// Every file under `dir` (recursively) with the needles found in it.
     pub fn scan_dir(&self, dir: &Path) -> Vec<(PathBuf, Hit)> {
         let mut hits = Vec::new();
-        let mut stack = vec![dir.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else {
+        for p in crate::files_below(dir) {
+            let Ok(bytes) = std::fs::read(&p) else {
                 continue;
             };
-            for e in rd.flatten() {
-                let p = e.path();
-                let Ok(ft) = e.file_type() else { continue };
-                if ft.is_dir() {
-                    stack.push(p);
-                } else if ft.is_file() {
-                    let Ok(bytes) = std::fs::read(&p) else {
-                        continue;
-                    };
-                    let mut found = self.scan_bytes(&bytes);
-                    if let Some(inner) = inflated(&bytes) {
-                        for h in self.scan_bytes(&inner) {
-                            if !found.iter().any(|f| f.needle == h.needle) {
-                                found.push(h);
-                            }
-                        }
+            let mut found = self.scan_bytes(&bytes);
+            if let Some(inner) = inflated(&bytes) {
+                for h in self.scan_bytes(&inner) {
+                    if !found.iter().any(|f| f.needle == h.needle) {
+                        found.push(h);
                     }
-                    hits.extend(found.into_iter().map(|h| (p.clone(), h)));
                 }
             }
+            hits.extend(found.into_iter().map(|h| (p.clone(), h)));
         }
         hits.sort_by(|a, b| (&a.0, a.1.needle).cmp(&(&b.0, b.1.needle)));
         hits

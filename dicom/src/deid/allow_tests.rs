@@ -2,6 +2,7 @@
 //! does not list, at every depth, UN-encoded sequences, unknown and retired tags, UIDs outside
 //! the table) and proving they are gone, while the attributes research needs stay.
 
+use super::test_support::{el, with_mr_uids};
 use dicom_core::value::DataSetSequence;
 use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::tags;
@@ -11,10 +12,6 @@ use dicom_object::{DefaultDicomObject, InMemDicomObject};
 use super::{DeidKeys, Deidentifier, Profile};
 
 type El = dicom_object::mem::InMemElement;
-
-fn el(tag: Tag, vr: VR, v: &str) -> El {
-    DataElement::new(tag, vr, PrimitiveValue::from(v))
-}
 
 fn seq(tag: Tag, items: Vec<Vec<El>>) -> El {
     DataElement::new(
@@ -38,24 +35,8 @@ const PHI: [&str; 5] = [
 ];
 
 fn planted() -> DefaultDicomObject {
-    let els = vec![
+    let els = with_mr_uids(vec![
         el(tags::SPECIFIC_CHARACTER_SET, VR::CS, "ISO_IR 192"),
-        el(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.4"),
-        el(
-            tags::SOP_INSTANCE_UID,
-            VR::UI,
-            "1.2.826.0.1.3680043.8.498.1001",
-        ),
-        el(
-            tags::STUDY_INSTANCE_UID,
-            VR::UI,
-            "1.2.826.0.1.3680043.8.498.1",
-        ),
-        el(
-            tags::SERIES_INSTANCE_UID,
-            VR::UI,
-            "1.2.826.0.1.3680043.8.498.11",
-        ),
         el(tags::PATIENT_NAME, VR::PN, "Schmidt^Lukas"),
         el(tags::PATIENT_ID, VR::LO, "MRN1744974"),
         el(tags::PATIENT_BIRTH_DATE, VR::DA, "19641115"),
@@ -109,7 +90,7 @@ fn planted() -> DefaultDicomObject {
                 ),
             ]],
         ),
-    ];
+    ]);
     InMemDicomObject::from_element_iter(els)
         .with_meta(
             FileMetaTableBuilder::new()

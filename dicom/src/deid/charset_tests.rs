@@ -3,7 +3,8 @@
 //! is found in descriptions, a Latin-1 name in ISO_IR 100, and bytes invalid for the declared set
 //! never change a value multiplicity.
 
-use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
+use super::test_support::{el, with_mr_uids};
+use dicom_core::{Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::meta::FileMetaTableBuilder;
 use dicom_object::{DefaultDicomObject, InMemDicomObject};
@@ -19,36 +20,16 @@ fn jis(s: &str) -> Vec<u8> {
     encoding_rs::ISO_2022_JP.encode(s).0.into_owned()
 }
 
-fn el(tag: Tag, vr: VR, v: &str) -> dicom_object::mem::InMemElement {
-    DataElement::new(tag, vr, PrimitiveValue::from(v))
-}
-
 /// An MR header with `extra`, written and read back as an import reads it; `patch` edits the
 /// encoded bytes first.
 fn read_back(
     extra: Vec<dicom_object::mem::InMemElement>,
     patch: impl Fn(&mut Vec<u8>),
 ) -> DefaultDicomObject {
-    let mut els = vec![
-        el(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.4"),
-        el(
-            tags::SOP_INSTANCE_UID,
-            VR::UI,
-            "1.2.826.0.1.3680043.8.498.1001",
-        ),
-        el(
-            tags::STUDY_INSTANCE_UID,
-            VR::UI,
-            "1.2.826.0.1.3680043.8.498.1",
-        ),
-        el(
-            tags::SERIES_INSTANCE_UID,
-            VR::UI,
-            "1.2.826.0.1.3680043.8.498.11",
-        ),
+    let mut els = with_mr_uids(vec![
         el(tags::PATIENT_ID, VR::LO, "MRN1744974"),
         el(tags::MODALITY, VR::CS, "MR"),
-    ];
+    ]);
     els.extend(extra);
     let obj = InMemDicomObject::from_element_iter(els)
         .with_meta(

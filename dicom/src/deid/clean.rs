@@ -314,25 +314,18 @@ impl Scrubber {
 
     /// `text` without any of the gathered values; `None` when nothing changed.
     pub(super) fn clean(&self, text: &str) -> Option<String> {
-        let spans = self.spans(text);
-        if spans.is_empty() {
-            return None;
-        }
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
-        for (s, e) in spans {
-            out.push_str(&text[at..s]);
-            out.push(' ');
-            at = e;
-        }
-        out.push_str(&text[at..]);
-        Some(tidy(&out))
+        self.cut(text, " ").map(|out| tidy(&out))
     }
 
     /// `text` without any of the gathered values, everything else as it was (no space put in
     /// their place, no whitespace collapsed: machine-written text keeps its layout); `None` when
     /// nothing changed.
     pub(super) fn clean_in_place(&self, text: &str) -> Option<String> {
+        self.cut(text, "")
+    }
+
+    /// `text` with each span of gathered values replaced by `filler`; `None` when there is none.
+    fn cut(&self, text: &str, filler: &str) -> Option<String> {
         let spans = self.spans(text);
         if spans.is_empty() {
             return None;
@@ -341,6 +334,7 @@ impl Scrubber {
         let mut at = 0;
         for (s, e) in spans {
             out.push_str(&text[at..s]);
+            out.push_str(filler);
             at = e;
         }
         out.push_str(&text[at..]);

@@ -173,20 +173,10 @@ fn tokens(text: &str) -> Vec<(Tok, usize, usize)> {
     out
 }
 
-/// Lower case without the diacritics of Latin letters (ä -> a; the `ae` spellings are listed).
+/// Lower case without diacritics, as names are folded (`März` is `marz` or `maerz`: both are
+/// listed).
 fn fold(word: &str) -> String {
-    word.chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
-            'è' | 'é' | 'ê' | 'ë' => 'e',
-            'ì' | 'í' | 'î' | 'ï' => 'i',
-            'ò' | 'ó' | 'ô' | 'õ' | 'ö' => 'o',
-            'ù' | 'ú' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            other => other,
-        })
-        .collect()
+    super::pseudonym::fold_upper_alnum(word).to_ascii_lowercase()
 }
 
 fn valid(m: u32, d: u32) -> bool {

@@ -3,6 +3,7 @@
 //! a binary value of another safe-listed block. After de-identification none of them is left in
 //! the bytes written, in any encoding, and the CSA research fields read back identical.
 
+use super::test_support::{el, with_mr_uids};
 use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::meta::FileMetaTableBuilder;
@@ -10,10 +11,6 @@ use dicom_object::{DefaultDicomObject, InMemDicomObject, OpenFileOptions};
 
 use super::csa::{self, tests::build};
 use super::{DeidKeys, Deidentifier, Profile};
-
-fn el(tag: Tag, vr: VR, v: &str) -> dicom_object::mem::InMemElement {
-    DataElement::new(tag, vr, PrimitiveValue::from(v))
-}
 
 fn latin1(s: &str) -> Vec<u8> {
     s.chars().map(|c| u32::from(c) as u8).collect()
@@ -82,24 +79,8 @@ fn object_ts(vr: VR, ts: &str) -> DefaultDicomObject {
     blob.extend(latin1("M\u{fc}ller^J\u{fc}rgen "));
     blob.extend(utf16le("MRN1744974"));
     blob.extend_from_slice(b" MRC20017\x00\x07\x08");
-    let els = vec![
+    let els = with_mr_uids(vec![
         el(tags::SPECIFIC_CHARACTER_SET, VR::CS, "ISO_IR 192"),
-        el(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.4"),
-        el(
-            tags::SOP_INSTANCE_UID,
-            VR::UI,
-            "1.2.826.0.1.3680043.8.498.1001",
-        ),
-        el(
-            tags::STUDY_INSTANCE_UID,
-            VR::UI,
-            "1.2.826.0.1.3680043.8.498.1",
-        ),
-        el(
-            tags::SERIES_INSTANCE_UID,
-            VR::UI,
-            "1.2.826.0.1.3680043.8.498.11",
-        ),
         el(tags::PATIENT_NAME, VR::PN, "MÜLLER^JÜRGEN"),
         el(tags::PATIENT_ID, VR::LO, "MRN1744974"),
         el(tags::STATION_NAME, VR::SH, "MRC20017"),
@@ -109,7 +90,7 @@ fn object_ts(vr: VR, ts: &str) -> DefaultDicomObject {
         el(Tag(0x0029, 0x0010), VR::LO, "SIEMENS CSA HEADER"),
         DataElement::new(Tag(0x0029, 0x1010), vr, value(image)),
         DataElement::new(Tag(0x0029, 0x1020), vr, value(series)),
-    ];
+    ]);
     InMemDicomObject::from_element_iter(els)
         .with_meta(
             FileMetaTableBuilder::new()

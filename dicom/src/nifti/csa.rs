@@ -6,7 +6,8 @@
 //! value (u32), then per tag: name (64 bytes, NUL padded), VM (i32), VR (4 bytes), syngo data type
 //! (i32), item count (i32), a check value (i32); per item: four i32 of which the second is the item
 //! length, then the item bytes padded to 4. Every count and length is checked against the bytes
-//! that exist; a malformed header is an error, never a panic.
+//! that exist (by the de-identifier's parser, `crate::deid::csa`, which both read with); a
+//! malformed header is an error, never a panic.
 
 use std::collections::HashMap;
 
@@ -43,32 +44,6 @@ impl Csa {
 #[error("Siemens CSA header: {0}")]
 pub(crate) struct CsaError(String);
 
-struct Cursor<'a> {
-    b: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], CsaError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|&e| e <= self.b.len())
-            .ok_or_else(|| CsaError(format!("truncated at byte {}", self.pos)))?;
-        let s = &self.b[self.pos..end];
-        self.pos = end;
-        Ok(s)
-    }
-    fn i32(&mut self) -> Result<i32, CsaError> {
-        let s = self.take(4)?;
-        Ok(i32::from_le_bytes([s[0], s[1], s[2], s[3]]))
-    }
-    fn u32(&mut self) -> Result<u32, CsaError> {
-        let s = self.take(4)?;
-        Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
-    }
-}
-
 fn nul_terminated(b: &[u8]) -> String {
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
     String::from_utf8_lossy(&b[..end]).into_owned()
@@ -76,52 +51,36 @@ fn nul_terminated(b: &[u8]) -> String {
 
 /// Parse an "SV10" CSA header.
 pub(crate) fn parse(bytes: &[u8]) -> Result<Csa, CsaError> {
-    if bytes.len() < 16 || &bytes[..4] != b"SV10" {
+    use crate::deid::csa;
+    if bytes.len() < 16 || !csa::is_sv10(bytes) {
         return Err(CsaError(
             "not in SV10 format (old CSA1 headers are not supported)".into(),
         ));
     }
-    let mut c = Cursor { b: bytes, pos: 8 };
-    let n_tags = c.u32()?;
-    let _check = c.u32()?;
-    if n_tags == 0 || n_tags > MAX_TAGS {
+    let header = csa::parse(bytes).map_err(|e| CsaError(e.to_string()))?;
+    let n_tags = header.tags.len();
+    if n_tags == 0 || n_tags > MAX_TAGS as usize {
         return Err(CsaError(format!("implausible tag count {n_tags}")));
     }
     let mut tags = HashMap::new();
-    for _ in 0..n_tags {
-        let name = nul_terminated(c.take(64)?);
-        let vm = c.i32()?;
-        let _vr = c.take(4)?;
-        let _syngodt = c.i32()?;
-        let n_items = c.i32()?;
-        let _check = c.i32()?;
-        if !(0..=MAX_ITEMS).contains(&n_items) || vm < 0 {
+    for t in &header.tags {
+        let name = nul_terminated(t.name);
+        let n_items = t.items.len();
+        let vm = i32::try_from(t.vm).ok();
+        if n_items > MAX_ITEMS as usize || vm.is_none() {
             return Err(CsaError(format!(
                 "tag {name}: implausible item count {n_items}"
             )));
         }
-        let n_values = if vm == 0 { n_items } else { vm.min(n_items) };
-        let mut items = Vec::new();
-        for i in 0..n_items {
-            let _x0 = c.i32()?;
-            let len = c.i32()?;
-            let _x2 = c.i32()?;
-            let _x3 = c.i32()?;
-            let len = usize::try_from(len)
-                .map_err(|_| CsaError(format!("tag {name}: negative item length")))?;
-            let data = c.take(len)?;
-            let pad = (4 - len % 4) % 4;
-            // The last item may lack its padding at the very end of the header.
-            if c.pos + pad <= bytes.len() {
-                c.pos += pad;
-            }
-            if i < n_values {
-                let s = nul_terminated(data).trim().to_string();
-                if !s.is_empty() {
-                    items.push(s);
-                }
-            }
-        }
+        let n_values = match t.vm as usize {
+            0 => n_items,
+            vm => vm.min(n_items),
+        };
+        let items = t.items[..n_values]
+            .iter()
+            .map(|i| nul_terminated(i.data).trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
         tags.insert(name, items);
     }
     Ok(Csa { tags })

@@ -453,17 +453,20 @@ impl Work<'_> {
             Ok(false) => {}
             Err(e) => return Outcome::Fatal(e.into()),
         }
-        let quarantine_id = QuarantineEntry::id_for(&stored_sop);
         // Decided on the original header (de-identification may alter what it reads); a
         // matching pixel rule blanks the pixels here, before anything is stored.
         let quarantine = if self.pixel_check {
-            match node.catalog.quarantine_get(&quarantine_id) {
-                Ok(Some(_)) => return Outcome::Duplicate,
-                Ok(None) => {}
-                Err(e) => return Outcome::Fatal(e.into()),
-            }
             match dicom::apply_pixel_rules(&mut obj, deid.profile()) {
-                dicom::PixelVerdict::Quarantine { reason } => Some(reason),
+                dicom::PixelVerdict::Quarantine { reason } => {
+                    // Only an instance bound for the quarantine can be there already: the
+                    // catalog is asked for those alone, not for every instance.
+                    let id = QuarantineEntry::id_for(&stored_sop);
+                    match node.catalog.quarantine_get(&id) {
+                        Ok(Some(_)) => return Outcome::Duplicate,
+                        Ok(None) => Some((reason, id)),
+                        Err(e) => return Outcome::Fatal(e.into()),
+                    }
+                }
                 dicom::PixelVerdict::Clean | dicom::PixelVerdict::Blanked { .. } => None,
             }
         } else {
@@ -502,9 +505,9 @@ impl Work<'_> {
         if let Err(e) = obj.write_all(&mut out) {
             return skip(format!("cannot re-encode the de-identified object: {e}"));
         }
-        if let Some(reason) = quarantine {
+        if let Some((reason, id)) = quarantine {
             let entry = QuarantineEntry {
-                id: quarantine_id,
+                id,
                 study: self.study,
                 pseudonym: outcome.pseudonym,
                 series_uid: meta.series_uid,
